@@ -1,0 +1,418 @@
+"""Contract terms documents: volume prices and quality rules (DESIGN section 6)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from contracts import _fields as fields
+from contracts.errors import RuleError
+from contracts.forms import CRITICAL_CATEGORIES
+from contracts.money import is_currency
+
+Evidence = Literal["point", "confident"]
+
+EVIDENCE_RULES: tuple[Evidence, ...] = ("point", "confident")
+# In order of precedence when a call was evaluated by more than one source (DESIGN 5.1).
+SOURCES: tuple[str, ...] = ("client", "third_party", "supplier")
+DEFAULT_DISPUTE_WINDOW_DAYS = 5
+
+_FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")
+_TIME_ZONE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A volume price band: units up to `up_to` (None: all the rest) at `price` each."""
+
+    up_to: int | None
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """What the contract pays per unit, graduated by tiers."""
+
+    unit: str
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A quality band: from this score up, the volume fee moves by `adjust` (0.12 is +12%)."""
+
+    from_score: Decimal
+    adjust: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalRule:
+    """A malus applied when critical errors of a category exceed `max_rate`."""
+
+    category: str
+    max_rate: Decimal
+    adjust: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SelfAssessment:
+    """When supplier self-scores count as inflated: `tolerance` points over `min_pairs` pairs."""
+
+    tolerance: Decimal
+    min_pairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """The largest total bonus and malus, as non-negative fractions of the volume fee."""
+
+    bonus: Decimal
+    malus: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """How quality moves the payout."""
+
+    sources: tuple[str, ...]
+    min_sample: int
+    evidence: Evidence
+    bands: tuple[Band, ...]
+    critical: tuple[CriticalRule, ...] = ()
+    self_assessment: SelfAssessment | None = None
+    cap: Cap | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """One version of a contract's terms."""
+
+    currency: str
+    timezone: str
+    form_code: str
+    form_version: int
+    dispute_window_days: int
+    volume: Volume
+    quality: Quality | None = None
+
+    @property
+    def form_ref(self) -> str:
+        """Return the reference of the form the terms score with, "code@version"."""
+        return f"{self.form_code}@{self.form_version}"
+
+
+def parse_terms(document: Mapping[str, Any]) -> Terms:
+    """Read a terms document, raising RuleError with every problem found."""
+    problems = fields.Problems()
+    terms = _read_terms(document, problems)
+    problems.raise_any()
+    if terms is None:  # pragma: no cover - a failed read always records a problem
+        raise RuleError({"_schema": ["not valid terms"]})
+    return terms
+
+
+def _read_terms(document: object, problems: fields.Problems) -> Terms | None:
+    doc = fields.mapping(
+        document,
+        "",
+        problems,
+        required=("currency", "timezone", "form", "volume"),
+        optional=("dispute_window_days", "quality"),
+    )
+    if doc is None:
+        return None
+    currency = _currency(doc["currency"], problems) if "currency" in doc else None
+    timezone = _timezone(doc["timezone"], problems) if "timezone" in doc else None
+    form = _form_ref(doc["form"], problems) if "form" in doc else None
+    window: int | None = DEFAULT_DISPUTE_WINDOW_DAYS
+    if doc.get("dispute_window_days") is not None:
+        window = fields.integer(
+            doc["dispute_window_days"], "dispute_window_days", problems, minimum=0
+        )
+    volume = _volume(doc["volume"], problems) if "volume" in doc else None
+    quality = _quality(doc["quality"], problems) if doc.get("quality") is not None else None
+    if problems.errors:
+        return None
+    if currency is None or timezone is None or form is None or window is None or volume is None:
+        return None
+    return Terms(currency, timezone, form[0], form[1], window, volume, quality)
+
+
+def _currency(value: object, problems: fields.Problems) -> str | None:
+    if isinstance(value, str) and is_currency(value):
+        return value
+    problems.add("currency", "must be an active ISO 4217 currency code, such as EUR")
+    return None
+
+
+def _timezone(value: object, problems: fields.Problems) -> str | None:
+    # "localtime" would load whatever zone the host machine happens to be set to
+    if isinstance(value, str) and _TIME_ZONE.fullmatch(value) and value != "localtime":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+        else:
+            return value
+    problems.add("timezone", "must be an IANA time zone, such as Europe/Rome")
+    return None
+
+
+def _form_ref(value: object, problems: fields.Problems) -> tuple[str, int] | None:
+    match = _FORM_REF.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        problems.add("form", 'must be "code@version", such as "standard@1"')
+        return None
+    return match.group(1), int(match.group(2))
+
+
+def _volume(value: object, problems: fields.Problems) -> Volume | None:
+    doc = fields.mapping(value, "volume", problems, required=("unit", "tiers"))
+    if doc is None:
+        return None
+    unit = fields.text(doc["unit"], "volume.unit", problems) if "unit" in doc else None
+    listed = fields.items(doc["tiers"], "volume.tiers", problems) if "tiers" in doc else None
+    if listed is None:
+        return None
+    tiers: list[Tier] = []
+    previous_up_to = 0
+    last = len(listed) - 1
+    for index, item in enumerate(listed):
+        path = f"volume.tiers.{index}"
+        tier = fields.mapping(item, path, problems, required=("up_to", "price"))
+        if tier is None:
+            continue
+        up_to = _up_to(tier, path, problems, previous_up_to, last=index == last)
+        if up_to is not None:
+            previous_up_to = up_to
+        price = (
+            fields.decimal(tier["price"], f"{path}.price", problems) if "price" in tier else None
+        )
+        if price is not None and price < 0:
+            problems.add(f"{path}.price", "must not be negative")
+        if price is not None:
+            tiers.append(Tier(up_to, price))
+    if unit is None:
+        return None
+    return Volume(unit, tuple(tiers))
+
+
+def _up_to(
+    tier: Mapping[str, Any], path: str, problems: fields.Problems, previous: int, *, last: bool
+) -> int | None:
+    if "up_to" not in tier:
+        return None
+    value = tier["up_to"]
+    if value is None:
+        if not last:
+            problems.add(f"{path}.up_to", "only the last tier may be open-ended (up_to null)")
+        return None
+    up_to = fields.integer(value, f"{path}.up_to", problems, minimum=1)
+    if up_to is None:
+        return None
+    if last:
+        problems.add(f"{path}.up_to", "the last tier must be open-ended (up_to null)")
+    elif up_to <= previous:
+        problems.add(f"{path}.up_to", "must be greater than the previous tier's up_to")
+    return up_to
+
+
+def _quality(value: object, problems: fields.Problems) -> Quality | None:
+    doc = fields.mapping(
+        value,
+        "quality",
+        problems,
+        required=("bands",),
+        optional=("sources", "min_sample", "evidence", "critical", "self_assessment", "cap"),
+    )
+    if doc is None:
+        return None
+    sources = _sources(doc.get("sources"), problems)
+    min_sample: int | None = 0
+    if doc.get("min_sample") is not None:
+        min_sample = fields.integer(doc["min_sample"], "quality.min_sample", problems, minimum=0)
+    evidence: Evidence | None = "point"
+    if doc.get("evidence") is not None:
+        evidence = fields.choice(doc["evidence"], "quality.evidence", problems, EVIDENCE_RULES)
+    bands = _bands(doc["bands"], problems) if "bands" in doc else None
+    critical = _critical(doc.get("critical"), problems)
+    self_assessment = _self_assessment(doc.get("self_assessment"), problems)
+    cap = _cap(doc.get("cap"), problems)
+    if sources is None or min_sample is None or evidence is None or bands is None:
+        return None
+    return Quality(sources, min_sample, evidence, bands, critical, self_assessment, cap)
+
+
+def _sources(value: object, problems: fields.Problems) -> tuple[str, ...] | None:
+    if value is None:
+        return SOURCES
+    listed = fields.items(value, "quality.sources", problems)
+    if listed is None:
+        return None
+    chosen: set[str] = set()
+    for index, item in enumerate(listed):
+        source = fields.choice(item, f"quality.sources.{index}", problems, SOURCES)
+        if source in chosen:
+            problems.add(f"quality.sources.{index}", "duplicate source")
+        elif source is not None:
+            chosen.add(source)
+    return tuple(source for source in SOURCES if source in chosen)
+
+
+def _bands(value: object, problems: fields.Problems) -> tuple[Band, ...] | None:
+    listed = fields.items(value, "quality.bands", problems)
+    if listed is None:
+        return None
+    bands: list[Band] = []
+    above: Band | None = None
+    for index, item in enumerate(listed):
+        path = f"quality.bands.{index}"
+        doc = fields.mapping(item, path, problems, required=("from", "adjust"))
+        if doc is None:
+            continue
+        from_score = (
+            fields.decimal(doc["from"], f"{path}.from", problems) if "from" in doc else None
+        )
+        adjust = (
+            fields.percent(doc["adjust"], f"{path}.adjust", problems) if "adjust" in doc else None
+        )
+        if from_score is not None and not 0 <= from_score <= 100:
+            problems.add(f"{path}.from", "must be between 0 and 100")
+        if from_score is None or adjust is None:
+            continue
+        band = Band(from_score, adjust)
+        if above is not None and band.from_score >= above.from_score:
+            problems.add(f"{path}.from", "bands must be ordered from the highest score down")
+        elif above is not None and band.adjust > above.adjust:
+            problems.add(f"{path}.adjust", "adjustments must not decrease as the score rises")
+        above = band
+        bands.append(band)
+    return tuple(bands)
+
+
+def _critical(value: object, problems: fields.Problems) -> tuple[CriticalRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        problems.add("quality.critical", "must be a mapping of category to rule")
+        return ()
+    rules: dict[str, CriticalRule] = {}
+    for category, item in value.items():
+        path = f"quality.critical.{category}"
+        if category not in CRITICAL_CATEGORIES:
+            problems.add(path, f"must be one of {', '.join(CRITICAL_CATEGORIES)}")
+            continue
+        doc = fields.mapping(item, path, problems, required=("max_rate", "adjust"))
+        if doc is None:
+            continue
+        max_rate = None
+        if "max_rate" in doc:
+            max_rate = fields.percent(doc["max_rate"], f"{path}.max_rate", problems)
+            if max_rate is not None and not 0 <= max_rate <= 1:
+                problems.add(f"{path}.max_rate", "must be between 0% and 100%")
+        adjust = None
+        if "adjust" in doc:
+            adjust = fields.percent(doc["adjust"], f"{path}.adjust", problems)
+            if adjust is not None and adjust > 0:
+                problems.add(f"{path}.adjust", "must be zero or negative")
+        if max_rate is not None and adjust is not None:
+            rules[category] = CriticalRule(category, max_rate, adjust)
+    return tuple(rules[category] for category in CRITICAL_CATEGORIES if category in rules)
+
+
+def _self_assessment(value: object, problems: fields.Problems) -> SelfAssessment | None:
+    if value is None:
+        return None
+    path = "quality.self_assessment"
+    doc = fields.mapping(value, path, problems, required=("tolerance", "min_pairs"))
+    if doc is None:
+        return None
+    tolerance = None
+    if "tolerance" in doc:
+        tolerance = fields.decimal(doc["tolerance"], f"{path}.tolerance", problems)
+        if tolerance is not None and tolerance < 0:
+            problems.add(f"{path}.tolerance", "must not be negative")
+    min_pairs = None
+    if "min_pairs" in doc:
+        min_pairs = fields.integer(doc["min_pairs"], f"{path}.min_pairs", problems, minimum=1)
+    if tolerance is None or min_pairs is None:
+        return None
+    return SelfAssessment(tolerance, min_pairs)
+
+
+def _cap(value: object, problems: fields.Problems) -> Cap | None:
+    if value is None:
+        return None
+    doc = fields.mapping(value, "quality.cap", problems, required=("bonus", "malus"))
+    if doc is None:
+        return None
+    limits: dict[str, Decimal] = {}
+    for name in ("bonus", "malus"):
+        if name not in doc:
+            continue
+        limit = fields.percent(doc[name], f"quality.cap.{name}", problems)
+        if limit is not None and limit < 0:
+            problems.add(f"quality.cap.{name}", "must not be negative")
+        elif limit is not None:
+            limits[name] = limit
+    if len(limits) < 2:
+        return None
+    return Cap(limits["bonus"], limits["malus"])
+
+
+def terms_document(terms: Terms) -> dict[str, Any]:
+    """Return the canonical JSON-able document of the terms."""
+    document: dict[str, Any] = {
+        "currency": terms.currency,
+        "timezone": terms.timezone,
+        "form": terms.form_ref,
+        "dispute_window_days": terms.dispute_window_days,
+        "volume": {
+            "unit": terms.volume.unit,
+            "tiers": [
+                {"up_to": tier.up_to, "price": format(tier.price, "f")}
+                for tier in terms.volume.tiers
+            ],
+        },
+    }
+    if terms.quality is not None:
+        document["quality"] = _quality_document(terms.quality)
+    return document
+
+
+def _quality_document(quality: Quality) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "sources": list(quality.sources),
+        "min_sample": quality.min_sample,
+        "evidence": quality.evidence,
+        "bands": [
+            {
+                "from": fields.number_out(band.from_score),
+                "adjust": fields.percent_out(band.adjust, signed=True),
+            }
+            for band in quality.bands
+        ],
+    }
+    if quality.critical:
+        document["critical"] = {
+            rule.category: {
+                "max_rate": fields.percent_out(rule.max_rate, signed=False),
+                "adjust": fields.percent_out(rule.adjust, signed=True),
+            }
+            for rule in quality.critical
+        }
+    if quality.self_assessment is not None:
+        document["self_assessment"] = {
+            "tolerance": fields.number_out(quality.self_assessment.tolerance),
+            "min_pairs": quality.self_assessment.min_pairs,
+        }
+    if quality.cap is not None:
+        document["cap"] = {
+            "bonus": fields.percent_out(quality.cap.bonus, signed=False),
+            "malus": fields.percent_out(quality.cap.malus, signed=False),
+        }
+    return document

@@ -1,0 +1,67 @@
+"""Fiducia: call-quality scoring and quality-based payouts."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from sqlalchemy import text
+
+from service import auth, db, errors
+from service.config import from_environment
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application; `config` overrides what the environment says."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="Fiducia",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    auth.init_app(app)
+    errors.register(app)
+    _register_api(app)
+
+    @app.get("/health")
+    def health() -> Any:
+        """Answer 200 when the database answers."""
+        with db.get_engine(app).connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from service.accounts.routes import blp as accounts
+    from service.agreements.routes import blp as agreements
+    from service.evaluations.routes import blp as evaluations
+    from service.forms.routes import blp as forms
+    from service.volumes.routes import blp as volumes
+
+    api = Api(app)
+    for blueprint in (accounts, forms, agreements, evaluations, volumes):
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    app.extensions["fiducia.api"] = api

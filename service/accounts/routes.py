@@ -1,0 +1,67 @@
+"""Organizations, users, tokens and the caller's own identity."""
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.accounts import service
+from service.accounts.schemas import (
+    MeOut,
+    OrganizationIn,
+    OrganizationOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
+from service.auth import current_actor
+from service.db import get_session
+
+blp = Blueprint("accounts", __name__, description="Organizations, users and API tokens")
+
+
+@blp.route("/organizations")
+class Organizations(MethodView):
+    @blp.response(200, OrganizationOut(many=True))
+    def get(self) -> Any:
+        """List organizations (admin)."""
+        return service.list_organizations(session=get_session(), actor=current_actor())
+
+    @blp.arguments(OrganizationIn)
+    @blp.response(201, OrganizationOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a client or supplier organization (admin)."""
+        return service.create_organization(session=get_session(), actor=current_actor(), **body)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.arguments(UserIn)
+    @blp.response(201, UserOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a user with one role (admin)."""
+        return service.create_user(session=get_session(), actor=current_actor(), **body)
+
+
+@blp.route("/users/<int:user_id>/tokens")
+class UserTokens(MethodView):
+    @blp.response(201, TokenOut)
+    def post(self, user_id: int) -> Any:
+        """Issue an API token; the token is shown only in this answer."""
+        return service.issue_token(session=get_session(), actor=current_actor(), user_id=user_id)
+
+
+@blp.route("/tokens/<int:token_id>")
+class Token(MethodView):
+    @blp.response(204)
+    def delete(self, token_id: int) -> None:
+        """Revoke an API token."""
+        service.revoke_token(session=get_session(), actor=current_actor(), token_id=token_id)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeOut)
+    def get(self) -> Any:
+        """Return the caller's user and organization."""
+        return service.get_user(session=get_session(), user_id=current_actor().user_id)

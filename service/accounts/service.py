@@ -1,0 +1,120 @@
+"""Organizations, users and tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.accounts.models import ROLE_ORGANIZATION_KIND, ApiToken, Organization, User
+from service.auth import Actor, hash_token, new_token
+from service.db import utcnow
+from service.errors import Conflict, Invalid, NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token as issued: the only time its secret is seen."""
+
+    id: int
+    token: str
+    user_id: int
+    created_at: object
+
+
+def create_organization(*, session: Session, actor: Actor, name: str, kind: str) -> Organization:
+    """Create an organization (admins only)."""
+    actor.require("admin")
+    if session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
+        raise Conflict("an organization with this name exists", {"name": ["already taken"]})
+    organization = Organization(name=name, kind=kind)
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def list_organizations(*, session: Session, actor: Actor) -> list[Organization]:
+    """List every organization (admins only)."""
+    actor.require("admin")
+    return list(session.scalars(select(Organization).order_by(Organization.id)))
+
+
+def get_organization(session: Session, organization_id: int) -> Organization | None:
+    """Return an organization by id, or None."""
+    return session.get(Organization, organization_id)
+
+
+def create_user(
+    *,
+    session: Session,
+    actor: Actor | None,
+    organization_id: int | None,
+    name: str,
+    email: str,
+    role: str,
+) -> User:
+    """Create a user; `actor` None is the command line bootstrapping the first admin."""
+    if actor is not None:
+        actor.require("admin")
+    expected_kind = ROLE_ORGANIZATION_KIND.get(role)
+    if expected_kind is not None:
+        organization = (
+            session.get(Organization, organization_id) if organization_id is not None else None
+        )
+        if organization is None:
+            raise Invalid(
+                "a user with this role belongs to an organization",
+                {
+                    "organization_id": [
+                        f"a {role} user needs an existing {expected_kind} organization"
+                    ]
+                },
+            )
+        if organization.kind != expected_kind:
+            raise Invalid(
+                "role and organization do not match",
+                {"role": [f"a {role} user belongs to a {expected_kind} organization"]},
+            )
+    elif organization_id is not None and session.get(Organization, organization_id) is None:
+        raise Invalid("unknown organization", {"organization_id": ["no such organization"]})
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("a user with this email exists", {"email": ["already taken"]})
+    user = User(organization_id=organization_id, name=name, email=email, role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_token(*, session: Session, actor: Actor | None, user_id: int) -> IssuedToken:
+    """Issue a new API token for a user: admins for anyone, a user for themselves."""
+    if actor is not None and not actor.is_admin and actor.user_id != user_id:
+        raise NotFound("no such user")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    token = new_token()
+    api_token = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12])
+    session.add(api_token)
+    session.flush()
+    return IssuedToken(
+        id=api_token.id, token=token, user_id=user.id, created_at=api_token.created_at
+    )
+
+
+def revoke_token(*, session: Session, actor: Actor, token_id: int) -> None:
+    """Revoke a token: admins any, a user their own; revoking twice is harmless."""
+    api_token = session.get(ApiToken, token_id)
+    if api_token is None or (not actor.is_admin and api_token.user_id != actor.user_id):
+        raise NotFound("no such token")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    """Return a user by id."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user

@@ -1,0 +1,142 @@
+"""Contracts and their versioned terms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from contracts import terms as rules
+from contracts.errors import RuleError
+from contracts.periods import Period
+from service.accounts.models import Organization
+from service.agreements.models import Contract, TermsVersion
+from service.auth import Actor
+from service.errors import Conflict, NotFound, invalid_body, nest_errors
+from service.forms.service import find_form
+
+
+def visible_contracts(actor: Actor) -> Select[Contract]:
+    """Select the contracts the caller may see: its organization's side of them."""
+    query = select(Contract)
+    if actor.is_admin:
+        return query
+    if actor.role == "supplier":
+        return query.where(Contract.supplier_id == actor.organization_id)
+    return query.where(Contract.client_id == actor.organization_id)
+
+
+def get_contract(*, session: Session, actor: Actor, contract_id: int) -> Contract:
+    """Return a contract the caller may see, or 404."""
+    contract = session.scalar(visible_contracts(actor).where(Contract.id == contract_id))
+    if contract is None:
+        raise NotFound("no such contract")
+    return contract
+
+
+def list_contracts(*, session: Session, actor: Actor) -> list[Contract]:
+    """List the contracts the caller may see."""
+    return list(session.scalars(visible_contracts(actor).order_by(Contract.id)))
+
+
+def create_contract(
+    *,
+    session: Session,
+    actor: Actor,
+    client_id: int,
+    supplier_id: int,
+    name: str,
+    effective_from: date,
+    terms: dict[str, Any],
+) -> Contract:
+    """Create a contract with its first terms version (a client for itself, or an admin)."""
+    actor.require("client")
+    if not actor.is_admin and client_id != actor.organization_id:
+        raise NotFound("no such client organization")
+    errors: dict[str, Any] = {}
+    client = session.get(Organization, client_id)
+    if client is None or client.kind != "client":
+        errors["client_id"] = ["no such client organization"]
+    supplier = session.get(Organization, supplier_id)
+    if supplier is None or supplier.kind != "supplier":
+        errors["supplier_id"] = ["no such supplier organization"]
+    if errors:
+        raise invalid_body("the parties of a contract are a client and a supplier", errors)
+    version = _checked_terms(session, client_id, effective_from, terms)
+    if session.scalar(
+        select(Contract.id).where(
+            Contract.client_id == client_id,
+            Contract.supplier_id == supplier_id,
+            Contract.name == name,
+        )
+    ):
+        raise Conflict("this contract exists", {"name": ["already used for this supplier"]})
+    contract = Contract(
+        client_id=client_id, supplier_id=supplier_id, name=name, created_by=actor.user_id
+    )
+    version.created_by = actor.user_id
+    contract.terms_versions.append(version)
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def add_terms(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    effective_from: date,
+    terms: dict[str, Any],
+) -> Contract:
+    """Add a terms version that starts after every existing one."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("client")
+    latest = max(version.effective_from for version in contract.terms_versions)
+    if effective_from <= latest:
+        raise invalid_body(
+            "terms versions never overlap",
+            {"effective_from": [f"must be after {latest.isoformat()}, when the latest starts"]},
+        )
+    version = _checked_terms(session, contract.client_id, effective_from, terms)
+    version.created_by = actor.user_id
+    contract.terms_versions.append(version)
+    session.flush()
+    return contract
+
+
+def _checked_terms(
+    session: Session, client_id: int, effective_from: date, document: dict[str, Any]
+) -> TermsVersion:
+    errors: dict[str, Any] = {}
+    if effective_from.day != 1:
+        errors["effective_from"] = ["must be the first day of a month"]
+    try:
+        parsed = rules.parse_terms(document)
+    except RuleError as error:
+        errors["terms"] = nest_errors(error.errors)
+        raise invalid_body("the terms break the rules of terms", errors) from None
+    form = find_form(session, client_id, parsed.form_ref)
+    if form is None:
+        errors["terms"] = {"form": [f"the client publishes no form {parsed.form_ref}"]}
+    if errors:
+        raise invalid_body("the terms break the rules of terms", errors)
+    assert form is not None
+    return TermsVersion(
+        effective_from=effective_from, form_id=form.id, document=rules.terms_document(parsed)
+    )
+
+
+def terms_in_force(contract: Contract, period: Period) -> TermsVersion:
+    """Return the terms version in force on the period's first day (else the earliest)."""
+    versions = contract.terms_versions
+    in_force = [v for v in versions if v.effective_from <= period.first_day]
+    return in_force[-1] if in_force else versions[0]
+
+
+def timezone_of(contract: Contract, period: Period) -> str:
+    """Return the time zone in which a contract's period is counted."""
+    timezone: str = terms_in_force(contract, period).document["timezone"]
+    return timezone

@@ -1,0 +1,25 @@
+"""Configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+SQLITE_FILE = "fiducia.sqlite3"
+
+
+def default_database_url(instance_path: str | os.PathLike[str]) -> str:
+    """Return the URL of the embedded SQLite database in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / SQLITE_FILE}"
+
+
+def from_environment(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Build the Flask configuration from the process environment."""
+    env = os.environ
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(instance_path),
+        "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
+        "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
+        "MAX_BATCH_SIZE": int(env.get("FIDUCIA_MAX_BATCH_SIZE", "1000")),
+    }

@@ -1,0 +1,84 @@
+"""One error vocabulary, mapped to JSON in one place."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+
+
+class FiduciaError(Exception):
+    """An error a caller can act on, answered as `{code, status, message, errors}`."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, message: str, errors: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class Unauthorized(FiduciaError):
+    status = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(FiduciaError):
+    status = HTTPStatus.FORBIDDEN
+
+
+class NotFound(FiduciaError):
+    status = HTTPStatus.NOT_FOUND
+
+
+class Conflict(FiduciaError):
+    status = HTTPStatus.CONFLICT
+
+
+class Invalid(FiduciaError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+def error_body(status: HTTPStatus, message: str, errors: Any = None) -> dict[str, Any]:
+    """Return the JSON body of an error answer."""
+    body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def register(app: Flask) -> None:
+    """Map the error vocabulary (and integrity races) to JSON answers."""
+
+    @app.errorhandler(FiduciaError)
+    def _fiducia_error(error: FiduciaError) -> ResponseReturnValue:
+        response = jsonify(error_body(error.status, error.message, error.errors))
+        if isinstance(error, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
+        return response, error.status.value
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(_error: IntegrityError) -> ResponseReturnValue:
+        # Two requests raced for the same unique key; the loser may retry and find the winner.
+        status = HTTPStatus.CONFLICT
+        message = "the record was written concurrently by another request; retry"
+        return jsonify(error_body(status, message)), status.value
+
+
+def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:
+    """Turn dotted paths (`sections.0.weight`) into the nested shape marshmallow uses."""
+    nested: dict[Any, Any] = {}
+    for path, messages in errors.items():
+        node = nested
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(parts[-1], []).extend(messages)
+    return nested
+
+
+def invalid_body(message: str, errors: dict[Any, Any]) -> Invalid:
+    """Return a 422 whose errors sit under `json`, as flask-smorest reports body errors."""
+    return Invalid(message, {"json": errors})

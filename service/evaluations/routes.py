@@ -1,0 +1,97 @@
+"""Evaluations of calls: one, a batch, a filtered list."""
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.auth import current_actor
+from service.db import get_session
+from service.errors import Conflict, FiduciaError
+from service.evaluations import service
+from service.evaluations.models import Evaluation
+from service.evaluations.schemas import (
+    BatchOut,
+    EvaluationBatchIn,
+    EvaluationIn,
+    EvaluationOut,
+    EvaluationQuery,
+    RawBatchIn,
+    load_each,
+)
+
+blp = Blueprint("evaluations", __name__, description="Scored evaluations of calls")
+
+
+@blp.route("/evaluations")
+class Evaluations(MethodView):
+    @blp.arguments(EvaluationQuery, location="query")
+    @blp.response(200, EvaluationOut(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> Any:
+        """List evaluations, newest call last; `period` is the contract's month."""
+        session = get_session()
+        selection = service.evaluations_query(session=session, actor=current_actor(), **query)
+        pagination_parameters.item_count = service.count(session, selection)
+        page = selection.order_by(Evaluation.call_at, Evaluation.id)
+        page = page.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+        return session.scalars(page).all()
+
+    @blp.arguments(EvaluationIn)
+    @blp.response(201, EvaluationOut)
+    @blp.alt_response(200, schema=EvaluationOut, description="The same evaluation was stored")
+    def post(self, record: dict[str, Any]) -> Any:
+        """Score and store one evaluation; the same call and source again is idempotent."""
+        session = get_session()
+        try:
+            outcome = service.submit_evaluations(
+                session=session, actor=current_actor(), records={0: record}
+            )
+        except FiduciaError as error:
+            # One record: report its problems without the batch's index.
+            if isinstance(error.errors, dict) and 0 in error.errors:
+                error.errors = (
+                    error.errors[0] if isinstance(error, Conflict) else {"json": error.errors[0]}
+                )
+            raise
+        evaluation = service.get_evaluation(
+            session=session, actor=current_actor(), evaluation_id=outcome.ids[0]
+        )
+        return evaluation, 201 if outcome.created else 200
+
+
+@blp.route("/evaluations/batch")
+class EvaluationBatch(MethodView):
+    @blp.arguments(RawBatchIn)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": EvaluationBatchIn}},
+        }
+    )
+    @blp.response(201, BatchOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Store up to 1,000 evaluations, all or nothing; every bad record is listed by index."""
+        records, errors = load_each(EvaluationIn(), body["evaluations"])
+        try:
+            return service.submit_evaluations(
+                session=get_session(),
+                actor=current_actor(),
+                records=records,
+                errors=errors,
+                size=len(body["evaluations"]),
+            )
+        except FiduciaError as error:
+            if isinstance(error.errors, dict) and error.errors:
+                error.errors = {"json": {"evaluations": error.errors}}
+            raise
+
+
+@blp.route("/evaluations/<int:evaluation_id>")
+class EvaluationDetail(MethodView):
+    @blp.response(200, EvaluationOut)
+    def get(self, evaluation_id: int) -> Any:
+        """Return one evaluation with its score."""
+        return service.get_evaluation(
+            session=get_session(), actor=current_actor(), evaluation_id=evaluation_id
+        )

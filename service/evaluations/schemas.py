@@ -1,0 +1,102 @@
+"""HTTP shapes of evaluations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from service.evaluations.models import SOURCES
+from service.schemas import PeriodField
+
+FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
+
+
+class EvaluationIn(Schema):
+    contract_id = fields.Integer(required=True, strict=True)
+    call_ref = fields.String(required=True, validate=validate.Length(1, 200))
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    agent_ref = fields.String(required=True, validate=validate.Length(1, 200))
+    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    call_at = fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with an offset; naive times are refused"}
+    )
+    form = fields.String(
+        required=True, validate=validate.Regexp(FORM_REF), metadata={"example": "standard@1"}
+    )
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        required=True,
+        metadata={"description": "question key -> 'yes' | 'no' | 'na' | an integer on the scale"},
+    )
+    evaluator_ref = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(1, 200)
+    )
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+
+
+class EvaluationBatchIn(Schema):
+    evaluations = fields.List(
+        fields.Nested(EvaluationIn), required=True, validate=validate.Length(1, 1000)
+    )
+
+
+class RawBatchIn(Schema):
+    """What the batch endpoint reads first: each record is then checked on its own."""
+
+    evaluations = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 1000))
+
+
+class EvaluationOut(Schema):
+    id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True)
+    call_ref = fields.String(required=True)
+    source = fields.String(required=True)
+    agent_ref = fields.String(required=True)
+    team = fields.String(required=True, allow_none=True)
+    call_at = fields.AwareDateTime(required=True)
+    form = fields.String(required=True, attribute="form.ref")
+    answers = fields.Dict(required=True)
+    evaluator_ref = fields.String(required=True, allow_none=True)
+    comment = fields.String(required=True, allow_none=True)
+    score = fields.Decimal(
+        required=True, allow_none=True, as_string=True, metadata={"example": "87.50"}
+    )
+    passed = fields.Boolean(required=True, allow_none=True)
+    critical_errors = fields.List(fields.String(), required=True)
+    section_scores = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        required=True,
+        metadata={"description": "section key -> score 0-100 as a string, null when all N/A"},
+    )
+    created_at = fields.AwareDateTime(required=True)
+
+
+class BatchOut(Schema):
+    created = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    ids = fields.List(fields.Integer(), required=True, metadata={"description": "in input order"})
+
+
+class EvaluationQuery(Schema):
+    contract_id = fields.Integer(strict=False)
+    period = PeriodField()
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    agent_ref = fields.String(validate=validate.Length(1, 200))
+
+
+def load_each(
+    schema: Schema, records: Sequence[Any]
+) -> tuple[dict[int, dict[str, Any]], dict[int, Any]]:
+    """Load every record on its own; return the good ones and the errors, both by index."""
+    loaded: dict[int, dict[str, Any]] = {}
+    errors: dict[int, Any] = {}
+    for index, record in enumerate(records):
+        try:
+            loaded[index] = schema.load(record)
+        except ValidationError as error:
+            errors[index] = error.messages
+    return loaded, errors

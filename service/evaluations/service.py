@@ -1,0 +1,260 @@
+"""Submitting and reading evaluations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Select, and_, false, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from contracts import forms as rules
+from contracts.errors import RuleError
+from contracts.periods import Period
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, timezone_of, visible_contracts
+from service.auth import Actor
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.evaluations.models import Evaluation
+from service.forms.models import Form
+from service.forms.service import find_form, parsed_form
+
+# The one source each role may submit; admins may submit any (third_party only through them).
+ROLE_SOURCE = {"supplier": "supplier", "client": "client"}
+
+
+@dataclass
+class Submission:
+    """The outcome of a submission: ids in input order, and which were new."""
+
+    ids: list[int] = field(default_factory=list)
+    created: int = 0
+    unchanged: int = 0
+
+
+def submit_evaluations(
+    *,
+    session: Session,
+    actor: Actor,
+    records: Mapping[int, Mapping[str, Any]],
+    errors: dict[int, Any] | None = None,
+    size: int | None = None,
+) -> Submission:
+    """Score and store evaluations, all or nothing.
+
+    `records` are loaded records by input index; `errors` holds the indexes already found bad.
+    Every remaining problem is added by index, and if any record is bad nothing is stored.
+    """
+    errors = dict(errors or {})
+    contracts = _contracts_for(session, actor, records)
+    forms: dict[tuple[int, str], Form | None] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for index, record in records.items():
+        contract = contracts[record["contract_id"]]
+        key = (contract.client_id, record["form"])
+        if key not in forms:
+            forms[key] = find_form(session, contract.client_id, record["form"])
+        form = forms[key]
+        if form is None:
+            errors[index] = {"form": [f"the client publishes no form {record['form']}"]}
+            continue
+        try:
+            score = rules.score_evaluation(parsed_form(form), record["answers"])
+        except RuleError as error:
+            errors[index] = {"answers": error.errors}
+            continue
+        rows[index] = _row(actor, record, form, score)
+
+    conflicts = _settle_against_stored(session, rows, errors)
+    if errors:
+        if len(conflicts) == len(errors):
+            raise Conflict("evaluations with these calls are stored with other content", conflicts)
+        raise Invalid("no evaluation was stored: fix every record listed", errors)
+
+    outcome = Submission(ids=[0] * (size if size is not None else len(records)))
+    new = [(index, row) for index, row in rows.items() if "id" not in row]
+    for index, row in rows.items():
+        if "id" in row:
+            outcome.ids[index] = row["id"]
+            outcome.unchanged += 1
+    if new:
+        statement = insert(Evaluation).returning(Evaluation.id, sort_by_parameter_order=True)
+        inserted = session.execute(statement, [row for _, row in new]).scalars().all()
+        for (index, _), evaluation_id in zip(new, inserted, strict=True):
+            outcome.ids[index] = evaluation_id
+        outcome.created = len(new)
+    return outcome
+
+
+def _contracts_for(
+    session: Session, actor: Actor, records: Mapping[int, Mapping[str, Any]]
+) -> dict[int, Contract]:
+    """Check the caller may submit every record: 404 outside its contracts, 403 for its role."""
+    wanted = {record["contract_id"] for record in records.values()}
+    found = session.scalars(visible_contracts(actor).where(Contract.id.in_(wanted))).all()
+    contracts = {contract.id: contract for contract in found}
+    for index, record in records.items():
+        if record["contract_id"] not in contracts:
+            raise NotFound(f"no such contract {record['contract_id']} (record {index})")
+    if not actor.is_admin:
+        allowed = ROLE_SOURCE.get(actor.role)
+        if allowed is None:
+            raise Forbidden(f"the {actor.role} role does not submit evaluations")
+        for index, record in records.items():
+            if record["source"] != allowed:
+                raise Forbidden(
+                    f"a {actor.role} submits only {allowed}-source evaluations "
+                    f"(record {index} is {record['source']})"
+                )
+    return contracts
+
+
+def _row(actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score) -> dict[str, Any]:
+    categories = set(score.critical_errors)
+    call_at = record["call_at"].astimezone(UTC)
+    content = {
+        "agent_ref": record["agent_ref"],
+        "team": record.get("team"),
+        "call_at": call_at.isoformat(),
+        "form": record["form"],
+        "answers": record["answers"],
+        "evaluator_ref": record.get("evaluator_ref"),
+        "comment": record.get("comment"),
+    }
+    digest = hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    return {
+        "contract_id": record["contract_id"],
+        "call_ref": record["call_ref"],
+        "source": record["source"],
+        "agent_ref": record["agent_ref"],
+        "team": record.get("team"),
+        "call_at": call_at,
+        "form_id": form.id,
+        "answers": record["answers"],
+        "evaluator_ref": record.get("evaluator_ref"),
+        "comment": record.get("comment"),
+        "score_hundredths": None if score.score is None else int(score.score * 100),
+        "passed": score.passed,
+        "critical_customer": "customer" in categories,
+        "critical_business": "business" in categories,
+        "critical_compliance": "compliance" in categories,
+        "section_scores": {
+            key: None if value is None else f"{value:.2f}"
+            for key, value in score.section_scores.items()
+        },
+        "content_hash": digest,
+        "created_by": actor.user_id,
+    }
+
+
+def _settle_against_stored(
+    session: Session, rows: dict[int, dict[str, Any]], errors: dict[int, Any]
+) -> dict[int, Any]:
+    """Mark rows already stored with the same content; record repeats and conflicts as errors."""
+    conflicts: dict[int, Any] = {}
+    first_index: dict[tuple[int, str, str], int] = {}
+    for index, row in list(rows.items()):
+        key = (row["contract_id"], row["call_ref"], row["source"])
+        if key in first_index:
+            errors[index] = conflicts[index] = {
+                "call_ref": [f"repeats record {first_index[key]} of this batch"]
+            }
+            del rows[index]
+        else:
+            first_index[key] = index
+    if not first_index:
+        return conflicts
+    contract_ids = {key[0] for key in first_index}
+    call_refs = {key[1] for key in first_index}
+    stored = session.execute(
+        select(
+            Evaluation.id,
+            Evaluation.contract_id,
+            Evaluation.call_ref,
+            Evaluation.source,
+            Evaluation.content_hash,
+        ).where(Evaluation.contract_id.in_(contract_ids), Evaluation.call_ref.in_(call_refs))
+    )
+    for evaluation_id, contract_id, call_ref, source, content_hash in stored:
+        match = first_index.get((contract_id, call_ref, source))
+        if match is None or match not in rows:
+            continue
+        if rows[match]["content_hash"] == content_hash:
+            rows[match]["id"] = evaluation_id
+        else:
+            errors[match] = conflicts[match] = {
+                "call_ref": [
+                    f"evaluation {evaluation_id} is stored for this call with other content"
+                ],
+                "stored_id": evaluation_id,
+            }
+    return conflicts
+
+
+def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
+    """Return an evaluation of a contract the caller may see."""
+    visible = visible_contracts(actor).with_only_columns(Contract.id)
+    evaluation = session.scalar(
+        select(Evaluation).where(
+            Evaluation.id == evaluation_id, Evaluation.contract_id.in_(visible)
+        )
+    )
+    if evaluation is None:
+        raise NotFound("no such evaluation")
+    return evaluation
+
+
+def evaluations_query(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int | None = None,
+    period: Period | None = None,
+    source: str | None = None,
+    agent_ref: str | None = None,
+) -> Select[Evaluation]:
+    """Select the evaluations the caller may see, filtered; a period is each contract's month."""
+    if contract_id is not None:
+        contracts = [get_contract(session=session, actor=actor, contract_id=contract_id)]
+    elif period is not None:
+        contracts = list(session.scalars(visible_contracts(actor)))
+    else:
+        contracts = []
+    query = select(Evaluation)
+    if contract_id is not None:
+        query = query.where(Evaluation.contract_id == contract_id)
+    else:
+        visible = visible_contracts(actor).with_only_columns(Contract.id)
+        query = query.where(Evaluation.contract_id.in_(visible))
+    if period is not None:
+        by_timezone: dict[str, list[int]] = {}
+        for contract in contracts:
+            by_timezone.setdefault(timezone_of(contract, period), []).append(contract.id)
+        windows = []
+        for timezone, ids in by_timezone.items():
+            start, end = period.bounds(timezone)
+            windows.append(
+                and_(
+                    Evaluation.contract_id.in_(ids),
+                    Evaluation.call_at >= start,
+                    Evaluation.call_at < end,
+                )
+            )
+        query = query.where(or_(*windows) if windows else false())
+    if source is not None:
+        query = query.where(Evaluation.source == source)
+    if agent_ref is not None:
+        query = query.where(Evaluation.agent_ref == agent_ref)
+    return query
+
+
+def count(session: Session, query: Select[Evaluation]) -> int:
+    """Count the rows a query selects."""
+    total: int = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total

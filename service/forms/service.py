@@ -1,0 +1,137 @@
+"""Publishing and finding evaluation forms."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from contracts import forms as rules
+from contracts.errors import RuleError
+from service.accounts.models import Organization
+from service.agreements.models import Contract
+from service.auth import Actor
+from service.errors import Conflict, Invalid, NotFound, invalid_body, nest_errors
+from service.forms.models import Form
+
+
+def publish_form(
+    *, session: Session, actor: Actor, document: dict[str, Any], organization_id: int | None
+) -> tuple[Form, bool]:
+    """Publish a form version; return it and whether it is new (the same document is a no-op)."""
+    actor.require("client")
+    owner_id = _owner(session, actor, organization_id)
+    try:
+        form = rules.parse_form(document)
+    except RuleError as error:
+        raise invalid_body(
+            "the form breaks the rules of forms", nest_errors(error.errors)
+        ) from None
+    canonical = rules.form_document(form)
+    existing = session.scalar(
+        select(Form).where(
+            Form.organization_id == owner_id, Form.code == form.code, Form.version == form.version
+        )
+    )
+    if existing is not None:
+        if existing.document == canonical:
+            return existing, False
+        raise Conflict(
+            f"form {form.ref} is published and cannot change; publish version "
+            f"{_next_version(session, owner_id, form.code)} instead",
+            {"version": [f"{form.ref} exists as form {existing.id}"]},
+        )
+    row = Form(
+        organization_id=owner_id,
+        code=form.code,
+        version=form.version,
+        title=form.title,
+        document=canonical,
+        created_by=actor.user_id,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def _owner(session: Session, actor: Actor, organization_id: int | None) -> int:
+    if not actor.is_admin:
+        assert actor.organization_id is not None
+        if organization_id not in (None, actor.organization_id):
+            raise NotFound("no such organization")
+        return actor.organization_id
+    if organization_id is None:
+        raise invalid_body("name the owner", {"organization_id": ["required for an admin"]})
+    organization = session.get(Organization, organization_id)
+    if organization is None or organization.kind != "client":
+        raise invalid_body("forms belong to clients", {"organization_id": ["no such client"]})
+    return organization_id
+
+
+def _next_version(session: Session, organization_id: int, code: str) -> int:
+    versions = session.scalars(
+        select(Form.version).where(Form.organization_id == organization_id, Form.code == code)
+    )
+    return max(versions, default=0) + 1
+
+
+def visible_forms(actor: Actor) -> Select[Form]:
+    """Select the forms the caller may read: its own, or those of its clients for a supplier."""
+    query = select(Form)
+    if actor.is_admin:
+        return query
+    if actor.role == "supplier":
+        clients = select(Contract.client_id).where(Contract.supplier_id == actor.organization_id)
+        return query.where(Form.organization_id.in_(clients))
+    return query.where(Form.organization_id == actor.organization_id)
+
+
+def list_forms(*, session: Session, actor: Actor) -> list[Form]:
+    """List the forms the caller may read."""
+    query = visible_forms(actor).order_by(Form.organization_id, Form.code, Form.version)
+    return list(session.scalars(query))
+
+
+def get_form(
+    *, session: Session, actor: Actor, code: str, version: int, organization_id: int | None = None
+) -> Form:
+    """Return one form version the caller may read."""
+    query = visible_forms(actor).where(Form.code == code, Form.version == version)
+    if organization_id is not None:
+        query = query.where(Form.organization_id == organization_id)
+    found = list(session.scalars(query.limit(2)))
+    if not found:
+        raise NotFound(f"no form {code}@{version}")
+    if len(found) > 1:
+        raise Invalid(
+            f"several organizations publish {code}@{version}",
+            {"query": {"organization_id": ["name the owner"]}},
+        )
+    return found[0]
+
+
+def find_form(session: Session, organization_id: int, ref: str) -> Form | None:
+    """Return the form `code@version` owned by an organization, or None."""
+    code, _, version = ref.partition("@")
+    if not version.isdigit():
+        return None
+    return session.scalar(
+        select(Form).where(
+            Form.organization_id == organization_id,
+            Form.code == code,
+            Form.version == int(version),
+        )
+    )
+
+
+def parsed_form(form: Form) -> rules.Form:
+    """Return the rules' view of a stored form (parsed once per distinct document)."""
+    return _parse_document(json.dumps(form.document, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _parse_document(document_json: str) -> rules.Form:
+    return rules.parse_form(json.loads(document_json))

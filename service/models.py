@@ -1,0 +1,21 @@
+"""Import every domain's models so the metadata is complete (for Alembic and tests)."""
+
+from service.accounts.models import ApiToken, Organization, User
+from service.agreements.models import Contract, TermsVersion
+from service.db import Base
+from service.evaluations.models import Evaluation
+from service.forms.models import Form
+from service.volumes.models import DailyVolume, VolumeChange
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Contract",
+    "DailyVolume",
+    "Evaluation",
+    "Form",
+    "Organization",
+    "TermsVersion",
+    "User",
+    "VolumeChange",
+]

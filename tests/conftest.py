@@ -1,0 +1,174 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL when TEST_DATABASE_URL names a server)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service import create_app
+from service.db import engine_url
+from service.migrate import upgrade
+from service.models import Base
+
+
+def _postgres_database(server_url: str) -> Iterator[str]:
+    """Create a uniquely named database on the server, yield its URL, drop it afterwards."""
+    name = f"fiducia_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(engine_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            make_url(engine_url(server_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Return the URL of a freshly migrated test database."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        databases = _postgres_database(server)
+        url = next(databases)
+        upgrade(url)
+        yield url
+        next(databases, None)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """Return an app on the test database; every row is removed after the test."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    yield app
+    engine = app.extensions["fiducia.engine"]
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """Return a session on the test database (the test commits what it wants kept)."""
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        yield session
+
+
+@dataclass
+class World:
+    """Two clients, two suppliers, users of every role with tokens, forms and contracts."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Build a small world through the services, committed once."""
+    from service.accounts.service import create_organization, create_user, issue_token
+    from service.agreements.service import create_contract
+    from service.auth import Actor
+    from service.demo import example
+    from service.forms.service import publish_form
+
+    world = World()
+    root = Actor(user_id=0, role="admin", organization_id=None)
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        for name, kind in [
+            ("client", "client"),
+            ("other_client", "client"),
+            ("supplier", "supplier"),
+            ("other_supplier", "supplier"),
+        ]:
+            organization = create_organization(session=session, actor=root, name=name, kind=kind)
+            world.ids[name] = organization.id
+        for who, organization, role in [
+            ("admin", None, "admin"),
+            ("client", "client", "client"),
+            ("finance", "client", "finance"),
+            ("supplier", "supplier", "supplier"),
+            ("other_client", "other_client", "client"),
+            ("other_finance", "other_client", "finance"),
+            ("other_supplier", "other_supplier", "supplier"),
+        ]:
+            user = create_user(
+                session=session,
+                actor=None,
+                organization_id=world.ids[organization] if organization else None,
+                name=who,
+                email=f"{who}@example.test",
+                role=role,
+            )
+            world.ids[f"user:{who}"] = user.id
+            world.tokens[who] = issue_token(session=session, actor=None, user_id=user.id).token
+        for client_name, supplier_name, key in [
+            ("client", "supplier", "contract"),
+            ("other_client", "other_supplier", "other_contract"),
+        ]:
+            actor = Actor(
+                user_id=world.ids[f"user:{client_name}"],
+                role="client",
+                organization_id=world.ids[client_name],
+            )
+            form, _ = publish_form(
+                session=session,
+                actor=actor,
+                document=example("standard-form.yaml"),
+                organization_id=None,
+            )
+            world.ids[f"form:{client_name}"] = form.id
+            contract = create_contract(
+                session=session,
+                actor=actor,
+                client_id=world.ids[client_name],
+                supplier_id=world.ids[supplier_name],
+                name="customer care",
+                effective_from=date(2026, 8, 1),
+                terms=example("terms-quality.yaml"),
+            )
+            world.ids[key] = contract.id
+    return world
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """Return the number of rows in every table (to prove nothing was written)."""
+    engine = app.extensions["fiducia.engine"]
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def json_of(response: Any) -> Any:
+    assert response.is_json, response.data[:200]
+    return response.get_json()
