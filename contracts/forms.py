@@ -81,9 +81,6 @@ class Score:
     form_auto_failed: bool
 
 
-# --- reading a form document ---------------------------------------------------------
-
-
 def parse_form(document: Mapping[str, Any]) -> Form:
     """Read a form document, raising RuleError with every problem found."""
     problems = fields.Problems()
@@ -266,8 +263,6 @@ def _question_document(question: Question) -> dict[str, Any]:
     return document
 
 
-# --- scoring an evaluation -----------------------------------------------------------
-#
 # Scoring runs a thousand times per request, so each form is turned once into a plan of
 # integers: within a section every question weight is scaled by a common factor, which
 # makes each answer's contribution an integer and the section fraction a ratio of sums.
@@ -276,7 +271,17 @@ _MISSING = object()
 
 
 class _QuestionPlan:
-    __slots__ = ("key", "yes_no", "full", "step", "low", "high", "na", "critical", "auto_fail")
+    __slots__ = (
+        "key",
+        "yes_no",
+        "full_marks",
+        "per_step",
+        "low",
+        "high",
+        "na",
+        "critical",
+        "auto_fail",
+    )
 
     def __init__(self, question: Question, factor: int) -> None:
         self.key = question.key
@@ -285,9 +290,8 @@ class _QuestionPlan:
         self.critical = question.critical
         self.auto_fail = question.auto_fail
         self.low, self.high = question.scale or (0, 1)
-        # full: the question's weight in the section's integer units, i.e. a perfect answer
-        self.full = int(question.weight * factor)
-        self.step = self.full // (self.high - self.low)
+        self.full_marks = int(question.weight * factor)
+        self.per_step = self.full_marks // (self.high - self.low)
 
 
 class _SectionPlan:
@@ -297,7 +301,8 @@ class _SectionPlan:
         self.key = section.key
         self.weight = int(section.weight * weight_factor)
         spans = [q.scale[1] - q.scale[0] for q in section.questions if q.scale is not None]
-        factor = math.lcm(*(q.weight.denominator for q in section.questions), *spans)
+        # whole weights, each also divisible by its scale's span: every step is an integer
+        factor = math.lcm(*(q.weight.denominator for q in section.questions)) * math.lcm(*spans)
         self.questions = tuple(_QuestionPlan(question, factor) for question in section.questions)
 
 
@@ -337,7 +342,7 @@ def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:
     critical_errors: set[str] = set()
     form_auto_failed = False
     section_scores: dict[str, Decimal | None] = {}
-    # the total so far is total_earned / total_possible, kept as integers
+    # an integer ratio, total_earned / total_possible: a Fraction would reduce at every step
     total_earned, total_possible, total_weight = 0, 1, 0
 
     for section in plan.sections:
@@ -351,10 +356,10 @@ def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:
             answered += 1
             if question.yes_no:
                 if value == "yes":
-                    earned += question.full
-                    possible += question.full
+                    earned += question.full_marks
+                    possible += question.full_marks
                 elif value == "no":
-                    possible += question.full
+                    possible += question.full_marks
                     if question.critical is not None:
                         critical_errors.add(question.critical)
                     if question.auto_fail == "section":
@@ -365,8 +370,8 @@ def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:
                     errors[question.key] = [_answer_problem(question, value)]
             elif isinstance(value, int) and not isinstance(value, bool):
                 if question.low <= value <= question.high:
-                    earned += question.step * (value - question.low)
-                    possible += question.full
+                    earned += question.per_step * (value - question.low)
+                    possible += question.full_marks
                 else:
                     errors[question.key] = [_answer_problem(question, value)]
             elif value != "na" or not question.na:
