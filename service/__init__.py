@@ -13,6 +13,12 @@ from sqlalchemy import text
 
 from service import auth, db, errors
 from service.config import from_environment
+from service.schemas import (
+    IdConverter,
+    VersionConverter,
+    id_parameter_schema,
+    version_parameter_schema,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -61,7 +67,11 @@ def _register_api(app: Flask) -> None:
     from service.forms.routes import blp as forms
     from service.volumes.routes import blp as volumes
 
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["version"] = VersionConverter
     api = Api(app)
+    api.register_converter(IdConverter, id_parameter_schema)
+    api.register_converter(VersionConverter, version_parameter_schema)
     for blueprint in (accounts, forms, agreements, evaluations, volumes):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api

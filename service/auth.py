@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, g, request
 from sqlalchemy import select
@@ -12,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import ApiToken
 from service.db import get_session
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, Invalid, Unauthorized
+from service.schemas import find_nul
 
 TOKEN_PREFIX = "fid_"
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+NUL = "must not contain NUL characters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +77,18 @@ def init_app(app: Flask) -> None:
         path = request.path
         if path.startswith("/api/v1/") and not path.startswith(PUBLIC_PATHS):
             g.actor = authenticate(get_session(), request.headers.get("Authorization"))
+            refuse_nul_characters()
+
+
+def refuse_nul_characters() -> None:
+    """Refuse NUL characters anywhere in the query or the JSON body, naming where they are."""
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise Invalid("text may not contain NUL characters", {"query": {key: [NUL]}})
+    if request.is_json:
+        found = find_nul(request.get_json(silent=True))
+        if found:
+            errors: dict[str, Any] = {found[-1]: [NUL]}
+            for part in reversed(found[:-1]):
+                errors = {part: errors}
+            raise Invalid("text may not contain NUL characters", {"json": errors})

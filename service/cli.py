@@ -27,7 +27,9 @@ def _session(app: Flask) -> Iterator[Session]:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Fiducia: call-quality scoring and quality-based payouts."""
-    ctx.obj = create_app()
+    app = create_app()
+    ctx.obj = app
+    ctx.call_on_close(get_engine(app).dispose)
 
 
 @main.group()

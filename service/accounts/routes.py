@@ -43,7 +43,7 @@ class Users(MethodView):
         return service.create_user(session=get_session(), actor=current_actor(), **body)
 
 
-@blp.route("/users/<int:user_id>/tokens")
+@blp.route("/users/<id:user_id>/tokens")
 class UserTokens(MethodView):
     @blp.response(201, TokenOut)
     def post(self, user_id: int) -> Any:
@@ -51,7 +51,7 @@ class UserTokens(MethodView):
         return service.issue_token(session=get_session(), actor=current_actor(), user_id=user_id)
 
 
-@blp.route("/tokens/<int:token_id>")
+@blp.route("/tokens/<id:token_id>")
 class Token(MethodView):
     @blp.response(204)
     def delete(self, token_id: int) -> None:

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from service.accounts.models import ORGANIZATION_KINDS, ROLES
+from service.schemas import Id
 
 
 class OrganizationIn(Schema):
@@ -18,7 +19,7 @@ class OrganizationOut(Schema):
 
 
 class UserIn(Schema):
-    organization_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    organization_id = Id(load_default=None, allow_none=True, strict=True)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     email = fields.Email(required=True, validate=validate.Length(3, 320))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))

@@ -27,7 +27,7 @@ class Contracts(MethodView):
         return service.create_contract(session=get_session(), actor=current_actor(), **body)
 
 
-@blp.route("/contracts/<int:contract_id>")
+@blp.route("/contracts/<id:contract_id>")
 class ContractDetail(MethodView):
     @blp.response(200, ContractOut)
     def get(self, contract_id: int) -> Any:
@@ -37,7 +37,7 @@ class ContractDetail(MethodView):
         )
 
 
-@blp.route("/contracts/<int:contract_id>/terms")
+@blp.route("/contracts/<id:contract_id>/terms")
 class ContractTerms(MethodView):
     @blp.arguments(TermsIn)
     @blp.response(201, ContractOut)

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from service.schemas import Id
+
 
 class TermsIn(Schema):
     effective_from = fields.Date(
@@ -11,8 +13,8 @@ class TermsIn(Schema):
 
 
 class ContractIn(TermsIn):
-    client_id = fields.Integer(required=True, strict=True)
-    supplier_id = fields.Integer(required=True, strict=True)
+    client_id = Id(required=True, strict=True)
+    supplier_id = Id(required=True, strict=True)
     name = fields.String(required=True, validate=validate.Length(1, 200))
 
 

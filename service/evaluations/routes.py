@@ -87,7 +87,7 @@ class EvaluationBatch(MethodView):
             raise
 
 
-@blp.route("/evaluations/<int:evaluation_id>")
+@blp.route("/evaluations/<id:evaluation_id>")
 class EvaluationDetail(MethodView):
     @blp.response(200, EvaluationOut)
     def get(self, evaluation_id: int) -> Any:

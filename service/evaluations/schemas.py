@@ -8,13 +8,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.evaluations.models import SOURCES
-from service.schemas import PeriodField
+from service.schemas import Id, PeriodField
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
 
 class EvaluationIn(Schema):
-    contract_id = fields.Integer(required=True, strict=True)
+    contract_id = Id(required=True, strict=True)
     call_ref = fields.String(required=True, validate=validate.Length(1, 200))
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     agent_ref = fields.String(required=True, validate=validate.Length(1, 200))
@@ -82,7 +82,7 @@ class BatchOut(Schema):
 
 
 class EvaluationQuery(Schema):
-    contract_id = fields.Integer(strict=False)
+    contract_id = Id()
     period = PeriodField()
     source = fields.String(validate=validate.OneOf(SOURCES))
     agent_ref = fields.String(validate=validate.Length(1, 200))

@@ -35,7 +35,7 @@ class Forms(MethodView):
         return form, 201 if created else 200
 
 
-@blp.route("/forms/<string:code>/<int:version>")
+@blp.route("/forms/<string:code>/<version:version>")
 class FormVersion(MethodView):
     @blp.arguments(FormQuery, location="query")
     @blp.response(200, FormOut)

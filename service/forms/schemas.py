@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import NumberOrString
+from service.schemas import MAX_VERSION, Id, NumberOrString
 
 
 class QuestionDocument(Schema):
@@ -25,14 +25,19 @@ class SectionDocument(Schema):
 
 class FormDocument(Schema):
     code = fields.String(required=True, metadata={"example": "standard"})
-    version = fields.Integer(required=True, strict=True, metadata={"example": 1})
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, MAX_VERSION),
+        metadata={"example": 1},
+    )
     title = fields.String(required=True)
     pass_mark = NumberOrString()
     sections = fields.List(fields.Nested(SectionDocument), required=True)
 
 
 class FormIn(FormDocument):
-    organization_id = fields.Integer(
+    organization_id = Id(
         strict=True, metadata={"description": "owner client organization (admins only)"}
     )
 
@@ -49,4 +54,4 @@ class FormOut(Schema):
 
 
 class FormQuery(Schema):
-    organization_id = fields.Integer()
+    organization_id = Id()

@@ -13,7 +13,7 @@ from service.volumes.schemas import UpsertOut, VolumeQuery, VolumesIn, VolumesOu
 blp = Blueprint("volumes", __name__, description="Daily volumes that contracts pay for")
 
 
-@blp.route("/contracts/<int:contract_id>/volumes")
+@blp.route("/contracts/<id:contract_id>/volumes")
 class ContractVolumes(MethodView):
     @blp.arguments(VolumeQuery, location="query")
     @blp.response(200, VolumesOut)

@@ -1,0 +1,72 @@
+"""The command line: bootstrap an admin, load the demo."""
+
+from datetime import date
+
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from service.cli import main
+from service.demo import demo_periods, load_demo
+from service.evaluations.models import Evaluation
+from service.volumes.models import DailyVolume
+from tests.conftest import row_counts
+
+
+def test_bootstrap_admin_prints_a_working_token_on_its_last_line(
+    app: Flask, client: FlaskClient, database_url: str
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["bootstrap-admin", "--email", "root@example.test"],
+        env={"DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.get_json()["role"] == "admin"
+    again = CliRunner().invoke(
+        main,
+        ["bootstrap-admin", "--email", "root@example.test"],
+        env={"DATABASE_URL": database_url},
+    )
+    assert again.exit_code != 0
+    assert "already taken" in again.output
+
+
+def test_the_demo_covers_the_three_months_before_today() -> None:
+    assert [str(p) for p in demo_periods(date(2026, 11, 22))] == ["2026-08", "2026-09", "2026-10"]
+    assert [str(p) for p in demo_periods(date(2027, 1, 5))] == ["2026-10", "2026-11", "2026-12"]
+
+
+def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
+    app: Flask, client: FlaskClient
+) -> None:
+    factory = app.extensions["fiducia.sessionmaker"]
+    with factory.begin() as session:
+        result = load_demo(session, today=date(2026, 11, 22))
+    with factory() as session:
+        evaluations = session.scalar(select(func.count()).select_from(Evaluation))
+        days = session.scalar(select(func.count()).select_from(DailyVolume))
+        sources = set(session.scalars(select(Evaluation.source).distinct()))
+    # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months.
+    assert evaluations == 2 * 3 * (90 + 30)
+    assert days == 2 * (31 + 30 + 31)
+    assert sources == {"supplier", "client"}
+    assert {login.role for login in result.logins} == {"admin", "client", "finance", "supplier"}
+    supplier = next(login for login in result.logins if login.role == "supplier")
+    contracts = client.get(
+        "/api/v1/contracts", headers={"Authorization": f"Bearer {supplier.token}"}
+    ).get_json()
+    assert len(contracts) == 1
+
+    before = row_counts(app)
+    with factory.begin() as session:
+        again = load_demo(session, today=date(2026, 11, 22))
+    assert "already loaded" in again.summary
+    after = row_counts(app)
+    assert after["api_tokens"] == before["api_tokens"] + len(result.logins)
+    assert {k: v for k, v in after.items() if k != "api_tokens"} == {
+        k: v for k, v in before.items() if k != "api_tokens"
+    }
