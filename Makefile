@@ -1,0 +1,45 @@
+# One entry point. `make run` serves the demo; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint unit bench-ingest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/fiducia db upgrade
+	$(BIN)/fiducia demo
+	$(BIN)/fiducia serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The whole suite on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL server,
+# every database-backed test again on a throwaway database created on that server.
+test: lint
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(BIN)/pytest tests/integration tests/api; \
+	fi
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+bench-ingest: install
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
