@@ -21,5 +21,4 @@ def from_environment(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(instance_path),
         "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
-        "MAX_BATCH_SIZE": int(env.get("FIDUCIA_MAX_BATCH_SIZE", "1000")),
     }
