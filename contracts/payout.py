@@ -1,0 +1,421 @@
+"""A period's payout statement from contract terms and quality figures (DESIGN sections 6, 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Any
+
+from contracts import _fields as fields
+from contracts.money import round_money
+from contracts.stats import (
+    CriticalFigures,
+    Figures,
+    Interval,
+    SelfAssessmentCheck,
+    critical_figures,
+)
+from contracts.terms import Band, Cap, CriticalRule, Quality, Terms, Tier
+
+# Products of prices, units and percentages stay exact well past any real invoice.
+_PRECISION = 60
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """What a period brings to its statement: units to pay for and quality figures."""
+
+    units: int
+    quality: Figures
+    self_assessment: SelfAssessmentCheck | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriorAdjustment:
+    """A finalized period recomputed: `amount` is the recomputed total less the finalized one."""
+
+    statement_id: int
+    period: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a statement: what happened, how much, and the figures and rule behind it."""
+
+    code: str
+    description: str
+    amount: Decimal
+    basis: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """The payout of one contract for one period."""
+
+    currency: str
+    lines: tuple[Line, ...]
+    total: Decimal
+    volume_only: Decimal
+
+
+def volume_fee(tiers: Sequence[Tier], units: int) -> Decimal:
+    """Price units through graduated tiers, each unit at its own tier's price, unrounded."""
+    with localcontext() as context:
+        context.prec = _PRECISION
+        return sum((share * tier.price for tier, share in _tier_shares(tiers, units)), Decimal(0))
+
+
+def compute_statement(
+    terms: Terms, figures: PeriodFigures, prior_adjustments: Sequence[PriorAdjustment] = ()
+) -> Statement:
+    """Compute a period's statement: volume, quality and cap lines, then prior-period ones."""
+    currency = terms.currency
+    with localcontext() as context:
+        context.prec = _PRECISION
+        fee = volume_fee(terms.volume.tiers, figures.units)
+        volume = _volume_line(terms, figures.units, fee)
+        lines = [volume]
+        if terms.quality is not None:
+            lines += _quality_lines(terms.quality, figures, fee, currency)
+        lines += [_prior_line(adjustment, currency) for adjustment in prior_adjustments]
+    total = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
+    return Statement(currency, tuple(lines), total, volume.amount)
+
+
+def _tier_shares(tiers: Sequence[Tier], units: int) -> list[tuple[Tier, int]]:
+    if units < 0:
+        raise ValueError(f"units must not be negative, got {units}")
+    shares: list[tuple[Tier, int]] = []
+    below = 0
+    for tier in tiers:
+        if below >= units:
+            break
+        top = units if tier.up_to is None else min(units, tier.up_to)
+        shares.append((tier, top - below))
+        below = top
+    if below < units:
+        raise ValueError(f"the tiers price only {below} of {units} units; the last must be open")
+    return shares
+
+
+def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
+    shares = _tier_shares(terms.volume.tiers, units)
+    amount = round_money(fee, terms.currency)
+    counted = f"{units:,} unit{'' if units == 1 else 's'} of {terms.volume.unit}"
+    priced = [f"{share:,} at {_decimal(tier.price)}" for tier, share in shares]
+    if not shares:
+        description = f"Volume fee: no units of {terms.volume.unit}"
+    elif len(shares) == 1:
+        description = f"Volume fee: {counted} at {_decimal(shares[0][0].price)}"
+    else:
+        description = f"Volume fee: {counted}, {', '.join(priced[:-1])} and {priced[-1]}"
+    basis = {
+        "unit": terms.volume.unit,
+        "units": units,
+        "tiers": [
+            {
+                "up_to": tier.up_to,
+                "price": _decimal(tier.price),
+                "units": share,
+                "amount": _decimal(share * tier.price),
+            }
+            for tier, share in shares
+        ],
+        "volume_fee": _decimal(fee),
+    }
+    return Line("volume", description, amount, basis)
+
+
+def _quality_lines(
+    quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
+) -> list[Line]:
+    stats = period.quality
+    if stats.n < quality.min_sample:
+        # Every quality line is still listed, at 0, so a statement has the same lines each month.
+        return _too_few_lines(quality, period, fee, currency)
+    lines = [_band_line(quality, period, fee, currency)]
+    lines += [_critical_line(rule, quality, stats, fee, currency) for rule in quality.critical]
+    if quality.cap is not None:
+        cap = _cap_line(quality.cap, fee, lines, currency)
+        if cap is not None:
+            lines.append(cap)
+    return lines
+
+
+def _too_few_lines(
+    quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
+) -> list[Line]:
+    stats = period.quality
+    reason = f"{stats.n:,} evaluations, fewer than the minimum sample of {quality.min_sample:,}"
+    zero = round_money(Decimal(0), currency)
+    band_basis = {
+        **_score_basis(quality, stats, fee),
+        "applied": False,
+        "reason": "min_sample",
+        **_self_assessment_basis(period.self_assessment),
+    }
+    lines = [
+        Line(
+            "quality_band",
+            f"No quality band adjustment: {reason}"
+            + _self_assessment_note(quality, period.self_assessment),
+            zero,
+            band_basis,
+        )
+    ]
+    for rule in quality.critical:
+        critical = _critical_of(stats, rule.category)
+        basis = {
+            **_critical_basis(rule, quality, stats, critical, fee),
+            "applied": False,
+            "reason": "min_sample",
+        }
+        description = f"No {rule.category} critical error adjustment: {reason}"
+        lines.append(Line(f"critical_{rule.category}", description, zero, basis))
+    return lines
+
+
+def _band_line(quality: Quality, period: PeriodFigures, fee: Decimal, currency: str) -> Line:
+    stats = period.quality
+    if quality.evidence == "point":
+        band, description, extra = _point_band(quality.bands, stats.mean)
+    else:
+        band, description, extra = _confident_band(quality.bands, stats.ci, stats.n)
+    adjust = band.adjust if band is not None else Decimal(0)
+    basis = {
+        **_score_basis(quality, stats, fee),
+        **extra,
+        "band": _band_basis(band),
+        "adjust": _decimal(adjust),
+        "applied": adjust != 0,
+        **_self_assessment_basis(period.self_assessment),
+    }
+    description += _self_assessment_note(quality, period.self_assessment)
+    return Line("quality_band", description, round_money(adjust * fee, currency), basis)
+
+
+def _point_band(
+    bands: Sequence[Band], mean: Decimal | None
+) -> tuple[Band | None, str, dict[str, Any]]:
+    if mean is None:
+        return None, "No quality band adjustment: no scored evaluations in the period", {}
+    band = _band_of(bands, mean)
+    if band is None:
+        return None, f"No quality band adjustment: mean {mean} is below every band", {}
+    return band, f"Quality band {_label(band)}: mean {mean} falls in it", {}
+
+
+def _confident_band(
+    bands: Sequence[Band], ci: Interval | None, n: int
+) -> tuple[Band | None, str, dict[str, Any]]:
+    if ci is None:
+        reason = f"{n} evaluation{'s' if n != 1 else ''} give no 95% interval"
+        return None, f"No quality band adjustment: {reason}, and money moves only on evidence", {}
+    low_band, high_band = _band_of(bands, ci.low), _band_of(bands, ci.high)
+    extra = {"low_band": _band_basis(low_band), "high_band": _band_basis(high_band)}
+    interval = f"the 95% interval {ci.low}–{ci.high}"
+    if low_band is not None and low_band.adjust > 0:
+        where = f"lies wholly at or above {fields.number_out(low_band.from_score)}"
+        return low_band, f"Quality band {_label(low_band)}: {interval} {where}", extra
+    if high_band is not None and high_band.adjust < 0:
+        above = _band_above(bands, high_band)
+        where = "lies wholly in it"
+        if above is not None:
+            where = f"lies wholly below {fields.number_out(above.from_score)}"
+        return high_band, f"Quality band {_label(high_band)}: {interval} {where}", extra
+    if low_band == high_band:
+        if low_band is None:
+            return None, f"No quality band adjustment: {interval} is below every band", extra
+        return None, f"Quality band {_label(low_band)}: {interval} lies wholly in it", extra
+    spans = f"spans bands {_label(low_band)} to {_label(high_band)}"
+    return None, f"No quality band adjustment: {interval} {spans}; no side is proven", extra
+
+
+def _band_of(bands: Sequence[Band], score: Decimal) -> Band | None:
+    return next((band for band in bands if band.from_score <= score), None)
+
+
+def _band_above(bands: Sequence[Band], band: Band) -> Band | None:
+    index = bands.index(band)
+    return bands[index - 1] if index > 0 else None
+
+
+def _critical_line(
+    rule: CriticalRule, quality: Quality, stats: Figures, fee: Decimal, currency: str
+) -> Line:
+    critical = _critical_of(stats, rule.category)
+    limit = fields.percent_out(rule.max_rate, signed=False)
+    name = f"{rule.category.capitalize()} critical errors"
+    if critical.rate is None or critical.ci is None:
+        applied = False
+        description = f"{name}: no scored evaluations in the period"
+    else:
+        rate = f"rate {fields.percent_out(critical.rate, signed=False)}"
+        rate += f" ({critical.errors:,} of {stats.n:,})"
+        wilson = f"the 95% Wilson interval {_percent_range(critical.ci)}"
+        if quality.evidence == "point":
+            applied = critical.rate > rule.max_rate
+        else:
+            applied = critical.ci.low > rule.max_rate
+        adjust = fields.percent_out(rule.adjust, signed=True)
+        if applied and quality.evidence == "point":
+            description = f"{name} ({adjust}): {rate} is above the {limit} limit"
+        elif applied:
+            description = f"{name} ({adjust}): {rate}; {wilson} lies wholly above the {limit} limit"
+        elif critical.rate > rule.max_rate:
+            description = (
+                f"{name}: {rate} is above the {limit} limit, but {wilson} reaches"
+                " down to it, so the excess is not proven"
+            )
+        else:
+            description = f"{name}: {rate} is within the {limit} limit"
+    amount = rule.adjust * fee if applied else Decimal(0)
+    basis = {**_critical_basis(rule, quality, stats, critical, fee), "applied": applied}
+    return Line(f"critical_{rule.category}", description, round_money(amount, currency), basis)
+
+
+def _critical_of(stats: Figures, category: str) -> CriticalFigures:
+    found = stats.critical.get(category)
+    # A category SQL found no error of is absent from the figures: it counts as 0 errors.
+    return found if found is not None else critical_figures(0, stats.n)
+
+
+def _cap_line(cap: Cap, fee: Decimal, lines: Sequence[Line], currency: str) -> Line | None:
+    # The cap trims the rounded lines, so capped quality lines sum to exactly the rounded limit.
+    bonus = sum((line.amount for line in lines if line.amount > 0), Decimal(0))
+    malus = -sum((line.amount for line in lines if line.amount < 0), Decimal(0))
+    bonus_limit = round_money(cap.bonus * fee, currency)
+    malus_limit = round_money(cap.malus * fee, currency)
+    bonus_trim = max(bonus - bonus_limit, Decimal(0))
+    malus_trim = max(malus - malus_limit, Decimal(0))
+    if not bonus_trim and not malus_trim:
+        return None
+    parts = []
+    if bonus_trim:
+        limit = fields.percent_out(cap.bonus, signed=False)
+        parts.append(
+            f"quality bonus of {bonus:,f} trimmed to {limit} of the volume fee, {bonus_limit:,f}"
+        )
+    if malus_trim:
+        limit = fields.percent_out(cap.malus, signed=False)
+        parts.append(
+            f"quality malus of {malus:,f} trimmed to {limit} of the volume fee, {malus_limit:,f}"
+        )
+    basis = {
+        "volume_fee": _decimal(fee),
+        "bonus_cap": _decimal(cap.bonus),
+        "malus_cap": _decimal(cap.malus),
+        "bonus_limit": _decimal(bonus_limit),
+        "malus_limit": _decimal(malus_limit),
+        "bonus_lines": _decimal(bonus),
+        "malus_lines": _decimal(malus),
+        "bonus_trimmed": _decimal(bonus_trim),
+        "malus_trimmed": _decimal(malus_trim),
+    }
+    amount = round_money(malus_trim - bonus_trim, currency)
+    return Line("cap", "Cap: " + "; ".join(parts), amount, basis)
+
+
+def _prior_line(adjustment: PriorAdjustment, currency: str) -> Line:
+    amount = round_money(adjustment.amount, currency)
+    description = (
+        f"Prior period adjustment for {adjustment.period}: recomputed with current data, the"
+        f" period pays {amount:+,f} against final statement {adjustment.statement_id}"
+    )
+    basis = {
+        "statement_id": adjustment.statement_id,
+        "period": adjustment.period,
+        "difference": _decimal(adjustment.amount),
+    }
+    return Line("prior_period_adjustment", description, amount, basis)
+
+
+def _score_basis(quality: Quality, stats: Figures, fee: Decimal) -> dict[str, Any]:
+    return {
+        "evidence": quality.evidence,
+        "n": stats.n,
+        "min_sample": quality.min_sample,
+        "mean": _optional(stats.mean),
+        "sd": _optional(stats.sd),
+        "interval": _interval(stats.ci),
+        "volume_fee": _decimal(fee),
+    }
+
+
+def _critical_basis(
+    rule: CriticalRule, quality: Quality, stats: Figures, critical: CriticalFigures, fee: Decimal
+) -> dict[str, Any]:
+    return {
+        "category": rule.category,
+        "evidence": quality.evidence,
+        "n": stats.n,
+        "min_sample": quality.min_sample,
+        "errors": critical.errors,
+        "rate": _optional(critical.rate),
+        "interval": _interval(critical.ci),
+        "max_rate": _decimal(rule.max_rate),
+        "adjust": _decimal(rule.adjust),
+        "volume_fee": _decimal(fee),
+    }
+
+
+def _self_assessment_basis(check: SelfAssessmentCheck | None) -> dict[str, Any]:
+    if check is None:
+        return {}
+    return {
+        "self_assessment": {
+            "status": check.status,
+            "pairs": check.pairs,
+            "inflation": _optional(check.inflation),
+            "applied": check.applied,
+        }
+    }
+
+
+def _self_assessment_note(quality: Quality, check: SelfAssessmentCheck | None) -> str:
+    if check is None:
+        return ""
+    rule = quality.self_assessment
+    if check.status == "corrected" and check.inflation is not None:
+        tolerance = ""
+        if rule is not None:
+            tolerance = f" above the {fields.number_out(rule.tolerance)}-point tolerance"
+        return (
+            f"; supplier self-scores were lowered by {check.inflation} points, their inflation"
+            f" over {check.pairs:,} audited calls{tolerance}"
+        )
+    if check.status == "unverified":
+        needed = f", fewer than the {rule.min_pairs:,} needed" if rule else ""
+        return f"; supplier self-scores are unverified: {check.pairs:,} audited calls{needed}"
+    return ""
+
+
+def _band_basis(band: Band | None) -> dict[str, str] | None:
+    if band is None:
+        return None
+    return {"from": _decimal(band.from_score), "adjust": _decimal(band.adjust)}
+
+
+def _label(band: Band | None) -> str:
+    if band is None:
+        return "below every band"
+    return f"{fields.number_out(band.from_score)}+ ({fields.percent_out(band.adjust, signed=True)})"
+
+
+def _percent_range(interval: Interval) -> str:
+    low = fields.percent_out(interval.low, signed=False)
+    return f"{low}–{fields.percent_out(interval.high, signed=False)}"
+
+
+def _interval(interval: Interval | None) -> list[str] | None:
+    return None if interval is None else [_decimal(interval.low), _decimal(interval.high)]
+
+
+def _optional(value: Decimal | None) -> str | None:
+    return None if value is None else _decimal(value)
+
+
+def _decimal(value: Decimal) -> str:
+    return format(value, "f")
