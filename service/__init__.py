@@ -65,6 +65,8 @@ def _register_api(app: Flask) -> None:
     from service.agreements.routes import blp as agreements
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
+    from service.scorecards.routes import blp as scorecards
+    from service.statements.routes import blp as statements
     from service.volumes.routes import blp as volumes
 
     app.url_map.converters["id"] = IdConverter
@@ -72,6 +74,7 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_parameter_schema)
     api.register_converter(VersionConverter, version_parameter_schema)
-    for blueprint in (accounts, forms, agreements, evaluations, volumes):
+    blueprints = (accounts, forms, agreements, evaluations, volumes, scorecards, statements)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api

@@ -5,6 +5,7 @@ from service.agreements.models import Contract, TermsVersion
 from service.db import Base
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
+from service.statements.models import Statement
 from service.volumes.models import DailyVolume, VolumeChange
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Evaluation",
     "Form",
     "Organization",
+    "Statement",
     "TermsVersion",
     "User",
     "VolumeChange",

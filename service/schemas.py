@@ -98,3 +98,11 @@ def find_nul(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
             if found is not None:
                 return found
     return None
+
+
+class DecimalString(fields.Decimal):
+    """An exact decimal that travels as a string ("87.50"), documented as one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "decimal", "example": "87.50"}
+        super().__init__(as_string=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)

@@ -15,6 +15,7 @@ from service.accounts.models import Organization
 from service.agreements.models import Contract, TermsVersion
 from service.auth import Actor
 from service.errors import Conflict, NotFound, invalid_body, nest_errors
+from service.forms.models import Form
 from service.forms.service import find_form
 
 
@@ -107,12 +108,10 @@ def add_terms(
     return contract
 
 
-def _checked_terms(
-    session: Session, client_id: int, effective_from: date, document: dict[str, Any]
-) -> TermsVersion:
-    errors: dict[str, Any] = {}
-    if effective_from.day != 1:
-        errors["effective_from"] = ["must be the first day of a month"]
+def checked_terms(
+    session: Session, client_id: int, document: dict[str, Any], errors: dict[str, Any]
+) -> tuple[rules.Terms, Form]:
+    """Parse a terms document whose form the client publishes, or raise 422 naming the field."""
     try:
         parsed = rules.parse_terms(document)
     except RuleError as error:
@@ -124,6 +123,16 @@ def _checked_terms(
     if errors:
         raise invalid_body("the terms break the rules of terms", errors)
     assert form is not None
+    return parsed, form
+
+
+def _checked_terms(
+    session: Session, client_id: int, effective_from: date, document: dict[str, Any]
+) -> TermsVersion:
+    errors: dict[str, Any] = {}
+    if effective_from.day != 1:
+        errors["effective_from"] = ["must be the first day of a month"]
+    parsed, form = checked_terms(session, client_id, document, errors)
     return TermsVersion(
         effective_from=effective_from, form_id=form.id, document=rules.terms_document(parsed)
     )

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.evaluations.models import SOURCES
-from service.schemas import Id, PeriodField
+from service.schemas import DecimalString, Id, PeriodField
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
@@ -61,9 +61,7 @@ class EvaluationOut(Schema):
     answers = fields.Dict(required=True)
     evaluator_ref = fields.String(required=True, allow_none=True)
     comment = fields.String(required=True, allow_none=True)
-    score = fields.Decimal(
-        required=True, allow_none=True, as_string=True, metadata={"example": "87.50"}
-    )
+    score = DecimalString(required=True, allow_none=True)
     passed = fields.Boolean(required=True, allow_none=True)
     critical_errors = fields.List(fields.String(), required=True)
     section_scores = fields.Dict(

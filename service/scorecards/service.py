@@ -1,0 +1,273 @@
+"""Scorecards: a contract's quality figures for a month, aggregated in SQL (DESIGN §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from contracts import stats
+from contracts.forms import CRITICAL_CATEGORIES
+from contracts.periods import Period
+from contracts.terms import Terms, parse_terms
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, terms_in_force, visible_contracts
+from service.auth import Actor
+from service.errors import invalid_body
+from service.evaluations.models import Evaluation
+from service.volumes.service import units_in
+
+AUDIT_SOURCES = ("client", "third_party")
+ALL_SOURCES = ("client", "third_party", "supplier")
+MAX_TREND_MONTHS = 36
+
+# Precedence of sources when one call has several evaluations: client > third_party > supplier.
+RANK = case(
+    (Evaluation.source == "client", 3), (Evaluation.source == "third_party", 2), else_=1
+).label("rank")
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """One contract's (or agent's, or team's) quality figures for one period."""
+
+    contract: Contract
+    period: Period
+    figures: stats.Figures
+    self_assessment: stats.SelfAssessmentCheck
+    units: int | None
+    agent_ref: str | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBreakdown:
+    """A period's figures per agent and per team, under the contract's correction."""
+
+    contract_id: int
+    period: Period
+    self_assessment: stats.SelfAssessmentCheck
+    agents: list[Scorecard]
+    teams: list[Scorecard]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodAggregate:
+    """What the database says about a contract's period: the inputs of a statement."""
+
+    terms_version_id: int
+    terms: Terms
+    statistics: stats.SufficientStatistics
+    self_assessment: stats.SelfAssessmentCheck
+    units: int
+
+
+def _scored_in(contract_id: int, period: Period, timezone: str, sources: Sequence[str]) -> Any:
+    """Select the scored evaluations of a contract's month from the given sources."""
+    start, end = period.bounds(timezone)
+    return (
+        select(
+            Evaluation.call_ref,
+            Evaluation.source,
+            Evaluation.agent_ref,
+            Evaluation.team,
+            Evaluation.score_hundredths.label("score"),
+            Evaluation.passed,
+            Evaluation.critical_customer,
+            Evaluation.critical_business,
+            Evaluation.critical_compliance,
+            RANK,
+        )
+        .where(
+            Evaluation.contract_id == contract_id,
+            Evaluation.call_at >= start,
+            Evaluation.call_at < end,
+            Evaluation.score_hundredths.is_not(None),
+            Evaluation.source.in_(sources),
+        )
+        .cte("scored")
+    )
+
+
+def _pairs(session: Session, contract_id: int, period: Period, timezone: str) -> tuple[int, int]:
+    """Return the supplier/audit pairs of a month and the sum of their differences (hundredths)."""
+    scored = _scored_in(contract_id, period, timezone, ALL_SOURCES)
+    audits = scored.alias("audits")
+    top_audit = (
+        select(audits.c.call_ref, func.max(audits.c.rank).label("rank"))
+        .where(audits.c.source.in_(AUDIT_SOURCES))
+        .group_by(audits.c.call_ref)
+        .subquery("top_audit")
+    )
+    audit = scored.alias("audit")
+    own = scored.alias("own")
+    query = (
+        select(func.count(), func.coalesce(func.sum(own.c.score - audit.c.score), 0))
+        .select_from(own)
+        .join(audit, audit.c.call_ref == own.c.call_ref)
+        .join(
+            top_audit,
+            and_(top_audit.c.call_ref == audit.c.call_ref, top_audit.c.rank == audit.c.rank),
+        )
+        .where(own.c.source == "supplier")
+    )
+    pairs, difference = session.execute(query).one()
+    return int(pairs), int(difference)
+
+
+def _aggregate(
+    contract_id: int,
+    period: Period,
+    timezone: str,
+    sources: Sequence[str],
+    lower_supplier_by: int,
+    group_by: Sequence[str] = (),
+) -> Select[Any]:
+    """Build the one-pass aggregate: one evaluation per call by precedence, corrected scores."""
+    scored = _scored_in(contract_id, period, timezone, sources)
+    best = (
+        select(scored.c.call_ref, func.max(scored.c.rank).label("rank"))
+        .group_by(scored.c.call_ref)
+        .subquery("best")
+    )
+    lowered = scored.c.score - lower_supplier_by
+    score = cast(
+        case((scored.c.source != "supplier", scored.c.score), (lowered < 0, 0), else_=lowered),
+        BigInteger,
+    )
+    columns = [getattr(scored.c, name) for name in group_by]
+    return (
+        select(
+            *columns,
+            func.count().label("n"),
+            func.coalesce(func.sum(score), 0).label("sum"),
+            func.coalesce(func.sum(score * score), 0).label("sum_squares"),
+            func.coalesce(func.sum(case((scored.c.passed, 1), else_=0)), 0).label("passed"),
+            *[
+                func.coalesce(
+                    func.sum(case((getattr(scored.c, f"critical_{category}"), 1), else_=0)), 0
+                ).label(category)
+                for category in CRITICAL_CATEGORIES
+            ],
+        )
+        .select_from(scored)
+        .join(best, and_(best.c.call_ref == scored.c.call_ref, best.c.rank == scored.c.rank))
+        .group_by(*columns)
+    )
+
+
+def _statistics(row: Any) -> stats.SufficientStatistics:
+    return stats.SufficientStatistics(
+        n=int(row.n),
+        sum_hundredths=int(row.sum),
+        sum_squares_hundredths=int(row.sum_squares),
+        passed=int(row.passed),
+        critical_errors={category: int(getattr(row, category)) for category in CRITICAL_CATEGORIES},
+    )
+
+
+def terms_for(contract: Contract, period: Period) -> tuple[int, Terms]:
+    """Return the id and the parsed terms in force for a contract's period."""
+    version = terms_in_force(contract, period)
+    return version.id, parse_terms(version.document)
+
+
+def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
+    if terms.quality is None:
+        return ALL_SOURCES, None
+    return terms.quality.sources, terms.quality.self_assessment
+
+
+def aggregate_period(
+    session: Session, contract: Contract, period: Period, terms: Terms | None = None
+) -> PeriodAggregate:
+    """Compute the sufficient statistics of a contract's period in SQL, correction included.
+
+    `terms` overrides the terms in force (for simulations); the version id stays the real one.
+    """
+    version_id, in_force = terms_for(contract, period)
+    terms = terms or in_force
+    sources, rule = _sources_and_rule(terms)
+    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
+    check = stats.self_assessment_check(pairs, difference, rule)
+    lower_by = stats.inflation_hundredths(check)
+    row = session.execute(_aggregate(contract.id, period, terms.timezone, sources, lower_by)).one()
+    return PeriodAggregate(
+        terms_version_id=version_id,
+        terms=terms,
+        statistics=_statistics(row),
+        self_assessment=check,
+        units=units_in(session, contract.id, period),
+    )
+
+
+def scorecard(*, session: Session, actor: Actor, contract_id: int, period: Period) -> Scorecard:
+    """Return a contract's scorecard for a period."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    return _scorecard(session, contract, period)
+
+
+def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecard:
+    aggregate = aggregate_period(session, contract, period)
+    return Scorecard(
+        contract=contract,
+        period=period,
+        figures=stats.figures(aggregate.statistics),
+        self_assessment=aggregate.self_assessment,
+        units=aggregate.units,
+    )
+
+
+def agent_scorecards(
+    *, session: Session, actor: Actor, contract_id: int, period: Period
+) -> AgentBreakdown:
+    """Return a period's figures per agent and per team (where teams are given), for coaching."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    _, terms = terms_for(contract, period)
+    sources, rule = _sources_and_rule(terms)
+    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
+    check = stats.self_assessment_check(pairs, difference, rule)
+    lower_by = stats.inflation_hundredths(check)
+    grouped: list[list[Scorecard]] = []
+    for column in ("agent_ref", "team"):
+        query = _aggregate(contract.id, period, terms.timezone, sources, lower_by, [column])
+        cards = [
+            Scorecard(
+                contract=contract,
+                period=period,
+                figures=stats.figures(_statistics(row)),
+                self_assessment=check,
+                units=None,
+                **{column: getattr(row, column)},
+            )
+            for row in session.execute(query.order_by(column))
+            if getattr(row, column) is not None
+        ]
+        grouped.append(cards)
+    return AgentBreakdown(contract.id, period, check, agents=grouped[0], teams=grouped[1])
+
+
+def compare(*, session: Session, actor: Actor, period: Period) -> list[Scorecard]:
+    """Return every visible contract's scorecard for a period, side by side."""
+    contracts = session.scalars(visible_contracts(actor).order_by(Contract.id)).all()
+    return [_scorecard(session, contract, period) for contract in contracts]
+
+
+def trend(
+    *, session: Session, actor: Actor, contract_id: int, first: Period, last: Period
+) -> list[Scorecard]:
+    """Return one scorecard per month from `first` to `last`."""
+    if last < first:
+        raise invalid_body("the range runs forward", {"to": ["must not be before 'from'"]})
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    periods = [first]
+    while periods[-1] < last:
+        periods.append(periods[-1].next())
+        if len(periods) > MAX_TREND_MONTHS:
+            raise invalid_body(
+                "the range is too long", {"to": [f"at most {MAX_TREND_MONTHS} months"]}
+            )
+    return [_scorecard(session, contract, period) for period in periods]

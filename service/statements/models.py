@@ -1,0 +1,57 @@
+"""Payout statements: one per contract and period, draft until frozen for good."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contracts.money import minor_unit
+from service.agreements.models import Contract
+from service.db import Base, BigId, Document, UTCDateTime, utcnow
+
+
+class Statement(Base):
+    """A contract's payout for a period.
+
+    Amounts are kept in the currency's minor unit (cents for EUR), exact and summable in SQL;
+    the lines, with their amounts as strings, and the figures they came from are documents.
+    """
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "period"),
+        CheckConstraint("status IN ('draft', 'final')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    currency: Mapped[str] = mapped_column(String(3))
+    terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"))
+    figures: Mapped[dict[str, Any]] = mapped_column(Document)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(Document)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    volume_only_minor: Mapped[int] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finalized_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    contract: Mapped[Contract] = relationship(lazy="joined")
+
+    @property
+    def total(self) -> Decimal:
+        return Decimal(self.total_minor).scaleb(-minor_unit(self.currency))
+
+    @property
+    def volume_only(self) -> Decimal:
+        return Decimal(self.volume_only_minor).scaleb(-minor_unit(self.currency))
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == "final"

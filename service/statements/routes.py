@@ -1,0 +1,120 @@
+"""Payout statements, their exports, a month's payouts and simulations of draft terms."""
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.auth import current_actor
+from service.db import get_session
+from service.statements import exports, service
+from service.statements.schemas import (
+    DraftIn,
+    ExportQuery,
+    PayoutQuery,
+    PayoutRow,
+    SimulationIn,
+    SimulationOut,
+    StatementOut,
+    StatementQuery,
+)
+
+blp = Blueprint("statements", __name__, description="Payout statements (DESIGN §6-7)")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(content: str | bytes, filename: str, mimetype: str) -> Response:
+    """Return a file download."""
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/contracts/<id:contract_id>/statements")
+class ContractStatements(MethodView):
+    @blp.arguments(DraftIn)
+    @blp.response(201, StatementOut)
+    @blp.alt_response(200, schema=StatementOut, description="The draft was recomputed")
+    def post(self, body: dict[str, Any], contract_id: int) -> Any:
+        """Compute (or recompute) the draft statement of an ended period."""
+        statement, created = service.request_draft(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, **body
+        )
+        return statement, 201 if created else 200
+
+
+@blp.route("/contracts/<id:contract_id>/simulate")
+class Simulate(MethodView):
+    @blp.arguments(SimulationIn)
+    @blp.response(200, SimulationOut(many=True))
+    def post(self, body: dict[str, Any], contract_id: int) -> Any:
+        """Say what draft terms would have paid on the recorded data; nothing is stored."""
+        return service.simulate(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, **body
+        )
+
+
+@blp.route("/statements")
+class Statements(MethodView):
+    @blp.arguments(StatementQuery, location="query")
+    @blp.response(200, StatementOut(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """List statements, filtered by period, contract and status."""
+        return service.list_statements(session=get_session(), actor=current_actor(), **query)
+
+
+@blp.route("/statements/<id:statement_id>")
+class StatementDetail(MethodView):
+    @blp.response(200, StatementOut)
+    def get(self, statement_id: int) -> Any:
+        """Return a statement with its lines and their basis."""
+        return service.get_statement(
+            session=get_session(), actor=current_actor(), statement_id=statement_id
+        )
+
+
+@blp.route("/statements/<id:statement_id>/finalize")
+class Finalize(MethodView):
+    @blp.response(200, StatementOut)
+    def post(self, statement_id: int) -> Any:
+        """Freeze a draft for good (finance or admin); finalizing twice is a 409."""
+        return service.finalize(
+            session=get_session(), actor=current_actor(), statement_id=statement_id
+        )
+
+
+@blp.route("/statements/<id:statement_id>/export")
+class Export(MethodView):
+    @blp.arguments(ExportQuery, location="query")
+    @blp.response(200, description="The statement as a CSV or XLSX file")
+    def get(self, query: dict[str, Any], statement_id: int) -> Any:
+        """Download a statement as CSV or XLSX."""
+        statement = service.get_statement(
+            session=get_session(), actor=current_actor(), statement_id=statement_id
+        )
+        name = f"statement-{statement.id}-{statement.period}"
+        if query["format"] == "xlsx":
+            return attachment(exports.statement_xlsx(statement), f"{name}.xlsx", XLSX)
+        return attachment(exports.statement_csv(statement), f"{name}.csv", "text/csv")
+
+
+@blp.route("/payouts")
+class Payouts(MethodView):
+    @blp.arguments(PayoutQuery, location="query")
+    @blp.response(200, PayoutRow(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Return every statement of a month, one row per contract (JSON, CSV or XLSX)."""
+        statements = service.list_statements(
+            session=get_session(), actor=current_actor(), period=query["period"]
+        )
+        rows = exports.payout_rows(statements)
+        name = f"payouts-{query['period']}"
+        if query["format"] == "xlsx":
+            return attachment(exports.payouts_xlsx(rows), f"{name}.xlsx", XLSX)
+        if query["format"] == "csv":
+            return attachment(exports.payouts_csv(rows), f"{name}.csv", "text/csv")
+        return rows

@@ -1,0 +1,84 @@
+"""HTTP shapes of statements, payouts and simulations."""
+
+from marshmallow import Schema, fields, validate
+
+from service.schemas import DecimalString, Id, PeriodField
+
+Amount = DecimalString
+
+
+class LineOut(Schema):
+    code = fields.String(required=True, metadata={"example": "quality_band"})
+    description = fields.String(required=True)
+    amount = fields.String(required=True, metadata={"example": "3402.50"})
+    basis = fields.Dict(required=True, metadata={"description": "the figures and the rule"})
+
+
+class StatementOut(Schema):
+    id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True)
+    contract_name = fields.String(required=True, attribute="contract.name")
+    supplier_name = fields.String(required=True, attribute="contract.supplier.name")
+    period = fields.String(required=True, metadata={"example": "2026-10"})
+    status = fields.String(required=True, metadata={"enum": ["draft", "final"]})
+    currency = fields.String(required=True)
+    terms_version = fields.Integer(required=True, attribute="terms_version_id")
+    figures = fields.Dict(required=True)
+    lines = fields.List(fields.Nested(LineOut), required=True)
+    total = Amount(required=True)
+    volume_only = Amount(required=True)
+    content_hash = fields.String(required=True, allow_none=True)
+    computed_at = fields.AwareDateTime(required=True)
+    finalized_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class DraftIn(Schema):
+    period = PeriodField(required=True)
+
+
+class StatementQuery(Schema):
+    period = PeriodField()
+    contract_id = Id()
+    status = fields.String(validate=validate.OneOf(["draft", "final"]))
+
+
+class ExportQuery(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class PayoutQuery(Schema):
+    period = PeriodField(required=True)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+
+
+class PayoutRow(Schema):
+    contract_id = fields.Integer(required=True)
+    contract = fields.String(required=True)
+    supplier = fields.String(required=True)
+    period = fields.String(required=True)
+    status = fields.String(required=True)
+    currency = fields.String(required=True)
+    units = fields.Integer(required=True, allow_none=True)
+    volume_only = Amount(required=True)
+    quality = Amount(required=True)
+    prior_adjustments = Amount(required=True)
+    total = Amount(required=True)
+
+
+class SimulationIn(Schema):
+    terms = fields.Dict(required=True, metadata={"description": "draft terms, as in DESIGN §6"})
+    periods = fields.List(PeriodField(), required=True, validate=validate.Length(1, 24))
+
+
+class PayoutOut(Schema):
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Nested(LineOut), required=True)
+    total = Amount(required=True)
+    volume_only = Amount(required=True)
+
+
+class SimulationOut(Schema):
+    period = PeriodField(required=True)
+    simulated = fields.Nested(PayoutOut, required=True)
+    actual = fields.Nested(PayoutOut, required=True, allow_none=True)
+    difference = Amount(required=True, allow_none=True)

@@ -1,0 +1,354 @@
+"""Statements: drafts computed from the month's data, corrections carried once, finals frozen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from contracts import payout, stats
+from contracts.money import minor_unit
+from contracts.periods import Period
+from contracts.terms import Terms, parse_terms
+from service.agreements.models import Contract, TermsVersion
+from service.agreements.service import checked_terms, get_contract, visible_contracts
+from service.auth import Actor
+from service.db import utcnow
+from service.errors import Conflict, NotFound, invalid_body
+from service.evaluations.models import Evaluation
+from service.scorecards.service import PeriodAggregate, aggregate_period
+from service.statements.models import Statement
+from service.volumes.models import VolumeChange
+
+PRIOR = "prior_period_adjustment"
+MAX_SIMULATED_PERIODS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A statement as the rules compute it from an aggregate."""
+
+    aggregate: PeriodAggregate
+    figures: stats.Figures
+    statement: payout.Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What draft terms would have paid for a period, beside what the actual terms pay."""
+
+    period: Period
+    simulated: payout.Statement
+    actual: payout.Statement | None
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.actual is None else self.simulated.total - self.actual.total
+
+
+def compute(
+    session: Session,
+    contract: Contract,
+    period: Period,
+    terms: Terms | None = None,
+    prior_adjustments: Sequence[payout.PriorAdjustment] = (),
+) -> Computed:
+    """Aggregate a contract's period in SQL and apply the terms (those in force by default)."""
+    aggregate = aggregate_period(session, contract, period, terms)
+    figures = stats.figures(aggregate.statistics)
+    statement = payout.compute_statement(
+        aggregate.terms,
+        payout.PeriodFigures(
+            units=aggregate.units, quality=figures, self_assessment=aggregate.self_assessment
+        ),
+        prior_adjustments,
+    )
+    return Computed(aggregate, figures, statement)
+
+
+def refresh_draft(
+    session: Session, contract: Contract, period: Period, now: datetime | None = None
+) -> tuple[Statement, bool]:
+    """Compute (or recompute) the draft of an ended period; return it and whether it is new."""
+    now = now or utcnow()
+    _check_period(contract, period, now)
+    statement = session.scalar(
+        select(Statement).where(
+            Statement.contract_id == contract.id, Statement.period == str(period)
+        )
+    )
+    if statement is not None and statement.is_final:
+        raise Conflict(
+            f"the statement of {period} is final and never changes; corrections go into "
+            f"the next statement",
+            {"statement_id": statement.id},
+        )
+    computed = compute(
+        session, contract, period, None, prior_adjustments(session, contract, period)
+    )
+    created = statement is None
+    if statement is None:
+        statement = Statement(contract_id=contract.id, period=str(period), status="draft")
+        session.add(statement)
+    _store(statement, computed, now)
+    session.flush()
+    return statement, created
+
+
+def _check_period(contract: Contract, period: Period, now: datetime) -> None:
+    first_terms = contract.terms_versions[0]
+    if period.first_day < first_terms.effective_from:
+        raise invalid_body(
+            "the contract had no terms then",
+            {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
+        )
+    timezone = parse_terms(_version_in_force(contract, period).document).timezone
+    _, end = period.bounds(timezone)
+    if now < end:
+        raise invalid_body(
+            "a statement is computed once its period has ended",
+            {"period": [f"{period} ends at {end.isoformat()} ({timezone})"]},
+        )
+
+
+def _version_in_force(contract: Contract, period: Period) -> TermsVersion:
+    versions = [v for v in contract.terms_versions if v.effective_from <= period.first_day]
+    return versions[-1] if versions else contract.terms_versions[0]
+
+
+def _store(statement: Statement, computed: Computed, now: datetime) -> None:
+    result = computed.statement
+    exponent = minor_unit(result.currency)
+    statement.currency = result.currency
+    statement.terms_version_id = computed.aggregate.terms_version_id
+    statement.figures = figures_document(computed)
+    statement.lines = lines_document(result)
+    statement.total_minor = int(result.total.scaleb(exponent))
+    statement.volume_only_minor = int(result.volume_only.scaleb(exponent))
+    statement.computed_at = now
+
+
+def figures_document(computed: Computed) -> dict[str, Any]:
+    """Return the figures a statement was computed from, as JSON-able values."""
+    figures, check = computed.figures, computed.aggregate.self_assessment
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    def interval(value: stats.Interval | None) -> list[str] | None:
+        return None if value is None else [str(value.low), str(value.high)]
+
+    return {
+        "n": figures.n,
+        "mean": text(figures.mean),
+        "sd": text(figures.sd),
+        "ci": interval(figures.ci),
+        "passed_rate": text(figures.passed_rate),
+        "critical": {
+            category: {"errors": c.errors, "rate": text(c.rate), "ci": interval(c.ci)}
+            for category, c in figures.critical.items()
+        },
+        "self_assessment": {
+            "pairs": check.pairs,
+            "inflation": text(check.inflation),
+            "applied": check.applied,
+            "status": check.status,
+        },
+        "units": computed.aggregate.units,
+    }
+
+
+def lines_document(statement: payout.Statement) -> list[dict[str, Any]]:
+    """Return a statement's lines as JSON-able values, amounts as strings."""
+    return [
+        {
+            "code": line.code,
+            "description": line.description,
+            "amount": str(line.amount),
+            "basis": dict(line.basis),
+        }
+        for line in statement.lines
+    ]
+
+
+def prior_adjustments(
+    session: Session, contract: Contract, period: Period
+) -> list[payout.PriorAdjustment]:
+    """Return the corrections of finalized periods that this period's statement carries.
+
+    A final statement is recomputed with today's data when its inputs changed after it was
+    computed; the difference not yet carried by a later final statement becomes a line. The
+    earliest statement still open after a final one carries it, so it is carried exactly once.
+    """
+    earlier = list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.contract_id == contract.id, Statement.period < str(period))
+            .order_by(Statement.period)
+        )
+    )
+    adjustments = []
+    for index, final in enumerate(earlier):
+        if not final.is_final or any(not later.is_final for later in earlier[index + 1 :]):
+            continue
+        final_period = Period.parse(final.period)
+        version = session.get(TermsVersion, final.terms_version_id)
+        assert version is not None
+        terms = parse_terms(version.document)
+        if not _inputs_changed(
+            session, contract.id, final_period, terms.timezone, final.computed_at
+        ):
+            continue
+        recomputed = compute(session, contract, final_period, terms).statement.total
+        carried = _own_total(final) + sum(
+            (
+                Decimal(line["amount"])
+                for later in earlier[index + 1 :]
+                for line in later.lines
+                if line["code"] == PRIOR and line["basis"].get("statement_id") == final.id
+            ),
+            Decimal(0),
+        )
+        if recomputed != carried:
+            adjustments.append(
+                payout.PriorAdjustment(
+                    statement_id=final.id, period=final.period, amount=recomputed - carried
+                )
+            )
+    return adjustments
+
+
+def _own_total(statement: Statement) -> Decimal:
+    """Return a statement's total without the corrections it carried for earlier periods."""
+    return sum(
+        (Decimal(line["amount"]) for line in statement.lines if line["code"] != PRIOR), Decimal(0)
+    )
+
+
+def _inputs_changed(
+    session: Session, contract_id: int, period: Period, timezone: str, since: datetime
+) -> bool:
+    """Say whether an evaluation or a volume of the period arrived after `since`."""
+    start, end = period.bounds(timezone)
+    late_evaluation = exists().where(
+        Evaluation.contract_id == contract_id,
+        Evaluation.call_at >= start,
+        Evaluation.call_at < end,
+        Evaluation.created_at > since,
+    )
+    late_volume = exists().where(
+        VolumeChange.contract_id == contract_id,
+        VolumeChange.day >= period.first_day,
+        VolumeChange.day < period.end_day,
+        VolumeChange.changed_at > since,
+    )
+    return bool(session.scalar(select(late_evaluation | late_volume)))
+
+
+def content_hash(statement: Statement) -> str:
+    """Return the SHA-256 of a statement's frozen content."""
+    content = {
+        "contract_id": statement.contract_id,
+        "period": statement.period,
+        "currency": statement.currency,
+        "terms_version_id": statement.terms_version_id,
+        "figures": statement.figures,
+        "lines": statement.lines,
+        "total": str(statement.total),
+        "volume_only": str(statement.volume_only),
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def freeze(statement: Statement, user_id: int | None, now: datetime | None = None) -> Statement:
+    """Make a draft final: stamped, hashed, never modified again."""
+    if statement.is_final:
+        raise Conflict(f"statement {statement.id} is already final", {"statement_id": statement.id})
+    statement.status = "final"
+    statement.finalized_at = now or utcnow()
+    statement.finalized_by = user_id
+    statement.content_hash = content_hash(statement)
+    return statement
+
+
+def visible_statements(actor: Actor) -> Select[Statement]:
+    """Select the statements of the contracts the caller may see."""
+    contracts = visible_contracts(actor).with_only_columns(Contract.id)
+    return select(Statement).where(Statement.contract_id.in_(contracts))
+
+
+def get_statement(*, session: Session, actor: Actor, statement_id: int) -> Statement:
+    """Return a statement the caller may see, or 404."""
+    statement = session.scalar(visible_statements(actor).where(Statement.id == statement_id))
+    if statement is None:
+        raise NotFound("no such statement")
+    return statement
+
+
+def list_statements(
+    *,
+    session: Session,
+    actor: Actor,
+    period: Period | None = None,
+    contract_id: int | None = None,
+    status: str | None = None,
+) -> list[Statement]:
+    """List the visible statements, filtered."""
+    query = visible_statements(actor)
+    if period is not None:
+        query = query.where(Statement.period == str(period))
+    if contract_id is not None:
+        query = query.where(Statement.contract_id == contract_id)
+    if status is not None:
+        query = query.where(Statement.status == status)
+    return list(session.scalars(query.order_by(Statement.period, Statement.contract_id)))
+
+
+def request_draft(
+    *, session: Session, actor: Actor, contract_id: int, period: Period
+) -> tuple[Statement, bool]:
+    """Compute or recompute a contract's draft for an ended period (client, finance, admin)."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("client", "finance")
+    return refresh_draft(session, contract, period)
+
+
+def finalize(*, session: Session, actor: Actor, statement_id: int) -> Statement:
+    """Freeze a draft statement (finance or admin)."""
+    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
+    actor.require("finance")
+    freeze(statement, actor.user_id)
+    session.flush()
+    return statement
+
+
+def simulate(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    terms: dict[str, Any],
+    periods: Sequence[Period],
+) -> list[Simulation]:
+    """Say what draft terms would have paid on the recorded data, storing nothing."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    if len(set(periods)) != len(periods):
+        raise invalid_body("each period once", {"periods": ["a period is repeated"]})
+    draft, _ = checked_terms(session, contract.client_id, terms, {})
+    first_terms = contract.terms_versions[0].effective_from
+    simulations = []
+    for period in sorted(periods):
+        actual = None
+        if period.first_day >= first_terms:
+            actual = compute(session, contract, period).statement
+        simulated = compute(session, contract, period, draft).statement
+        simulations.append(Simulation(period, simulated, actual))
+    return simulations
