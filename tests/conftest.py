@@ -172,3 +172,71 @@ def row_counts(app: Flask) -> dict[str, int]:
 def json_of(response: Any) -> Any:
     assert response.is_json, response.data[:200]
     return response.get_json()
+
+
+def seed_month(
+    app: Flask,
+    world: World,
+    period: str,
+    *,
+    calls: int = 80,
+    audited_every: int = 3,
+    flattery: float = 0.0,
+    seed: int = 1,
+    contract: str = "contract",
+) -> None:
+    """Store a month of evaluations (self-assessments and client audits) and daily volumes."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.periods import Period
+    from service.auth import Actor
+    from service.evaluations.service import submit_evaluations
+    from service.volumes.service import upsert_volumes
+
+    rng = random.Random(seed)
+    month = Period.parse(period)
+    admin = Actor(user_id=world.ids["user:admin"], role="admin", organization_id=None)
+    questions = {
+        "greeting": "yes_no", "active_listening": "scale", "closing": "yes_no",
+        "verification": "critical", "procedure": "scale", "disposition": "critical",
+        "handling_time": "yes_no", "stays_calm": "scale", "no_arguing": "yes_no",
+        "de_escalation": "scale", "tone": "scale", "plain_language": "yes_no",
+        "courtesy": "yes_no", "correct_information": "critical", "ownership": "scale",
+        "next_steps": "yes_no",
+    }  # fmt: skip
+
+    def answers(boost: float) -> dict[str, object]:
+        chosen: dict[str, object] = {}
+        for key, kind in questions.items():
+            if kind == "scale":
+                chosen[key] = min(5, rng.choice([3, 4, 5, 5, 5]) + (rng.random() < boost))
+            elif kind == "critical":
+                chosen[key] = "yes" if rng.random() < 0.97 + boost else "no"
+            else:
+                chosen[key] = "yes" if rng.random() < 0.85 + boost else "no"
+        return chosen
+
+    records: dict[int, dict[str, object]] = {}
+    days = (month.end_day - month.first_day).days
+    for number in range(calls):
+        call_at = datetime.combine(month.first_day, datetime.min.time(), UTC) + timedelta(
+            days=rng.randrange(days), hours=8 + rng.randrange(10), minutes=rng.randrange(60)
+        )
+        base = {
+            "contract_id": world.ids[contract], "call_ref": f"{period}-{number}",
+            "agent_ref": f"agent-{rng.randrange(1, 6)}", "team": rng.choice(["a", "b", None]),
+            "call_at": call_at, "form": "standard@1", "evaluator_ref": None, "comment": None,
+        }  # fmt: skip
+        records[len(records)] = base | {"source": "supplier", "answers": answers(flattery)}
+        if number % audited_every == 0:
+            records[len(records)] = base | {"source": "client", "answers": answers(0.0)}
+    volumes = [
+        {"date": month.first_day + timedelta(days=day), "units": 1800 + rng.randrange(400)}
+        for day in range(days)
+    ]
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        submit_evaluations(session=session, actor=admin, records=records)
+        upsert_volumes(
+            session=session, actor=admin, contract_id=world.ids[contract], volumes=volumes
+        )
