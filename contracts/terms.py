@@ -291,6 +291,13 @@ def _bands(value: object, problems: fields.Problems) -> tuple[Band, ...] | None:
             problems.add(f"{path}.adjust", "adjustments must not decrease as the score rises")
         above = band
         bands.append(band)
+    lowest = bands[-1] if bands else None
+    if lowest is not None and lowest.adjust < 0 and lowest.from_score > 0:
+        # Scores below every band move nothing, so a worse score would escape the malus.
+        problems.add(
+            f"quality.bands.{len(listed) - 1}.from",
+            "the lowest band carries a malus, so it must start at 0",
+        )
     return tuple(bands)
 
 

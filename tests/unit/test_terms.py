@@ -181,6 +181,8 @@ ZONE_MESSAGE = "must be an IANA time zone, such as Europe/Rome"
 FORM_MESSAGE = 'must be "code@version", such as "standard@1"'
 OPEN_ENDED = "the last tier must be open-ended (up_to null)"
 
+LOWEST_MALUS = "the lowest band carries a malus, so it must start at 0"
+
 TERMS_RULES = [
     ("payment_terms", "30 days", "payment_terms", "unknown field"),
     ("currency", DELETE, "currency", "is required"),
@@ -249,6 +251,7 @@ TERMS_RULES = [
     ("quality.bands.0.from", 101, "quality.bands.0.from", "must be between 0 and 100"),
     ("quality.bands.3.from", -5, "quality.bands.3.from", "must be between 0 and 100"),
     ("quality.bands.3.from", "low", "quality.bands.3.from", "must be a number"),
+    ("quality.bands.3.from", 40, "quality.bands.3.from", LOWEST_MALUS),
     ("quality.bands.1.adjust", "+15%", "quality.bands.1.adjust", ADJUST_MESSAGE),
     ("quality.bands.3.adjust", "+1%", "quality.bands.3.adjust", ADJUST_MESSAGE),
     ("quality.bands.0.adjust", "12", "quality.bands.0.adjust", PERCENT_MESSAGE),
@@ -391,6 +394,8 @@ def generated_terms(draw: st.DrawFn) -> Terms:
     if draw(st.booleans()):
         starts = sorted(draw(st.sets(st.decimals(0, 100, places=1), min_size=1, max_size=5)))
         adjusts = sorted(draw(st.lists(percents, min_size=len(starts), max_size=len(starts))))
+        if adjusts[0] < 0:  # a malus at the bottom needs a band from 0 beneath it
+            starts[0] = Decimal(0)
         bands = tuple(Band(start, adjust) for start, adjust in zip(starts, adjusts, strict=True))
         categories = draw(st.lists(st.sampled_from(CRITICAL_CATEGORIES), unique=True))
         critical = tuple(
