@@ -21,6 +21,7 @@ from service.agreements.service import create_contract
 from service.auth import Actor
 from service.evaluations.service import submit_evaluations
 from service.forms.service import parsed_form, publish_form
+from service.statements.service import refresh_draft
 from service.volumes.service import upsert_volumes
 
 CLIENT = "Demo Energia S.p.A."
@@ -140,10 +141,12 @@ def load_demo(session: Session, today: date | None = None, seed: int = 7) -> Dem
                 contract_id=contract.id,
                 volumes=_volumes(rng, period),
             )
+        for period in periods:
+            refresh_draft(session, contract, period)
     months = ", ".join(str(period) for period in periods)
     summary = (
-        f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations "
-        f"and daily volumes for {months}"
+        f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations, "
+        f"daily volumes and draft statements for {months}"
     )
     return DemoResult(summary, _logins(session, users))
 

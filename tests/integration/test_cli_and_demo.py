@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from service.cli import main
 from service.demo import demo_periods, load_demo
 from service.evaluations.models import Evaluation
+from service.statements.models import Statement
 from service.volumes.models import DailyVolume
 from tests.conftest import row_counts
 
@@ -50,10 +51,12 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
         evaluations = session.scalar(select(func.count()).select_from(Evaluation))
         days = session.scalar(select(func.count()).select_from(DailyVolume))
         sources = set(session.scalars(select(Evaluation.source).distinct()))
+        statements = session.scalar(select(func.count()).select_from(Statement))
     # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months.
     assert evaluations == 2 * 3 * (90 + 30)
     assert days == 2 * (31 + 30 + 31)
     assert sources == {"supplier", "client"}
+    assert statements == 2 * 3
     assert {login.role for login in result.logins} == {"admin", "client", "finance", "supplier"}
     supplier = next(login for login in result.logins if login.role == "supplier")
     contracts = client.get(
