@@ -65,6 +65,7 @@ def _register_api(app: Flask) -> None:
     from service.agreements.routes import blp as agreements
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
+    from service.jobs.routes import blp as jobs
     from service.scorecards.routes import blp as scorecards
     from service.statements.routes import blp as statements
     from service.volumes.routes import blp as volumes
@@ -74,7 +75,7 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_parameter_schema)
     api.register_converter(VersionConverter, version_parameter_schema)
-    blueprints = (accounts, forms, agreements, evaluations, volumes, scorecards, statements)
+    blueprints = (accounts, forms, agreements, evaluations, volumes, scorecards, statements, jobs)
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api

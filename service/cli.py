@@ -111,3 +111,53 @@ def serve(host: str, port: int, workers: int | None) -> None:
     click.echo(f"serving on http://{host}:{port} with {workers} workers")
     sys.stdout.flush()
     os.execv(sys.executable, argv)
+
+
+@main.command("scheduler")
+@click.option("--once", is_flag=True, help="run each job once and exit")
+@click.pass_obj
+def scheduler(app: Flask, once: bool) -> None:
+    """Run the scheduler: the monthly close and webhook deliveries (one process only)."""
+    from service.jobs.scheduler import build_scheduler, run_once
+
+    if once:
+        run_once(app)
+        return
+    every = app.config["CLOSE_EVERY_MINUTES"]
+    click.echo(f"scheduler started: close every {every} minutes, webhooks every minute")
+    build_scheduler(app).start()
+
+
+@main.command("close")
+@click.option("--period", required=True, help="the month to close, YYYY-MM")
+@click.option("--contract", "contract_id", type=int, default=None, help="only this contract")
+@click.option("--finalize", is_flag=True, help="finalize now, before the dispute window ends")
+@click.pass_obj
+def close(app: Flask, period: str, contract_id: int | None, finalize: bool) -> None:
+    """Run the monthly close for one period, as the scheduler does."""
+    from contracts.periods import Period
+    from service.db import utcnow
+    from service.jobs.service import due_items, run_close
+
+    try:
+        month = Period.parse(period)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--period") from None
+    factory = app.extensions["fiducia.sessionmaker"]
+    with factory() as session:
+        total = len(due_items(session, utcnow(), period=month, contract_id=contract_id))
+    if total == 0:
+        click.echo(f"nothing to close for {month}: it has not ended, or every statement is final")
+        return
+    with click.progressbar(length=total, label=f"closing {month}", show_pos=True) as bar:
+        run = run_close(
+            factory,
+            period=month,
+            contract_id=contract_id,
+            finalize=finalize,
+            on_item=lambda _item, _outcome: bar.update(1),
+        )
+    click.echo(f"close run {run.id}: {run.outcome} {run.counts}")
+    if run.error:
+        click.echo(run.error, err=True)
+        raise SystemExit(1)

@@ -21,4 +21,5 @@ def from_environment(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(instance_path),
         "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
+        "CLOSE_EVERY_MINUTES": int(env.get("FIDUCIA_CLOSE_EVERY_MINUTES", "60")),
     }

@@ -5,7 +5,8 @@ from service.agreements.models import Contract, TermsVersion
 from service.db import Base
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
-from service.statements.models import Statement
+from service.jobs.models import JobRun, WebhookDelivery
+from service.statements.models import ReportFile, Statement
 from service.volumes.models import DailyVolume, VolumeChange
 
 __all__ = [
@@ -15,9 +16,12 @@ __all__ = [
     "DailyVolume",
     "Evaluation",
     "Form",
+    "JobRun",
     "Organization",
+    "ReportFile",
     "Statement",
     "TermsVersion",
     "User",
     "VolumeChange",
+    "WebhookDelivery",
 ]

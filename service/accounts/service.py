@@ -118,3 +118,21 @@ def get_user(*, session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound("no such user")
     return user
+
+
+def set_webhook(
+    *, session: Session, actor: Actor, organization_id: int, url: str | None, secret: str | None
+) -> Organization:
+    """Set (or remove) where a client organization hears of its finalized statements."""
+    if not actor.is_admin and actor.organization_id != organization_id:
+        raise NotFound("no such organization")
+    actor.require("client")
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("no such organization")
+    if organization.kind != "client":
+        raise Invalid("only clients receive statements", {"json": {"url": ["not for a supplier"]}})
+    organization.webhook_url = url
+    organization.webhook_secret = secret if url else None
+    session.flush()
+    return organization

@@ -20,6 +20,8 @@ class Contract(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The last day the contract runs; months after it are never closed. Null: open-ended.
+    ends_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -1,19 +1,24 @@
 """Payout statements, their exports, a month's payouts and simulations of draft terms."""
 
+import io
+import zipfile
 from typing import Any
 
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.auth import current_actor
 from service.db import get_session
-from service.statements import exports, service
+from service.errors import NotFound
+from service.statements import exports, reports, service
 from service.statements.schemas import (
+    BundleQuery,
     DraftIn,
     ExportQuery,
     PayoutQuery,
     PayoutRow,
+    ReportOut,
     SimulationIn,
     SimulationOut,
     StatementOut,
@@ -118,3 +123,61 @@ class Payouts(MethodView):
         if query["format"] == "csv":
             return attachment(exports.payouts_csv(rows), f"{name}.csv", "text/csv")
         return rows
+
+
+@blp.route("/statements/<id:statement_id>/reports")
+class Reports(MethodView):
+    @blp.response(200, ReportOut(many=True))
+    def get(self, statement_id: int) -> Any:
+        """List the report files made when the statement was finalized."""
+        session = get_session()
+        statement = service.get_statement(
+            session=session, actor=current_actor(), statement_id=statement_id
+        )
+        return [
+            {
+                "name": report.name,
+                "format": report.format,
+                "url": url_for(
+                    "statements.ReportFile", statement_id=statement.id, format=report.format
+                ),
+            }
+            for report in reports.list_reports(session, statement)
+        ]
+
+
+@blp.route("/statements/<id:statement_id>/reports/<string:format>")
+class ReportFile(MethodView):
+    @blp.response(200, description="The report file")
+    def get(self, statement_id: int, format: str) -> Any:
+        """Download one report file of a final statement."""
+        session = get_session()
+        statement = service.get_statement(
+            session=session, actor=current_actor(), statement_id=statement_id
+        )
+        for report in reports.list_reports(session, statement):
+            if report.format == format:
+                return attachment(report.content, report.name, report.media_type)
+        raise NotFound(f"statement {statement.id} has no {format} report")
+
+
+@blp.route("/payouts/bundle")
+class PayoutBundle(MethodView):
+    @blp.arguments(BundleQuery, location="query")
+    @blp.response(200, description="A zip of the month's payouts and every final statement's files")
+    def get(self, query: dict[str, Any]) -> Any:
+        """Download a month's payout bundle: payouts as CSV and XLSX, and each report file."""
+        session = get_session()
+        statements = service.list_statements(
+            session=session, actor=current_actor(), period=query["period"]
+        )
+        rows = exports.payout_rows(statements)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr(f"payouts-{query['period']}.csv", exports.payouts_csv(rows))
+            bundle.writestr(f"payouts-{query['period']}.xlsx", exports.payouts_xlsx(rows))
+            for statement in statements:
+                for report in reports.list_reports(session, statement):
+                    bundle.writestr(report.name, report.content)
+        name = f"payouts-{query['period']}.zip"
+        return attachment(buffer.getvalue(), name, "application/zip")

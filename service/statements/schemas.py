@@ -82,3 +82,13 @@ class SimulationOut(Schema):
     simulated = fields.Nested(PayoutOut, required=True)
     actual = fields.Nested(PayoutOut, required=True, allow_none=True)
     difference = Amount(required=True, allow_none=True)
+
+
+class ReportOut(Schema):
+    name = fields.String(required=True, metadata={"example": "statement-7-2026-10.xlsx"})
+    format = fields.String(required=True, metadata={"enum": ["csv", "xlsx", "html"]})
+    url = fields.String(required=True, metadata={"description": "downloads the file"})
+
+
+class BundleQuery(Schema):
+    period = PeriodField(required=True)

@@ -23,8 +23,10 @@ from service.auth import Actor
 from service.db import utcnow
 from service.errors import Conflict, NotFound, invalid_body
 from service.evaluations.models import Evaluation
+from service.jobs.webhooks import enqueue_notice
 from service.scorecards.service import PeriodAggregate, aggregate_period
 from service.statements.models import Statement
+from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
 
 PRIOR = "prior_period_adjustment"
@@ -321,13 +323,22 @@ def request_draft(
     return refresh_draft(session, contract, period)
 
 
+def finalize_statement(
+    session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
+) -> Statement:
+    """Freeze a draft, make its report files and queue its notice, all in this transaction."""
+    freeze(statement, user_id, now)
+    session.flush()
+    make_reports(session, statement)
+    enqueue_notice(session, statement, now)
+    return statement
+
+
 def finalize(*, session: Session, actor: Actor, statement_id: int) -> Statement:
     """Freeze a draft statement (finance or admin)."""
     statement = get_statement(session=session, actor=actor, statement_id=statement_id)
     actor.require("finance")
-    freeze(statement, actor.user_id)
-    session.flush()
-    return statement
+    return finalize_statement(session, statement, actor.user_id)
 
 
 def simulate(

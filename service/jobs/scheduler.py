@@ -1,0 +1,57 @@
+"""The scheduler process: APScheduler with in-code jobs, never inside web workers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from service.db import utcnow
+from service.jobs import webhooks
+from service.jobs.service import record_run, run_close
+
+log = logging.getLogger(__name__)
+
+
+def close_job(app: Flask) -> None:
+    """Close every due month (derived from the database, so missed runs heal themselves)."""
+    run_close(app.extensions["fiducia.sessionmaker"])
+
+
+def webhook_job(app: Flask) -> None:
+    """Deliver the statement notices that are due."""
+    factory = app.extensions["fiducia.sessionmaker"]
+    counts = webhooks.deliver_due(factory)
+    if counts.delivered or counts.failed:
+        record_run(factory, "webhooks", {"delivered": counts.delivered, "failed": counts.failed})
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """Return a scheduler with the close (hourly by default) and webhook delivery (each minute)."""
+    scheduler = BlockingScheduler(
+        timezone=UTC,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            # A run missed by up to 6 hours (a restart, a long close) still runs once.
+            "misfire_grace_time": 6 * 3600,
+        },
+    )
+    scheduler.add_job(
+        close_job,
+        "interval",
+        minutes=app.config["CLOSE_EVERY_MINUTES"],
+        args=[app],
+        id="close",
+        next_run_time=utcnow(),
+    )
+    scheduler.add_job(webhook_job, "interval", minutes=1, args=[app], id="webhooks")
+    return scheduler
+
+
+def run_once(app: Flask) -> None:
+    """Run each job once, in order, and return (for cron-like use and for tests)."""
+    close_job(app)
+    webhook_job(app)

@@ -1,0 +1,200 @@
+"""The monthly close (DESIGN §8): due work derived from the database, each item on its own."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.periods import Period
+from contracts.terms import parse_terms
+from service.agreements.models import Contract
+from service.agreements.service import terms_in_force
+from service.auth import Actor
+from service.db import utcnow
+from service.jobs.models import JobRun
+from service.statements.models import Statement
+from service.statements.service import finalize_statement, refresh_draft
+
+log = logging.getLogger(__name__)
+
+CLOSE = "close"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Item:
+    """One contract's period to close."""
+
+    period: Period
+    contract_id: int
+
+
+@dataclass
+class CloseReport:
+    """What a close did, item by item counted by outcome, with the failures described."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if not self.failures:
+            return "success"
+        return "partial" if sum(self.counts.values()) > len(self.failures) else "failed"
+
+
+def lock_key(item: Item) -> int:
+    """Return the advisory lock key of an item: unique per contract and month."""
+    return item.contract_id * 1_000_000 + item.period.year * 100 + item.period.month
+
+
+def _local(contract: Contract, period: Period) -> ZoneInfo:
+    return ZoneInfo(parse_terms(terms_in_force(contract, period).document).timezone)
+
+
+def last_ended_period(contract: Contract, now: datetime) -> Period:
+    """Return the latest month that has ended in the contract's time zone."""
+    current = Period.of(now.date())
+    return Period.of(now.astimezone(_local(contract, current)).date()).previous()
+
+
+def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> bool:
+    """Say whether the period's dispute window, counted from its end in local time, is over."""
+    terms = parse_terms(terms_in_force(contract, period).document)
+    deadline_day = period.end_day + timedelta(days=terms.dispute_window_days)
+    return now >= datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
+
+
+def due_items(
+    session: Session,
+    now: datetime,
+    *,
+    period: Period | None = None,
+    contract_id: int | None = None,
+) -> list[Item]:
+    """List every ended period of every running contract that has no final statement yet."""
+    contracts = select(Contract).order_by(Contract.id)
+    if contract_id is not None:
+        contracts = contracts.where(Contract.id == contract_id)
+    finals = set(
+        session.execute(
+            select(Statement.contract_id, Statement.period).where(Statement.status == "final")
+        )
+        .tuples()
+        .all()
+    )
+    items: list[Item] = []
+    for contract in session.scalars(contracts):
+        first = Period.of(contract.terms_versions[0].effective_from)
+        last = last_ended_period(contract, now)
+        if contract.ends_on is not None:
+            last = min(last, Period.of(contract.ends_on))
+        wanted = [period] if period is not None else _months(first, last)
+        items.extend(
+            Item(month, contract.id)
+            for month in wanted
+            if first <= month <= last and (contract.id, str(month)) not in finals
+        )
+    return sorted(items)
+
+
+def _months(first: Period, last: Period) -> list[Period]:
+    months = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = month.next()
+    return months
+
+
+def close_item(
+    factory: sessionmaker[Session], item: Item, now: datetime, *, finalize: bool = False
+) -> str:
+    """Draft, refresh or finalize one contract's period in one transaction; return what happened."""
+    with factory.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
+            if not locked:
+                return "busy"  # another scheduler holds this item right now
+        contract = session.get(Contract, item.contract_id)
+        assert contract is not None
+        existing = session.scalar(
+            select(Statement).where(
+                Statement.contract_id == item.contract_id, Statement.period == str(item.period)
+            )
+        )
+        if existing is not None and existing.is_final:
+            return "already_final"
+        statement, created = refresh_draft(session, contract, item.period, now)
+        if finalize or dispute_window_closed(contract, item.period, now):
+            finalize_statement(session, statement, None, now)
+            return "finalized"
+        return "drafted" if created else "refreshed"
+
+
+def run_close(
+    factory: sessionmaker[Session],
+    now: datetime | None = None,
+    *,
+    period: Period | None = None,
+    contract_id: int | None = None,
+    finalize: bool = False,
+    on_item: Callable[[Item, str], None] | None = None,
+) -> JobRun:
+    """Close every due item, record the run, and let one failing item not stop the others."""
+    now = now or utcnow()
+    with factory.begin() as session:
+        run = JobRun(job=CLOSE, started_at=utcnow(), outcome="running", counts={})
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        items = due_items(session, now, period=period, contract_id=contract_id)
+    report = CloseReport()
+    for item in items:
+        try:
+            outcome = close_item(factory, item, now, finalize=finalize)
+        except IntegrityError:
+            outcome = "already_final"  # another process wrote it first: the work is done
+        except Exception as error:  # one failing contract must not stop the others
+            outcome = "failed"
+            log.exception("close of contract %s for %s failed", item.contract_id, item.period)
+            summary = "".join(traceback.format_exception_only(error)).strip()
+            report.failures.append(f"contract {item.contract_id} {item.period}: {summary}")
+        report.counts[outcome] += 1
+        log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
+        if on_item is not None:
+            on_item(item, outcome)
+    with factory.begin() as session:
+        run = session.get_one(JobRun, run_id)
+        run.finished_at = utcnow()
+        run.outcome = report.outcome
+        run.counts = dict(report.counts) | {"items": len(items)}
+        run.error = "\n".join(report.failures) or None
+    log.info("close run %s: %s %s", run_id, report.outcome, dict(report.counts))
+    return run
+
+
+def record_run(factory: sessionmaker[Session], job: str, counts: dict[str, int]) -> None:
+    """Record a finished run of a small job."""
+    with factory.begin() as session:
+        now = utcnow()
+        session.add(
+            JobRun(job=job, started_at=now, finished_at=now, outcome="success", counts=counts)
+        )
+
+
+def list_runs(*, session: Session, actor: Actor, job: str | None = None) -> list[JobRun]:
+    """List the latest job runs, newest first (admins only)."""
+    actor.require("admin")
+    query = select(JobRun).order_by(JobRun.id.desc()).limit(200)
+    if job is not None:
+        query = query.where(JobRun.job == job)
+    return list(session.scalars(query))

@@ -1,0 +1,93 @@
+"""Report files made once per finalized statement: CSV and XLSX for finance, a printable page."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.periods import Period
+from service.statements import exports
+from service.statements.models import ReportFile, Statement
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = ("csv", "xlsx", "html")
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("service.statements", "templates"),
+        autoescape=select_autoescape(),
+    )
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """Format an amount for people: thousands separators and the currency code."""
+    return f"{amount:,} {currency}"
+
+
+def printable(statement: Statement) -> str:
+    """Render a statement as a self-contained HTML page that prints well."""
+    period = Period.parse(statement.period)
+    lines = [
+        {**line, "amount": money(Decimal(line["amount"]), statement.currency)}
+        for line in statement.lines
+    ]
+    return (
+        _templates()
+        .get_template("statement.html")
+        .render(
+            statement=statement,
+            period_name=date(period.year, period.month, 1).strftime("%B %Y"),
+            figures=statement.figures,
+            units=f"{statement.figures.get('units') or 0:,}",
+            lines=lines,
+            total=money(statement.total, statement.currency),
+            volume_only=money(statement.volume_only, statement.currency),
+        )
+    )
+
+
+def make_reports(session: Session, statement: Statement) -> list[ReportFile]:
+    """Store the report files of a final statement, once: files already made are kept."""
+    assert statement.is_final, "reports are made for final statements only"
+    made = {
+        report.format: report
+        for report in session.scalars(
+            select(ReportFile).where(ReportFile.statement_id == statement.id)
+        )
+    }
+    base = f"statement-{statement.id}-{statement.period}"
+    contents = {
+        "csv": (lambda: exports.statement_csv(statement).encode(), "text/csv"),
+        "xlsx": (lambda: exports.statement_xlsx(statement), XLSX),
+        "html": (lambda: printable(statement).encode(), "text/html"),
+    }
+    for format_, (render, media_type) in contents.items():
+        if format_ not in made:
+            made[format_] = ReportFile(
+                statement_id=statement.id,
+                name=f"{base}.{format_}",
+                format=format_,
+                media_type=media_type,
+                content=render(),
+            )
+            session.add(made[format_])
+    session.flush()
+    return [made[format_] for format_ in FORMATS]
+
+
+def list_reports(session: Session, statement: Statement) -> list[ReportFile]:
+    """Return a statement's report files."""
+    return list(
+        session.scalars(
+            select(ReportFile)
+            .where(ReportFile.statement_id == statement.id)
+            .order_by(ReportFile.id)
+        )
+    )
