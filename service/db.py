@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Execution option: "IMMEDIATE" makes an SQLite transaction take the write lock at once.
+SQLITE_BEGIN = "sqlite_begin"
+
 # Integer on SQLite so that the key is the rowid and autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Document = JSON().with_variant(JSONB(), "postgresql")
@@ -77,6 +80,14 @@ def make_engine(url: str, **options: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLAlchemy's recipe: let us emit BEGIN ourselves, so a transaction can take
+            # the write lock up front (BEGIN IMMEDIATE) where two processes may race.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **options)

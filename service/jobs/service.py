@@ -19,7 +19,7 @@ from contracts.terms import parse_terms
 from service.agreements.models import Contract
 from service.agreements.service import terms_in_force
 from service.auth import Actor
-from service.db import utcnow
+from service.db import SQLITE_BEGIN, utcnow
 from service.jobs.models import JobRun
 from service.statements.models import Statement
 from service.statements.service import finalize_statement, refresh_draft
@@ -84,13 +84,8 @@ def due_items(
     contracts = select(Contract).order_by(Contract.id)
     if contract_id is not None:
         contracts = contracts.where(Contract.id == contract_id)
-    finals = set(
-        session.execute(
-            select(Statement.contract_id, Statement.period).where(Statement.status == "final")
-        )
-        .tuples()
-        .all()
-    )
+    final = select(Statement.contract_id, Statement.period).where(Statement.status == "final")
+    finals = {(contract, month) for contract, month in session.execute(final)}
     items: list[Item] = []
     for contract in session.scalars(contracts):
         first = Period.of(contract.terms_versions[0].effective_from)
@@ -124,6 +119,10 @@ def close_item(
             locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
             if not locked:
                 return "busy"  # another scheduler holds this item right now
+        else:
+            # SQLite has no advisory locks: take the write lock now, so a second process
+            # waits for this item to commit and then finds it done.
+            session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         contract = session.get(Contract, item.contract_id)
         assert contract is not None
         existing = session.scalar(
