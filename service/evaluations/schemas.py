@@ -25,11 +25,13 @@ class EvaluationIn(Schema):
     form = fields.String(
         required=True, validate=validate.Regexp(FORM_REF), metadata={"example": "standard@1"}
     )
+    # A plain mapping: the form's rules check each key and value, and name the bad ones.
     answers = fields.Dict(
-        keys=fields.String(),
-        values=fields.Raw(metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
         required=True,
-        metadata={"description": "question key -> 'yes' | 'no' | 'na' | an integer on the scale"},
+        metadata={
+            "description": "question key -> 'yes' | 'no' | 'na' | an integer on the scale",
+            "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        },
     )
     evaluator_ref = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(1, 200)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, false, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, false, func, or_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -51,43 +52,125 @@ def submit_evaluations(
     """
     errors = dict(errors or {})
     contracts = _contracts_for(session, actor, records)
-    forms: dict[tuple[int, str], Form | None] = {}
+    forms: dict[tuple[int, str], tuple[Form, rules.Form] | None] = {}
     rows: dict[int, dict[str, Any]] = {}
     for index, record in records.items():
         contract = contracts[record["contract_id"]]
         key = (contract.client_id, record["form"])
         if key not in forms:
-            forms[key] = find_form(session, contract.client_id, record["form"])
+            found = find_form(session, contract.client_id, record["form"])
+            forms[key] = None if found is None else (found, parsed_form(found))
         form = forms[key]
         if form is None:
             errors[index] = {"form": [f"the client publishes no form {record['form']}"]}
             continue
         try:
-            score = rules.score_evaluation(parsed_form(form), record["answers"])
+            score = rules.score_evaluation(form[1], record["answers"])
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form, score)
-
-    conflicts = _settle_against_stored(session, rows, errors)
+        rows[index] = _row(actor, record, form[0], score)
+    _refuse_repeats(rows, errors)
     if errors:
-        if len(conflicts) == len(errors):
-            raise Conflict("evaluations with these calls are stored with other content", conflicts)
+        # The batch is refused already; say which of its good records conflict, too.
+        _settle(session, rows, _stored(session, rows.values()), errors)
         raise Invalid("no evaluation was stored: fix every record listed", errors)
 
     outcome = Submission(ids=[0] * (size if size is not None else len(records)))
-    new = [(index, row) for index, row in rows.items() if "id" not in row]
+    inserted = _insert_new(session, rows.values())
+    outcome.created = len(inserted)
     for index, row in rows.items():
-        if "id" in row:
+        outcome.ids[index] = inserted.get(_key(row), 0)
+    already = {index: row for index, row in rows.items() if _key(row) not in inserted}
+    if already:
+        conflicts: dict[int, Any] = {}
+        _settle(session, already, _stored(session, already.values()), conflicts)
+        if conflicts:
+            # Raising rolls the request back, the rows inserted above included.
+            raise Conflict("evaluations with these calls are stored with other content", conflicts)
+        for index, row in already.items():
             outcome.ids[index] = row["id"]
-            outcome.unchanged += 1
-    if new:
-        statement = insert(Evaluation).returning(Evaluation.id, sort_by_parameter_order=True)
-        inserted = session.execute(statement, [row for _, row in new]).scalars().all()
-        for (index, _), evaluation_id in zip(new, inserted, strict=True):
-            outcome.ids[index] = evaluation_id
-        outcome.created = len(new)
+        outcome.unchanged = len(already)
     return outcome
+
+
+Key = tuple[int, str, str]
+
+
+def _key(row: Mapping[str, Any]) -> Key:
+    return (row["contract_id"], row["call_ref"], row["source"])
+
+
+def _refuse_repeats(rows: dict[int, dict[str, Any]], errors: dict[int, Any]) -> None:
+    """Refuse a record that repeats an earlier record's call and source in the same batch."""
+    first: dict[Key, int] = {}
+    for index, row in list(rows.items()):
+        earlier = first.setdefault(_key(row), index)
+        if earlier != index:
+            errors[index] = {"call_ref": [f"repeats record {earlier} of this batch"]}
+            del rows[index]
+
+
+def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, int]:
+    """Insert the rows whose call and source are new, in one statement; return their ids.
+
+    Rows already stored are skipped by the unique constraint itself, so no lookup runs first.
+    """
+    rows = list(rows)
+    if not rows:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, Evaluation.__table__)
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["contract_id", "call_ref", "source"])
+        .returning(table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
+    )
+    result = session.execute(statement, rows)
+    return {(contract, call, source): id_ for id_, contract, call, source in result}
+
+
+def _stored(session: Session, rows: Iterable[Mapping[str, Any]]) -> dict[Key, tuple[int, str]]:
+    """Return the id and content hash of stored evaluations with the rows' calls and sources."""
+    keys = [_key(row) for row in rows]
+    if not keys:
+        return {}
+    found = session.execute(
+        select(
+            Evaluation.contract_id,
+            Evaluation.call_ref,
+            Evaluation.source,
+            Evaluation.id,
+            Evaluation.content_hash,
+        ).where(tuple_(Evaluation.contract_id, Evaluation.call_ref, Evaluation.source).in_(keys))
+    )
+    return {
+        (contract, call, source): (id_, digest) for contract, call, source, id_, digest in found
+    }
+
+
+def _settle(
+    session: Session,
+    rows: Mapping[int, dict[str, Any]],
+    stored: Mapping[Key, tuple[int, str]],
+    errors: dict[int, Any],
+) -> None:
+    """Give rows stored with the same content their id; record the others as conflicts."""
+    for index, row in rows.items():
+        match = stored.get(_key(row))
+        if match is None:
+            continue
+        evaluation_id, content_hash = match
+        if content_hash == row["content_hash"]:
+            row["id"] = evaluation_id
+        else:
+            errors[index] = {
+                "call_ref": [
+                    f"evaluation {evaluation_id} is stored for this call with other content"
+                ],
+                "stored_id": evaluation_id,
+            }
 
 
 def _contracts_for(
@@ -151,50 +234,6 @@ def _row(actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score
         "content_hash": digest,
         "created_by": actor.user_id,
     }
-
-
-def _settle_against_stored(
-    session: Session, rows: dict[int, dict[str, Any]], errors: dict[int, Any]
-) -> dict[int, Any]:
-    """Mark rows already stored with the same content; record repeats and conflicts as errors."""
-    conflicts: dict[int, Any] = {}
-    first_index: dict[tuple[int, str, str], int] = {}
-    for index, row in list(rows.items()):
-        key = (row["contract_id"], row["call_ref"], row["source"])
-        if key in first_index:
-            errors[index] = conflicts[index] = {
-                "call_ref": [f"repeats record {first_index[key]} of this batch"]
-            }
-            del rows[index]
-        else:
-            first_index[key] = index
-    if not first_index:
-        return conflicts
-    contract_ids = {key[0] for key in first_index}
-    call_refs = {key[1] for key in first_index}
-    stored = session.execute(
-        select(
-            Evaluation.id,
-            Evaluation.contract_id,
-            Evaluation.call_ref,
-            Evaluation.source,
-            Evaluation.content_hash,
-        ).where(Evaluation.contract_id.in_(contract_ids), Evaluation.call_ref.in_(call_refs))
-    )
-    for evaluation_id, contract_id, call_ref, source, content_hash in stored:
-        match = first_index.get((contract_id, call_ref, source))
-        if match is None or match not in rows:
-            continue
-        if rows[match]["content_hash"] == content_hash:
-            rows[match]["id"] = evaluation_id
-        else:
-            errors[match] = conflicts[match] = {
-                "call_ref": [
-                    f"evaluation {evaluation_id} is stored for this call with other content"
-                ],
-                "stored_id": evaluation_id,
-            }
-    return conflicts
 
 
 def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
