@@ -12,7 +12,7 @@ from flask_smorest import Api
 from sqlalchemy import text
 
 from service import auth, db, errors
-from service.config import from_environment
+from service.config import default_database_url, from_environment, instance_path
 from service.schemas import (
     IdConverter,
     VersionConverter,
@@ -25,8 +25,7 @@ API_PREFIX = "/api/v1"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application; `config` overrides what the environment says."""
-    app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
     app.config.from_mapping(from_environment(app.instance_path))
     app.config.update(
         API_TITLE="Fiducia",
@@ -43,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if app.config["DATABASE_URL"] == default_database_url(app.instance_path):
+        os.makedirs(app.instance_path, exist_ok=True)  # the embedded SQLite file lives there
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     db.init_app(app)

@@ -14,11 +14,16 @@ def default_database_url(instance_path: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(instance_path) / SQLITE_FILE}"
 
 
-def from_environment(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
+def instance_path() -> str | None:
+    """Return the instance folder named by FIDUCIA_INSTANCE_PATH (None: Flask's default)."""
+    return os.environ.get("FIDUCIA_INSTANCE_PATH") or None
+
+
+def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Build the Flask configuration from the process environment."""
     env = os.environ
     return {
-        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(instance_path),
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(folder),
         "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
         "CLOSE_EVERY_MINUTES": int(env.get("FIDUCIA_CLOSE_EVERY_MINUTES", "60")),
