@@ -18,7 +18,12 @@ from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms, parse_terms
 from service.agreements.models import Contract, TermsVersion
-from service.agreements.service import checked_terms, get_contract, visible_contracts
+from service.agreements.service import (
+    checked_terms,
+    get_contract,
+    terms_in_force,
+    visible_contracts,
+)
 from service.auth import Actor
 from service.db import utcnow
 from service.errors import Conflict, NotFound, invalid_body
@@ -111,18 +116,13 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
             "the contract had no terms then",
             {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
         )
-    timezone = parse_terms(_version_in_force(contract, period).document).timezone
+    timezone = parse_terms(terms_in_force(contract, period).document).timezone
     _, end = period.bounds(timezone)
     if now < end:
         raise invalid_body(
             "a statement is computed once its period has ended",
             {"period": [f"{period} ends at {end.isoformat()} ({timezone})"]},
         )
-
-
-def _version_in_force(contract: Contract, period: Period) -> TermsVersion:
-    versions = [v for v in contract.terms_versions if v.effective_from <= period.first_day]
-    return versions[-1] if versions else contract.terms_versions[0]
 
 
 def _store(statement: Statement, computed: Computed, now: datetime) -> None:
