@@ -181,6 +181,15 @@ def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
     return terms.quality.sources, terms.quality.self_assessment
 
 
+def _self_assessment(
+    session: Session, contract: Contract, period: Period, terms: Terms
+) -> stats.SelfAssessmentCheck:
+    """Measure the month's self-assessment inflation and decide whether to correct it."""
+    _, rule = _sources_and_rule(terms)
+    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
+    return stats.self_assessment_check(pairs, difference, rule)
+
+
 def aggregate_period(
     session: Session, contract: Contract, period: Period, terms: Terms | None = None
 ) -> PeriodAggregate:
@@ -190,9 +199,8 @@ def aggregate_period(
     """
     version_id, in_force = terms_for(contract, period)
     terms = terms or in_force
-    sources, rule = _sources_and_rule(terms)
-    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
-    check = stats.self_assessment_check(pairs, difference, rule)
+    sources, _ = _sources_and_rule(terms)
+    check = _self_assessment(session, contract, period, terms)
     lower_by = stats.inflation_hundredths(check)
     row = session.execute(_aggregate(contract.id, period, terms.timezone, sources, lower_by)).one()
     return PeriodAggregate(
@@ -227,9 +235,8 @@ def agent_scorecards(
     """Return a period's figures per agent and per team (where teams are given), for coaching."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     _, terms = terms_for(contract, period)
-    sources, rule = _sources_and_rule(terms)
-    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
-    check = stats.self_assessment_check(pairs, difference, rule)
+    sources, _ = _sources_and_rule(terms)
+    check = _self_assessment(session, contract, period, terms)
     lower_by = stats.inflation_hundredths(check)
     grouped: list[list[Scorecard]] = []
     for column in ("agent_ref", "team"):
