@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint unit bench-ingest clean
+.PHONY: install run test lint unit browser bench-ingest bench-statements clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Debian's Chromium for the browser tests, installed when missing.
+browser:
+	bash .ci/install-browser
+
 # The whole suite on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL server,
 # every database-backed test again on a throwaway database created on that server.
-test: lint
+# Screenshots of the main pages land in artifacts/screenshots/.
+test: lint browser
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest tests/integration tests/api; \
+		$(BIN)/pytest tests/integration tests/api tests/web tests/e2e; \
 	fi
 
 unit: install
@@ -40,6 +45,9 @@ unit: install
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
+
+bench-statements: install
+	$(BIN)/python -m bench.statements
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

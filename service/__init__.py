@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
@@ -49,7 +50,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     errors.register(app)
-    _register_api(app)
+    api_blueprints = _register_api(app)
+    _register_pages(app, api_blueprints)
 
     @app.get("/health")
     def health() -> Any:
@@ -61,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _register_api(app: Flask) -> None:
+def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.accounts.routes import blp as accounts
     from service.agreements.routes import blp as agreements
     from service.evaluations.routes import blp as evaluations
@@ -80,3 +82,33 @@ def _register_api(app: Flask) -> None:
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api
+    return blueprints
+
+
+def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
+    from datetime import timedelta
+
+    from flask_wtf.csrf import CSRFError, CSRFProtect
+    from werkzeug.exceptions import HTTPException
+
+    from service.web.formatting import FILTERS
+    from service.web.routes import blp as web
+
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    csrf = CSRFProtect(app)
+    for blueprint in api_blueprints:
+        csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
+    app.register_blueprint(web)
+    app.jinja_env.filters.update(FILTERS)
+    api = app.extensions["fiducia.api"]
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        if not errors.wants_page():
+            return api.handle_http_exception(error)
+        if isinstance(error, CSRFError):
+            message = "This form has expired. Go back, reload the page and try again."
+            return errors.error_page(HTTPStatus.BAD_REQUEST, message)
+        return errors.error_page(HTTPStatus(error.code or 500), error.description or "")

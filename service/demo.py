@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from contracts.forms import Form as RulesForm
 from contracts.periods import Period
 from service.accounts.models import Organization, User
-from service.accounts.service import create_organization, create_user, issue_token
+from service.accounts.service import (
+    create_organization,
+    create_user,
+    issue_token,
+    set_password,
+)
 from service.agreements.service import create_contract
 from service.auth import Actor
 from service.evaluations.service import submit_evaluations
@@ -31,6 +36,8 @@ SUPPLIERS = [
     ("Voxline Torino", "torino", 0.84, 0.5),
 ]
 TIMEZONE = "Europe/Rome"
+# Demo users also sign in to the pages with their email and this password.
+DEMO_PASSWORD = "fiducia-demo-2026"
 
 
 @dataclass(frozen=True)
@@ -143,10 +150,14 @@ def load_demo(session: Session, today: date | None = None, seed: int = 7) -> Dem
             )
         for period in periods:
             refresh_draft(session, contract, period)
+    for user in users:
+        set_password(session=session, actor=root, user_id=user.id, password=DEMO_PASSWORD)
     months = ", ".join(str(period) for period in periods)
     summary = (
         f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations, "
-        f"daily volumes and draft statements for {months}"
+        f"daily volumes and draft statements for {months}.\n"
+        f"Sign in at /sign-in with an email below and the password {DEMO_PASSWORD!r}, "
+        f"or with a token."
     )
     return DemoResult(summary, _logins(session, users))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -49,11 +49,25 @@ def error_body(status: HTTPStatus, message: str, errors: Any = None) -> dict[str
     return body
 
 
+def wants_page() -> bool:
+    """Say whether the request is for a page (HTML errors) rather than the API (JSON errors)."""
+    return not request.path.startswith(("/api/", "/health"))
+
+
+def error_page(status: HTTPStatus, message: str) -> ResponseReturnValue:
+    """Render an error as a page people can read."""
+    titles = {404: "Not found", 403: "Not allowed", 401: "Please sign in"}
+    title = titles.get(status.value, status.phrase)
+    return render_template("error.html", title=title, message=message), status.value
+
+
 def register(app: Flask) -> None:
-    """Map the error vocabulary (and integrity races) to JSON answers."""
+    """Map the error vocabulary (and integrity races) to JSON answers, or pages for pages."""
 
     @app.errorhandler(FiduciaError)
     def _fiducia_error(error: FiduciaError) -> ResponseReturnValue:
+        if wants_page():
+            return error_page(error.status, error.message)
         response = jsonify(error_body(error.status, error.message, error.errors))
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'

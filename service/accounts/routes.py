@@ -10,6 +10,7 @@ from service.accounts.schemas import (
     MeOut,
     OrganizationIn,
     OrganizationOut,
+    PasswordIn,
     TokenOut,
     UserIn,
     UserOut,
@@ -83,3 +84,12 @@ class Webhook(MethodView):
             "webhook_url": organization.webhook_url,
             "signed": bool(organization.webhook_secret),
         }
+
+
+@blp.route("/users/<id:user_id>/password")
+class UserPassword(MethodView):
+    @blp.arguments(PasswordIn)
+    @blp.response(204)
+    def put(self, body: dict[str, Any], user_id: int) -> None:
+        """Set the password a user signs in to the pages with (admin, or the user)."""
+        service.set_password(session=get_session(), actor=current_actor(), user_id=user_id, **body)

@@ -66,3 +66,12 @@ class WebhookOut(Schema):
     organization_id = fields.Integer(required=True, attribute="id")
     url = fields.String(required=True, allow_none=True, attribute="webhook_url")
     signed = fields.Boolean(required=True, metadata={"description": "a secret is set"})
+
+
+class PasswordIn(Schema):
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(12, 200),
+        metadata={"format": "password"},
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -136,3 +138,41 @@ def set_webhook(
     organization.webhook_secret = secret if url else None
     session.flush()
     return organization
+
+
+PASSWORDS = PasswordHasher()
+# Verified against when the email is unknown, so both paths take the same time.
+_NOBODY = PASSWORDS.hash("no user has this password")
+
+
+def set_password(*, session: Session, actor: Actor, user_id: int, password: str) -> None:
+    """Set a user's password for the pages: admins for anyone, a user for themselves."""
+    if not actor.is_admin and actor.user_id != user_id:
+        raise NotFound("no such user")
+    user = get_user(session=session, user_id=user_id)
+    user.password_hash = PASSWORDS.hash(password)
+    session.flush()
+
+
+def check_password(*, session: Session, email: str, password: str) -> User | None:
+    """Return the user with this email and password, or None."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        PASSWORDS.verify(user.password_hash if user and user.password_hash else _NOBODY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user if user is not None and user.password_hash else None
+
+
+def user_of_token(session: Session, token: str) -> tuple[User, int] | None:
+    """Return the user behind a live API token and the token's id, or None."""
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if api_token is None or api_token.revoked_at is not None:
+        return None
+    return api_token.user, api_token.id
+
+
+def token_is_live(session: Session, token_id: int) -> bool:
+    """Say whether a token still exists and is not revoked."""
+    api_token = session.get(ApiToken, token_id)
+    return api_token is not None and api_token.revoked_at is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -91,3 +93,16 @@ def list_reports(session: Session, statement: Statement) -> list[ReportFile]:
             .order_by(ReportFile.id)
         )
     )
+
+
+def payout_bundle(session: Session, period: Period, statements: list[Statement]) -> bytes:
+    """Zip a month's payouts (CSV and XLSX) with every report file of its statements."""
+    rows = exports.payout_rows(statements)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(f"payouts-{period}.csv", exports.payouts_csv(rows))
+        bundle.writestr(f"payouts-{period}.xlsx", exports.payouts_xlsx(rows))
+        for statement in statements:
+            for report in list_reports(session, statement):
+                bundle.writestr(report.name, report.content)
+    return buffer.getvalue()

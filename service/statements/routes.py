@@ -1,7 +1,5 @@
 """Payout statements, their exports, a month's payouts and simulations of draft terms."""
 
-import io
-import zipfile
 from typing import Any
 
 from flask import Response, url_for
@@ -171,13 +169,5 @@ class PayoutBundle(MethodView):
         statements = service.list_statements(
             session=session, actor=current_actor(), period=query["period"]
         )
-        rows = exports.payout_rows(statements)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-            bundle.writestr(f"payouts-{query['period']}.csv", exports.payouts_csv(rows))
-            bundle.writestr(f"payouts-{query['period']}.xlsx", exports.payouts_xlsx(rows))
-            for statement in statements:
-                for report in reports.list_reports(session, statement):
-                    bundle.writestr(report.name, report.content)
-        name = f"payouts-{query['period']}.zip"
-        return attachment(buffer.getvalue(), name, "application/zip")
+        bundle = reports.payout_bundle(session, query["period"], statements)
+        return attachment(bundle, f"payouts-{query['period']}.zip", "application/zip")

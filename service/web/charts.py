@@ -1,0 +1,93 @@
+"""A trend chart drawn as SVG on the server: the mean, its interval as a band, and the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from service.scorecards.service import Scorecard
+from service.web.formatting import month
+
+WIDTH, HEIGHT = 760, 300
+LEFT, RIGHT, TOP, BOTTOM = 48, 36, 16, 40
+
+
+@dataclass
+class Line:
+    y: float
+    label: str
+    kind: str  # "pass" or "band"
+
+
+@dataclass
+class TrendChart:
+    """Everything the template needs to draw the chart, in pixels."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    band: str = ""  # SVG path of the 95% interval, one polygon per run of months
+    mean: list[str] = field(default_factory=list)  # polylines of the mean
+    points: list[tuple[float, float, str]] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    y_ticks: list[tuple[float, str]] = field(default_factory=list)
+    empty: bool = True
+
+
+def trend_chart(
+    cards: Sequence[Scorecard], pass_mark: Decimal | None, band_edges: Sequence[Decimal]
+) -> TrendChart:
+    """Lay out a trend of monthly scorecards on a score axis that starts near the data."""
+    chart = TrendChart()
+    scored = [card for card in cards if card.figures.mean is not None]
+    chart.empty = not scored
+    floor_candidates = [float(card.figures.ci.low) for card in scored if card.figures.ci]
+    floor_candidates += [float(card.figures.mean) for card in scored if card.figures.mean]
+    floor_candidates += [float(edge) for edge in band_edges] + (
+        [float(pass_mark)] if pass_mark else []
+    )
+    low = max(0.0, (min(floor_candidates, default=60.0) // 10) * 10 - 10)
+    high = 100.0
+
+    def x(index: int) -> float:
+        span = max(len(cards) - 1, 1)
+        return LEFT + (WIDTH - LEFT - RIGHT) * index / span
+
+    def y(score: float) -> float:
+        return TOP + (HEIGHT - TOP - BOTTOM) * (high - score) / (high - low)
+
+    for tick in range(int(low), 101, 10):
+        chart.y_ticks.append((y(tick), str(tick)))
+    for index, card in enumerate(cards):
+        chart.x_labels.append((x(index), month(card.period)[:3] + " " + str(card.period.year)[2:]))
+    runs: list[list[tuple[int, Scorecard]]] = []
+    for index, card in enumerate(cards):
+        if card.figures.mean is None:
+            runs.append([])
+            continue
+        if not runs or not runs[-1]:
+            runs.append([])
+        runs[-1].append((index, card))
+    band_paths = []
+    for run in (run for run in runs if run):
+        chart.mean.append(
+            " ".join(f"{x(i):.1f},{y(float(c.figures.mean or 0)):.1f}" for i, c in run)
+        )
+        with_ci = [(i, c) for i, c in run if c.figures.ci is not None]
+        if with_ci:
+            upper = [f"{x(i):.1f},{y(float(c.figures.ci.high)):.1f}" for i, c in with_ci]  # type: ignore[union-attr]
+            lower = [f"{x(i):.1f},{y(float(c.figures.ci.low)):.1f}" for i, c in reversed(with_ci)]  # type: ignore[union-attr]
+            band_paths.append("M" + " L".join(upper + lower) + " Z")
+        for i, c in run:
+            label = f"{month(c.period)}: mean {c.figures.mean}"
+            if c.figures.ci:
+                label += f", 95% interval {c.figures.ci.low}–{c.figures.ci.high}"
+            chart.points.append((x(i), y(float(c.figures.mean or 0)), label + f", n {c.figures.n}"))
+    chart.band = " ".join(band_paths)
+    if pass_mark is not None and low <= float(pass_mark) <= high:
+        chart.lines.append(Line(y(float(pass_mark)), f"pass mark {pass_mark}", "pass"))
+    for edge in band_edges:
+        if low < float(edge) < high:
+            chart.lines.append(Line(y(float(edge)), f"band {edge}+", "band"))
+    return chart

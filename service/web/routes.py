@@ -1,0 +1,337 @@
+"""The pages people look at: scorecards, trends, evaluations, statements and payouts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from contracts.forms import parse_form
+from contracts.periods import Period
+from contracts.terms import parse_terms
+from service.accounts.service import check_password, user_of_token
+from service.agreements.service import get_contract, list_contracts, terms_in_force
+from service.db import get_session
+from service.evaluations.models import SOURCES, Evaluation
+from service.evaluations.service import count, evaluations_query, get_evaluation
+from service.forms.models import Form
+from service.scorecards import service as scorecards
+from service.statements import exports, reports
+from service.statements import service as statements
+from service.web.charts import trend_chart
+from service.web.session import page
+from service.web.session import sign_in as start_session
+from service.web.session import sign_out as end_session
+
+blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/static/web")  # fmt: skip
+
+PAGE_SIZE = 50
+TREND_MONTHS = 12
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {"csv": "text/csv", "xlsx": XLSX, "html": "text/html", "zip": "application/zip"}
+
+
+def chosen_period(default: Period | None = None) -> Period:
+    """Return the month the page shows: `?period=YYYY-MM`, else the last month that ended."""
+    text = request.args.get("period", "")
+    try:
+        return Period.parse(text)
+    except ValueError:
+        if text:
+            flash(f"“{text}” is not a month; showing the last month that ended instead.")
+        return default or Period.of(datetime.now(UTC).date()).previous()
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a local path to go to after signing in (never another site)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("web.home")
+
+
+def download(content: str | bytes, filename: str, format_: str) -> Response:
+    return Response(
+        content,
+        mimetype=MEDIA[format_],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.get("/")
+@page
+def home() -> Any:
+    """Send each role to the page it needs first."""
+    if g.actor.role == "finance":
+        return redirect(url_for("web.payouts"))
+    return redirect(url_for("web.scorecards_page"))
+
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """Sign in with an email and password, or with an API token."""
+    error = None
+    if request.method == "POST":
+        db = get_session()
+        if request.form.get("token"):
+            found = user_of_token(db, request.form["token"].strip())
+            if found is not None:
+                start_session(found[0], found[1])
+                return redirect(_safe_next(request.args.get("next")))
+            error = "That token is not valid: it may have been revoked."
+        else:
+            user = check_password(
+                session=db,
+                email=request.form.get("email", ""),
+                password=request.form.get("password", ""),
+            )
+            if user is not None:
+                start_session(user, None)
+                return redirect(_safe_next(request.args.get("next")))
+            error = "The email or the password is wrong."
+    return render_template("sign_in.html", error=error), 401 if error else 200
+
+
+@blp.post("/sign-out")
+def sign_out() -> Any:
+    """Sign out."""
+    end_session()
+    flash("You are signed out.")
+    return redirect(url_for("web.sign_in"))
+
+
+@blp.get("/scorecards")
+@page
+def scorecards_page() -> Any:
+    """Compare every visible contract's month side by side."""
+    db = get_session()
+    period = chosen_period()
+    cards = scorecards.compare(session=db, actor=g.actor, period=period)
+    by_contract = {
+        statement.contract_id: statement
+        for statement in statements.list_statements(session=db, actor=g.actor, period=period)
+    }
+    return render_template("scorecards.html", period=period, cards=cards, statements=by_contract)
+
+
+@blp.get("/contracts/<id:contract_id>")
+@page
+def contract(contract_id: int) -> Any:
+    """Show a contract's month and its quality over the last twelve months."""
+    db = get_session()
+    period = chosen_period()
+    agreement = get_contract(session=db, actor=g.actor, contract_id=contract_id)
+    first = period
+    for _ in range(TREND_MONTHS - 1):
+        first = first.previous()
+    cards = scorecards.trend(
+        session=db, actor=g.actor, contract_id=contract_id, first=first, last=period
+    )
+    terms = parse_terms(terms_in_force(agreement, period).document)
+    form = db.scalar(
+        select(Form).where(
+            Form.organization_id == agreement.client_id,
+            Form.code == terms.form_code,
+            Form.version == terms.form_version,
+        )
+    )
+    pass_mark = parse_form(form.document).pass_mark if form else None
+    edges = (
+        [band.from_score for band in terms.quality.bands if band.from_score > 0]
+        if terms.quality
+        else []
+    )
+    history = statements.list_statements(session=db, actor=g.actor, contract_id=contract_id)
+    return render_template(
+        "contract.html",
+        contract=agreement,
+        period=period,
+        card=cards[-1],
+        chart=trend_chart(cards, pass_mark, edges),
+        terms=terms,
+        pass_mark=pass_mark,
+        statements=list(reversed(history)),
+    )
+
+
+@blp.get("/contracts/<id:contract_id>/agents")
+@page
+def agents(contract_id: int) -> Any:
+    """Show a month's figures per agent and per team, for coaching."""
+    db = get_session()
+    period = chosen_period()
+    agreement = get_contract(session=db, actor=g.actor, contract_id=contract_id)
+    breakdown = scorecards.agent_scorecards(
+        session=db, actor=g.actor, contract_id=contract_id, period=period
+    )
+    return render_template("agents.html", contract=agreement, period=period, breakdown=breakdown)
+
+
+@blp.get("/evaluations")
+@page
+def evaluations() -> Any:
+    """List evaluations, filtered by contract, month, agent and source, a page at a time."""
+    db = get_session()
+    contracts = list_contracts(session=db, actor=g.actor)
+    filters: dict[str, Any] = {}
+    contract_id = request.args.get("contract_id", type=int)
+    if contract_id is not None:
+        filters["contract_id"] = contract_id
+    if request.args.get("period"):
+        filters["period"] = chosen_period()
+    if request.args.get("agent_ref"):
+        filters["agent_ref"] = request.args["agent_ref"].strip()
+    if request.args.get("source") in SOURCES:
+        filters["source"] = request.args["source"]
+    query = evaluations_query(session=db, actor=g.actor, **filters)
+    total = count(db, query)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = db.scalars(
+        query.order_by(Evaluation.call_at.desc(), Evaluation.id.desc())
+        .offset((number - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "evaluations.html",
+        contracts=contracts,
+        rows=rows,
+        total=total,
+        page=number,
+        pages=pages,
+        filters=filters,
+        sources=SOURCES,
+    )
+
+
+@blp.get("/evaluations/<id:evaluation_id>")
+@page
+def evaluation(evaluation_id: int) -> Any:
+    """Show one evaluation: each answer with its question, and each section's score."""
+    db = get_session()
+    found = get_evaluation(session=db, actor=g.actor, evaluation_id=evaluation_id)
+    form = parse_form(found.form.document)
+    return render_template("evaluation.html", evaluation=found, form=form)
+
+
+@blp.get("/statements")
+@page
+def statements_page() -> Any:
+    """List statements, newest month first, optionally of one month."""
+    db = get_session()
+    period = (
+        Period.parse(request.args["period"]) if _is_period(request.args.get("period")) else None
+    )
+    found = statements.list_statements(session=db, actor=g.actor, period=period)
+    found.sort(key=lambda s: (s.period, s.contract_id), reverse=True)
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    return render_template(
+        "statements.html",
+        statements=shown,
+        period=period,
+        page=number,
+        pages=pages,
+        total=len(found),
+    )
+
+
+def _is_period(text: str | None) -> bool:
+    try:
+        Period.parse(text or "")
+    except ValueError:
+        return False
+    return True
+
+
+@blp.get("/statements/<id:statement_id>")
+@page
+def statement(statement_id: int) -> Any:
+    """Show a statement: its figures, and each line with the rule and figures behind it."""
+    db = get_session()
+    found = statements.get_statement(session=db, actor=g.actor, statement_id=statement_id)
+    files = reports.list_reports(db, found)
+    return render_template("statement.html", statement=found, files=files)
+
+
+@blp.route("/statements/<id:statement_id>/finalize", methods=["GET", "POST"])
+@page
+def finalize(statement_id: int) -> Any:
+    """Ask finance to confirm, then freeze the statement for good."""
+    db = get_session()
+    found = statements.get_statement(session=db, actor=g.actor, statement_id=statement_id)
+    if g.actor.role not in ("finance", "admin"):
+        abort(403)
+    if found.is_final:
+        flash("This statement is already final.")
+        return redirect(url_for("web.statement", statement_id=found.id))
+    if request.method == "POST":
+        statements.finalize(session=db, actor=g.actor, statement_id=found.id)
+        flash(f"Statement {found.id} is final. Its files are ready to download.")
+        return redirect(url_for("web.statement", statement_id=found.id))
+    return render_template("finalize.html", statement=found)
+
+
+@blp.get("/statements/<id:statement_id>/download/<any(csv, xlsx, html):format_>")
+@page
+def download_statement(statement_id: int, format_: str) -> Any:
+    """Download a statement: its stored report file once final, else the current draft."""
+    db = get_session()
+    found = statements.get_statement(session=db, actor=g.actor, statement_id=statement_id)
+    for report in reports.list_reports(db, found):
+        if report.format == format_:
+            return download(report.content, report.name, format_)
+    name = f"statement-{found.id}-{found.period}-{found.status}.{format_}"
+    content: str | bytes
+    if format_ == "csv":
+        content = exports.statement_csv(found)
+    elif format_ == "xlsx":
+        content = exports.statement_xlsx(found)
+    else:
+        content = reports.printable(found)
+    return download(content, name, format_)
+
+
+@blp.get("/payouts")
+@page
+def payouts() -> Any:
+    """Show a month's payouts in one table, with totals per currency."""
+    db = get_session()
+    period = chosen_period()
+    found = statements.list_statements(session=db, actor=g.actor, period=period)
+    rows = exports.payout_rows(found)
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        total = totals.setdefault(row["currency"], dict.fromkeys(exports.MONEY_COLUMNS, Decimal(0)))
+        for key in total:
+            total[key] += row[key]
+    ids = {row["contract_id"]: statement.id for row, statement in zip(rows, found, strict=True)}
+    return render_template(
+        "payouts.html", period=period, rows=rows, totals=totals, ids=ids, statements=found
+    )
+
+
+@blp.get("/payouts/download/<any(csv, xlsx, zip):format_>")
+@page
+def download_payouts(format_: str) -> Any:
+    """Download a month's payouts as CSV or XLSX, or the bundle with every statement's files."""
+    db = get_session()
+    period = chosen_period()
+    found = statements.list_statements(session=db, actor=g.actor, period=period)
+    rows = exports.payout_rows(found)
+    name = f"payouts-{period}"
+    if format_ == "csv":
+        return download(exports.payouts_csv(rows), f"{name}.csv", "csv")
+    if format_ == "xlsx":
+        return download(exports.payouts_xlsx(rows), f"{name}.xlsx", "xlsx")
+    return download(reports.payout_bundle(db, period, found), f"{name}.zip", "zip")

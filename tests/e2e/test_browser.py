@@ -1,0 +1,124 @@
+"""People using the pages in a real headless Chromium, against a live server with demo data."""
+
+import io
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import openpyxl
+from playwright.sync_api import Browser, Page, expect
+
+from service.demo import demo_periods
+from service.web.formatting import month
+from tests.e2e.conftest import PASSWORD, LiveDemo, screenshot
+
+
+def amount(text: str) -> Decimal:
+    """Read an amount as the pages show it: "€61,608.00" -> 61608.00."""
+    return Decimal(re.sub(r"[^\d.\-]", "", text))
+
+
+def last_demo_month() -> str:
+    return str(demo_periods(datetime.now(UTC).date())[-1])
+
+
+def sign_in_with_token(page: Page, live: LiveDemo, email: str) -> None:
+    page.goto(f"{live.url}/sign-in")
+    page.fill("#token-form input[name=token]", live.token(email))
+    page.click("#token-form button")
+
+
+def test_finance_reviews_downloads_and_finalizes_a_statement(
+    browser: Browser, live: LiveDemo
+) -> None:
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{live.url}/payouts")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+    screenshot(page, "sign-in")
+    page.fill("#password-form input[name=email]", "finance@demo.fiducia")
+    page.fill("#password-form input[name=password]", PASSWORD)
+    page.click("#password-form button")
+
+    period = last_demo_month()
+    page.goto(f"{live.url}/payouts?period={period}")
+    expect(page.locator("h1")).to_contain_text(month(period))
+    rows = page.locator("#payouts tbody tr")
+    expect(rows).to_have_count(2)
+    screenshot(page, "finance-payouts")
+
+    rows.first.locator("a").first.click()
+    expect(page.locator("#lines")).to_be_visible()
+    page_total = amount(page.locator("#statement-total").inner_text())
+    screenshot(page, "finance-statement")
+
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    path = download_info.value.path()
+    sheet = openpyxl.load_workbook(io.BytesIO(path.read_bytes())).active
+    totals = [row[2] for row in sheet.iter_rows(values_only=True) if row[0] == "Total"]
+    assert Decimal(str(totals[0])) == page_total
+
+    page.click("#finalize")
+    expect(page.locator("h1")).to_contain_text("Finalize")
+    screenshot(page, "finance-finalize-confirm")
+    page.click("#confirm-finalize")
+    expect(page.locator(".flash")).to_contain_text("is final")
+    expect(page.locator(".lead .tag")).to_have_text("final")
+    assert amount(page.locator("#statement-total").inner_text()) == page_total
+    expect(page.locator("#finalize")).to_have_count(0)
+    page.close()
+
+
+def test_a_client_compares_its_suppliers_and_follows_one_over_a_year(
+    browser: Browser, live: LiveDemo
+) -> None:
+    page = browser.new_page()
+    sign_in_with_token(page, live, "client@demo.fiducia")
+    period = last_demo_month()
+    page.goto(f"{live.url}/scorecards?period={period}")
+    rows = page.locator("#scorecards tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#scorecards")).to_contain_text("Callmaster Napoli")
+    expect(page.locator("#scorecards")).to_contain_text("Voxline Torino")
+    screenshot(page, "client-suppliers")
+
+    page.click("text=Voxline Torino")
+    expect(page.locator("#trend svg")).to_be_visible()
+    expect(page.locator("#trend circle")).to_have_count(3)  # three demo months with data
+    expect(page.locator("#trend .rule-pass")).to_have_count(1)
+    screenshot(page, "client-supplier-trend")
+
+    page.click("text=Agents and teams this month")
+    expect(page.locator("#agents tbody tr").first).to_be_visible()
+    screenshot(page, "client-agents")
+    page.close()
+
+
+def test_a_call_center_sees_its_own_figures_and_never_another_suppliers(
+    browser: Browser, live: LiveDemo
+) -> None:
+    page = browser.new_page()
+    sign_in_with_token(page, live, "napoli@demo.fiducia")
+    period = last_demo_month()
+    page.goto(f"{live.url}/scorecards?period={period}")
+    expect(page.locator("#scorecards tbody tr")).to_have_count(1)
+    expect(page.locator("#scorecards")).to_contain_text("Callmaster Napoli")
+    expect(page.locator("body")).not_to_contain_text("Voxline")
+    screenshot(page, "supplier-scorecards")
+
+    page.goto(f"{live.url}/evaluations?period={period}&source=client")
+    expect(page.locator("#evaluations tbody tr").first).to_be_visible()
+    screenshot(page, "supplier-evaluations")
+    page.locator("#evaluations tbody tr a").first.click()
+    expect(page.locator("h2").first).to_be_visible()
+    screenshot(page, "supplier-evaluation")
+
+    page.goto(f"{live.url}/statements")
+    expect(page.locator("#statements")).not_to_contain_text("Voxline")
+    screenshot(page, "supplier-statements")
+
+    # Voxline Torino's contract is the demo's second; a supplier cannot reach it.
+    response = page.goto(f"{live.url}/contracts/2?period={period}")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
+    page.close()

@@ -1,0 +1,214 @@
+"""Every page, for every role, through the test client: boundaries, sessions, CSRF."""
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from service.accounts.service import set_password
+from service.auth import Actor
+from service.evaluations.models import Evaluation
+from service.statements.models import Statement
+from service.statements.service import refresh_draft
+from tests.conftest import World, seed_month
+
+PASSWORD = "a long enough password"
+
+
+def csrf(client: FlaskClient, path: str = "/sign-in") -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match is not None
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, token: str) -> None:
+    response = client.post("/sign-in", data={"csrf_token": csrf(client), "token": token})
+    assert response.status_code == 302, response.text
+
+
+@pytest.fixture
+def data(app: Flask, world: World) -> dict[str, int]:
+    """A month of evaluations and a draft statement for each contract of the world."""
+    from contracts.periods import Period
+    from service.agreements.models import Contract
+
+    seed_month(app, world, "2026-09")
+    seed_month(app, world, "2026-09", contract="other_contract", seed=5)
+    ids = {}
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        for key in ("contract", "other_contract"):
+            contract = session.get_one(Contract, world.ids[key])
+            statement, _ = refresh_draft(session, contract, Period(2026, 9))
+            ids[f"statement:{key}"] = statement.id
+            ids[f"evaluation:{key}"] = session.scalars(
+                select(Evaluation.id).where(Evaluation.contract_id == contract.id)
+            ).first()
+    return ids
+
+
+def pages(world: World, data: dict[str, int], key: str = "contract") -> list[str]:
+    contract, statement = world.ids[key], data[f"statement:{key}"]
+    return [
+        "/scorecards?period=2026-09",
+        f"/contracts/{contract}?period=2026-09",
+        f"/contracts/{contract}/agents?period=2026-09",
+        f"/evaluations?contract_id={contract}&period=2026-09",
+        f"/evaluations/{data[f'evaluation:{key}']}",
+        "/statements",
+        f"/statements/{statement}",
+        f"/statements/{statement}/download/csv",
+        f"/statements/{statement}/download/xlsx",
+        f"/statements/{statement}/download/html",
+        "/payouts?period=2026-09",
+        "/payouts/download/xlsx?period=2026-09",
+        "/payouts/download/zip?period=2026-09",
+    ]
+
+
+def test_every_page_sends_a_stranger_to_sign_in(
+    client: FlaskClient, world: World, data: dict[str, int]
+) -> None:
+    for path in ["/", *pages(world, data)]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.location.startswith("/sign-in?next="), path
+
+
+@pytest.mark.parametrize("role", ["client", "finance", "supplier", "admin"])
+def test_every_page_opens_for_every_role_on_its_own_contract(
+    client: FlaskClient, world: World, data: dict[str, int], role: str
+) -> None:
+    sign_in(client, world.tokens[role])
+    for path in pages(world, data):
+        response = client.get(path)
+        assert response.status_code == 200, (role, path)
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["other_client", "other_finance", "other_supplier"])
+def test_another_organizations_pages_are_404(
+    client: FlaskClient, world: World, data: dict[str, int], role: str
+) -> None:
+    sign_in(client, world.tokens[role])
+    contract, statement = world.ids["contract"], data["statement:contract"]
+    for path in [
+        f"/contracts/{contract}",
+        f"/contracts/{contract}/agents",
+        f"/evaluations/{data['evaluation:contract']}",
+        f"/evaluations?contract_id={contract}",
+        f"/statements/{statement}",
+        f"/statements/{statement}/download/xlsx",
+        f"/statements/{statement}/finalize",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 404, (role, path)
+        assert "Not found" in response.text
+    # Lists show only the organization's own contract.
+    for path in ("/scorecards?period=2026-09", "/statements", "/payouts?period=2026-09"):
+        text = client.get(path).text
+        assert f'/statements/{statement}"' not in text, path
+        assert f"/contracts/{contract}?" not in text, path
+
+
+def test_finance_confirms_then_finalizes_and_the_statement_never_changes(
+    app: Flask, client: FlaskClient, world: World, data: dict[str, int]
+) -> None:
+    sign_in(client, world.tokens["finance"])
+    url = f"/statements/{data['statement:contract']}/finalize"
+    confirm = client.get(url)
+    assert "Yes, finalize it" in confirm.text
+    refused = client.post(url, data={})  # no CSRF token
+    assert refused.status_code == 400
+    done = client.post(url, data={"csrf_token": csrf(client, url)})
+    assert done.status_code == 302
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        statement = session.get_one(Statement, data["statement:contract"])
+        assert statement.status == "final" and statement.content_hash
+    again = client.get(url, follow_redirects=True)
+    assert "already final" in again.text
+
+
+@pytest.mark.parametrize("role", ["client", "supplier"])
+def test_only_finance_and_admins_finalize(
+    app: Flask, client: FlaskClient, world: World, data: dict[str, int], role: str
+) -> None:
+    sign_in(client, world.tokens[role])
+    url = f"/statements/{data['statement:contract']}/finalize"
+    assert client.get(url).status_code == 403
+    statement_page = client.get(f"/statements/{data['statement:contract']}").text
+    assert "Finalize…" not in statement_page
+
+
+def test_a_password_signs_in_and_a_wrong_one_does_not(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    admin = Actor(user_id=0, role="admin", organization_id=None)
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        set_password(
+            session=session, actor=admin, user_id=world.ids["user:finance"], password=PASSWORD
+        )
+    token = csrf(client)
+    wrong = client.post("/sign-in", data={"csrf_token": token, "email": "finance@example.test",
+                                          "password": "not it"})  # fmt: skip
+    assert wrong.status_code == 401 and "wrong" in wrong.text
+    right = client.post(
+        "/sign-in?next=/statements",
+        data={"csrf_token": token, "email": "FINANCE@example.test", "password": PASSWORD},
+    )
+    assert right.status_code == 302 and right.location == "/statements"
+    assert client.get("/statements").status_code == 200
+    # A new password ends the sessions signed in with the old one.
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        set_password(session=session, actor=admin, user_id=world.ids["user:finance"],
+                     password=PASSWORD + "!")  # fmt: skip
+    assert client.get("/statements").status_code == 302
+
+
+def test_a_revoked_token_ends_the_session_it_opened(client: FlaskClient, world: World) -> None:
+    api = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    issued = client.post(
+        f"/api/v1/users/{world.ids['user:supplier']}/tokens", headers=api
+    ).get_json()
+    sign_in(client, issued["token"])
+    assert client.get("/statements").status_code == 200
+    client.delete(f"/api/v1/tokens/{issued['id']}", headers=api)
+    assert client.get("/statements").status_code == 302
+
+
+def test_signing_in_never_sends_the_user_to_another_site(client: FlaskClient, world: World) -> None:
+    response = client.post(
+        "/sign-in?next=//evil.example/steal",
+        data={"csrf_token": csrf(client), "token": world.tokens["client"]},
+    )
+    assert response.location == "/"
+
+
+def test_sign_out_needs_the_form_token_and_ends_the_session(
+    client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.tokens["client"])
+    assert client.post("/sign-out", data={}).status_code == 400
+    assert (
+        client.post("/sign-out", data={"csrf_token": csrf(client, "/statements")}).status_code
+        == 302
+    )
+    assert client.get("/statements").status_code == 302
+
+
+def test_empty_months_and_bad_input_read_plainly(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.tokens["finance"])
+    empty = client.get("/payouts?period=2031-01")
+    assert "No statements for January 2031 yet" in empty.text
+    odd = client.get("/payouts?period=last-month")
+    assert odd.status_code == 200 and "is not a month" in odd.text
+    assert "No evaluations match" in client.get("/evaluations?agent_ref=nobody").text
+
+
+def test_numbers_are_formatted_for_people(
+    client: FlaskClient, world: World, data: dict[str, int]
+) -> None:
+    sign_in(client, world.tokens["finance"])
+    text = client.get(f"/statements/{data['statement:contract']}").text
+    assert re.search(r"€\d{1,3}(,\d{3})+\.\d{2}", text)
