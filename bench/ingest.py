@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,8 +32,9 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from bench.common import create_database, drop_database
 from contracts import forms as rules
-from service.demo import example
+from service.demo import example, random_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -104,25 +104,6 @@ class Batch:
 
     body: bytes
     size: int
-
-
-def conninfo(url: str) -> str:
-    """Return a libpq URL (no SQLAlchemy driver suffix) for psycopg."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def create_database(server: str) -> tuple[str, str]:
-    """Create a uniquely named database on the server; return its name and URL."""
-    name = f"fiducia_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(conninfo(server), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name, conninfo(make_url(server).set(database=name).render_as_string(hide_password=False))
-
-
-def drop_database(server: str, name: str) -> None:
-    """Drop a benchmark database, disconnecting whoever still uses it."""
-    with psycopg.connect(conninfo(server), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def set_up(url: str) -> World:
@@ -205,29 +186,12 @@ def make_records(
                 "team": f"team-{agent // 10 + 1}",
                 "call_at": moment.isoformat(),
                 "form": FORM_REF,
-                "answers": _answers(rng, form, skills[agent]),
+                "answers": random_answers(rng, form, skills[agent]),
                 "evaluator_ref": f"qa-{rng.randrange(1, 9)}",
                 "comment": rng.choice(COMMENTS),
             }
         )
     return records
-
-
-def _answers(rng: random.Random, form: rules.Form, skill: float) -> dict[str, Any]:
-    """Return one evaluation's answers: mostly right, some "no", some N/A where allowed."""
-    answers: dict[str, Any] = {}
-    for section in form.sections:
-        for question in section.questions:
-            if question.na and rng.random() < 0.1:
-                answers[question.key] = "na"
-            elif question.scale is not None:
-                low, high = question.scale
-                good = rng.random() < skill
-                answers[question.key] = high if good else rng.randint(low, high - 1)
-            else:
-                chance = 0.99 if question.critical else skill
-                answers[question.key] = "yes" if rng.random() < chance else "no"
-    return answers
 
 
 def encode(records: Sequence[dict[str, Any]], batch: int) -> list[Batch]:
@@ -620,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark on a scratch database that is dropped whatever happens."""
     args = parse_arguments(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    name, url = create_database(args.server)
+    name, url = create_database(args.server, "fiducia_bench")
     try:
         run(args, url)
     except BenchError as error:

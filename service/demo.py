@@ -196,8 +196,8 @@ def _evaluations(
     own: dict[int, dict[str, Any]] = {}
     audits: dict[int, dict[str, Any]] = {}
     for index, (call_ref, agent, team, moment) in enumerate(calls):
-        truth = _answers(rng, form, skill)
-        self_view = _flattered(rng, form, truth, flattery)
+        truth = random_answers(rng, form, skill)
+        self_view = flattered(rng, form, truth, flattery)
         record = {
             "contract_id": contract_id,
             "call_ref": call_ref,
@@ -222,7 +222,8 @@ def _evaluations(
     return own, audits
 
 
-def _answers(rng: random.Random, form: RulesForm, skill: float) -> dict[str, Any]:
+def random_answers(rng: random.Random, form: RulesForm, skill: float) -> dict[str, Any]:
+    """Return one call's answers: mostly right (as often as `skill`), some N/A where allowed."""
     answers: dict[str, Any] = {}
     for section in form.sections:
         for question in section.questions:
@@ -239,7 +240,7 @@ def _answers(rng: random.Random, form: RulesForm, skill: float) -> dict[str, Any
     return answers
 
 
-def _flattered(
+def flattered(
     rng: random.Random, form: RulesForm, answers: dict[str, Any], flattery: float
 ) -> dict[str, Any]:
     """Return a self-assessment that turns some failures into passes, as a lenient grader would."""

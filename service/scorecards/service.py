@@ -23,6 +23,7 @@ from service.volumes.service import units_in
 AUDIT_SOURCES = ("client", "third_party")
 ALL_SOURCES = ("client", "third_party", "supplier")
 MAX_TREND_MONTHS = 36
+PACK = 100_000  # above any score in hundredths (10,000), so rank * PACK + score sorts by rank
 
 # Precedence of sources when one call has several evaluations: client > third_party > supplier.
 RANK = case(
@@ -93,27 +94,24 @@ def _scored_in(contract_id: int, period: Period, timezone: str, sources: Sequenc
 
 
 def _pairs(session: Session, contract_id: int, period: Period, timezone: str) -> tuple[int, int]:
-    """Return the supplier/audit pairs of a month and the sum of their differences (hundredths)."""
+    """Return the supplier/audit pairs of a month and the sum of their differences (hundredths).
+
+    One pass grouped by call: the supplier's score beside the score of the call's highest
+    ranked audit (rank and score packed in one number, so MAX picks the audit by rank).
+    """
     scored = _scored_in(contract_id, period, timezone, ALL_SOURCES)
-    audits = scored.alias("audits")
-    top_audit = (
-        select(audits.c.call_ref, func.max(audits.c.rank).label("rank"))
-        .where(audits.c.source.in_(AUDIT_SOURCES))
-        .group_by(audits.c.call_ref)
-        .subquery("top_audit")
+    own = func.max(case((scored.c.source == "supplier", scored.c.score)))
+    packed = func.max(
+        case((scored.c.source.in_(AUDIT_SOURCES), scored.c.rank * PACK + scored.c.score))
     )
-    audit = scored.alias("audit")
-    own = scored.alias("own")
-    query = (
-        select(func.count(), func.coalesce(func.sum(own.c.score - audit.c.score), 0))
-        .select_from(own)
-        .join(audit, audit.c.call_ref == own.c.call_ref)
-        .join(
-            top_audit,
-            and_(top_audit.c.call_ref == audit.c.call_ref, top_audit.c.rank == audit.c.rank),
-        )
-        .where(own.c.source == "supplier")
+    per_call = (
+        select(own.label("own"), (packed % PACK).label("audit"))
+        .group_by(scored.c.call_ref)
+        .subquery("per_call")
     )
+    query = select(
+        func.count(), func.coalesce(func.sum(per_call.c.own - per_call.c.audit), 0)
+    ).where(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
     pairs, difference = session.execute(query).one()
     return int(pairs), int(difference)
 
