@@ -77,8 +77,8 @@ PHASES = (
     ("parsed_form per record", "service/forms/service.py", "parsed_form"),
     ("scoring", "contracts/forms.py", "score_evaluation"),
     ("row build + content hash", "service/evaluations/service.py", "_row"),
-    ("existence lookup (SQL)", "service/evaluations/service.py", "_settle_against_stored"),
-    ("SQL insert (ORM bulk)", "sqlalchemy/orm/bulk_persistence.py", "_bulk_insert"),
+    ("lookup of conflicting calls (SQL)", "service/evaluations/service.py", "_stored"),
+    ("SQL insert ... ON CONFLICT DO NOTHING", "service/evaluations/service.py", "_insert_new"),
     ("commit", "sqlalchemy/engine/base.py", "_commit_impl"),
 )
 
