@@ -8,6 +8,29 @@ import uuid
 import psycopg
 from sqlalchemy.engine import make_url
 
+# The evaluation columns the service writes, in the order of pre-computed COPY rows.
+EVALUATION_COLUMNS = (
+    "contract_id",
+    "call_ref",
+    "source",
+    "agent_ref",
+    "team",
+    "call_at",
+    "form_id",
+    "answers",
+    "evaluator_ref",
+    "comment",
+    "score_hundredths",
+    "passed",
+    "critical_customer",
+    "critical_business",
+    "critical_compliance",
+    "section_scores",
+    "content_hash",
+    "created_at",
+    "created_by",
+)
+
 
 def conninfo(url: str) -> str:
     """Return a libpq URL (no SQLAlchemy driver suffix) for psycopg."""

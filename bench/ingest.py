@@ -32,7 +32,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from bench.common import create_database, drop_database
+from bench.common import EVALUATION_COLUMNS, create_database, drop_database
 from contracts import forms as rules
 from service.demo import example, random_answers
 
@@ -43,28 +43,6 @@ FORM_REF = "standard@1"
 ZONE = ZoneInfo("Europe/Rome")
 AGENTS = 50
 COMMENTS = (None, None, None, None, "caller asked for a callback", "escalated to second level")
-# The columns the service writes, in the order of the pre-computed COPY rows.
-COPY_COLUMNS = (
-    "contract_id",
-    "call_ref",
-    "source",
-    "agent_ref",
-    "team",
-    "call_at",
-    "form_id",
-    "answers",
-    "evaluator_ref",
-    "comment",
-    "score_hundredths",
-    "passed",
-    "critical_customer",
-    "critical_business",
-    "critical_compliance",
-    "section_scores",
-    "content_hash",
-    "created_at",
-    "created_by",
-)
 # Server-side phases of a batch request: (label, file suffix, function); none nests another.
 PHASES = (
     ("auth (token lookup)", "service/auth.py", "authenticate"),
@@ -203,7 +181,7 @@ def encode(records: Sequence[dict[str, Any]], batch: int) -> list[Batch]:
 def stored_row(
     record: dict[str, Any], form: rules.Form, world: World, created_at: datetime
 ) -> tuple[Any, ...]:
-    """Return the values the service stores for a record, in COPY_COLUMNS order."""
+    """Return the values the service stores for a record, in EVALUATION_COLUMNS order."""
     score = rules.score_evaluation(form, record["answers"])
     call_at = datetime.fromisoformat(record["call_at"]).astimezone(UTC)
     content = {
@@ -401,7 +379,7 @@ def autovacuum_on(url: str) -> bool:
 def check_stored(url: str, rows: Sequence[tuple[Any, ...]], rng: random.Random) -> None:
     """Check the row count and that sampled stored rows equal the pre-computed ones."""
     sample = {row[1]: row for row in rng.sample(list(rows), min(200, len(rows)))}
-    names = ", ".join(COPY_COLUMNS[:-2])
+    names = ", ".join(EVALUATION_COLUMNS[:-2])
     with psycopg.connect(url) as connection:
         total = connection.execute("SELECT count(*) FROM evaluations").fetchone()
         if total is None or total[0] != len(rows):
@@ -412,7 +390,7 @@ def check_stored(url: str, rows: Sequence[tuple[Any, ...]], rng: random.Random) 
     if len(stored) != len(sample):
         raise BenchError(f"{len(stored)} of {len(sample)} sampled evaluations are stored")
     for values in stored:
-        expected = list(sample[values[1]][: len(COPY_COLUMNS) - 2])
+        expected = list(sample[values[1]][: len(EVALUATION_COLUMNS) - 2])
         for position in (7, 15):  # the JSON documents, compared as documents
             expected[position] = json.loads(expected[position])
         if list(values) != expected:
@@ -421,7 +399,7 @@ def check_stored(url: str, rows: Sequence[tuple[Any, ...]], rng: random.Random) 
 
 def time_copy(url: str, rows: Sequence[tuple[Any, ...]]) -> float:
     """COPY the rows into the evaluations table in one transaction; return the seconds."""
-    statement = f"COPY evaluations ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    statement = f"COPY evaluations ({', '.join(EVALUATION_COLUMNS)}) FROM STDIN"
     with psycopg.connect(url) as connection:
         start = time.perf_counter()
         with connection.cursor() as cursor, cursor.copy(statement) as copy:

@@ -31,7 +31,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
-from bench.common import conninfo, create_database, drop_database
+from bench.common import EVALUATION_COLUMNS, conninfo, create_database, drop_database
 from contracts import forms as rules
 from contracts.periods import Period
 from service.agreements.models import Contract
@@ -52,27 +52,6 @@ OTHER_BENCH = "bench.ingest"
 QUIET_POLL_SECONDS = 10.0
 QUIET_LIMIT_SECONDS = 20 * 60.0
 COMMENTS = (None, None, None, None, None, "caller asked for a callback")
-EVALUATION_COLUMNS = (
-    "contract_id",
-    "call_ref",
-    "source",
-    "agent_ref",
-    "team",
-    "call_at",
-    "form_id",
-    "answers",
-    "evaluator_ref",
-    "comment",
-    "score_hundredths",
-    "passed",
-    "critical_customer",
-    "critical_business",
-    "critical_compliance",
-    "section_scores",
-    "content_hash",
-    "created_at",
-    "created_by",
-)
 BARE_GROUP_BY = """
 SELECT contract_id, count(*), sum(score_hundredths),
        sum(score_hundredths::bigint * score_hundredths), sum(passed::int),

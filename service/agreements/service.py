@@ -145,6 +145,11 @@ def terms_in_force(contract: Contract, period: Period) -> TermsVersion:
     return in_force[-1] if in_force else versions[0]
 
 
+def terms_of(contract: Contract, period: Period) -> rules.Terms:
+    """Return the parsed terms in force for a contract's period."""
+    return rules.parse_terms(terms_in_force(contract, period).document)
+
+
 def timezone_of(contract: Contract, period: Period) -> str:
     """Return the time zone in which a contract's period is counted."""
     timezone: str = terms_in_force(contract, period).document["timezone"]

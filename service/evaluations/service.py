@@ -293,7 +293,7 @@ def evaluations_query(
     return query
 
 
-def count(session: Session, query: Select[Evaluation]) -> int:
+def count(session: Session, query: Select[Any]) -> int:
     """Count the rows a query selects."""
     total: int = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return total

@@ -15,9 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.periods import Period
-from contracts.terms import parse_terms
 from service.agreements.models import Contract
-from service.agreements.service import terms_in_force
+from service.agreements.service import terms_of, timezone_of
 from service.auth import Actor
 from service.db import SQLITE_BEGIN, utcnow
 from service.jobs.models import JobRun
@@ -57,7 +56,7 @@ def lock_key(item: Item) -> int:
 
 
 def _local(contract: Contract, period: Period) -> ZoneInfo:
-    return ZoneInfo(parse_terms(terms_in_force(contract, period).document).timezone)
+    return ZoneInfo(timezone_of(contract, period))
 
 
 def last_ended_period(contract: Contract, now: datetime) -> Period:
@@ -68,7 +67,7 @@ def last_ended_period(contract: Contract, now: datetime) -> Period:
 
 def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> bool:
     """Say whether the period's dispute window, counted from its end in local time, is over."""
-    terms = parse_terms(terms_in_force(contract, period).document)
+    terms = terms_of(contract, period)
     deadline_day = period.end_day + timedelta(days=terms.dispute_window_days)
     return now >= datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
 

@@ -21,7 +21,7 @@ from service.agreements.models import Contract, TermsVersion
 from service.agreements.service import (
     checked_terms,
     get_contract,
-    terms_in_force,
+    timezone_of,
     visible_contracts,
 )
 from service.auth import Actor
@@ -116,7 +116,7 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
             "the contract had no terms then",
             {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
         )
-    timezone = parse_terms(terms_in_force(contract, period).document).timezone
+    timezone = timezone_of(contract, period)
     _, end = period.bounds(timezone)
     if now < end:
         raise invalid_body(
@@ -304,6 +304,18 @@ def list_statements(
     status: str | None = None,
 ) -> list[Statement]:
     """List the visible statements, filtered."""
+    query = statements_query(actor=actor, period=period, contract_id=contract_id, status=status)
+    return list(session.scalars(query.order_by(Statement.period, Statement.contract_id)))
+
+
+def statements_query(
+    *,
+    actor: Actor,
+    period: Period | None = None,
+    contract_id: int | None = None,
+    status: str | None = None,
+) -> Select[Statement]:
+    """Select the visible statements, filtered."""
     query = visible_statements(actor)
     if period is not None:
         query = query.where(Statement.period == str(period))
@@ -311,7 +323,7 @@ def list_statements(
         query = query.where(Statement.contract_id == contract_id)
     if status is not None:
         query = query.where(Statement.status == status)
-    return list(session.scalars(query.order_by(Statement.period, Statement.contract_id)))
+    return query
 
 
 def request_draft(

@@ -8,20 +8,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from contracts.forms import parse_form
 from contracts.periods import Period
-from contracts.terms import parse_terms
 from service.accounts.service import check_password, user_of_token
-from service.agreements.service import get_contract, list_contracts, terms_in_force
+from service.agreements.service import get_contract, list_contracts, terms_of
 from service.db import get_session
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.service import count, evaluations_query, get_evaluation
-from service.forms.models import Form
+from service.forms.service import find_form
 from service.scorecards import service as scorecards
 from service.statements import exports, reports
 from service.statements import service as statements
+from service.statements.models import Statement
 from service.web.charts import trend_chart
 from service.web.session import page
 from service.web.session import sign_in as start_session
@@ -45,6 +46,17 @@ def chosen_period(default: Period | None = None) -> Period:
         if text:
             flash(f"“{text}” is not a month; showing the last month that ended instead.")
         return default or Period.of(datetime.now(UTC).date()).previous()
+
+
+def paged(db: Session, query: Select[Any], *order: Any) -> tuple[list[Any], int, int, int]:
+    """Return the `?page=` of a query in SQL: its rows, the total, the page and the pages."""
+    total = count(db, query)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = db.scalars(
+        query.order_by(*order).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return list(rows), total, number, pages
 
 
 def _safe_next(target: str | None) -> str:
@@ -136,14 +148,8 @@ def contract(contract_id: int) -> Any:
     cards = scorecards.trend(
         session=db, actor=g.actor, contract_id=contract_id, first=first, last=period
     )
-    terms = parse_terms(terms_in_force(agreement, period).document)
-    form = db.scalar(
-        select(Form).where(
-            Form.organization_id == agreement.client_id,
-            Form.code == terms.form_code,
-            Form.version == terms.form_version,
-        )
-    )
+    terms = terms_of(agreement, period)
+    form = find_form(db, agreement.client_id, terms.form_ref)
     pass_mark = parse_form(form.document).pass_mark if form else None
     edges = (
         [band.from_score for band in terms.quality.bands if band.from_score > 0]
@@ -193,14 +199,7 @@ def evaluations() -> Any:
     if request.args.get("source") in SOURCES:
         filters["source"] = request.args["source"]
     query = evaluations_query(session=db, actor=g.actor, **filters)
-    total = count(db, query)
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(request.args.get("page", 1, type=int), 1), pages)
-    rows = db.scalars(
-        query.order_by(Evaluation.call_at.desc(), Evaluation.id.desc())
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    rows, total, number, pages = paged(db, query, Evaluation.call_at.desc(), Evaluation.id.desc())
     return render_template(
         "evaluations.html",
         contracts=contracts,
@@ -231,18 +230,17 @@ def statements_page() -> Any:
     period = (
         Period.parse(request.args["period"]) if _is_period(request.args.get("period")) else None
     )
-    found = statements.list_statements(session=db, actor=g.actor, period=period)
-    found.sort(key=lambda s: (s.period, s.contract_id), reverse=True)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(max(request.args.get("page", 1, type=int), 1), pages)
-    shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    query = statements.statements_query(actor=g.actor, period=period)
+    shown, total, number, pages = paged(
+        db, query, Statement.period.desc(), Statement.contract_id.desc()
+    )
     return render_template(
         "statements.html",
         statements=shown,
         period=period,
         page=number,
         pages=pages,
-        total=len(found),
+        total=total,
     )
 
 
