@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from service.errors import conflict_response
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,7 +100,7 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def init_app(app: Flask) -> None:
-    """Attach an engine and a session factory to the app; close sessions after requests."""
+    """Attach an engine and a session factory to the app; commit once after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["fiducia.engine"] = engine
     app.extensions["fiducia.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
@@ -105,15 +108,21 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_or_roll_back(response: Any) -> Any:
         session: Session | None = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return response
+        try:
+            if response.status_code >= 400:
+                session.rollback()
+                return response
             try:
-                if response.status_code < 400:
-                    session.commit()
-                else:
-                    session.rollback()
-            finally:
-                session.close()
-        return response
+                session.commit()
+            except IntegrityError as error:
+                # A unique key (or a guard in the database) refused the commit itself.
+                session.rollback()
+                return conflict_response(error)
+            return response
+        finally:
+            session.close()
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -123,12 +132,25 @@ def init_app(app: Flask) -> None:
             session.close()
 
 
+# Methods that only read; every other request may write.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session() -> Session:
-    """Return the session of the current request, opening it on first use."""
+    """Return the session of the current request, opening it on first use.
+
+    On SQLite a request that may write takes the database's write lock when its transaction
+    begins: a transaction that read first could not take it later (its snapshot would be
+    stale), and every read it makes before writing is then the latest. This is the write
+    lock that stands for PostgreSQL's row locks on the embedded database.
+    """
     if "db_session" not in g:
-        g.db_session = current_app.extensions["fiducia.sessionmaker"]()
-    session: Session = g.db_session
-    return session
+        session = current_app.extensions["fiducia.sessionmaker"]()
+        if session.get_bind().dialect.name == "sqlite" and request.method not in READING_METHODS:
+            session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        g.db_session = session
+    found: Session = g.db_session
+    return found
 
 
 def get_engine(app: Flask) -> Engine:

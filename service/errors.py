@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -74,11 +74,23 @@ def register(app: Flask) -> None:
         return response, error.status.value
 
     @app.errorhandler(IntegrityError)
-    def _integrity_error(_error: IntegrityError) -> ResponseReturnValue:
-        # Two requests raced for the same unique key; the loser may retry and find the winner.
-        status = HTTPStatus.CONFLICT
-        message = "the record was written concurrently by another request; retry"
-        return jsonify(error_body(status, message)), status.value
+    def _integrity_error(error: IntegrityError) -> ResponseReturnValue:
+        return conflict_response(error)
+
+
+CONCURRENT_WRITE = "the record was written concurrently by another request; retry"
+
+
+def conflict_response(_error: IntegrityError) -> Response:
+    """Answer a write the database refused (a unique key, a guard) with 409, never a 500.
+
+    Two requests raced for the same unique key, or a write met a record that may no longer
+    change; the loser may retry and find the winner.
+    """
+    status = HTTPStatus.CONFLICT
+    if wants_page():
+        return make_response(error_page(status, CONCURRENT_WRITE))
+    return make_response(jsonify(error_body(status, CONCURRENT_WRITE)), status.value)
 
 
 def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:

@@ -1,6 +1,6 @@
 """Import every domain's models so the metadata is complete (for Alembic and tests)."""
 
-from service.accounts.models import ApiToken, Organization, User
+from service.accounts.models import ApiToken, Organization, SignInAttempt, User, WebSession
 from service.agreements.models import Contract, TermsVersion
 from service.db import Base
 from service.evaluations.models import Evaluation
@@ -19,9 +19,11 @@ __all__ = [
     "JobRun",
     "Organization",
     "ReportFile",
+    "SignInAttempt",
     "Statement",
     "TermsVersion",
     "User",
     "VolumeChange",
+    "WebSession",
     "WebhookDelivery",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,30 @@ def get_contract(*, session: Session, actor: Actor, contract_id: int) -> Contrac
     if contract is None:
         raise NotFound("no such contract")
     return contract
+
+
+# Row locks on a contract order everything that moves its money (PostgreSQL; on SQLite the
+# writing request already holds the database's write lock). Computing a statement takes the
+# contract FOR UPDATE: it waits for evaluations and volumes being written and holds new ones
+# back until it commits, so what it reads and the time it stamps agree. Evaluations take
+# FOR KEY SHARE (batches do not wait for each other), volume writers FOR NO KEY UPDATE (one
+# writer of a contract's days at a time). Always in id order, so two lockers never deadlock.
+LOCK_MODES = {  # purpose -> (read, key_share) of SQLAlchemy's with_for_update
+    "statement": (False, False),  # FOR UPDATE
+    "volumes": (False, True),  # FOR NO KEY UPDATE
+    "evaluations": (True, True),  # FOR KEY SHARE
+}
+
+
+def lock_contracts(session: Session, contract_ids: Iterable[int], purpose: str) -> None:
+    """Lock contract rows for `purpose` (statement, volumes or evaluations) until commit."""
+    read, key_share = LOCK_MODES[purpose]
+    session.execute(
+        select(Contract.id)
+        .where(Contract.id.in_(sorted(set(contract_ids))))
+        .order_by(Contract.id)
+        .with_for_update(read=read, key_share=key_share)
+    ).all()
 
 
 def list_contracts(*, session: Session, actor: Actor) -> list[Contract]:

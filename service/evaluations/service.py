@@ -17,7 +17,12 @@ from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, timezone_of, visible_contracts
+from service.agreements.service import (
+    get_contract,
+    lock_contracts,
+    timezone_of,
+    visible_contracts,
+)
 from service.auth import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import Evaluation
@@ -179,6 +184,7 @@ def _contracts_for(
     """Check the caller may submit every record: 404 outside its contracts, 403 for its role."""
     wanted = {record["contract_id"] for record in records.values()}
     found = session.scalars(visible_contracts(actor).where(Contract.id.in_(wanted))).all()
+    lock_contracts(session, [contract.id for contract in found], "evaluations")
     contracts = {contract.id: contract for contract in found}
     for index, record in records.items():
         if record["contract_id"] not in contracts:

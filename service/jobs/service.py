@@ -19,6 +19,7 @@ from service.agreements.models import Contract
 from service.agreements.service import terms_of, timezone_of
 from service.auth import Actor
 from service.db import SQLITE_BEGIN, utcnow
+from service.errors import Conflict
 from service.jobs.models import JobRun
 from service.statements.models import Statement
 from service.statements.service import finalize_statement, refresh_draft
@@ -124,14 +125,10 @@ def close_item(
             session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         contract = session.get(Contract, item.contract_id)
         assert contract is not None
-        existing = session.scalar(
-            select(Statement).where(
-                Statement.contract_id == item.contract_id, Statement.period == str(item.period)
-            )
-        )
-        if existing is not None and existing.is_final:
-            return "already_final"
-        statement, created = refresh_draft(session, contract, item.period, now)
+        try:
+            statement, created = refresh_draft(session, contract, item.period, now)
+        except Conflict:
+            return "already_final"  # finalized since the due work was listed
         if finalize or dispute_window_closed(contract, item.period, now):
             finalize_statement(session, statement, None, now)
             return "finalized"

@@ -21,6 +21,7 @@ from service.agreements.models import Contract, TermsVersion
 from service.agreements.service import (
     checked_terms,
     get_contract,
+    lock_contracts,
     timezone_of,
     visible_contracts,
 )
@@ -83,13 +84,20 @@ def compute(
 def refresh_draft(
     session: Session, contract: Contract, period: Period, now: datetime | None = None
 ) -> tuple[Statement, bool]:
-    """Compute (or recompute) the draft of an ended period; return it and whether it is new."""
+    """Compute (or recompute) the draft of an ended period; return it and whether it is new.
+
+    The contract and the statement are locked first (see `lock_contracts`), so a final
+    statement is never overwritten and the stamp `computed_at` is taken once every input
+    written before it is visible.
+    """
+    lock_contracts(session, [contract.id], "statement")
     now = now or utcnow()
     _check_period(contract, period, now)
     statement = session.scalar(
-        select(Statement).where(
-            Statement.contract_id == contract.id, Statement.period == str(period)
-        )
+        select(Statement)
+        .where(Statement.contract_id == contract.id, Statement.period == str(period))
+        .with_for_update(of=Statement)
+        .execution_options(populate_existing=True)
     )
     if statement is not None and statement.is_final:
         raise Conflict(
@@ -107,6 +115,16 @@ def refresh_draft(
     _store(statement, computed, now)
     session.flush()
     return statement, created
+
+
+def lock_statement(session: Session, statement: Statement) -> Statement:
+    """Re-read a statement under a row lock held until commit (SQLite: the write lock)."""
+    return session.scalars(
+        select(Statement)
+        .where(Statement.id == statement.id)
+        .with_for_update(of=Statement)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _check_period(contract: Contract, period: Period, now: datetime) -> None:
@@ -270,8 +288,11 @@ def content_hash(statement: Statement) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def freeze(statement: Statement, user_id: int | None, now: datetime | None = None) -> Statement:
-    """Make a draft final: stamped, hashed, never modified again."""
+def freeze(
+    session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
+) -> Statement:
+    """Make a draft final under its row lock: stamped, hashed, never modified again."""
+    statement = lock_statement(session, statement)
     if statement.is_final:
         raise Conflict(f"statement {statement.id} is already final", {"statement_id": statement.id})
     statement.status = "final"
@@ -339,7 +360,7 @@ def finalize_statement(
     session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
 ) -> Statement:
     """Freeze a draft, make its report files and queue its notice, all in this transaction."""
-    freeze(statement, user_id, now)
+    statement = freeze(session, statement, user_id, now)
     session.flush()
     make_reports(session, statement)
     enqueue_notice(session, statement, now)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
-from service.agreements.service import get_contract
+from service.agreements.service import get_contract, lock_contracts
 from service.auth import Actor
 from service.db import utcnow
 from service.errors import invalid_body
@@ -41,6 +41,8 @@ def upsert_volumes(
     """Set the units of each given day; record each real change with who made it."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     actor.require("supplier")
+    # One writer of a contract's days at a time, so each change follows the one before it.
+    lock_contracts(session, [contract.id], "volumes")
     seen: dict[date, int] = {}
     errors: dict[int, Any] = {}
     for index, volume in enumerate(volumes):
