@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -173,6 +174,12 @@ def terms_in_force(contract: Contract, period: Period) -> TermsVersion:
 def terms_of(contract: Contract, period: Period) -> rules.Terms:
     """Return the parsed terms in force for a contract's period."""
     return rules.parse_terms(terms_in_force(contract, period).document)
+
+
+def period_of(contract: Contract, instant: datetime) -> Period:
+    """Return the contract's period an instant falls in, counted in the contract's time zone."""
+    month = Period.of(instant.astimezone(UTC).date())
+    return Period.of(instant.astimezone(ZoneInfo(timezone_of(contract, month))).date())
 
 
 def timezone_of(contract: Contract, period: Period) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, false, func, or_, select, tuple_
@@ -20,6 +20,8 @@ from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
     lock_contracts,
+    period_of,
+    terms_in_force,
     timezone_of,
     visible_contracts,
 )
@@ -61,6 +63,11 @@ def submit_evaluations(
     rows: dict[int, dict[str, Any]] = {}
     for index, record in records.items():
         contract = contracts[record["contract_id"]]
+        period, named = _form_of_the_terms(contract, record["call_at"])
+        if record["form"] != named:
+            message = f"the terms of contract {contract.id} for {period} name form {named}"
+            errors[index] = {"form": [message]}
+            continue
         key = (contract.client_id, record["form"])
         if key not in forms:
             found = find_form(session, contract.client_id, record["form"])
@@ -100,6 +107,13 @@ def submit_evaluations(
 
 
 Key = tuple[int, str, str]
+
+
+def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:
+    """Return the call's period and the form (`code@version`) its terms in force name."""
+    period = period_of(contract, call_at)
+    ref: str = terms_in_force(contract, period).document["form"]
+    return period, ref
 
 
 def _key(row: Mapping[str, Any]) -> Key:

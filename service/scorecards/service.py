@@ -66,9 +66,28 @@ class PeriodAggregate:
     units: int
 
 
-def _scored_in(contract_id: int, period: Period, timezone: str, sources: Sequence[str]) -> Any:
-    """Select the scored evaluations of a contract's month from the given sources."""
-    start, end = period.bounds(timezone)
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a period's aggregate reads: a contract's month, in its time zone, on one form."""
+
+    contract_id: int
+    period: Period
+    timezone: str
+    form_id: int
+
+
+def _scope(contract: Contract, period: Period, terms: Terms, form_id: int | None) -> Scope:
+    form_id = form_id if form_id is not None else terms_in_force(contract, period).form_id
+    return Scope(contract.id, period, terms.timezone, form_id)
+
+
+def _scored_in(scope: Scope, sources: Sequence[str]) -> Any:
+    """Select the scored evaluations of a contract's month, on the terms' form, from `sources`.
+
+    Only the form the terms name counts: an evaluation stored on another form (before that
+    was refused at submission) never moves the figures.
+    """
+    start, end = scope.period.bounds(scope.timezone)
     return (
         select(
             Evaluation.call_ref,
@@ -83,9 +102,10 @@ def _scored_in(contract_id: int, period: Period, timezone: str, sources: Sequenc
             RANK,
         )
         .where(
-            Evaluation.contract_id == contract_id,
+            Evaluation.contract_id == scope.contract_id,
             Evaluation.call_at >= start,
             Evaluation.call_at < end,
+            Evaluation.form_id == scope.form_id,
             Evaluation.score_hundredths.is_not(None),
             Evaluation.source.in_(sources),
         )
@@ -93,13 +113,13 @@ def _scored_in(contract_id: int, period: Period, timezone: str, sources: Sequenc
     )
 
 
-def _pairs(session: Session, contract_id: int, period: Period, timezone: str) -> tuple[int, int]:
+def _pairs(session: Session, scope: Scope) -> tuple[int, int]:
     """Return the supplier/audit pairs of a month and the sum of their differences (hundredths).
 
     One pass grouped by call: the supplier's score beside the score of the call's highest
     ranked audit (rank and score packed in one number, so MAX picks the audit by rank).
     """
-    scored = _scored_in(contract_id, period, timezone, ALL_SOURCES)
+    scored = _scored_in(scope, ALL_SOURCES)
     own = func.max(case((scored.c.source == "supplier", scored.c.score)))
     packed = func.max(
         case((scored.c.source.in_(AUDIT_SOURCES), scored.c.rank * PACK + scored.c.score))
@@ -117,15 +137,13 @@ def _pairs(session: Session, contract_id: int, period: Period, timezone: str) ->
 
 
 def _aggregate(
-    contract_id: int,
-    period: Period,
-    timezone: str,
+    scope: Scope,
     sources: Sequence[str],
     lower_supplier_by: int,
     group_by: Sequence[str] = (),
 ) -> Select[Any]:
     """Build the one-pass aggregate: one evaluation per call by precedence, corrected scores."""
-    scored = _scored_in(contract_id, period, timezone, sources)
+    scored = _scored_in(scope, sources)
     best = (
         select(scored.c.call_ref, func.max(scored.c.rank).label("rank"))
         .group_by(scored.c.call_ref)
@@ -179,28 +197,32 @@ def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
     return terms.quality.sources, terms.quality.self_assessment
 
 
-def _self_assessment(
-    session: Session, contract: Contract, period: Period, terms: Terms
-) -> stats.SelfAssessmentCheck:
+def _self_assessment(session: Session, scope: Scope, terms: Terms) -> stats.SelfAssessmentCheck:
     """Measure the month's self-assessment inflation and decide whether to correct it."""
     _, rule = _sources_and_rule(terms)
-    pairs, difference = _pairs(session, contract.id, period, terms.timezone)
+    pairs, difference = _pairs(session, scope)
     return stats.self_assessment_check(pairs, difference, rule)
 
 
 def aggregate_period(
-    session: Session, contract: Contract, period: Period, terms: Terms | None = None
+    session: Session,
+    contract: Contract,
+    period: Period,
+    terms: Terms | None = None,
+    form_id: int | None = None,
 ) -> PeriodAggregate:
     """Compute the sufficient statistics of a contract's period in SQL, correction included.
 
-    `terms` overrides the terms in force (for simulations); the version id stays the real one.
+    `terms` and the id of their form override the terms in force (for simulations); the
+    version id stays the real one.
     """
     version_id, in_force = terms_for(contract, period)
     terms = terms or in_force
+    scope = _scope(contract, period, terms, form_id)
     sources, _ = _sources_and_rule(terms)
-    check = _self_assessment(session, contract, period, terms)
+    check = _self_assessment(session, scope, terms)
     lower_by = stats.inflation_hundredths(check)
-    row = session.execute(_aggregate(contract.id, period, terms.timezone, sources, lower_by)).one()
+    row = session.execute(_aggregate(scope, sources, lower_by)).one()
     return PeriodAggregate(
         terms_version_id=version_id,
         terms=terms,
@@ -233,12 +255,13 @@ def agent_scorecards(
     """Return a period's figures per agent and per team (where teams are given), for coaching."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     _, terms = terms_for(contract, period)
+    scope = _scope(contract, period, terms, None)
     sources, _ = _sources_and_rule(terms)
-    check = _self_assessment(session, contract, period, terms)
+    check = _self_assessment(session, scope, terms)
     lower_by = stats.inflation_hundredths(check)
     grouped: list[list[Scorecard]] = []
     for column in ("agent_ref", "team"):
-        query = _aggregate(contract.id, period, terms.timezone, sources, lower_by, [column])
+        query = _aggregate(scope, sources, lower_by, [column])
         cards = [
             Scorecard(
                 contract=contract,

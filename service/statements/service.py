@@ -67,9 +67,10 @@ def compute(
     period: Period,
     terms: Terms | None = None,
     prior_adjustments: Sequence[payout.PriorAdjustment] = (),
+    form_id: int | None = None,
 ) -> Computed:
     """Aggregate a contract's period in SQL and apply the terms (those in force by default)."""
-    aggregate = aggregate_period(session, contract, period, terms)
+    aggregate = aggregate_period(session, contract, period, terms, form_id)
     figures = stats.figures(aggregate.statistics)
     statement = payout.compute_statement(
         aggregate.terms,
@@ -226,7 +227,9 @@ def prior_adjustments(
             session, contract.id, final_period, terms.timezone, final.computed_at
         ):
             continue
-        recomputed = compute(session, contract, final_period, terms).statement.total
+        recomputed = compute(
+            session, contract, final_period, terms, form_id=version.form_id
+        ).statement.total
         carried = _own_total(final) + sum(
             (
                 Decimal(line["amount"])
@@ -386,13 +389,13 @@ def simulate(
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if len(set(periods)) != len(periods):
         raise invalid_body("each period once", {"periods": ["a period is repeated"]})
-    draft, _ = checked_terms(session, contract.client_id, terms, {})
+    draft, form = checked_terms(session, contract.client_id, terms, {})
     first_terms = contract.terms_versions[0].effective_from
     simulations = []
     for period in sorted(periods):
         actual = None
         if period.first_day >= first_terms:
             actual = compute(session, contract, period).statement
-        simulated = compute(session, contract, period, draft).statement
+        simulated = compute(session, contract, period, draft, form_id=form.id).statement
         simulations.append(Simulation(period, simulated, actual))
     return simulations
