@@ -11,9 +11,15 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import auth, db, errors
-from service.config import default_database_url, from_environment, instance_path
+from service.config import (
+    checked_secret_key,
+    default_database_url,
+    from_environment,
+    instance_path,
+)
 from service.schemas import (
     IdConverter,
     VersionConverter,
@@ -43,6 +49,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    app.config["SECRET_KEY"] = checked_secret_key(app.config["SECRET_KEY"], app.instance_path)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if app.config["DATABASE_URL"] == default_database_url(app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)  # the embedded SQLite file lives there
     logging.basicConfig(level=app.config["LOG_LEVEL"])
@@ -86,16 +96,12 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
 
 
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
-    from datetime import timedelta
-
     from flask_wtf.csrf import CSRFError, CSRFProtect
     from werkzeug.exceptions import HTTPException
 
     from service.web.formatting import FILTERS
     from service.web.routes import blp as web
 
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf = CSRFProtect(app)
     for blueprint in api_blueprints:

@@ -12,14 +12,13 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from service import create_app
-from service.db import get_engine
+from service.db import get_engine, writing
 
 
 @contextmanager
 def _session(app: Flask) -> Iterator[Session]:
     """Open a session that commits once at the end, or rolls back on error."""
-    factory = app.extensions["fiducia.sessionmaker"]
-    with factory.begin() as session:
+    with writing(app.extensions["fiducia.sessionmaker"]) as session:
         yield session
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 SQLITE_FILE = "fiducia.sqlite3"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -24,7 +28,52 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
     env = os.environ
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(folder),
-        "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
+        # None: a random key kept in the instance folder (see `instance_secret_key`).
+        "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY") or None,
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
         "CLOSE_EVERY_MINUTES": int(env.get("FIDUCIA_CLOSE_EVERY_MINUTES", "60")),
+        "SESSION_COOKIE_SECURE": env.get("FIDUCIA_SECURE_COOKIES") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Reverse proxies in front of the service whose X-Forwarded-For may be believed.
+        "TRUSTED_PROXIES": int(env.get("FIDUCIA_TRUSTED_PROXIES", "0")),
+        # Sign-in throttle: failures counted in the database, which every worker shares.
+        "SIGN_IN_WINDOW": timedelta(seconds=int(env.get("FIDUCIA_SIGN_IN_WINDOW_SECONDS", "900"))),
+        "SIGN_IN_ACCOUNT_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ACCOUNT_LIMIT", "5")),
+        "SIGN_IN_ADDRESS_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ADDRESS_LIMIT", "20")),
     }
+
+
+def checked_secret_key(configured: str | None, folder: str | os.PathLike[str]) -> str:
+    """Return the configured secret key if it is long enough, else the instance folder's."""
+    if configured is None:
+        return instance_secret_key(folder)
+    if len(configured) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"FIDUCIA_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters; "
+            "use a long random value, or unset it to have one made in the instance folder"
+        )
+    return configured
+
+
+def instance_secret_key(folder: str | os.PathLike[str]) -> str:
+    """Return the key kept in the instance folder, made at random (mode 0600) the first time.
+
+    Several workers may start at once: each writes its own candidate to a private file and
+    links it into place; the link of all but the first fails, and all read the same key.
+    """
+    path = Path(folder) / SECRET_KEY_FILE
+    if not path.exists():
+        os.makedirs(folder, exist_ok=True)
+        candidate = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(8)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(candidate)
+    return path.read_text().strip()

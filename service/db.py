@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,18 +138,36 @@ def init_app(app: Flask) -> None:
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def take_write_lock(session: Session) -> None:
+    """On SQLite, begin the session's transaction holding the write lock (BEGIN IMMEDIATE).
+
+    SQLite lets a transaction that has read take the write lock only while nothing else was
+    committed since its first read; otherwise it fails at once with "database is locked".
+    A transaction that will write therefore takes the lock before it reads anything. This is
+    the write lock that stands for PostgreSQL's row locks on the embedded database.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+@contextmanager
+def writing(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session for a job's write, committed at the end (SQLite: write lock first)."""
+    with factory.begin() as session:
+        take_write_lock(session)
+        yield session
+
+
 def get_session() -> Session:
     """Return the session of the current request, opening it on first use.
 
-    On SQLite a request that may write takes the database's write lock when its transaction
-    begins: a transaction that read first could not take it later (its snapshot would be
-    stale), and every read it makes before writing is then the latest. This is the write
-    lock that stands for PostgreSQL's row locks on the embedded database.
+    A request that may write (any method but GET, HEAD, OPTIONS) takes the write lock first
+    on SQLite (see `take_write_lock`).
     """
     if "db_session" not in g:
         session = current_app.extensions["fiducia.sessionmaker"]()
-        if session.get_bind().dialect.name == "sqlite" and request.method not in READING_METHODS:
-            session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        if request.method not in READING_METHODS:
+            take_write_lock(session)
         g.db_session = session
     found: Session = g.db_session
     return found

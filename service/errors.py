@@ -41,6 +41,14 @@ class Invalid(FiduciaError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
+class TooManyRequests(FiduciaError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def error_body(status: HTTPStatus, message: str, errors: Any = None) -> dict[str, Any]:
     """Return the JSON body of an error answer."""
     body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
@@ -67,11 +75,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(FiduciaError)
     def _fiducia_error(error: FiduciaError) -> ResponseReturnValue:
         if wants_page():
-            return error_page(error.status, error.message)
-        response = jsonify(error_body(error.status, error.message, error.errors))
+            response = make_response(error_page(error.status, error.message))
+        else:
+            body = error_body(error.status, error.message, error.errors)
+            response = make_response(jsonify(body), error.status.value)
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
-        return response, error.status.value
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(error: IntegrityError) -> ResponseReturnValue:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from service.accounts.models import ROLE_ORGANIZATION_KIND, ApiToken, Organization, User
+from service.accounts.models import (
+    ROLE_ORGANIZATION_KIND,
+    ApiToken,
+    Organization,
+    User,
+    WebSession,
+)
 from service.auth import Actor, hash_token, new_token
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
@@ -112,6 +120,7 @@ def revoke_token(*, session: Session, actor: Actor, token_id: int) -> None:
         raise NotFound("no such token")
     if api_token.revoked_at is None:
         api_token.revoked_at = utcnow()
+        end_web_sessions(session, WebSession.api_token_id == api_token.id)
 
 
 def get_user(*, session: Session, user_id: int) -> User:
@@ -151,6 +160,7 @@ def set_password(*, session: Session, actor: Actor, user_id: int, password: str)
         raise NotFound("no such user")
     user = get_user(session=session, user_id=user_id)
     user.password_hash = PASSWORDS.hash(password)
+    end_web_sessions(session, WebSession.user_id == user.id)
     session.flush()
 
 
@@ -172,7 +182,48 @@ def user_of_token(session: Session, token: str) -> tuple[User, int] | None:
     return api_token.user, api_token.id
 
 
-def token_is_live(session: Session, token_id: int) -> bool:
-    """Say whether a token still exists and is not revoked."""
-    api_token = session.get(ApiToken, token_id)
-    return api_token is not None and api_token.revoked_at is None
+def open_web_session(
+    session: Session, user: User, api_token_id: int | None, lifetime: timedelta
+) -> str:
+    """Record a signed-in browser session and return its key, the cookie's only secret."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            key_hash=hash_token(key),
+            user_id=user.id,
+            api_token_id=api_token_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return key
+
+
+def web_session_user(session: Session, key: str) -> User | None:
+    """Return the user of a live browser session: not ended, not expired, its token live."""
+    found = session.scalar(select(WebSession).where(WebSession.key_hash == hash_token(key)))
+    if found is None or found.ended_at is not None or found.expires_at <= utcnow():
+        return None
+    if found.api_token_id is not None:
+        api_token = session.get(ApiToken, found.api_token_id)
+        if api_token is None or api_token.revoked_at is not None:
+            return None
+        if api_token.user_id != found.user_id:
+            return None
+    return found.user
+
+
+def end_web_session(session: Session, key: str) -> None:
+    """End one browser session (signing out): its cookie signs nobody in again."""
+    end_web_sessions(session, WebSession.key_hash == hash_token(key))
+
+
+def end_web_sessions(session: Session, which: ColumnElement[bool]) -> None:
+    """End the live browser sessions that `which` selects."""
+    session.execute(
+        update(WebSession)
+        .where(which, WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -18,7 +18,7 @@ from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import terms_of, timezone_of
 from service.auth import Actor
-from service.db import SQLITE_BEGIN, utcnow
+from service.db import utcnow, writing
 from service.errors import Conflict
 from service.jobs.models import JobRun
 from service.statements.models import Statement
@@ -114,15 +114,13 @@ def close_item(
     factory: sessionmaker[Session], item: Item, now: datetime, *, finalize: bool = False
 ) -> str:
     """Draft, refresh or finalize one contract's period in one transaction; return what happened."""
-    with factory.begin() as session:
+    # SQLite has no advisory locks: the write lock, taken first, makes a second process
+    # wait for this item to commit and then find it done.
+    with writing(factory) as session:
         if session.get_bind().dialect.name == "postgresql":
             locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
             if not locked:
                 return "busy"  # another scheduler holds this item right now
-        else:
-            # SQLite has no advisory locks: take the write lock now, so a second process
-            # waits for this item to commit and then finds it done.
-            session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         contract = session.get(Contract, item.contract_id)
         assert contract is not None
         try:
@@ -146,7 +144,7 @@ def run_close(
 ) -> JobRun:
     """Close every due item, record the run, and let one failing item not stop the others."""
     now = now or utcnow()
-    with factory.begin() as session:
+    with writing(factory) as session:
         run = JobRun(job=CLOSE, started_at=utcnow(), outcome="running", counts={})
         session.add(run)
         session.flush()
@@ -167,7 +165,7 @@ def run_close(
         log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
         if on_item is not None:
             on_item(item, outcome)
-    with factory.begin() as session:
+    with writing(factory) as session:
         run = session.get_one(JobRun, run_id)
         run.finished_at = utcnow()
         run.outcome = report.outcome
@@ -179,7 +177,7 @@ def run_close(
 
 def record_run(factory: sessionmaker[Session], job: str, counts: dict[str, int]) -> None:
     """Record a finished run of a small job."""
-    with factory.begin() as session:
+    with writing(factory) as session:
         now = utcnow()
         session.add(
             JobRun(job=job, started_at=now, finished_at=now, outcome="success", counts=counts)

@@ -7,12 +7,24 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from contracts.forms import parse_form
 from contracts.periods import Period
+from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
 from service.agreements.service import get_contract, list_contracts, terms_of
 from service.db import get_session
@@ -90,33 +102,39 @@ def home() -> Any:
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
-    """Sign in with an email and password, or with an API token."""
+    """Sign in with an email and password, or with an API token; failures are throttled."""
     error = None
     if request.method == "POST":
+        token = request.form.get("token", "").strip()
+        email = None if token else request.form.get("email", "")
+        attempt = throttle.admit(
+            current_app.extensions["fiducia.sessionmaker"],
+            throttle.Limits.of(current_app),
+            email=email,
+            address=request.remote_addr or "unknown",
+        )
         db = get_session()
-        if request.form.get("token"):
-            found = user_of_token(db, request.form["token"].strip())
-            if found is not None:
-                start_session(found[0], found[1])
-                return redirect(_safe_next(request.args.get("next")))
+        if token:
+            found = user_of_token(db, token)
+            user, token_id = found if found is not None else (None, None)
             error = "That token is not valid: it may have been revoked."
         else:
             user = check_password(
-                session=db,
-                email=request.form.get("email", ""),
-                password=request.form.get("password", ""),
+                session=db, email=email or "", password=request.form.get("password", "")
             )
-            if user is not None:
-                start_session(user, None)
-                return redirect(_safe_next(request.args.get("next")))
+            token_id = None
             error = "The email or the password is wrong."
+        if user is not None:
+            throttle.forget(db, attempt)
+            start_session(db, user, token_id)
+            return redirect(_safe_next(request.args.get("next")))
     return render_template("sign_in.html", error=error), 401 if error else 200
 
 
 @blp.post("/sign-out")
 def sign_out() -> Any:
-    """Sign out."""
-    end_session()
+    """Sign out: the session ends on the server too."""
+    end_session(get_session())
     flash("You are signed out.")
     return redirect(url_for("web.sign_in"))
 

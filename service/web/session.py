@@ -1,4 +1,4 @@
-"""Signing in to the pages: a cookie session that names the user, checked on every request."""
+"""Signing in to the pages: a cookie that holds only the key of a session the server keeps."""
 
 from __future__ import annotations
 
@@ -6,44 +6,37 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from service.accounts.models import User
-from service.accounts.service import token_is_live
+from service.accounts.service import end_web_session, open_web_session, web_session_user
 from service.auth import Actor
 from service.db import get_session
 
-
-def _stamp(user: User) -> str:
-    # Changing the password changes the stamp, which ends the sessions signed in with it.
-    return (user.password_hash or "")[-16:]
+KEY = "key"
 
 
-def sign_in(user: User, token_id: int | None) -> None:
+def sign_in(db: Session, user: User, token_id: int | None) -> None:
     """Start a session for a user, signed in with a token (its id) or a password (None)."""
-    session.clear()
+    lifetime = current_app.permanent_session_lifetime
+    session.clear()  # a fresh key, never one chosen before signing in
     session.permanent = True
-    session["user_id"] = user.id
-    session["token_id"] = token_id
-    session["stamp"] = None if token_id is not None else _stamp(user)
+    session[KEY] = open_web_session(db, user, token_id, lifetime)
 
 
-def sign_out() -> None:
-    """End the session."""
+def sign_out(db: Session) -> None:
+    """End the session on the server, so its cookie signs nobody in again."""
+    key = session.get(KEY)
+    if isinstance(key, str):
+        end_web_session(db, key)
     session.clear()
 
 
 def signed_in_user(db: Session) -> User | None:
-    """Return the session's user while what it signed in with is still good."""
-    user_id = session.get("user_id")
-    user = db.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None:
-        return None
-    token_id = session.get("token_id")
-    if token_id is not None:
-        return user if token_is_live(db, token_id) else None
-    return user if user.password_hash and session.get("stamp") == _stamp(user) else None
+    """Return the user of the cookie's session while the server holds it live."""
+    key = session.get(KEY)
+    return web_session_user(db, key) if isinstance(key, str) else None
 
 
 def page(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -97,3 +97,14 @@ def test_the_readme_documents_every_variable_the_code_reads() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in variables_read_by_config():
         assert f"`{name}`" in readme, name
+
+
+def test_the_stack_has_no_secret_default_and_sends_cookies_over_https_only() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in ("FIDUCIA_SECRET_KEY", "POSTGRES_PASSWORD"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", text)
+        assert uses, name
+        assert all(use.startswith(":?") for use in uses), f"{name} has a default: {uses}"
+    assert "change-me" not in text
+    environment = COMPOSE["x-fiducia-environment"]
+    assert environment["FIDUCIA_SECURE_COOKIES"] == "1"
