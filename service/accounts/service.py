@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from service.accounts.models import (
@@ -188,6 +188,13 @@ def open_web_session(
     """Record a signed-in browser session and return its key, the cookie's only secret."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
+    # The user's ended and expired sessions go: a missing one refuses its cookie just the same.
+    session.execute(
+        delete(WebSession).where(
+            WebSession.user_id == user.id,
+            (WebSession.ended_at.is_not(None)) | (WebSession.expires_at <= now),
+        )
+    )
     session.add(
         WebSession(
             key_hash=hash_token(key),

@@ -211,3 +211,19 @@ def test_one_address_guessing_many_accounts_is_throttled(client: FlaskClient, wo
         environ_base={"REMOTE_ADDR": "203.0.113.10"},
     )
     assert elsewhere.status_code == 302
+
+
+def test_signing_in_clears_the_users_ended_sessions_and_keeps_live_ones(
+    app: Flask, world: World
+) -> None:
+    from service.accounts.models import WebSession
+
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, world.tokens["client"])
+    first.post("/sign-out", data={"csrf_token": csrf(first, "/statements")})
+    sign_in(second, world.tokens["client"])
+    sign_in(first, world.tokens["client"])
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        kept = session.scalars(select(WebSession.ended_at)).all()
+    assert kept == [None, None]
+    assert first.get("/statements").status_code == second.get("/statements").status_code == 200
