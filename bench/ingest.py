@@ -34,7 +34,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.common import EVALUATION_COLUMNS, create_database, drop_database
 from contracts import forms as rules
-from service.demo import example, random_answers
+from contracts.examples import STANDARD_FORM, load_example
+from service.demo import random_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -86,58 +87,29 @@ class Batch:
 
 def set_up(url: str) -> World:
     """Migrate the database and create the parties, form and contract in one session."""
-    from service.accounts.service import create_organization, create_user, issue_token
-    from service.agreements.service import create_contract
-    from service.auth import Actor
+    from service import seed
     from service.db import make_engine
-    from service.forms.service import publish_form
     from service.migrate import upgrade
 
     upgrade(url)
     engine = make_engine(url)
-    root = Actor(user_id=0, role="admin", organization_id=None)
     try:
         with sessionmaker(engine, expire_on_commit=False).begin() as session:
-            client = create_organization(
-                session=session, actor=root, name="Bench Client", kind="client"
+            client = seed.organization(session, "Bench Client", "client")
+            supplier = seed.organization(session, "Bench Supplier", "supplier")
+            client_qa = seed.member(session, client, role="client", email="client@bench.fiducia")
+            supplier_qa = seed.member(
+                session, supplier, role="supplier", email="supplier@bench.fiducia"
             )
-            supplier = create_organization(
-                session=session, actor=root, name="Bench Supplier", kind="supplier"
-            )
-            client_user = create_user(
-                session=session,
-                actor=None,
-                organization_id=client.id,
-                name="Bench Client QA",
-                email="client@bench.fiducia",
-                role="client",
-            )
-            supplier_user = create_user(
-                session=session,
-                actor=None,
-                organization_id=supplier.id,
-                name="Bench Supplier QA",
-                email="supplier@bench.fiducia",
-                role="supplier",
-            )
-            token = issue_token(session=session, actor=None, user_id=supplier_user.id).token
-            client_actor = Actor(user_id=client_user.id, role="client", organization_id=client.id)
-            form, _ = publish_form(
-                session=session,
-                actor=client_actor,
-                document=example("standard-form.yaml"),
-                organization_id=None,
-            )
-            contract = create_contract(
-                session=session,
-                actor=client_actor,
-                client_id=client.id,
-                supplier_id=supplier.id,
+            form = seed.standard_form(session, client_qa)
+            contract = seed.contract(
+                session,
+                client_qa,
+                supplier,
                 name="Bench customer care",
                 effective_from=date(2026, 1, 1),
-                terms=example("terms-quality.yaml"),
             )
-            world = World(url, token, contract.id, form.id, supplier_user.id)
+            world = World(url, supplier_qa.token, contract.id, form.id, supplier_qa.user.id)
     finally:
         engine.dispose()
     return world
@@ -487,7 +459,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     """Set up, ingest over HTTP, COPY the same rows, profile, and print the summary."""
     started = time.perf_counter()
     world = set_up(url)
-    form = rules.parse_form(example("standard-form.yaml"))
+    form = rules.parse_form(load_example(STANDARD_FORM))
     rng = random.Random(args.seed)
     records = make_records(rng, form, world.contract_id, args.count, "call")
     batches = encode(records, args.batch)

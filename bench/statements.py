@@ -33,16 +33,17 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.common import EVALUATION_COLUMNS, conninfo, create_database, drop_database
 from contracts import forms as rules
+from contracts.examples import QUALITY_TERMS, STANDARD_FORM, load_example
 from contracts.periods import Period
 from service.agreements.models import Contract
 from service.db import make_engine
-from service.demo import example, flattered, random_answers
+from service.demo import flattered, random_answers
 from service.statements.service import refresh_draft
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-TERMS = "terms-quality.yaml"
-FORM = "standard-form.yaml"
+
+
 AGENTS = 40  # per contract, ten to a team
 FLATTERY = (0.0, 0.3, 0.6)  # share of failures a supplier's self-assessment turns into passes
 AUDIT_EVERY = 3  # the client re-grades every third call
@@ -139,68 +140,32 @@ def closed_months(today: date, count: int) -> list[Period]:
 
 def set_up(url: str, contracts: int, first_day: date) -> World:
     """Migrate, then create the client, suppliers, form and contracts in one session."""
-    from service.accounts.service import create_organization, create_user
-    from service.agreements.service import create_contract
-    from service.auth import Actor
-    from service.forms.service import publish_form
+    from service import seed
     from service.migrate import upgrade
 
     upgrade(url)
     engine = make_engine(url)
     try:
         with sessionmaker(engine, expire_on_commit=False).begin() as session:
-            admin = create_user(
-                session=session,
-                actor=None,
-                organization_id=None,
-                name="Bench Admin",
-                email="admin@bench.fiducia",
-                role="admin",
-            )
-            root = Actor(user_id=admin.id, role="admin", organization_id=None)
-            client = create_organization(
-                session=session, actor=root, name="Bench Client", kind="client"
-            )
-            client_user = create_user(
-                session=session,
-                actor=None,
-                organization_id=client.id,
-                name="Bench Client QA",
-                email="client@bench.fiducia",
-                role="client",
-            )
-            client_actor = Actor(user_id=client_user.id, role="client", organization_id=client.id)
-            form, _ = publish_form(
-                session=session, actor=client_actor, document=example(FORM), organization_id=None
-            )
-            terms = example(TERMS)
+            seed.member(session, None, role="admin", email="admin@bench.fiducia")
+            client = seed.organization(session, "Bench Client", "client")
+            client_qa = seed.member(session, client, role="client", email="client@bench.fiducia")
+            form = seed.standard_form(session, client_qa)
             made = []
             for number in range(1, contracts + 1):
-                supplier = create_organization(
-                    session=session,
-                    actor=root,
-                    name=f"Bench Supplier {number:02d}",
-                    kind="supplier",
+                supplier = seed.organization(session, f"Bench Supplier {number:02d}", "supplier")
+                supplier_qa = seed.member(
+                    session, supplier, role="supplier", email=f"supplier{number:02d}@bench.fiducia"
                 )
-                supplier_user = create_user(
-                    session=session,
-                    actor=None,
-                    organization_id=supplier.id,
-                    name=f"Bench Supplier {number:02d} QA",
-                    email=f"supplier{number:02d}@bench.fiducia",
-                    role="supplier",
-                )
-                contract = create_contract(
-                    session=session,
-                    actor=client_actor,
-                    client_id=client.id,
-                    supplier_id=supplier.id,
+                contract = seed.contract(
+                    session,
+                    client_qa,
+                    supplier,
                     name=f"Customer care {number:02d}",
                     effective_from=first_day,
-                    terms=terms,
                 )
-                made.append((contract.id, supplier_user.id))
-            world = World(form.id, client_user.id, tuple(made))
+                made.append((contract.id, supplier_qa.user.id))
+            world = World(form.id, client_qa.user.id, tuple(made))
     finally:
         engine.dispose()
     return world
@@ -333,8 +298,8 @@ def build(url: str, evaluations: int, contracts: int, months: list[Period], seed
     started = time.perf_counter()
     world = set_up(url, contracts, months[0].first_day)
     setup_seconds = time.perf_counter() - started
-    zone = ZoneInfo(example(TERMS)["timezone"])
-    form = rules.parse_form(example(FORM))
+    zone = ZoneInfo(load_example(QUALITY_TERMS)["timezone"])
+    form = rules.parse_form(load_example(STANDARD_FORM))
     rng = random.Random(seed)
     created_at = datetime.now(UTC)
     counts = cell_counts(evaluations, contracts * len(months))
@@ -469,7 +434,7 @@ def describe(engine: Engine, period_text: str | None) -> tuple[int, int, Period]
         return evaluations, contracts, Period.parse(period_text)
     if latest is None:
         raise BenchError("the database holds no evaluations; name the month with --period")
-    zone = ZoneInfo(example(TERMS)["timezone"])
+    zone = ZoneInfo(load_example(QUALITY_TERMS)["timezone"])
     return evaluations, contracts, Period.of(latest.astimezone(zone).date())
 
 
@@ -680,7 +645,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
     """Generate the data (when fresh), measure, and print the summary block."""
     if fresh:
-        today = datetime.now(ZoneInfo(example(TERMS)["timezone"])).date()
+        today = datetime.now(ZoneInfo(load_example(QUALITY_TERMS)["timezone"])).date()
         months = closed_months(today, args.months)
         print(
             f"generating: {args.evaluations} evaluations over {args.contracts} contracts and "

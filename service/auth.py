@@ -11,7 +11,7 @@ from flask import Flask, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.models import ApiToken
+from service.accounts.models import ApiToken, User
 from service.db import get_session
 from service.errors import Forbidden, Invalid, Unauthorized
 from service.schemas import find_nul
@@ -39,6 +39,15 @@ class Actor:
             raise Forbidden(f"the {self.role} role may not do this")
 
 
+# The operator itself (the command line, the demo, a seed): an admin that is no user.
+OPERATOR = Actor(user_id=0, role="admin", organization_id=None)
+
+
+def actor_of(user: User) -> Actor:
+    """Return the actor a user acts as."""
+    return Actor(user_id=user.id, role=user.role, organization_id=user.organization_id)
+
+
 def new_token() -> str:
     """Return a fresh random API token."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -59,8 +68,7 @@ def authenticate(session: Session, authorization: str | None) -> Actor:
     )
     if api_token is None or api_token.revoked_at is not None:
         raise Unauthorized("the API token is unknown or revoked")
-    user = api_token.user
-    return Actor(user_id=user.id, role=user.role, organization_id=user.organization_id)
+    return actor_of(api_token.user)
 
 
 def current_actor() -> Actor:

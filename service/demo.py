@@ -5,27 +5,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.forms import Form as RulesForm
 from contracts.periods import Period
+from service import seed
 from service.accounts.models import Organization, User
-from service.accounts.service import (
-    create_organization,
-    create_user,
-    issue_token,
-    set_password,
-)
-from service.agreements.service import create_contract
-from service.auth import Actor
+from service.accounts.service import issue_token, set_password
+from service.auth import OPERATOR
 from service.evaluations.service import submit_evaluations
-from service.forms.service import parsed_form, publish_form
+from service.forms.service import parsed_form
 from service.statements.service import refresh_draft
 from service.volumes.service import upsert_volumes
 
@@ -53,13 +46,6 @@ class DemoResult:
     logins: list[Login]
 
 
-def example(name: str) -> dict[str, Any]:
-    """Return an example document shipped in contracts/examples."""
-    text = resources.files("contracts").joinpath("examples", name).read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
-    return document
-
-
 def demo_periods(today: date) -> list[Period]:
     """Return the three months before the current one, oldest first."""
     current = Period.of(today)
@@ -70,7 +56,7 @@ def demo_periods(today: date) -> list[Period]:
     ]
 
 
-def load_demo(session: Session, today: date | None = None, seed: int = 7) -> DemoResult:
+def load_demo(session: Session, today: date | None = None, seed_value: int = 7) -> DemoResult:
     """Load the demo data once; later calls only issue fresh tokens to the demo users."""
     today = today or datetime.now(ZoneInfo(TIMEZONE)).date()
     client = session.scalar(select(Organization).where(Organization.name == CLIENT))
@@ -78,80 +64,48 @@ def load_demo(session: Session, today: date | None = None, seed: int = 7) -> Dem
         users = session.scalars(select(User).where(User.email.like("%@demo.fiducia"))).all()
         return DemoResult("demo data already loaded; fresh tokens issued", _logins(session, users))
 
-    root = Actor(user_id=0, role="admin", organization_id=None)
-    client = create_organization(session=session, actor=root, name=CLIENT, kind="client")
-    users = [
-        create_user(
-            session=session,
-            actor=None,
-            organization_id=None,
-            name="Demo Admin",
-            email="admin@demo.fiducia",
-            role="admin",
-        ),
-        create_user(
-            session=session,
-            actor=None,
-            organization_id=client.id,
-            name="Chiara Conti",
-            email="client@demo.fiducia",
-            role="client",
-        ),
-        create_user(
-            session=session,
-            actor=None,
-            organization_id=client.id,
-            name="Franco Ferri",
-            email="finance@demo.fiducia",
-            role="finance",
-        ),
-    ]
-    client_actor = _actor(users[1])
-    form, _ = publish_form(
-        session=session,
-        actor=client_actor,
-        document=example("standard-form.yaml"),
-        organization_id=None,
+    client = seed.organization(session, CLIENT, "client")
+    admin = seed.member(session, None, role="admin", email="admin@demo.fiducia", name="Demo Admin")
+    client_member = seed.member(
+        session, client, role="client", email="client@demo.fiducia", name="Chiara Conti"
     )
-    rules_form = parsed_form(form)
+    finance = seed.member(
+        session, client, role="finance", email="finance@demo.fiducia", name="Franco Ferri"
+    )
+    members = [admin, client_member, finance]
+    rules_form = parsed_form(seed.standard_form(session, client_member))
     periods = demo_periods(today)
-    rng = random.Random(seed)
+    rng = random.Random(seed_value)
     evaluations = 0
     for name, login, skill, flattery in SUPPLIERS:
-        supplier = create_organization(session=session, actor=root, name=name, kind="supplier")
-        supplier_user = create_user(
-            session=session,
-            actor=None,
-            organization_id=supplier.id,
-            name=f"{name} QA",
-            email=f"{login}@demo.fiducia",
-            role="supplier",
+        supplier = seed.organization(session, name, "supplier")
+        supplier_member = seed.member(
+            session, supplier, role="supplier", email=f"{login}@demo.fiducia", name=f"{name} QA"
         )
-        users.append(supplier_user)
-        contract = create_contract(
-            session=session,
-            actor=client_actor,
-            client_id=client.id,
-            supplier_id=supplier.id,
+        members.append(supplier_member)
+        contract = seed.contract(
+            session,
+            client_member,
+            supplier,
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
-            terms=example("terms-quality.yaml"),
         )
         for period in periods:
             own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
-            submit_evaluations(session=session, actor=_actor(supplier_user), records=own)
-            submit_evaluations(session=session, actor=client_actor, records=audits)
+            submit_evaluations(session=session, actor=supplier_member.actor, records=own)
+            submit_evaluations(session=session, actor=client_member.actor, records=audits)
             evaluations += len(own) + len(audits)
             upsert_volumes(
                 session=session,
-                actor=_actor(supplier_user),
+                actor=supplier_member.actor,
                 contract_id=contract.id,
                 volumes=_volumes(rng, period),
             )
         for period in periods:
             refresh_draft(session, contract, period)
+    users = [member.user for member in members]
     for user in users:
-        set_password(session=session, actor=root, user_id=user.id, password=DEMO_PASSWORD)
+        set_password(session=session, actor=OPERATOR, user_id=user.id, password=DEMO_PASSWORD)
     months = ", ".join(str(period) for period in periods)
     summary = (
         f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations, "
@@ -159,11 +113,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = 7) -> Dem
         f"Sign in at /sign-in with an email below and the password {DEMO_PASSWORD!r}, "
         f"or with a token."
     )
-    return DemoResult(summary, _logins(session, users))
-
-
-def _actor(user: User) -> Actor:
-    return Actor(user_id=user.id, role=user.role, organization_id=user.organization_id)
+    logins = [Login(m.user.role, m.user.email, m.token) for m in members]
+    return DemoResult(summary, logins)
 
 
 def _logins(session: Session, users: Any) -> list[Login]:

@@ -93,24 +93,22 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    """Build a small world through the services, committed once."""
-    from service.accounts.service import create_organization, create_user, issue_token
-    from service.agreements.service import create_contract
-    from service.auth import Actor
-    from service.demo import example
-    from service.forms.service import publish_form
+    """Build a small world through the seed (the services), committed once."""
+    from service import seed
 
     world = World()
-    root = Actor(user_id=0, role="admin", organization_id=None)
     with app.extensions["fiducia.sessionmaker"].begin() as session:
-        for name, kind in [
-            ("client", "client"),
-            ("other_client", "client"),
-            ("supplier", "supplier"),
-            ("other_supplier", "supplier"),
-        ]:
-            organization = create_organization(session=session, actor=root, name=name, kind=kind)
-            world.ids[name] = organization.id
+        organizations = {
+            name: seed.organization(session, name, kind)
+            for name, kind in [
+                ("client", "client"),
+                ("other_client", "client"),
+                ("supplier", "supplier"),
+                ("other_supplier", "supplier"),
+            ]
+        }
+        world.ids |= {name: organization.id for name, organization in organizations.items()}
+        members = {}
         for who, organization, role in [
             ("admin", None, "admin"),
             ("client", "client", "client"),
@@ -120,40 +118,26 @@ def world(app: Flask) -> World:
             ("other_finance", "other_client", "finance"),
             ("other_supplier", "other_supplier", "supplier"),
         ]:
-            user = create_user(
-                session=session,
-                actor=None,
-                organization_id=world.ids[organization] if organization else None,
-                name=who,
-                email=f"{who}@example.test",
+            members[who] = seed.member(
+                session,
+                organizations[organization] if organization else None,
                 role=role,
+                email=f"{who}@example.test",
+                name=who,
             )
-            world.ids[f"user:{who}"] = user.id
-            world.tokens[who] = issue_token(session=session, actor=None, user_id=user.id).token
+            world.ids[f"user:{who}"] = members[who].user.id
+            world.tokens[who] = members[who].token
         for client_name, supplier_name, key in [
             ("client", "supplier", "contract"),
             ("other_client", "other_supplier", "other_contract"),
         ]:
-            actor = Actor(
-                user_id=world.ids[f"user:{client_name}"],
-                role="client",
-                organization_id=world.ids[client_name],
-            )
-            form, _ = publish_form(
-                session=session,
-                actor=actor,
-                document=example("standard-form.yaml"),
-                organization_id=None,
-            )
-            world.ids[f"form:{client_name}"] = form.id
-            contract = create_contract(
-                session=session,
-                actor=actor,
-                client_id=world.ids[client_name],
-                supplier_id=world.ids[supplier_name],
+            world.ids[f"form:{client_name}"] = seed.standard_form(session, members[client_name]).id
+            contract = seed.contract(
+                session,
+                members[client_name],
+                organizations[supplier_name],
                 name="customer care",
                 effective_from=date(2026, 8, 1),
-                terms=example("terms-quality.yaml"),
             )
             world.ids[key] = contract.id
     return world

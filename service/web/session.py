@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import User
 from service.accounts.service import end_web_session, open_web_session, web_session_user
-from service.auth import Actor
+from service.auth import actor_of
 from service.db import get_session
 
 KEY = "key"
@@ -49,7 +49,7 @@ def page(view: Callable[..., Any]) -> Callable[..., Any]:
             session.clear()
             return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
         g.user = user
-        g.actor = Actor(user_id=user.id, role=user.role, organization_id=user.organization_id)
+        g.actor = actor_of(user)
         return view(*args, **kwargs)
 
     return wrapper

@@ -7,12 +7,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.demo import example
+from contracts.examples import load_example
 from tests.conftest import World, json_of, row_counts
 
 
 def terms(**changes: Any) -> dict[str, Any]:
-    return copy.deepcopy(example("terms-quality.yaml")) | changes
+    return copy.deepcopy(load_example("terms-quality.yaml")) | changes
 
 
 def new_contract(world: World, **changes: Any) -> dict[str, Any]:

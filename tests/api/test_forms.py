@@ -6,12 +6,12 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.demo import example
+from contracts.examples import load_example
 from tests.conftest import World, json_of, row_counts
 
 
 def standard(**changes: Any) -> dict[str, Any]:
-    return copy.deepcopy(example("standard-form.yaml")) | changes
+    return copy.deepcopy(load_example("standard-form.yaml")) | changes
 
 
 def test_a_client_publishes_a_new_form_version(client: FlaskClient, world: World) -> None:

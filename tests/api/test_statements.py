@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.demo import example
+from contracts.examples import load_example
 from tests.api.conftest import PERFECT
 from tests.conftest import World, json_of, row_counts, seed_month
 
@@ -124,7 +124,7 @@ def test_a_late_change_after_finalization_is_carried_once_by_the_next_statement(
     recomputed = json_of(
         client.post(
             f"/api/v1/contracts/{world.ids['contract']}/simulate",
-            json={"terms": example("terms-quality.yaml"), "periods": ["2026-08"]},
+            json={"terms": load_example("terms-quality.yaml"), "periods": ["2026-08"]},
             headers=world.headers("finance"),
         )
     )[0]["actual"]["total"]
@@ -223,7 +223,7 @@ def test_a_months_payouts_list_one_row_per_contract(
 def test_simulation_compares_draft_terms_with_the_actual_ones_and_stores_nothing(
     app: Flask, client: FlaskClient, world: World, months: None
 ) -> None:
-    volume_only = example("terms-volume-only.yaml")
+    volume_only = load_example("terms-volume-only.yaml")
     before = row_counts(app)
     response = client.post(
         f"/api/v1/contracts/{world.ids['contract']}/simulate",
@@ -241,7 +241,7 @@ def test_simulation_compares_draft_terms_with_the_actual_ones_and_stores_nothing
 
 
 def test_simulating_broken_terms_is_422_naming_the_field(client: FlaskClient, world: World) -> None:
-    terms = copy.deepcopy(example("terms-quality.yaml"))
+    terms = copy.deepcopy(load_example("terms-quality.yaml"))
     terms["quality"]["bands"][0]["adjust"] = "+1%"  # below the next band's +6%
     response = client.post(
         f"/api/v1/contracts/{world.ids['contract']}/simulate",

@@ -1,0 +1,18 @@
+"""The example forms and terms that ship with the product, as plain documents."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import yaml
+
+STANDARD_FORM = "standard-form.yaml"
+QUALITY_TERMS = "terms-quality.yaml"
+
+
+def load_example(name: str) -> dict[str, Any]:
+    """Return an example document of this folder (a YAML file) as plain values."""
+    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
