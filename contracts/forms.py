@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
@@ -59,6 +59,11 @@ class Form:
     title: str
     pass_mark: Decimal | None
     sections: tuple[Section, ...]
+    # How to score it in integers, worked out once: a form never changes once made.
+    plan: _FormPlan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", _FormPlan(self))
 
     @property
     def ref(self) -> str:
@@ -307,36 +312,20 @@ class _SectionPlan:
 
 
 class _FormPlan:
-    __slots__ = ("form", "sections", "keys", "pass_mark")
+    __slots__ = ("sections", "keys", "pass_mark")
 
     def __init__(self, form: Form) -> None:
-        self.form = form
         factor = math.lcm(*(section.weight.denominator for section in form.sections))
         self.sections = tuple(_SectionPlan(section, factor) for section in form.sections)
         self.keys = frozenset(form.question_keys())
         self.pass_mark = form.pass_mark
 
 
-# Keyed by identity: hashing a whole form on every call costs as much as scoring it.
-# Each entry holds its form, so an id cannot be reused while its entry lives.
-_PLANS: dict[int, _FormPlan] = {}
-_PLANS_KEPT = 256
-
-
-def _plan(form: Form) -> _FormPlan:
-    plan = _PLANS.get(id(form))
-    if plan is None or plan.form is not form:
-        if len(_PLANS) >= _PLANS_KEPT:
-            _PLANS.clear()
-        plan = _PLANS[id(form)] = _FormPlan(form)
-    return plan
-
-
 def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:
     """Score one evaluation's answers against a form (DESIGN section 4)."""
     if not isinstance(answers, Mapping):
         raise RuleError({"_schema": ["answers must map each question key to its answer"]})
-    plan = _plan(form)
+    plan = form.plan
     errors: dict[str, list[str]] = {}
     answered = 0
     critical_errors: set[str] = set()
