@@ -53,11 +53,12 @@ def test_the_same_evaluation_again_answers_200_with_the_stored_one(
 def test_the_same_instant_written_with_another_offset_is_the_same_evaluation(
     client: FlaskClient, world: World, make_evaluation: Any
 ) -> None:
-    client.post(URL, json=make_evaluation(), headers=world.headers("supplier"))
+    first = client.post(URL, json=make_evaluation(), headers=world.headers("supplier"))
     again = client.post(
         URL, json=make_evaluation(call_at="2026-10-14T08:30:00Z"), headers=world.headers("supplier")
     )
     assert again.status_code == 200
+    assert json_of(again)["id"] == json_of(first)["id"]
 
 
 def test_other_content_for_a_stored_call_is_409_naming_the_stored_id(

@@ -1,9 +1,15 @@
 """Scorecards per contract, agent and team, side by side and as a trend."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from contracts.periods import Period
+from service.evaluations.models import Evaluation
 from tests.conftest import World, json_of, seed_month
+from tests.plain import python_aggregate
 
 
 def test_a_scorecard_counts_one_evaluation_per_call_and_shows_its_figures(
@@ -25,10 +31,19 @@ def test_inflated_self_assessments_are_lowered_by_the_measured_inflation(
 ) -> None:
     seed_month(app, world, "2026-09", calls=90, audited_every=2, flattery=0.5)
     url = f"/api/v1/contracts/{world.ids['contract']}/scorecard?period=2026-09"
-    check = json_of(client.get(url, headers=world.headers("client")))["self_assessment"]
+    card = json_of(client.get(url, headers=world.headers("client")))
+    check = card["self_assessment"]
     assert check["pairs"] == 45
-    assert float(check["inflation"]) > 3
     assert check["status"] == "corrected" and check["applied"] is True
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        rows = list(session.scalars(select(Evaluation)))
+    lowered = python_aggregate(rows, Period(2026, 9), tolerance=3, min_pairs=20)
+    as_claimed = python_aggregate(rows, Period(2026, 9), tolerance=10**6, min_pairs=20)
+    assert lowered["lowered_by"] == int(Decimal(check["inflation"]) * 100) > 300
+    assert card["n"] == lowered["n"] == 90
+    mean = (Decimal(lowered["sum"]) / lowered["n"] / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(card["mean"]) == mean
+    assert Decimal(card["mean"]) < Decimal(as_claimed["sum"]) / as_claimed["n"] / 100
 
 
 def test_agents_and_teams_get_their_own_figures(

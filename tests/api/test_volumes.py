@@ -62,7 +62,7 @@ def test_a_day_given_twice_is_422(app: Flask, client: FlaskClient, world: World)
         headers=world.headers("supplier"),
     )
     assert response.status_code == 422
-    assert "1" in json_of(response)["errors"]["json"]["volumes"]
+    assert "date" in json_of(response)["errors"]["json"]["volumes"]["1"]
     assert row_counts(app) == before
 
 
@@ -73,6 +73,7 @@ def test_negative_units_are_422(client: FlaskClient, world: World) -> None:
         headers=world.headers("supplier"),
     )
     assert response.status_code == 422
+    assert "units" in json_of(response)["errors"]["json"]["volumes"]["0"]
 
 
 def test_who_may_set_volumes(app: Flask, client: FlaskClient, world: World) -> None:

@@ -2,8 +2,6 @@
 
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,51 +15,7 @@ from service.evaluations.service import submit_evaluations
 from service.scorecards.service import aggregate_period
 from tests.api.conftest import PERFECT
 from tests.conftest import World
-
-ROME = ZoneInfo("Europe/Rome")
-RANK = {"client": 3, "third_party": 2, "supplier": 1}
-
-
-def python_aggregate(rows: list[Evaluation], period: Period, tolerance: int, min_pairs: int):
-    """Compute DESIGN §5 the plain way: filter, pick, pair, correct, sum."""
-    in_month = [
-        row
-        for row in rows
-        if Period.of(row.call_at.astimezone(ROME).date()) == period
-        and row.score_hundredths is not None
-    ]
-    by_call: dict[str, dict[str, int]] = {}
-    for row in in_month:
-        by_call.setdefault(row.call_ref, {})[row.source] = row.score_hundredths
-    differences = []
-    for scores in by_call.values():
-        audits = [s for s in ("client", "third_party") if s in scores]
-        if "supplier" in scores and audits:
-            differences.append(scores["supplier"] - scores[audits[0]])
-    pairs = len(differences)
-    # d in points, rounded half up to 2 decimals, kept here in hundredths
-    inflation = (
-        int((Decimal(sum(differences)) / pairs).quantize(Decimal(1), ROUND_HALF_UP)) if pairs else 0
-    )
-    lower_by = inflation if pairs >= min_pairs and inflation > tolerance * 100 else 0
-    counted = []
-    for row in in_month:
-        best = max(by_call[row.call_ref], key=RANK.__getitem__)
-        if row.source == best:
-            score = row.score_hundredths
-            if row.source == "supplier":
-                score = max(score - lower_by, 0)
-            counted.append((score, row))
-    return {
-        "n": len(counted),
-        "sum": sum(score for score, _ in counted),
-        "sum_squares": sum(score * score for score, _ in counted),
-        "passed": sum(1 for _, row in counted if row.passed),
-        "compliance": sum(1 for _, row in counted if row.critical_compliance),
-        "customer": sum(1 for _, row in counted if row.critical_customer),
-        "pairs": pairs,
-        "lowered_by": lower_by,
-    }
+from tests.plain import python_aggregate
 
 
 def store_random_month(app: Flask, world: World, seed: int, inflate: bool) -> None:

@@ -1,0 +1,104 @@
+"""DESIGN §5 and §6 computed the plain way, over rows read back: the tests' yardstick.
+
+The service aggregates in SQL; these functions filter, pick, pair, correct and sum in plain
+Python, then apply the pure rules of `contracts/`, so a test can check the service's figures
+and money against a computation that shares none of its SQL.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contracts import payout, stats
+from contracts.periods import Period
+from contracts.terms import parse_terms
+from service.evaluations.models import Evaluation
+from service.volumes.models import DailyVolume
+
+RANK = {"client": 3, "third_party": 2, "supplier": 1}
+
+
+def python_aggregate(
+    rows: list[Evaluation],
+    period: Period,
+    tolerance: int,
+    min_pairs: int,
+    timezone: str = "Europe/Rome",
+) -> dict[str, Any]:
+    """Compute DESIGN §5 the plain way: filter, pick, pair, correct, sum."""
+    zone = ZoneInfo(timezone)
+    in_month = [
+        row
+        for row in rows
+        if Period.of(row.call_at.astimezone(zone).date()) == period
+        and row.score_hundredths is not None
+    ]
+    by_call: dict[str, dict[str, int]] = {}
+    for row in in_month:
+        assert row.score_hundredths is not None
+        by_call.setdefault(row.call_ref, {})[row.source] = row.score_hundredths
+    differences = []
+    for scores in by_call.values():
+        audits = [s for s in ("client", "third_party") if s in scores]
+        if "supplier" in scores and audits:
+            differences.append(scores["supplier"] - scores[audits[0]])
+    pairs = len(differences)
+    # d in points, rounded half up to 2 decimals, kept here in hundredths
+    inflation = (
+        int((Decimal(sum(differences)) / pairs).quantize(Decimal(1), ROUND_HALF_UP)) if pairs else 0
+    )
+    lower_by = inflation if pairs >= min_pairs and inflation > tolerance * 100 else 0
+    counted = []
+    for row in in_month:
+        best = max(by_call[row.call_ref], key=RANK.__getitem__)
+        if row.source == best:
+            assert row.score_hundredths is not None
+            score = row.score_hundredths
+            if row.source == "supplier":
+                score = max(score - lower_by, 0)
+            counted.append((score, row))
+    return {
+        "n": len(counted),
+        "sum": sum(score for score, _ in counted),
+        "sum_squares": sum(score * score for score, _ in counted),
+        "passed": sum(1 for _, row in counted if row.passed),
+        "compliance": sum(1 for _, row in counted if row.critical_compliance),
+        "customer": sum(1 for _, row in counted if row.critical_customer),
+        "business": sum(1 for _, row in counted if row.critical_business),
+        "pairs": pairs,
+        "difference": sum(differences),
+        "lowered_by": lower_by,
+    }
+
+
+def plain_total(
+    session: Session, contract_id: int, period: Period, terms_document: dict[str, Any]
+) -> Decimal:
+    """Return what a contract's period pays under the terms, computed the plain way."""
+    terms = parse_terms(terms_document)
+    assert terms.quality is not None and terms.quality.self_assessment is not None
+    rule = terms.quality.self_assessment
+    rows = list(session.scalars(select(Evaluation).where(Evaluation.contract_id == contract_id)))
+    plain = python_aggregate(rows, period, rule.tolerance, rule.min_pairs, terms.timezone)
+    units = session.scalar(
+        select(func.coalesce(func.sum(DailyVolume.units), 0)).where(
+            DailyVolume.contract_id == contract_id,
+            DailyVolume.day >= period.first_day,
+            DailyVolume.day < period.end_day,
+        )
+    )
+    statistics = stats.SufficientStatistics(
+        n=plain["n"],
+        sum_hundredths=plain["sum"],
+        sum_squares_hundredths=plain["sum_squares"],
+        passed=plain["passed"],
+        critical_errors={c: plain[c] for c in ("customer", "business", "compliance")},
+    )
+    check = stats.self_assessment_check(plain["pairs"], plain["difference"], rule)
+    figures = payout.PeriodFigures(int(units or 0), stats.figures(statistics), check)
+    return payout.compute_statement(terms, figures).total
