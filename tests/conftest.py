@@ -6,10 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, text
@@ -38,6 +39,18 @@ def _postgres_database(server_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# Every test runs on this day, so none depends on the day it runs: "the last month that ended"
+# is October 2026 whenever the suite runs. The clock ticks on from there.
+TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today() -> Iterator[None]:
+    """Start the test's clock at TODAY."""
+    with time_machine.travel(TODAY, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -76,3 +76,10 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture(autouse=True)
+def frozen_today() -> Iterator[None]:
+    """Keep the real clock: Chromium, in its own process, lives in real time and would
+    drop cookies that expire twelve hours after a made-up today."""
+    yield
