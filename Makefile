@@ -34,7 +34,7 @@ browser:
 # every database-backed test again on a throwaway database created on that server.
 # Screenshots of the main pages land in artifacts/screenshots/.
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest tests/integration tests/api tests/web tests/e2e; \

@@ -321,7 +321,9 @@ class _FormPlan:
         self.pass_mark = form.pass_mark
 
 
-def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:
+# One loop over the plan's questions, kept whole on purpose: it runs for every answer of
+# every evaluation ingested, and reads best as the numbered rules of DESIGN §4 in order.
+def score_evaluation(form: Form, answers: Mapping[str, Any]) -> Score:  # noqa: C901
     """Score one evaluation's answers against a form (DESIGN section 4)."""
     if not isinstance(answers, Mapping):
         raise RuleError({"_schema": ["answers must map each question key to its answer"]})

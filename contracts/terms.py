@@ -313,22 +313,31 @@ def _critical(value: object, problems: fields.Problems) -> tuple[CriticalRule, .
         if category not in CRITICAL_CATEGORIES:
             problems.add(path, f"must be one of {', '.join(CRITICAL_CATEGORIES)}")
             continue
-        doc = fields.mapping(item, path, problems, required=("max_rate", "adjust"))
-        if doc is None:
-            continue
-        max_rate = None
-        if "max_rate" in doc:
-            max_rate = fields.percent(doc["max_rate"], f"{path}.max_rate", problems)
-            if max_rate is not None and not 0 <= max_rate <= 1:
-                problems.add(f"{path}.max_rate", "must be between 0% and 100%")
-        adjust = None
-        if "adjust" in doc:
-            adjust = fields.percent(doc["adjust"], f"{path}.adjust", problems)
-            if adjust is not None and adjust > 0:
-                problems.add(f"{path}.adjust", "must be zero or negative")
-        if max_rate is not None and adjust is not None:
-            rules[category] = CriticalRule(category, max_rate, adjust)
+        rule = _critical_rule(category, item, path, problems)
+        if rule is not None:
+            rules[category] = rule
     return tuple(rules[category] for category in CRITICAL_CATEGORIES if category in rules)
+
+
+def _critical_rule(
+    category: str, item: object, path: str, problems: fields.Problems
+) -> CriticalRule | None:
+    doc = fields.mapping(item, path, problems, required=("max_rate", "adjust"))
+    if doc is None:
+        return None
+    max_rate = None
+    if "max_rate" in doc:
+        max_rate = fields.percent(doc["max_rate"], f"{path}.max_rate", problems)
+        if max_rate is not None and not 0 <= max_rate <= 1:
+            problems.add(f"{path}.max_rate", "must be between 0% and 100%")
+    adjust = None
+    if "adjust" in doc:
+        adjust = fields.percent(doc["adjust"], f"{path}.adjust", problems)
+        if adjust is not None and adjust > 0:
+            problems.add(f"{path}.adjust", "must be zero or negative")
+    if max_rate is None or adjust is None:
+        return None
+    return CriticalRule(category, max_rate, adjust)
 
 
 def _self_assessment(value: object, problems: fields.Problems) -> SelfAssessment | None:

@@ -59,29 +59,7 @@ def submit_evaluations(
     """
     errors = dict(errors or {})
     contracts = _contracts_for(session, actor, records)
-    forms: dict[tuple[int, str], tuple[Form, rules.Form] | None] = {}
-    rows: dict[int, dict[str, Any]] = {}
-    for index, record in records.items():
-        contract = contracts[record["contract_id"]]
-        period, named = _form_of_the_terms(contract, record["call_at"])
-        if record["form"] != named:
-            message = f"the terms of contract {contract.id} for {period} name form {named}"
-            errors[index] = {"form": [message]}
-            continue
-        key = (contract.client_id, record["form"])
-        if key not in forms:
-            found = find_form(session, contract.client_id, record["form"])
-            forms[key] = None if found is None else (found, parsed_form(found))
-        form = forms[key]
-        if form is None:
-            errors[index] = {"form": [f"the client publishes no form {record['form']}"]}
-            continue
-        try:
-            score = rules.score_evaluation(form[1], record["answers"])
-        except RuleError as error:
-            errors[index] = {"answers": error.errors}
-            continue
-        rows[index] = _row(actor, record, form[0], score)
+    rows = _scored_rows(session, actor, records, contracts, errors)
     _refuse_repeats(rows, errors)
     if errors:
         # The batch is refused already; say which of its good records conflict, too.
@@ -107,6 +85,48 @@ def submit_evaluations(
 
 
 Key = tuple[int, str, str]
+FormPair = tuple[Form, rules.Form]
+
+
+def _scored_rows(
+    session: Session,
+    actor: Actor,
+    records: Mapping[int, Mapping[str, Any]],
+    contracts: Mapping[int, Contract],
+    errors: dict[int, Any],
+) -> dict[int, dict[str, Any]]:
+    """Score each record on the form its terms name; record each problem by index."""
+    forms: dict[tuple[int, str], FormPair | None] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for index, record in records.items():
+        form, problem = _form_of(session, contracts[record["contract_id"]], record, forms)
+        if form is None:
+            errors[index] = {"form": [problem]}
+            continue
+        try:
+            score = rules.score_evaluation(form[1], record["answers"])
+        except RuleError as error:
+            errors[index] = {"answers": error.errors}
+            continue
+        rows[index] = _row(actor, record, form[0], score)
+    return rows
+
+
+def _form_of(
+    session: Session,
+    contract: Contract,
+    record: Mapping[str, Any],
+    forms: dict[tuple[int, str], FormPair | None],
+) -> tuple[FormPair | None, str]:
+    """Return the record's form if it is the one its terms name, else why not."""
+    period, named = _form_of_the_terms(contract, record["call_at"])
+    if record["form"] != named:
+        return None, f"the terms of contract {contract.id} for {period} name form {named}"
+    key = (contract.client_id, named)
+    if key not in forms:
+        found = find_form(session, contract.client_id, named)
+        forms[key] = None if found is None else (found, parsed_form(found))
+    return forms[key], f"the client publishes no form {named}"
 
 
 def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -40,15 +40,8 @@ def trend_chart(
 ) -> TrendChart:
     """Lay out a trend of monthly scorecards on a score axis that starts near the data."""
     chart = TrendChart()
-    scored = [card for card in cards if card.figures.mean is not None]
-    chart.empty = not scored
-    floor_candidates = [float(card.figures.ci.low) for card in scored if card.figures.ci]
-    floor_candidates += [float(card.figures.mean) for card in scored if card.figures.mean]
-    floor_candidates += [float(edge) for edge in band_edges] + (
-        [float(pass_mark)] if pass_mark else []
-    )
-    low = max(0.0, (min(floor_candidates, default=60.0) // 10) * 10 - 10)
-    high = 100.0
+    chart.empty = all(card.figures.mean is None for card in cards)
+    low, high = _axis_floor(cards, pass_mark, band_edges), 100.0
 
     def x(index: int) -> float:
         span = max(len(cards) - 1, 1)
@@ -61,33 +54,54 @@ def trend_chart(
         chart.y_ticks.append((y(tick), str(tick)))
     for index, card in enumerate(cards):
         chart.x_labels.append((x(index), month(card.period)[:3] + " " + str(card.period.year)[2:]))
-    runs: list[list[tuple[int, Scorecard]]] = []
-    for index, card in enumerate(cards):
-        if card.figures.mean is None:
-            runs.append([])
-            continue
-        if not runs or not runs[-1]:
-            runs.append([])
-        runs[-1].append((index, card))
-    band_paths = []
-    for run in (run for run in runs if run):
-        chart.mean.append(
-            " ".join(f"{x(i):.1f},{y(float(c.figures.mean or 0)):.1f}" for i, c in run)
-        )
-        with_ci = [(i, c) for i, c in run if c.figures.ci is not None]
-        if with_ci:
-            upper = [f"{x(i):.1f},{y(float(c.figures.ci.high)):.1f}" for i, c in with_ci]  # type: ignore[union-attr]
-            lower = [f"{x(i):.1f},{y(float(c.figures.ci.low)):.1f}" for i, c in reversed(with_ci)]  # type: ignore[union-attr]
-            band_paths.append("M" + " L".join(upper + lower) + " Z")
-        for i, c in run:
-            label = f"{month(c.period)}: mean {c.figures.mean}"
-            if c.figures.ci:
-                label += f", 95% interval {c.figures.ci.low}–{c.figures.ci.high}"
-            chart.points.append((x(i), y(float(c.figures.mean or 0)), label + f", n {c.figures.n}"))
-    chart.band = " ".join(band_paths)
+    band_paths = [_plot_run(chart, run, x, y) for run in _runs(cards)]
+    chart.band = " ".join(path for path in band_paths if path)
     if pass_mark is not None and low <= float(pass_mark) <= high:
         chart.lines.append(Line(y(float(pass_mark)), f"pass mark {pass_mark}", "pass"))
     for edge in band_edges:
         if low < float(edge) < high:
             chart.lines.append(Line(y(float(edge)), f"band {edge}+", "band"))
     return chart
+
+
+def _axis_floor(
+    cards: Sequence[Scorecard], pass_mark: Decimal | None, band_edges: Sequence[Decimal]
+) -> float:
+    """Return the bottom of the score axis: ten below the lowest figure or line, in tens."""
+    candidates = [float(card.figures.ci.low) for card in cards if card.figures.ci]
+    candidates += [float(card.figures.mean) for card in cards if card.figures.mean is not None]
+    candidates += [float(edge) for edge in band_edges]
+    candidates += [float(pass_mark)] if pass_mark else []
+    return max(0.0, (min(candidates, default=60.0) // 10) * 10 - 10)
+
+
+def _runs(cards: Sequence[Scorecard]) -> list[list[tuple[int, Scorecard]]]:
+    """Split the months into runs of consecutive months that have a mean."""
+    runs: list[list[tuple[int, Scorecard]]] = [[]]
+    for index, card in enumerate(cards):
+        if card.figures.mean is None:
+            runs.append([])
+        else:
+            runs[-1].append((index, card))
+    return [run for run in runs if run]
+
+
+def _plot_run(
+    chart: TrendChart,
+    run: list[tuple[int, Scorecard]],
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+) -> str:
+    """Add a run's mean line and points to the chart; return its interval band's path."""
+    chart.mean.append(" ".join(f"{x(i):.1f},{y(float(c.figures.mean or 0)):.1f}" for i, c in run))
+    for i, c in run:
+        label = f"{month(c.period)}: mean {c.figures.mean}"
+        if c.figures.ci:
+            label += f", 95% interval {c.figures.ci.low}–{c.figures.ci.high}"
+        chart.points.append((x(i), y(float(c.figures.mean or 0)), label + f", n {c.figures.n}"))
+    intervals = [(i, c.figures.ci) for i, c in run if c.figures.ci is not None]
+    if not intervals:
+        return ""
+    upper = [f"{x(i):.1f},{y(float(ci.high)):.1f}" for i, ci in intervals]
+    lower = [f"{x(i):.1f},{y(float(ci.low)):.1f}" for i, ci in reversed(intervals)]
+    return "M" + " L".join(upper + lower) + " Z"
