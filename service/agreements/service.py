@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -164,25 +167,44 @@ def _checked_terms(
     )
 
 
-def terms_in_force(contract: Contract, period: Period) -> TermsVersion:
-    """Return the terms version in force on the period's first day (else the earliest)."""
+@dataclass(frozen=True, slots=True)
+class PeriodTerms:
+    """The terms version in force for a contract's period: the row, its time zone, its rules."""
+
+    version: TermsVersion
+
+    @property
+    def timezone(self) -> str:
+        """Return the time zone in which the period is counted."""
+        timezone: str = self.version.document["timezone"]
+        return timezone
+
+    @property
+    def form_ref(self) -> str:
+        """Return the form (`code@version`) whose evaluations count in the period."""
+        ref: str = self.version.document["form"]
+        return ref
+
+    @property
+    def terms(self) -> rules.Terms:
+        """Return the parsed terms (parsed once per distinct document)."""
+        return _parse_terms(json.dumps(self.version.document, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _parse_terms(document_json: str) -> rules.Terms:
+    return rules.parse_terms(json.loads(document_json))
+
+
+def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:
+    """Return the terms in force on the period's first day (before the first: the first)."""
     versions = contract.terms_versions
     in_force = [v for v in versions if v.effective_from <= period.first_day]
-    return in_force[-1] if in_force else versions[0]
-
-
-def terms_of(contract: Contract, period: Period) -> rules.Terms:
-    """Return the parsed terms in force for a contract's period."""
-    return rules.parse_terms(terms_in_force(contract, period).document)
+    return PeriodTerms(in_force[-1] if in_force else versions[0])
 
 
 def period_of(contract: Contract, instant: datetime) -> Period:
     """Return the contract's period an instant falls in, counted in the contract's time zone."""
     month = Period.of(instant.astimezone(UTC).date())
-    return Period.of(instant.astimezone(ZoneInfo(timezone_of(contract, month))).date())
-
-
-def timezone_of(contract: Contract, period: Period) -> str:
-    """Return the time zone in which a contract's period is counted."""
-    timezone: str = terms_in_force(contract, period).document["timezone"]
-    return timezone
+    timezone = terms_for_period(contract, month).timezone
+    return Period.of(instant.astimezone(ZoneInfo(timezone)).date())

@@ -21,8 +21,7 @@ from service.agreements.service import (
     get_contract,
     lock_contracts,
     period_of,
-    terms_in_force,
-    timezone_of,
+    terms_for_period,
     visible_contracts,
 )
 from service.auth import Actor
@@ -132,8 +131,7 @@ def _form_of(
 def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:
     """Return the call's period and the form (`code@version`) its terms in force name."""
     period = period_of(contract, call_at)
-    ref: str = terms_in_force(contract, period).document["form"]
-    return period, ref
+    return period, terms_for_period(contract, period).form_ref
 
 
 def _key(row: Mapping[str, Any]) -> Key:
@@ -314,7 +312,9 @@ def evaluations_query(
     if period is not None:
         by_timezone: dict[str, list[int]] = {}
         for contract in contracts:
-            by_timezone.setdefault(timezone_of(contract, period), []).append(contract.id)
+            by_timezone.setdefault(terms_for_period(contract, period).timezone, []).append(
+                contract.id
+            )
         windows = []
         for timezone, ids in by_timezone.items():
             start, end = period.bounds(timezone)

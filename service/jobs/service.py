@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.periods import Period
 from service.agreements.models import Contract
-from service.agreements.service import terms_of, timezone_of
+from service.agreements.service import terms_for_period
 from service.auth import Actor
 from service.db import utcnow, writing
 from service.errors import Conflict
@@ -57,7 +57,7 @@ def lock_key(item: Item) -> int:
 
 
 def _local(contract: Contract, period: Period) -> ZoneInfo:
-    return ZoneInfo(timezone_of(contract, period))
+    return ZoneInfo(terms_for_period(contract, period).timezone)
 
 
 def last_ended_period(contract: Contract, now: datetime) -> Period:
@@ -68,7 +68,7 @@ def last_ended_period(contract: Contract, now: datetime) -> Period:
 
 def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> bool:
     """Say whether the period's dispute window, counted from its end in local time, is over."""
-    terms = terms_of(contract, period)
+    terms = terms_for_period(contract, period).terms
     deadline_day = period.end_day + timedelta(days=terms.dispute_window_days)
     return now >= datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
 

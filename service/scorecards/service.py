@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from contracts import stats
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.periods import Period
-from contracts.terms import Terms, parse_terms
+from contracts.terms import Terms
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, terms_in_force, visible_contracts
+from service.agreements.service import get_contract, terms_for_period, visible_contracts
 from service.auth import Actor
 from service.errors import invalid_body
 from service.evaluations.models import Evaluation
@@ -77,7 +77,7 @@ class Scope:
 
 
 def _scope(contract: Contract, period: Period, terms: Terms, form_id: int | None) -> Scope:
-    form_id = form_id if form_id is not None else terms_in_force(contract, period).form_id
+    form_id = form_id if form_id is not None else terms_for_period(contract, period).version.form_id
     return Scope(contract.id, period, terms.timezone, form_id)
 
 
@@ -185,12 +185,6 @@ def _statistics(row: Any) -> stats.SufficientStatistics:
     )
 
 
-def terms_for(contract: Contract, period: Period) -> tuple[int, Terms]:
-    """Return the id and the parsed terms in force for a contract's period."""
-    version = terms_in_force(contract, period)
-    return version.id, parse_terms(version.document)
-
-
 def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
     if terms.quality is None:
         return ALL_SOURCES, None
@@ -216,8 +210,9 @@ def aggregate_period(
     `terms` and the id of their form override the terms in force (for simulations); the
     version id stays the real one.
     """
-    version_id, in_force = terms_for(contract, period)
-    terms = terms or in_force
+    in_force = terms_for_period(contract, period)
+    version_id = in_force.version.id
+    terms = terms or in_force.terms
     scope = _scope(contract, period, terms, form_id)
     sources, _ = _sources_and_rule(terms)
     check = _self_assessment(session, scope, terms)
@@ -254,7 +249,7 @@ def agent_scorecards(
 ) -> AgentBreakdown:
     """Return a period's figures per agent and per team (where teams are given), for coaching."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    _, terms = terms_for(contract, period)
+    terms = terms_for_period(contract, period).terms
     scope = _scope(contract, period, terms, None)
     sources, _ = _sources_and_rule(terms)
     check = _self_assessment(session, scope, terms)

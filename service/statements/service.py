@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
-from contracts.terms import Terms, parse_terms
+from contracts.terms import Terms
 from service.agreements.models import Contract, TermsVersion
 from service.agreements.service import (
+    PeriodTerms,
     checked_terms,
     get_contract,
     lock_contracts,
-    timezone_of,
+    terms_for_period,
     visible_contracts,
 )
 from service.auth import Actor
@@ -135,7 +136,7 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
             "the contract had no terms then",
             {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
         )
-    timezone = timezone_of(contract, period)
+    timezone = terms_for_period(contract, period).timezone
     _, end = period.bounds(timezone)
     if now < end:
         raise invalid_body(
@@ -222,7 +223,7 @@ def prior_adjustments(
         final_period = Period.parse(final.period)
         version = session.get(TermsVersion, final.terms_version_id)
         assert version is not None
-        terms = parse_terms(version.document)
+        terms = PeriodTerms(version).terms
         if not _inputs_changed(
             session, contract.id, final_period, terms.timezone, final.computed_at
         ):

@@ -26,7 +26,7 @@ from contracts.forms import parse_form
 from contracts.periods import Period
 from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
-from service.agreements.service import get_contract, list_contracts, terms_of
+from service.agreements.service import get_contract, list_contracts, terms_for_period
 from service.db import get_session
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.service import count, evaluations_query, get_evaluation
@@ -166,7 +166,7 @@ def contract(contract_id: int) -> Any:
     cards = scorecards.trend(
         session=db, actor=g.actor, contract_id=contract_id, first=first, last=period
     )
-    terms = terms_of(agreement, period)
+    terms = terms_for_period(agreement, period).terms
     form = find_form(db, agreement.client_id, terms.form_ref)
     pass_mark = parse_form(form.document).pass_mark if form else None
     edges = (
