@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 SQLITE_FILE = "fiducia.sqlite3"
+# A batch of 1,000 evaluations with every field at its longest and 10,000-character Italian
+# comments sent as escaped JSON measures 21 MiB; nothing else the service takes comes close.
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -27,4 +30,5 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY", "dev-only-not-secret"),
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
         "CLOSE_EVERY_MINUTES": int(env.get("FIDUCIA_CLOSE_EVERY_MINUTES", "60")),
+        "MAX_CONTENT_LENGTH": int(env.get("FIDUCIA_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)),
     }

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class FiduciaError(Exception):
@@ -72,6 +73,15 @@ def register(app: Flask) -> None:
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
         return response, error.status.value
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+        status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        message = f"the request body is larger than the limit of {limit:,} bytes"
+        if wants_page():
+            return error_page(status, message)
+        return jsonify(error_body(status, message)), status.value
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(_error: IntegrityError) -> ResponseReturnValue:
