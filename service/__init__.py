@@ -6,9 +6,10 @@ import logging
 import os
 from collections.abc import Mapping
 from http import HTTPStatus
+from importlib.resources import files
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -28,6 +29,13 @@ from service.schemas import (
 )
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = f"{API_PREFIX}/docs/assets/"
+DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
+# Swagger UI's stylesheet draws its icons as data: images; its scripts fetch the spec.
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,7 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge fetched from elsewhere
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
@@ -62,6 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     api_blueprints = _register_api(app)
     _register_pages(app, api_blueprints)
+    _register_docs_assets(app)
+    _secure_headers(app)
 
     @app.get("/health")
     def health() -> Any:
@@ -93,6 +104,33 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api
     return blueprints
+
+
+def _register_docs_assets(app: Flask) -> None:
+    """Serve Swagger UI's files from the installed package, so the docs need no CDN."""
+    dist = str(files("flask_swagger_ui") / "dist")
+
+    @app.get(f"{DOCS_ASSETS}<path:filename>")
+    def docs_asset(filename: str) -> Response:
+        return send_from_directory(dist, filename)
+
+
+def _secure_headers(app: Flask) -> None:
+    """Send every response with nosniff, a frame policy and a Content-Security-Policy."""
+    from service.statements.reports import printable_style_source
+
+    page_policy = (
+        f"default-src 'self'; style-src 'self' {printable_style_source()}; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        docs = request.endpoint == DOCS_ENDPOINT
+        response.headers["Content-Security-Policy"] = DOCS_POLICY if docs else page_policy
+        return response
 
 
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:

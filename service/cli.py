@@ -88,14 +88,20 @@ def demo(app: Flask) -> None:
         click.echo(f"{login.role:<9} {login.email:<32} {login.token}")
 
 
-@main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="default: 2 per core, at least 2")
-def serve(host: str, port: int, workers: int | None) -> None:
-    """Serve the API with gunicorn."""
-    workers = workers or max(2, 2 * (os.cpu_count() or 1))
-    argv = [
+def gunicorn_argv(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    graceful_timeout: int,
+    keep_alive: int,
+) -> list[str]:
+    """Return the gunicorn command line that serves the app with threaded workers."""
+    # gthread: a worker's main loop accepts and holds connections and hands a request to a
+    # thread, so a client that sends its request slowly holds one thread, not a whole worker.
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -103,11 +109,90 @@ def serve(host: str, port: int, workers: int | None) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--timeout",
+        str(timeout),
+        "--graceful-timeout",
+        str(graceful_timeout),
+        "--keep-alive",
+        str(keep_alive),
         "--access-logfile",
         "-",
         "service:create_app()",
     ]
-    click.echo(f"serving on http://{host}:{port} with {workers} workers")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    envvar="FIDUCIA_WEB_WORKERS",
+    show_envvar=True,
+    help="processes; default: 2 per core, at least 2",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar="FIDUCIA_WEB_THREADS",
+    show_envvar=True,
+    help="requests each worker serves at once",
+)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar="FIDUCIA_WEB_TIMEOUT",
+    show_envvar=True,
+    help="seconds a silent worker lives before it is restarted",
+)
+@click.option(
+    "--graceful-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar="FIDUCIA_WEB_GRACEFUL_TIMEOUT",
+    show_envvar=True,
+    help="seconds a stopping worker has to finish its requests",
+)
+@click.option(
+    "--keep-alive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar="FIDUCIA_WEB_KEEP_ALIVE",
+    show_envvar=True,
+    help="seconds an idle connection stays open for its next request",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    graceful_timeout: int,
+    keep_alive: int,
+) -> None:
+    """Serve the API and the pages with gunicorn, in threaded workers."""
+    workers = workers or max(2, 2 * (os.cpu_count() or 1))
+    argv = gunicorn_argv(
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        timeout=timeout,
+        graceful_timeout=graceful_timeout,
+        keep_alive=keep_alive,
+    )
+    click.echo(f"serving on http://{host}:{port} with {workers} workers of {threads} threads")
     sys.stdout.flush()
     os.execv(sys.executable, argv)
 

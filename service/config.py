@@ -11,6 +11,9 @@ from typing import Any
 SQLITE_FILE = "fiducia.sqlite3"
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_LENGTH = 32
+# A batch of 1,000 evaluations with every field at its longest and 10,000-character Italian
+# comments sent as escaped JSON measures 21 MiB; nothing else the service takes comes close.
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -42,6 +45,7 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SIGN_IN_WINDOW": timedelta(seconds=int(env.get("FIDUCIA_SIGN_IN_WINDOW_SECONDS", "900"))),
         "SIGN_IN_ACCOUNT_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ACCOUNT_LIMIT", "5")),
         "SIGN_IN_ADDRESS_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ADDRESS_LIMIT", "20")),
+        "MAX_CONTENT_LENGTH": int(env.get("FIDUCIA_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)),
     }
 
 

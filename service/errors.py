@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class FiduciaError(Exception):
@@ -84,6 +85,15 @@ def register(app: Flask) -> None:
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+        status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        message = f"the request body is larger than the limit of {limit:,} bytes"
+        if wants_page():
+            return error_page(status, message)
+        return jsonify(error_body(status, message)), status.value
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(error: IntegrityError) -> ResponseReturnValue:

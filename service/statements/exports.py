@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from contracts.money import minor_unit
 from service.statements.models import Statement
@@ -30,6 +31,27 @@ PAYOUT_COLUMNS = [
     "total",
 ]
 MONEY_COLUMNS = {"volume_only", "quality", "prior_adjustments", "total"}
+# A spreadsheet runs text that begins with one of these as a formula (DESIGN §14).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_cell(value: Any) -> Any:
+    """Return `value` fit for a cell or CSV field: text a spreadsheet would run gets a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _csv(rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([as_cell(value) for value in row])
+    return out.getvalue()
+
+
+def _append(sheet: Worksheet, row: Sequence[Any]) -> None:
+    sheet.append([as_cell(value) for value in row])
 
 
 def money_format(currency: str) -> str:
@@ -57,21 +79,19 @@ def _heading(statement: Statement) -> list[tuple[str, Any]]:
 
 def statement_csv(statement: Statement) -> str:
     """Return a statement as CSV: its heading, its lines with their basis, its total."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for label, value in _heading(statement):
-        writer.writerow([label, value])
-    writer.writerow([])
-    writer.writerow(["code", "description", "amount", "basis"])
+    rows: list[Sequence[Any]] = [[label, value] for label, value in _heading(statement)]
+    rows += [[], ["code", "description", "amount", "basis"]]
     for line in statement.lines:
         basis = json.dumps(line["basis"], sort_keys=True)
-        writer.writerow([line["code"], line["description"], line["amount"], basis])
-    writer.writerow([])
-    writer.writerow(["total", "", str(statement.total), ""])
-    writer.writerow(["volume_only", "", str(statement.volume_only), ""])
+        rows.append([line["code"], line["description"], Decimal(line["amount"]), basis])
+    rows += [
+        [],
+        ["total", "", statement.total, ""],
+        ["volume_only", "", statement.volume_only, ""],
+    ]
     if statement.content_hash:
-        writer.writerow(["content_hash", statement.content_hash, "", ""])
-    return out.getvalue()
+        rows.append(["content_hash", statement.content_hash, "", ""])
+    return _csv(rows)
 
 
 def statement_xlsx(statement: Statement) -> bytes:
@@ -82,22 +102,22 @@ def statement_xlsx(statement: Statement) -> bytes:
     sheet.title = "Statement"
     money = money_format(statement.currency)
     for label, value in _heading(statement):
-        sheet.append([label, value])
-    sheet.append([])
-    sheet.append(["Code", "Description", "Amount", "Basis"])
+        _append(sheet, [label, value])
+    _append(sheet, [])
+    _append(sheet, ["Code", "Description", "Amount", "Basis"])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for line in statement.lines:
         basis = json.dumps(line["basis"], sort_keys=True)
-        sheet.append([line["code"], line["description"], Decimal(line["amount"]), basis])
+        _append(sheet, [line["code"], line["description"], Decimal(line["amount"]), basis])
         sheet.cell(row=sheet.max_row, column=3).number_format = money
-    sheet.append([])
+    _append(sheet, [])
     for label, amount in (("Total", statement.total), ("Volume only", statement.volume_only)):
-        sheet.append([label, "", amount])
+        _append(sheet, [label, "", amount])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
         sheet.cell(row=sheet.max_row, column=3).number_format = money
     if statement.content_hash:
-        sheet.append(["Content hash", statement.content_hash])
+        _append(sheet, ["Content hash", statement.content_hash])
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 70
     sheet.column_dimensions["C"].width = 18
@@ -132,12 +152,7 @@ def payout_rows(statements: Sequence[Statement]) -> list[dict[str, Any]]:
 
 def payouts_csv(rows: Sequence[dict[str, Any]]) -> str:
     """Return a month's payouts as CSV, one row per contract."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=PAYOUT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: str(value) for key, value in row.items()})
-    return out.getvalue()
+    return _csv([PAYOUT_COLUMNS, *([row[column] for column in PAYOUT_COLUMNS] for row in rows)])
 
 
 def payouts_xlsx(rows: Sequence[dict[str, Any]]) -> bytes:
@@ -146,11 +161,11 @@ def payouts_xlsx(rows: Sequence[dict[str, Any]]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Payouts"
-    sheet.append(PAYOUT_COLUMNS)
+    _append(sheet, PAYOUT_COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([row[column] for column in PAYOUT_COLUMNS])
+        _append(sheet, [row[column] for column in PAYOUT_COLUMNS])
         money = money_format(row["currency"])
         for index, column in enumerate(PAYOUT_COLUMNS, start=1):
             if column in MONEY_COLUMNS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import re
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -26,6 +29,18 @@ def _templates() -> Environment:
         loader=PackageLoader("service.statements", "templates"),
         autoescape=select_autoescape(),
     )
+
+
+@cache
+def printable_style_source() -> str:
+    """Return the CSP source that lets the printable statement's own stylesheet apply."""
+    templates = _templates()
+    assert templates.loader is not None
+    source, _, _ = templates.loader.get_source(templates, "statement.html")
+    style = re.search(r"<style>(.*?)</style>", source, re.DOTALL)
+    assert style is not None, "the printable statement keeps its stylesheet inline"
+    digest = hashlib.sha256(style.group(1).encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 def money(amount: Decimal, currency: str) -> str:
