@@ -90,6 +90,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
     from service.jobs.routes import blp as jobs
+    from service.notices.routes import blp as notices
     from service.scorecards.routes import blp as scorecards
     from service.statements.routes import blp as statements
     from service.volumes.routes import blp as volumes
@@ -99,7 +100,17 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     api = Api(app)
     api.register_converter(IdConverter, id_parameter_schema)
     api.register_converter(VersionConverter, version_parameter_schema)
-    blueprints = (accounts, forms, agreements, evaluations, volumes, scorecards, statements, jobs)
+    blueprints = (
+        accounts,
+        forms,
+        agreements,
+        evaluations,
+        volumes,
+        scorecards,
+        statements,
+        jobs,
+        notices,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["fiducia.api"] = api

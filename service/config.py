@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from service.notices.addresses import parse_networks
+
 SQLITE_FILE = "fiducia.sqlite3"
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_LENGTH = 32
@@ -46,6 +48,10 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SIGN_IN_ACCOUNT_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ACCOUNT_LIMIT", "5")),
         "SIGN_IN_ADDRESS_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ADDRESS_LIMIT", "20")),
         "MAX_CONTENT_LENGTH": int(env.get("FIDUCIA_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)),
+        # Webhooks go to public https addresses; an operator may allow http, and networks.
+        "WEBHOOK_ALLOW_HTTP": env.get("FIDUCIA_WEBHOOK_ALLOW_HTTP") == "1",
+        "WEBHOOK_ALLOWED_NETWORKS": parse_networks(env.get("FIDUCIA_WEBHOOK_ALLOWED_NETWORKS", "")),
+        "WEBHOOK_DEADLINE_SECONDS": float(env.get("FIDUCIA_WEBHOOK_DEADLINE_SECONDS", "10")),
     }
 
 

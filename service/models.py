@@ -5,7 +5,8 @@ from service.agreements.models import Contract, TermsVersion
 from service.db import Base
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
-from service.jobs.models import JobRun, WebhookDelivery
+from service.jobs.models import JobRun
+from service.notices.models import WebhookDelivery
 from service.statements.models import ReportFile, Statement
 from service.volumes.models import DailyVolume, VolumeChange
 

@@ -14,8 +14,6 @@ from service.accounts.schemas import (
     TokenOut,
     UserIn,
     UserOut,
-    WebhookIn,
-    WebhookOut,
 )
 from service.auth import current_actor
 from service.db import get_session
@@ -68,22 +66,6 @@ class Me(MethodView):
     def get(self) -> Any:
         """Return the caller's user and organization."""
         return service.get_user(session=get_session(), user_id=current_actor().user_id)
-
-
-@blp.route("/organizations/<id:organization_id>/webhook")
-class Webhook(MethodView):
-    @blp.arguments(WebhookIn)
-    @blp.response(200, WebhookOut)
-    def put(self, body: dict[str, Any], organization_id: int) -> Any:
-        """Set the URL (and secret) that hears of finalized statements (client or admin)."""
-        organization = service.set_webhook(
-            session=get_session(), actor=current_actor(), organization_id=organization_id, **body
-        )
-        return {
-            "id": organization.id,
-            "webhook_url": organization.webhook_url,
-            "signed": bool(organization.webhook_secret),
-        }
 
 
 @blp.route("/users/<id:user_id>/password")

@@ -45,29 +45,6 @@ class TokenOut(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
-class WebhookIn(Schema):
-    url = fields.Url(
-        required=True,
-        allow_none=True,
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=validate.Length(max=2000),
-        metadata={"description": "null removes the webhook"},
-    )
-    secret = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(16, 200),
-        metadata={"description": "the HMAC-SHA256 key; never shown again"},
-    )
-
-
-class WebhookOut(Schema):
-    organization_id = fields.Integer(required=True, attribute="id")
-    url = fields.String(required=True, allow_none=True, attribute="webhook_url")
-    signed = fields.Boolean(required=True, metadata={"description": "a secret is set"})
-
-
 class PasswordIn(Schema):
     password = fields.String(
         required=True,

@@ -131,24 +131,6 @@ def get_user(*, session: Session, user_id: int) -> User:
     return user
 
 
-def set_webhook(
-    *, session: Session, actor: Actor, organization_id: int, url: str | None, secret: str | None
-) -> Organization:
-    """Set (or remove) where a client organization hears of its finalized statements."""
-    if not actor.is_admin and actor.organization_id != organization_id:
-        raise NotFound("no such organization")
-    actor.require("client")
-    organization = session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound("no such organization")
-    if organization.kind != "client":
-        raise Invalid("only clients receive statements", {"json": {"url": ["not for a supplier"]}})
-    organization.webhook_url = url
-    organization.webhook_secret = secret if url else None
-    session.flush()
-    return organization
-
-
 PASSWORDS = PasswordHasher()
 # Verified against when the email is unknown, so both paths take the same time.
 _NOBODY = PASSWORDS.hash("no user has this password")

@@ -1,11 +1,11 @@
-"""Records of scheduled work: job runs and webhook deliveries."""
+"""Records of scheduled work: job runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, BigId, Document, UTCDateTime, utcnow
@@ -23,20 +23,3 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-class WebhookDelivery(Base):
-    """A signed notice of a finalized statement, retried with backoff until delivered."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("organization_id", "statement_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
-    url: Mapped[str] = mapped_column(String(2000))
-    payload: Mapped[dict[str, Any]] = mapped_column(Document)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)

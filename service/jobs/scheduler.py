@@ -9,8 +9,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from service.db import utcnow
-from service.jobs import webhooks
 from service.jobs.service import record_run, run_close
+from service.notices import service as notices
+from service.notices.addresses import AddressPolicy
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,11 @@ def close_job(app: Flask) -> None:
 def webhook_job(app: Flask) -> None:
     """Deliver the statement notices that are due."""
     factory = app.extensions["fiducia.sessionmaker"]
-    counts = webhooks.deliver_due(factory)
+    counts = notices.deliver_due(
+        factory,
+        policy=AddressPolicy.of(app.config),
+        deadline=app.config["WEBHOOK_DEADLINE_SECONDS"],
+    )
     if counts.delivered or counts.failed:
         record_run(factory, "webhooks", {"delivered": counts.delivered, "failed": counts.failed})
 

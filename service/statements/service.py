@@ -30,7 +30,7 @@ from service.auth import Actor
 from service.db import utcnow
 from service.errors import Conflict, NotFound, invalid_body
 from service.evaluations.models import Evaluation
-from service.jobs.webhooks import enqueue_notice
+from service.notices.service import enqueue
 from service.scorecards.service import PeriodAggregate, aggregate_period
 from service.statements.models import Statement
 from service.statements.reports import make_reports
@@ -306,6 +306,21 @@ def freeze(
     return statement
 
 
+def finalized_notice(statement: Statement) -> dict[str, Any]:
+    """Return the JSON notice of a finalized statement."""
+    return {
+        "event": "statement.finalized",
+        "statement_id": statement.id,
+        "contract_id": statement.contract_id,
+        "period": statement.period,
+        "currency": statement.currency,
+        "total": str(statement.total),
+        "volume_only": str(statement.volume_only),
+        "content_hash": statement.content_hash,
+        "finalized_at": statement.finalized_at.isoformat() if statement.finalized_at else None,
+    }
+
+
 def visible_statements(actor: Actor) -> Select[Statement]:
     """Select the statements of the contracts the caller may see."""
     contracts = visible_contracts(actor).with_only_columns(Contract.id)
@@ -367,7 +382,7 @@ def finalize_statement(
     statement = freeze(session, statement, user_id, now)
     session.flush()
     make_reports(session, statement)
-    enqueue_notice(session, statement, now)
+    enqueue(session, statement.contract.client_id, statement.id, finalized_notice(statement), now)
     return statement
 
 

@@ -15,12 +15,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.jobs import webhooks
-from service.jobs.models import WebhookDelivery
 from service.jobs.service import run_close
+from service.notices import service as webhooks
+from service.notices.addresses import AddressPolicy, parse_networks
+from service.notices.models import WebhookDelivery
 from tests.conftest import World
 
 SECRET = "a-shared-secret-of-enough-length"
+# The receivers of these tests listen on loopback: an operator's intranet allowance.
+LOOPBACK = AddressPolicy(allow_http=True, allowed_networks=parse_networks("127.0.0.1/32"))
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(app: Flask) -> None:
+    app.config["WEBHOOK_ALLOW_HTTP"] = LOOPBACK.allow_http
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK.allowed_networks
 
 
 class Receiver:
@@ -85,7 +94,7 @@ def test_a_finalized_statement_is_announced_with_a_signature_the_client_can_veri
     moment = datetime(2026, 9, 10, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         run_close(factory)
-        counts = webhooks.deliver_due(factory)
+        counts = webhooks.deliver_due(factory, policy=LOOPBACK)
     assert counts.delivered == 1  # only the client with a webhook hears of its statement
     headers, body = receiver.received[0]
     expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -106,8 +115,8 @@ def test_a_failing_receiver_does_not_stop_the_close_and_is_retried_with_backoff(
     moment = datetime(2026, 9, 10, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         run = run_close(factory)
-        failed = webhooks.deliver_due(factory)
-        again = webhooks.deliver_due(factory)  # not due yet: it waits its backoff
+        failed = webhooks.deliver_due(factory, policy=LOOPBACK)
+        again = webhooks.deliver_due(factory, policy=LOOPBACK)  # not due yet: it waits its backoff
     assert run.outcome == "success" and run.counts["finalized"] == 2
     assert (failed.failed, again.failed, again.delivered) == (1, 0, 0)
     (delivery,) = deliveries(app)
@@ -116,7 +125,7 @@ def test_a_failing_receiver_does_not_stop_the_close_and_is_retried_with_backoff(
 
     receiver.status = 204
     with time_machine.travel(moment + timedelta(minutes=1), tick=False):
-        recovered = webhooks.deliver_due(factory)
+        recovered = webhooks.deliver_due(factory, policy=LOOPBACK)
     assert recovered.delivered == 1
     assert len(receiver.received) == 2
     assert deliveries(app)[0].attempts == 2
@@ -131,7 +140,7 @@ def test_an_unreachable_receiver_is_recorded_not_raised(
     factory = app.extensions["fiducia.sessionmaker"]
     with time_machine.travel(datetime(2026, 9, 10, tzinfo=UTC), tick=False):
         run_close(factory)
-        counts = webhooks.deliver_due(factory)
+        counts = webhooks.deliver_due(factory, policy=LOOPBACK)
     assert counts.failed == 1
     assert deliveries(app)[0].last_error
 
@@ -140,7 +149,7 @@ def test_only_the_client_itself_or_an_admin_sets_its_webhook(
     client: FlaskClient, world: World
 ) -> None:
     url = f"/api/v1/organizations/{world.ids['client']}/webhook"
-    body = {"url": "https://hooks.example.test/fiducia", "secret": SECRET}
+    body = {"url": "https://93.184.216.34/fiducia", "secret": SECRET}
     assert client.put(url, json=body, headers=world.headers("finance")).status_code == 403
     assert client.put(url, json=body, headers=world.headers("supplier")).status_code == 404
     assert client.put(url, json=body, headers=world.headers("other_client")).status_code == 404
