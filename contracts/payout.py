@@ -18,6 +18,9 @@ from contracts.stats import (
 )
 from contracts.terms import Band, Cap, CriticalRule, Quality, Terms, Tier
 
+# The code of a line that carries a correction of an earlier, final period.
+PRIOR_ADJUSTMENT = "prior_period_adjustment"
+
 # Products of prices, units and percentages stay exact well past any real invoice.
 _PRECISION = 60
 
@@ -329,7 +332,7 @@ def _prior_line(adjustment: PriorAdjustment, currency: str) -> Line:
         "period": adjustment.period,
         "difference": _decimal(adjustment.amount),
     }
-    return Line("prior_period_adjustment", description, amount, basis)
+    return Line(PRIOR_ADJUSTMENT, description, amount, basis)
 
 
 def _score_basis(quality: Quality, stats: Figures, fee: Decimal) -> dict[str, Any]:

@@ -18,7 +18,8 @@ Evidence = Literal["point", "confident"]
 
 EVIDENCE_RULES: tuple[Evidence, ...] = ("point", "confident")
 # In order of precedence when a call was evaluated by more than one source (DESIGN 5.1).
-SOURCES: tuple[str, ...] = ("client", "third_party", "supplier")
+SOURCES: tuple[str, ...] = ("client", "third_party", "supplier")  # by precedence
+AUDIT_SOURCES: tuple[str, ...] = ("client", "third_party")
 DEFAULT_DISPUTE_WINDOW_DAYS = 5
 
 _FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")

@@ -50,11 +50,6 @@ def list_organizations(*, session: Session, actor: Actor) -> list[Organization]:
     return list(session.scalars(select(Organization).order_by(Organization.id)))
 
 
-def get_organization(session: Session, organization_id: int) -> Organization | None:
-    """Return an organization by id, or None."""
-    return session.get(Organization, organization_id)
-
-
 def create_user(
     *,
     session: Session,

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contracts.terms import SOURCES
 from service.db import Base, BigId, Document, UTCDateTime, utcnow
 from service.forms.models import Form
 
-SOURCES = ("supplier", "client", "third_party")
+# The sources, as the rules name them; the pages and schemas read them from here.
+__all__ = ["SOURCES", "Evaluation"]
 
 
 class Evaluation(Base):

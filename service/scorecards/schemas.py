@@ -7,9 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from contracts.stats import Interval
-from service.schemas import DecimalString, Id, PeriodField
-
-Figure = DecimalString(required=True, allow_none=True)
+from service.schemas import DecimalString, PeriodField
 
 
 class IntervalField(fields.Field):
@@ -46,10 +44,6 @@ class SelfAssessmentOut(Schema):
     status = fields.String(
         required=True, metadata={"enum": ["verified", "corrected", "unverified", "not_checked"]}
     )
-
-
-class VolumeOut(Schema):
-    units = fields.Integer(required=True, allow_none=True)
 
 
 class FiguresOut(Schema):
@@ -99,7 +93,3 @@ class PeriodQuery(Schema):
 class TrendQuery(Schema):
     from_ = PeriodField(required=True, data_key="from")
     to = PeriodField(required=True)
-
-
-class CompareQuery(PeriodQuery):
-    contract_id = Id()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from contracts import stats
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.periods import Period
-from contracts.terms import Terms
+from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
 from service.auth import Actor
@@ -20,8 +20,6 @@ from service.errors import invalid_body
 from service.evaluations.models import Evaluation
 from service.volumes.service import units_in
 
-AUDIT_SOURCES = ("client", "third_party")
-ALL_SOURCES = ("client", "third_party", "supplier")
 MAX_TREND_MONTHS = 36
 PACK = 100_000  # above any score in hundredths (10,000), so rank * PACK + score sorts by rank
 
@@ -119,7 +117,7 @@ def _pairs(session: Session, scope: Scope) -> tuple[int, int]:
     One pass grouped by call: the supplier's score beside the score of the call's highest
     ranked audit (rank and score packed in one number, so MAX picks the audit by rank).
     """
-    scored = _scored_in(scope, ALL_SOURCES)
+    scored = _scored_in(scope, SOURCES)
     own = func.max(case((scored.c.source == "supplier", scored.c.score)))
     packed = func.max(
         case((scored.c.source.in_(AUDIT_SOURCES), scored.c.rank * PACK + scored.c.score))
@@ -187,7 +185,7 @@ def _statistics(row: Any) -> stats.SufficientStatistics:
 
 def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
     if terms.quality is None:
-        return ALL_SOURCES, None
+        return SOURCES, None
     return terms.quality.sources, terms.quality.self_assessment
 
 

@@ -14,9 +14,10 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from contracts.money import minor_unit
+from contracts.payout import PRIOR_ADJUSTMENT
 from service.statements.models import Statement
 
-PRIOR = "prior_period_adjustment"
+PRIOR = PRIOR_ADJUSTMENT
 PAYOUT_COLUMNS = [
     "contract_id",
     "contract",

@@ -65,9 +65,14 @@ class PayoutRow(Schema):
     total = Amount(required=True)
 
 
+MAX_SIMULATED_PERIODS = 24
+
+
 class SimulationIn(Schema):
     terms = fields.Dict(required=True, metadata={"description": "draft terms, as in DESIGN §6"})
-    periods = fields.List(PeriodField(), required=True, validate=validate.Length(1, 24))
+    periods = fields.List(
+        PeriodField(), required=True, validate=validate.Length(1, MAX_SIMULATED_PERIODS)
+    )
 
 
 class PayoutOut(Schema):

@@ -36,8 +36,7 @@ from service.statements.models import Statement
 from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
 
-PRIOR = "prior_period_adjustment"
-MAX_SIMULATED_PERIODS = 24
+PRIOR = payout.PRIOR_ADJUSTMENT
 
 
 @dataclass(frozen=True, slots=True)
