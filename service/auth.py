@@ -84,10 +84,14 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_unstorable_input() -> None:
-    """Refuse NULs and lone surrogates in the query, a form or a JSON body, naming where they are.
+    """Refuse NULs and lone surrogates in the path, query, form or JSON body, naming where.
 
     A JSON body nested deeper than any document we accept is refused before anything parses it.
     """
+    for name, value in (request.view_args or {}).items():
+        why = unstorable(value) if isinstance(value, str) else None
+        if why is not None:
+            raise Invalid(UNSTORABLE, {"path": {name: [why]}})
     for location, values in (("query", request.args), ("form", request.form)):
         for key, value in values.items(multi=True):
             why = unstorable(key) or unstorable(value)

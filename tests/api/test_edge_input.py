@@ -175,6 +175,8 @@ def test_text_with_a_lone_surrogate_or_a_nul_is_422_naming_the_field(
         "/api/v1/evaluations", query_string={"agent_ref": "a\x00"}, headers=world.headers("client")
     )
     assert messages_at(query, "query", "agent_ref") == ["must not contain NUL characters"]
+    path = client.get("/api/v1/forms/a%00b/1", headers=world.headers("client"))
+    assert messages_at(path, "path", "code") == ["must not contain NUL characters"]
     assert row_counts(app) == before
 
 
