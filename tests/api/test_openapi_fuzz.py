@@ -9,14 +9,16 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from sqlalchemy import update
 
+from service.accounts.models import ApiToken
 from tests.conftest import World
 
 EXAMPLES_PER_OPERATION = 12
 BEYOND_64_BITS = str(2**64)
 EDGE_PERIODS = ["0000-01", "0001-01", "9999-12", "2026-10\n"]
-# Values past what the service represents, by the name of the query parameter or body field that
-# takes them; every operation's explicit examples are sent again with each edge that fits.
+# Values past what the service represents, by the name of the path or query parameter or body
+# field that takes them; every operation's explicit examples are sent again with each that fits.
 QUERY_EDGES: dict[str, list[Any]] = {
     "period": EDGE_PERIODS,
     "from": EDGE_PERIODS,
@@ -37,6 +39,7 @@ BODY_EDGES: dict[str, list[Any]] = {
     "name": ["name-\ud800"],
     "contract_id": [2**64],
 }
+PATH_EDGES: dict[str, list[Any]] = {"code": ["standard\x00"]}
 # Sent as raw bytes: a JSON encoder would itself recurse this deep.
 DEEP_JSON = b"[" * 1000 + b"]" * 1000
 
@@ -69,6 +72,10 @@ def with_edges(context: Any, examples: list[Any]) -> None:
     operation = context.operation
     names = {parameter.name for parameter in operation.query}
     for case in list(examples):
+        for name in sorted(set(case.path_parameters or {}) & set(PATH_EDGES)):
+            for edge in PATH_EDGES[name]:
+                changed = case.path_parameters | {name: edge}
+                examples.append(edge_case(operation, case, path_parameters=changed))
         query = dict(case.query or {})
         for name in sorted(names & set(QUERY_EDGES)):
             for edge in QUERY_EDGES[name]:
@@ -102,6 +109,12 @@ def api_schema(app: Flask, world: World) -> Any:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+def keep_tokens_live(app: Flask) -> None:
+    """Undo revocations: a role that revoked its own token would meet only 401s afterwards."""
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        session.execute(update(ApiToken).values(revoked_at=None))
+
+
 def fuzz_as(role: str) -> Callable[..., None]:
     """Return a test that sends generated requests as `role` and validates every answer."""
 
@@ -109,10 +122,12 @@ def fuzz_as(role: str) -> Callable[..., None]:
     @settings(
         max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck)
     )
-    def test(case: Any, world: World) -> None:
+    def test(case: Any, app: Flask, world: World) -> None:
         case.call_and_validate(
             headers=world.headers(role), checks=[not_a_server_error, response_schema_conformance]
         )
+        if case.method == "DELETE" and case.operation.path == "/api/v1/tokens/{token_id}":
+            keep_tokens_live(app)
 
     return test
 
