@@ -47,8 +47,8 @@ COMMENTS = (None, None, None, None, "caller asked for a callback", "escalated to
 # Server-side phases of a batch request: (label, file suffix, function); none nests another.
 PHASES = (
     ("auth (token lookup)", "service/auth.py", "authenticate"),
-    ("JSON parse (get_json)", "werkzeug/wrappers/request.py", "get_json"),
-    ("NUL scan of the body", "service/schemas.py", "find_nul"),
+    ("JSON depth check + parse", "service/auth.py", "json_body"),
+    ("NUL and surrogate scan of the body", "service/schemas.py", "find_unstorable"),
     ("webargs: JSON re-parse + load", "webargs/core.py", "parse"),
     ("marshmallow load per record", "service/evaluations/schemas.py", "load_each"),
     ("contract + role check (SQL)", "service/evaluations/service.py", "_contracts_for"),

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The years a month, a day or an instant taken from input may fall in: far enough from year 1
+# and year 9999 that a month either side, or a time zone's offset, still makes a date.
+YEARS = range(2000, 2200)
+# A month of YEARS and nothing after it. This is also the OpenAPI pattern, where `$` ends the
+# text; Python's `$` also matches before a final newline, so `parse` uses `re.fullmatch`.
+PERIOD_PATTERN = r"^2[01][0-9]{2}-(0[1-9]|1[0-2])$"
+PERIODS = f"a month from {YEARS[0]}-01 to {YEARS[-1]}-12 written as YYYY-MM"
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -19,11 +25,11 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Parse `YYYY-MM`; raise ValueError otherwise."""
-        match = PERIOD_PATTERN.match(text)
-        if match is None:
-            raise ValueError(f"{text!r} is not a month written as YYYY-MM")
-        return cls(int(match.group(1)), int(match.group(2)))
+        """Parse `YYYY-MM` of a year in YEARS, with nothing after it; raise ValueError otherwise."""
+        if re.fullmatch(PERIOD_PATTERN, text) is None:
+            raise ValueError(f"{text!r} is not {PERIODS}")
+        year, month = text.split("-")
+        return cls(int(year), int(month))
 
     @classmethod
     def of(cls, day: date) -> Period:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import ApiToken, User
 from service.db import get_session
-from service.errors import Forbidden, Invalid, Unauthorized
-from service.schemas import find_nul
+from service.errors import FiduciaError, Forbidden, Invalid, Unauthorized
+from service.schemas import MAX_JSON_DEPTH, find_unstorable, nests_deeper, unstorable
 
 TOKEN_PREFIX = "fid_"
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
-NUL = "must not contain NUL characters"
+UNSTORABLE = "the input holds text that cannot be stored"
+NOT_JSON = "the body is not valid JSON"
+TOO_DEEP = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,25 +81,49 @@ def current_actor() -> Actor:
 
 
 def init_app(app: Flask) -> None:
-    """Authenticate every API request before its arguments are even read."""
+    """Authenticate every API request, and refuse unstorable input, before arguments are read."""
 
     @app.before_request
     def _authenticate() -> None:
         path = request.path
         if path.startswith("/api/v1/") and not path.startswith(PUBLIC_PATHS):
             g.actor = authenticate(get_session(), request.headers.get("Authorization"))
-            refuse_nul_characters()
+        refuse_unstorable_input()
 
 
-def refuse_nul_characters() -> None:
-    """Refuse NUL characters anywhere in the query or the JSON body, naming where they are."""
-    for key, value in request.args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
-            raise Invalid("text may not contain NUL characters", {"query": {key: [NUL]}})
+def refuse_unstorable_input() -> None:
+    """Refuse NULs and lone surrogates in the path, query, form or JSON body, naming where.
+
+    A JSON body nested deeper than any document we accept is refused before anything parses it.
+    """
+    for name, value in (request.view_args or {}).items():
+        why = unstorable(value) if isinstance(value, str) else None
+        if why is not None:
+            raise Invalid(UNSTORABLE, {"path": {name: [why]}})
+    for location, values in (("query", request.args), ("form", request.form)):
+        for key, value in values.items(multi=True):
+            why = unstorable(key) or unstorable(value)
+            if why is not None:
+                raise Invalid(UNSTORABLE, {location: {key: [why]}})
     if request.is_json:
-        found = find_nul(request.get_json(silent=True))
-        if found:
-            errors: dict[str, Any] = {found[-1]: [NUL]}
-            for part in reversed(found[:-1]):
+        found = find_unstorable(json_body())
+        if found is not None:
+            path, why = found
+            errors: dict[str, Any] = {path[-1]: [why]} if path else {"_schema": [why]}
+            for part in reversed(path[:-1]):
                 errors = {part: errors}
-            raise Invalid("text may not contain NUL characters", {"json": errors})
+            raise Invalid(UNSTORABLE, {"json": errors})
+
+
+def json_body() -> Any:
+    """Return the JSON body, read as webargs reads it (UTF-8), or None if there is none."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None  # webargs reads an empty body as no body
+    try:
+        text = data.decode()
+        if nests_deeper(text, MAX_JSON_DEPTH):
+            raise FiduciaError(TOO_DEEP, {"json": [TOO_DEEP]})
+        return json.loads(text)
+    except ValueError as error:  # bad UTF-8 or syntax, or an integer past 4,300 digits
+        raise FiduciaError(NOT_JSON, {"json": ["Invalid JSON body."]}) from error

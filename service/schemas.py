@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
 
+import flask_smorest
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
-from contracts.periods import Period
+from contracts.periods import PERIOD_PATTERN, PERIODS, YEARS, Period
+
+View = TypeVar("View", bound=Callable[..., Any])
+IN_YEARS = f"must fall in the years {YEARS[0]} to {YEARS[-1]}"
 
 
 class PeriodField(fields.Field):
-    """A calendar month written `YYYY-MM`."""
+    """A calendar month written `YYYY-MM`, of the years `contracts.periods.YEARS`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "example": "2026-10"}
+        metadata = {
+            "type": "string",
+            "pattern": PERIOD_PATTERN,
+            "example": "2026-10",
+            "description": PERIODS,
+        }
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Period:
         if not isinstance(value, str):
-            raise ValidationError("a month written as YYYY-MM")
+            raise ValidationError(PERIODS)
         try:
             return Period.parse(value)
         except ValueError as error:
@@ -27,6 +39,33 @@ class PeriodField(fields.Field):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else str(value)
+
+
+def in_years(value: date) -> None:
+    """Refuse a day or an instant whose year is not one of `YEARS`."""
+    if value.year not in YEARS:
+        raise ValidationError(IN_YEARS)
+
+
+class Day(fields.Date):
+    """A calendar day (ISO 8601) of the years `contracts.periods.YEARS`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"description": f"a day (YYYY-MM-DD) of the years {YEARS[0]} to {YEARS[-1]}"}
+        metadata |= kwargs.pop("metadata", {})
+        super().__init__(validate=in_years, metadata=metadata, **kwargs)
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 time with an offset, of the years `contracts.periods.YEARS`; never naive."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "description": f"ISO 8601 with an offset, in the years {YEARS[0]} to {YEARS[-1]};"
+            " naive times are refused"
+        }
+        metadata |= kwargs.pop("metadata", {})
+        super().__init__(validate=in_years, metadata=metadata, **kwargs)
 
 
 class NumberOrString(fields.Raw):
@@ -39,6 +78,27 @@ class NumberOrString(fields.Raw):
 
 class PeriodQuery(Schema):
     period = PeriodField(required=True)
+
+
+# A page past this is past any data, and its OFFSET ((page - 1) * page_size) fits in 64 bits.
+MAX_PAGE = 2**31 - 1
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint, whose `paginate` also bounds `page` (it bounds `page_size`)."""
+
+    def paginate(self, pager: Any = None, **defaults: Any) -> Callable[[View], View]:
+        """Paginate a view as flask-smorest does, refusing a page past MAX_PAGE with a 422."""
+        paginate = super().paginate(pager, **defaults)
+
+        def decorator(view: View) -> View:
+            paginated: View = paginate(view)
+            # The schema flask-smorest made for this view both reads and documents the page.
+            schema = paginated._apidoc["pagination"]["parameters"]["schema"]  # type: ignore[attr-defined]
+            schema._declared_fields["page"].validators = [validate.Range(1, MAX_PAGE)]
+            return paginated
+
+        return decorator
 
 
 # Ids are 64-bit keys; a larger number names nothing and must not reach the database.
@@ -81,23 +141,54 @@ def id_parameter_schema(_converter: BaseConverter) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 
 
-def find_nul(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """Return the path of the first string (or key) holding a NUL character, if any."""
+# Text a database cannot store: a NUL, or a surrogate (one left in a decoded str has no pair).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+NUL = "must not contain NUL characters"
+NOT_UNICODE = "must be valid Unicode text"
+# Deeper than any document we accept (forms and terms nest a handful of levels).
+MAX_JSON_DEPTH = 64
+# A JSON string up to its closing quote, or to the end of the text; possessive, so linear.
+JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+NOT_A_BRACKET = re.compile(r"[^\[\]{}]++")
+
+
+def unstorable(text: str) -> str | None:
+    """Return why a text cannot be stored (a NUL, a lone surrogate), or None if it can."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL if found.group() == "\x00" else NOT_UNICODE
+
+
+def find_unstorable(value: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str] | None:
+    """Return the path of the first string (or key) that cannot be stored, and why."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        why = unstorable(value)
+        return None if why is None else (path, why)
     if isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in str(key):
-                return (*path, str(key))
-            found = find_nul(item, (*path, str(key)))
+            why = unstorable(str(key))
+            if why is not None:
+                return (*path, str(key)), why
+            found = find_unstorable(item, (*path, str(key)))
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = find_nul(item, (*path, str(index)))
+            found = find_unstorable(item, (*path, str(index)))
             if found is not None:
                 return found
     return None
+
+
+def nests_deeper(text: str, limit: int) -> bool:
+    """Say whether a JSON text nests arrays and objects deeper than `limit`, without parsing it."""
+    depth = 0
+    for bracket in NOT_A_BRACKET.sub("", JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 class DecimalString(fields.Decimal):

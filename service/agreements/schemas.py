@@ -2,12 +2,17 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import Id
+from contracts.periods import YEARS
+from service.schemas import Day, Id
 
 
 class TermsIn(Schema):
-    effective_from = fields.Date(
-        required=True, metadata={"description": "first day of a month", "example": "2026-08-01"}
+    effective_from = Day(
+        required=True,
+        metadata={
+            "description": f"the first day of a month of the years {YEARS[0]} to {YEARS[-1]}",
+            "example": "2026-08-01",
+        },
     )
     terms = fields.Dict(required=True, metadata={"description": "a terms document as in DESIGN §6"})
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.auth import current_actor
 from service.db import get_session
@@ -19,6 +18,7 @@ from service.evaluations.schemas import (
     RawBatchIn,
     load_each,
 )
+from service.schemas import Blueprint
 
 blp = Blueprint("evaluations", __name__, description="Scored evaluations of calls")
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.evaluations.models import SOURCES
-from service.schemas import DecimalString, Id, PeriodField
+from service.schemas import DecimalString, Id, Instant, PeriodField
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
@@ -19,9 +19,7 @@ class EvaluationIn(Schema):
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     agent_ref = fields.String(required=True, validate=validate.Length(1, 200))
     team = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
-    call_at = fields.AwareDateTime(
-        required=True, metadata={"description": "ISO 8601 with an offset; naive times are refused"}
-    )
+    call_at = Instant(required=True)
     form = fields.String(
         required=True, validate=validate.Regexp(FORM_REF), metadata={"example": "standard@1"}
     )

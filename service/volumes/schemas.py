@@ -2,11 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import PeriodField
+from service.schemas import Day, PeriodField
 
 
 class DayVolume(Schema):
-    date = fields.Date(required=True)
+    date = Day(required=True)
     units = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**12))
 
 

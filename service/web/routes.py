@@ -23,7 +23,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from contracts.forms import parse_form
-from contracts.periods import Period
+from contracts.periods import PERIODS, Period
 from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
 from service.agreements.service import get_contract, list_contracts, terms_for_period
@@ -31,6 +31,7 @@ from service.db import get_session
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.service import count, evaluations_query, get_evaluation
 from service.forms.service import find_form
+from service.schemas import MAX_ID, MAX_PAGE
 from service.scorecards import service as scorecards
 from service.statements import exports, reports
 from service.statements import service as statements
@@ -49,22 +50,39 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"csv": "text/csv", "xlsx": XLSX, "html": "text/html", "zip": "application/zip"}
 
 
-def chosen_period(default: Period | None = None) -> Period:
-    """Return the month the page shows: `?period=YYYY-MM`, else the last month that ended."""
+def given_period(instead: str = "every month") -> Period | None:
+    """Return the month in `?period=`, or None (with a note when it is not a month we keep)."""
     text = request.args.get("period", "")
     try:
         return Period.parse(text)
     except ValueError:
         if text:
-            flash(f"“{text}” is not a month; showing the last month that ended instead.")
-        return default or Period.of(datetime.now(UTC).date()).previous()
+            flash(f"“{text}” is not {PERIODS}; showing {instead} instead.")
+        return None
+
+
+def chosen_period() -> Period:
+    """Return the month the page shows: `?period=YYYY-MM`, else the last month that ended."""
+    last = Period.of(datetime.now(UTC).date()).previous()
+    return given_period("the last month that ended") or last
+
+
+def given_number(name: str, maximum: int, what: str) -> int | None:
+    """Return `?name=` as a number from 1 to `maximum`, or None (with a note when it is not)."""
+    text = request.args.get(name, "")
+    digits = text.isascii() and text.isdecimal() and len(text) <= len(str(maximum))
+    if digits and 1 <= int(text) <= maximum:
+        return int(text)
+    if text:
+        flash(f"“{text}” is not {what}; it is ignored.")
+    return None
 
 
 def paged(db: Session, query: Select[Any], *order: Any) -> tuple[list[Any], int, int, int]:
     """Return the `?page=` of a query in SQL: its rows, the total, the page and the pages."""
     total = count(db, query)
     pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    number = min(given_number("page", MAX_PAGE, "a page number") or 1, pages)
     rows = db.scalars(
         query.order_by(*order).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
@@ -207,7 +225,7 @@ def evaluations() -> Any:
     db = get_session()
     contracts = list_contracts(session=db, actor=g.actor)
     filters: dict[str, Any] = {}
-    contract_id = request.args.get("contract_id", type=int)
+    contract_id = given_number("contract_id", MAX_ID, "a contract")
     if contract_id is not None:
         filters["contract_id"] = contract_id
     if request.args.get("period"):
@@ -245,9 +263,7 @@ def evaluation(evaluation_id: int) -> Any:
 def statements_page() -> Any:
     """List statements, newest month first, optionally of one month."""
     db = get_session()
-    period = (
-        Period.parse(request.args["period"]) if _is_period(request.args.get("period")) else None
-    )
+    period = given_period()
     query = statements.statements_query(actor=g.actor, period=period)
     shown, total, number, pages = paged(
         db, query, Statement.period.desc(), Statement.contract_id.desc()
@@ -260,14 +276,6 @@ def statements_page() -> Any:
         pages=pages,
         total=total,
     )
-
-
-def _is_period(text: str | None) -> bool:
-    try:
-        Period.parse(text or "")
-    except ValueError:
-        return False
-    return True
 
 
 @blp.get("/statements/<id:statement_id>")

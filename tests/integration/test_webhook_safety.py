@@ -233,8 +233,9 @@ def test_a_dripping_receiver_is_cut_at_the_deadline_and_delays_no_other(
             time.sleep(0.2)
 
     def quick(handler: BaseHTTPRequestHandler, receiver: Receiver) -> None:
-        # Heard while the slow receiver is still being dripped to: not queued behind it.
-        receiver.observations.append(slow.got_one.is_set() and not cut_off.is_set())
+        # Queued behind the slow receiver, this would be heard only once the slow attempt
+        # had been cut and recorded.
+        receiver.observations.append(_deliveries(app)[world.ids["client"]].attempts)
         handler.send_response(204)
         handler.end_headers()
 
@@ -254,7 +255,8 @@ def test_a_dripping_receiver_is_cut_at_the_deadline_and_delays_no_other(
     rows = _deliveries(app)
     assert rows[world.ids["client"]].last_error == "no answer within the 1 s deadline"
     assert rows[world.ids["other_client"]].delivered_at is not None
-    assert fast.observations == [True]
+    assert fast.observations == [0]
+    assert cut_off.wait(timeout=5)  # the slow receiver saw its connection shut
 
 
 def test_no_transaction_is_open_while_a_receiver_holds_the_request(

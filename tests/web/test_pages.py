@@ -212,3 +212,54 @@ def test_numbers_are_formatted_for_people(
     sign_in(client, world.tokens["finance"])
     text = client.get(f"/statements/{data['statement:contract']}").text
     assert re.search(r"€\d{1,3}(,\d{3})+\.\d{2}", text)
+
+
+EDGE_PERIODS = ["0000-01", "0001-01", "9999-12", "2026-10\n", "1999-12", "2200-01"]
+BEYOND_64_BITS = str(2**64)
+
+
+@pytest.mark.parametrize("period", EDGE_PERIODS)
+def test_a_month_outside_2000_to_2199_shows_the_last_month_with_a_note(
+    client: FlaskClient, world: World, data: dict[str, int], period: str
+) -> None:
+    sign_in(client, world.tokens["admin"])
+    contract = world.ids["contract"]
+    for path in [
+        "/scorecards", f"/contracts/{contract}", f"/contracts/{contract}/agents",
+        "/evaluations", "/statements", "/payouts",
+    ]:  # fmt: skip
+        response = client.get(path, query_string={"period": period})
+        assert response.status_code == 200, path
+        assert "is not a month" in response.text, path
+    for edge in ("2000-01", "2199-12"):
+        page = client.get(f"/contracts/{contract}", query_string={"period": edge})
+        assert page.status_code == 200 and "is not a month" not in page.text, edge
+    for format_ in ("csv", "xlsx", "zip"):
+        download = client.get(f"/payouts/download/{format_}", query_string={"period": period})
+        assert download.status_code == 200, format_
+
+
+def test_a_page_number_or_contract_id_past_64_bits_never_reaches_the_database(
+    client: FlaskClient, world: World, data: dict[str, int]
+) -> None:
+    sign_in(client, world.tokens["admin"])
+    for path in ("/evaluations", "/statements"):
+        response = client.get(path, query_string={"page": BEYOND_64_BITS})
+        assert response.status_code == 200, path
+        assert "is not a page number" in response.text, path
+    response = client.get("/evaluations", query_string={"contract_id": BEYOND_64_BITS})
+    assert response.status_code == 200
+    assert "is not a contract" in response.text
+
+
+def test_a_nul_character_in_a_page_query_or_form_is_refused(
+    client: FlaskClient, world: World, data: dict[str, int]
+) -> None:
+    sign_in(client, world.tokens["admin"])
+    assert client.get("/evaluations", query_string={"agent_ref": "a\x00"}).status_code == 422
+    client.post("/sign-out", data={"csrf_token": csrf(client, "/scorecards")})
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": csrf(client), "email": "a\x00@example.test", "password": "x"},
+    )
+    assert response.status_code == 422
