@@ -46,7 +46,7 @@ AGENTS = 50
 COMMENTS = (None, None, None, None, "caller asked for a callback", "escalated to second level")
 # Server-side phases of a batch request: (label, file suffix, function); none nests another.
 PHASES = (
-    ("auth (token lookup)", "service/auth.py", "authenticate"),
+    ("auth (token lookup)", "service/accounts/service.py", "authenticate"),
     ("JSON depth check + parse", "service/auth.py", "json_body"),
     ("NUL and surrogate scan of the body", "service/schemas.py", "find_unstorable"),
     ("webargs: JSON re-parse + load", "webargs/core.py", "parse"),

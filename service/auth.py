@@ -1,83 +1,21 @@
-"""API tokens: who is calling, and what their role lets them do."""
+"""Every request: its caller authenticated (API), its input refused if it cannot be stored."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from service.accounts.models import ApiToken, User
+from service.accounts.service import authenticate
 from service.db import get_session
-from service.errors import FiduciaError, Forbidden, Invalid, Unauthorized
+from service.errors import FiduciaError, Invalid
 from service.schemas import MAX_JSON_DEPTH, find_unstorable, nests_deeper, unstorable
 
-TOKEN_PREFIX = "fid_"
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 UNSTORABLE = "the input holds text that cannot be stored"
 NOT_JSON = "the body is not valid JSON"
 TOO_DEEP = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The authenticated caller: a user, their role and their organization."""
-
-    user_id: int
-    role: str
-    organization_id: int | None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def require(self, *roles: str) -> None:
-        """Refuse with 403 unless the caller has one of `roles` (admins always may)."""
-        if not self.is_admin and self.role not in roles:
-            raise Forbidden(f"the {self.role} role may not do this")
-
-
-# The operator itself (the command line, the demo, a seed): an admin that is no user.
-OPERATOR = Actor(user_id=0, role="admin", organization_id=None)
-
-
-def actor_of(user: User) -> Actor:
-    """Return the actor a user acts as."""
-    return Actor(user_id=user.id, role=user.role, organization_id=user.organization_id)
-
-
-def new_token() -> str:
-    """Return a fresh random API token."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """Return the stored form of a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def authenticate(session: Session, authorization: str | None) -> Actor:
-    """Return the actor behind an `Authorization: Bearer` header, or raise 401."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-    api_token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
-    )
-    if api_token is None or api_token.revoked_at is not None:
-        raise Unauthorized("the API token is unknown or revoked")
-    return actor_of(api_token.user)
-
-
-def current_actor() -> Actor:
-    """Return the caller of the current request."""
-    actor: Actor = g.actor
-    return actor
 
 
 def init_app(app: Flask) -> None:

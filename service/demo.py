@@ -16,7 +16,7 @@ from contracts.periods import Period
 from service import seed
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
-from service.auth import OPERATOR
+from service.actors import OPERATOR
 from service.evaluations.service import submit_evaluations
 from service.forms.service import parsed_form
 from service.statements.service import refresh_draft

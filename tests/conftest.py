@@ -187,7 +187,7 @@ def seed_month(
     from datetime import UTC, datetime, timedelta
 
     from contracts.periods import Period
-    from service.auth import Actor
+    from service.actors import Actor
     from service.evaluations.service import submit_evaluations
     from service.volumes.service import upsert_volumes
 

@@ -15,7 +15,7 @@ from service.accounts.schemas import (
     UserIn,
     UserOut,
 )
-from service.auth import current_actor
+from service.actors import current_actor
 from service.db import get_session
 
 blp = Blueprint("accounts", __name__, description="Organizations, users and API tokens")

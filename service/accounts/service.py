@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,9 +19,34 @@ from service.accounts.models import (
     User,
     WebSession,
 )
-from service.auth import Actor, hash_token, new_token
+from service.actors import Actor, actor_of
 from service.db import utcnow
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, Unauthorized
+
+TOKEN_PREFIX = "fid_"
+
+
+def new_token() -> str:
+    """Return a fresh random API token."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token: tokens are random and long, so SHA-256 is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, authorization: str | None) -> Actor:
+    """Return the actor behind an `Authorization: Bearer` header, or raise 401."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+    api_token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
+    )
+    if api_token is None or api_token.revoked_at is not None:
+        raise Unauthorized("the API token is unknown or revoked")
+    return actor_of(api_token.user)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from service.actors import current_actor
 from service.agreements import service
 from service.agreements.schemas import ContractIn, ContractOut, ContractSummary, TermsIn
-from service.auth import current_actor
 from service.db import get_session
 
 blp = Blueprint("contracts", __name__, description="Contracts and their versioned terms")

@@ -17,8 +17,8 @@ from contracts import terms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
 from service.accounts.models import Organization
+from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
-from service.auth import Actor
 from service.errors import Conflict, NotFound, invalid_body, nest_errors
 from service.forms.models import Form
 from service.forms.service import find_form

@@ -4,7 +4,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.auth import current_actor
+from service.actors import current_actor
 from service.db import get_session
 from service.errors import Conflict, FiduciaError
 from service.evaluations import service

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
+from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -24,7 +25,6 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.auth import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.forms.models import Form

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from contracts import forms as rules
 from contracts.errors import RuleError
 from service.accounts.models import Organization
+from service.actors import Actor
 from service.agreements.models import Contract
-from service.auth import Actor
 from service.errors import Conflict, Invalid, NotFound, invalid_body, nest_errors
 from service.forms.models import Form
 

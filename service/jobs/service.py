@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.periods import Period
+from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
-from service.auth import Actor
 from service.db import utcnow, writing
 from service.errors import Conflict
 from service.jobs.models import JobRun

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.auth import current_actor
+from service.actors import current_actor
 from service.db import get_session
 from service.notices import service
 from service.notices.addresses import AddressPolicy

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.accounts.models import Organization
-from service.auth import Actor
+from service.actors import Actor
 from service.db import utcnow, writing
 from service.errors import Invalid, NotFound
 from service.notices import delivery

@@ -13,9 +13,9 @@ from contracts import stats
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
+from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
-from service.auth import Actor
 from service.errors import invalid_body
 from service.evaluations.models import Evaluation
 from service.volumes.service import units_in

@@ -6,7 +6,7 @@ from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.auth import current_actor
+from service.actors import current_actor
 from service.db import get_session
 from service.errors import NotFound
 from service.statements import exports, reports, service

@@ -17,6 +17,7 @@ from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms
+from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
 from service.agreements.service import (
     PeriodTerms,
@@ -26,7 +27,6 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.auth import Actor
 from service.db import utcnow
 from service.errors import Conflict, NotFound, invalid_body
 from service.evaluations.models import Evaluation

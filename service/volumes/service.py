@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
+from service.actors import Actor
 from service.agreements.service import get_contract, lock_contracts
-from service.auth import Actor
 from service.db import utcnow
 from service.errors import invalid_body
 from service.volumes.models import DailyVolume, VolumeChange

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import User
 from service.accounts.service import end_web_session, open_web_session, web_session_user
-from service.auth import actor_of
+from service.actors import actor_of
 from service.db import get_session
 
 KEY = "key"

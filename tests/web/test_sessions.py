@@ -18,7 +18,7 @@ from sqlalchemy import select
 from service import create_app
 from service.accounts.models import ApiToken
 from service.accounts.service import set_password
-from service.auth import Actor
+from service.actors import Actor
 from service.db import utcnow
 from tests.conftest import World
 from tests.web.test_pages import PASSWORD, csrf, sign_in
