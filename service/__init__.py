@@ -148,7 +148,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
     from werkzeug.exceptions import HTTPException
 
-    from service.web.formatting import FILTERS
+    from service.formatting import FILTERS
     from service.web.routes import blp as web
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session

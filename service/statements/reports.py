@@ -7,7 +7,6 @@ import hashlib
 import io
 import re
 import zipfile
-from datetime import date
 from decimal import Decimal
 from functools import cache
 
@@ -16,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
+from service.downloads import MEDIA_TYPES
+from service.formatting import money, month, number
 from service.statements import exports
 from service.statements.models import ReportFile, Statement
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx", "html")
 
 
@@ -43,14 +43,8 @@ def printable_style_source() -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """Format an amount for people: thousands separators and the currency code."""
-    return f"{amount:,} {currency}"
-
-
 def printable(statement: Statement) -> str:
     """Render a statement as a self-contained HTML page that prints well."""
-    period = Period.parse(statement.period)
     lines = [
         {**line, "amount": money(Decimal(line["amount"]), statement.currency)}
         for line in statement.lines
@@ -60,9 +54,9 @@ def printable(statement: Statement) -> str:
         .get_template("statement.html")
         .render(
             statement=statement,
-            period_name=date(period.year, period.month, 1).strftime("%B %Y"),
+            period_name=month(statement.period),
             figures=statement.figures,
-            units=f"{statement.figures.get('units') or 0:,}",
+            units=number(statement.figures.get("units") or 0),
             lines=lines,
             total=money(statement.total, statement.currency),
             volume_only=money(statement.volume_only, statement.currency),
@@ -81,9 +75,9 @@ def make_reports(session: Session, statement: Statement) -> list[ReportFile]:
     }
     base = f"statement-{statement.id}-{statement.period}"
     contents = {
-        "csv": (lambda: exports.statement_csv(statement).encode(), "text/csv"),
-        "xlsx": (lambda: exports.statement_xlsx(statement), XLSX),
-        "html": (lambda: printable(statement).encode(), "text/html"),
+        "csv": (lambda: exports.statement_csv(statement).encode(), MEDIA_TYPES["csv"]),
+        "xlsx": (lambda: exports.statement_xlsx(statement), MEDIA_TYPES["xlsx"]),
+        "html": (lambda: printable(statement).encode(), MEDIA_TYPES["html"]),
     }
     for format_, (render, media_type) in contents.items():
         if format_ not in made:

@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from flask import Response, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.actors import current_actor
 from service.db import get_session
+from service.downloads import attachment
 from service.errors import NotFound
 from service.statements import exports, reports, service
 from service.statements.schemas import (
@@ -24,17 +25,6 @@ from service.statements.schemas import (
 )
 
 blp = Blueprint("statements", __name__, description="Payout statements (DESIGN §6-7)")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def attachment(content: str | bytes, filename: str, mimetype: str) -> Response:
-    """Return a file download."""
-    return Response(
-        content,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @blp.route("/contracts/<id:contract_id>/statements")
@@ -101,8 +91,8 @@ class Export(MethodView):
         )
         name = f"statement-{statement.id}-{statement.period}"
         if query["format"] == "xlsx":
-            return attachment(exports.statement_xlsx(statement), f"{name}.xlsx", XLSX)
-        return attachment(exports.statement_csv(statement), f"{name}.csv", "text/csv")
+            return attachment(exports.statement_xlsx(statement), f"{name}.xlsx")
+        return attachment(exports.statement_csv(statement), f"{name}.csv")
 
 
 @blp.route("/payouts")
@@ -117,9 +107,9 @@ class Payouts(MethodView):
         rows = exports.payout_rows(statements)
         name = f"payouts-{query['period']}"
         if query["format"] == "xlsx":
-            return attachment(exports.payouts_xlsx(rows), f"{name}.xlsx", XLSX)
+            return attachment(exports.payouts_xlsx(rows), f"{name}.xlsx")
         if query["format"] == "csv":
-            return attachment(exports.payouts_csv(rows), f"{name}.csv", "text/csv")
+            return attachment(exports.payouts_csv(rows), f"{name}.csv")
         return rows
 
 
@@ -155,7 +145,7 @@ class ReportFile(MethodView):
         )
         for report in reports.list_reports(session, statement):
             if report.format == format:
-                return attachment(report.content, report.name, report.media_type)
+                return attachment(report.content, report.name)
         raise NotFound(f"statement {statement.id} has no {format} report")
 
 
@@ -170,4 +160,4 @@ class PayoutBundle(MethodView):
             session=session, actor=current_actor(), period=query["period"]
         )
         bundle = reports.payout_bundle(session, query["period"], statements)
-        return attachment(bundle, f"payouts-{query['period']}.zip", "application/zip")
+        return attachment(bundle, f"payouts-{query['period']}.zip")

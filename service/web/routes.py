@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -28,6 +27,7 @@ from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
 from service.agreements.service import get_contract, list_contracts, terms_for_period
 from service.db import get_session
+from service.downloads import attachment
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.service import count, evaluations_query, get_evaluation
 from service.forms.service import find_form
@@ -46,8 +46,6 @@ blp = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 
 PAGE_SIZE = 50
 TREND_MONTHS = 12
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MEDIA = {"csv": "text/csv", "xlsx": XLSX, "html": "text/html", "zip": "application/zip"}
 
 
 def given_period(instead: str = "every month") -> Period | None:
@@ -99,14 +97,6 @@ def _safe_next(target: str | None) -> str:
     ):
         return target
     return url_for("web.home")
-
-
-def download(content: str | bytes, filename: str, format_: str) -> Response:
-    return Response(
-        content,
-        mimetype=MEDIA[format_],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @blp.get("/")
@@ -314,7 +304,7 @@ def download_statement(statement_id: int, format_: str) -> Any:
     found = statements.get_statement(session=db, actor=g.actor, statement_id=statement_id)
     for report in reports.list_reports(db, found):
         if report.format == format_:
-            return download(report.content, report.name, format_)
+            return attachment(report.content, report.name)
     name = f"statement-{found.id}-{found.period}-{found.status}.{format_}"
     content: str | bytes
     if format_ == "csv":
@@ -323,7 +313,7 @@ def download_statement(statement_id: int, format_: str) -> Any:
         content = exports.statement_xlsx(found)
     else:
         content = reports.printable(found)
-    return download(content, name, format_)
+    return attachment(content, name)
 
 
 @blp.get("/payouts")
@@ -355,7 +345,7 @@ def download_payouts(format_: str) -> Any:
     rows = exports.payout_rows(found)
     name = f"payouts-{period}"
     if format_ == "csv":
-        return download(exports.payouts_csv(rows), f"{name}.csv", "csv")
+        return attachment(exports.payouts_csv(rows), f"{name}.csv")
     if format_ == "xlsx":
-        return download(exports.payouts_xlsx(rows), f"{name}.xlsx", "xlsx")
-    return download(reports.payout_bundle(db, period, found), f"{name}.zip", "zip")
+        return attachment(exports.payouts_xlsx(rows), f"{name}.xlsx")
+    return attachment(reports.payout_bundle(db, period, found), f"{name}.zip")

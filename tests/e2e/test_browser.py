@@ -9,7 +9,7 @@ import openpyxl
 from playwright.sync_api import Browser, Page, expect
 
 from service.demo import demo_periods
-from service.web.formatting import month
+from service.formatting import month
 from tests.e2e.conftest import PASSWORD, LiveDemo, screenshot
 
 
