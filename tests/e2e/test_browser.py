@@ -1,13 +1,16 @@
 """People using the pages in a real headless Chromium, against a live server with demo data."""
 
 import io
+import json
 import re
+import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
 from playwright.sync_api import Browser, Page, expect
 
+from contracts.periods import Period
 from service.demo import demo_periods
 from service.formatting import month
 from tests.e2e.conftest import PASSWORD, LiveDemo, screenshot
@@ -84,7 +87,15 @@ def test_a_client_compares_its_suppliers_and_follows_one_over_a_year(
 
     page.click("text=Voxline Torino")
     expect(page.locator("#trend svg")).to_be_visible()
-    expect(page.locator("#trend circle")).to_have_count(3)  # three demo months with data
+    # A year on the axis, month by month up to the chosen one; the demo has data in three.
+    months = [Period.parse(period)]
+    while len(months) < 12:
+        months.insert(0, months[0].previous())
+    labels = [f"{month(m)[:3]} {str(m.year)[2:]}" for m in months]
+    expect(page.locator("#trend text.axis[text-anchor=middle]")).to_have_text(labels)
+    expect(page.locator("#trend circle")).to_have_count(3)
+    titles = page.locator("#trend circle title").all_text_contents()
+    assert [title.split(":")[0] for title in titles] == [month(m) for m in months[-3:]]
     expect(page.locator("#trend .rule-pass")).to_have_count(1)
     screenshot(page, "client-supplier-trend")
 
@@ -117,8 +128,15 @@ def test_a_call_center_sees_its_own_figures_and_never_another_suppliers(
     expect(page.locator("#statements")).not_to_contain_text("Voxline")
     screenshot(page, "supplier-statements")
 
-    # Voxline Torino's contract is the demo's second; a supplier cannot reach it.
-    response = page.goto(f"{live.url}/contracts/2?period={period}")
+    # Voxline Torino's contract, as its client sees it; Callmaster's supplier cannot reach it.
+    request = urllib.request.Request(
+        f"{live.url}/api/v1/contracts",
+        headers={"Authorization": f"Bearer {live.token('client@demo.fiducia')}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        contracts = json.loads(answer.read())
+    voxline = next(c["id"] for c in contracts if "Voxline" in c["name"])
+    response = page.goto(f"{live.url}/contracts/{voxline}?period={period}")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
     page.close()
