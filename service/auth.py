@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.accounts.service import authenticate
 from service.db import get_session
@@ -58,6 +59,10 @@ def json_body() -> Any:
     data = request.get_data(cache=True)
     if not data:
         return None  # webargs reads an empty body as no body
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        # A chunked body is cut at the limit as it is read; what was cut must not pass.
+        raise RequestEntityTooLarge()
     try:
         text = data.decode()
         if nests_deeper(text, MAX_JSON_DEPTH):

@@ -19,6 +19,7 @@ from contracts.periods import Period
 from service.accounts.models import Organization
 from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
+from service.db import utcnow
 from service.errors import Conflict, NotFound, invalid_body, nest_errors
 from service.forms.models import Form
 from service.forms.service import find_form
@@ -121,7 +122,11 @@ def add_terms(
     effective_from: date,
     terms: dict[str, Any],
 ) -> Contract:
-    """Add a terms version that starts after every existing one."""
+    """Add a terms version that starts after every existing one, in a month not yet begun.
+
+    Terms change what a month pays: a version starting in a month that has begun (or ended,
+    its draft still open) would let one party reprice work already done.
+    """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     actor.require("client")
     latest = max(version.effective_from for version in contract.terms_versions)
@@ -130,6 +135,13 @@ def add_terms(
             "terms versions never overlap",
             {"effective_from": [f"must be after {latest.isoformat()}, when the latest starts"]},
         )
+    current = period_of(contract, utcnow())
+    if effective_from < current.end_day:
+        raise invalid_body(
+            "terms change months that have not begun",
+            {"effective_from": [f"must be {current.end_day.isoformat()} or later: {current} "
+                                f"has begun in the contract's time zone"]},
+        )  # fmt: skip
     version = _checked_terms(session, contract.client_id, effective_from, terms)
     version.created_by = actor.user_id
     contract.terms_versions.append(version)

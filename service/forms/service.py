@@ -16,6 +16,7 @@ from service.actors import Actor
 from service.agreements.models import Contract
 from service.errors import Conflict, Invalid, NotFound, invalid_body, nest_errors
 from service.forms.models import Form
+from service.schemas import MAX_VERSION
 
 
 def publish_form(
@@ -116,8 +117,8 @@ def get_form(
 def find_form(session: Session, organization_id: int, ref: str) -> Form | None:
     """Return the form `code@version` owned by an organization, or None."""
     code, _, version = ref.partition("@")
-    if not version.isdigit():
-        return None
+    if not version.isdigit() or int(version) > MAX_VERSION:
+        return None  # no form has such a version; the database is not asked
     return session.scalar(
         select(Form).where(
             Form.organization_id == organization_id,

@@ -63,6 +63,8 @@ def is_public(address: IPAddress) -> bool:
         carried = _carried_ipv4(address)
         if carried is not None:
             return is_public(carried)
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return False  # fec0::/10, deprecated but still routed inside some sites
     return address.is_global and not address.is_multicast and not address.is_reserved
 
 
@@ -90,21 +92,27 @@ def resolve(host: str, port: int) -> tuple[str, ...]:
 
 def check(url: str, policy: AddressPolicy) -> Target:
     """Return the URL's target if every address it resolves to may be called."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise RefusedURL(str(error)) from None
     allowed_schemes = ("https", "http") if policy.allow_http else ("https",)
     if parts.scheme not in allowed_schemes:
         raise RefusedURL(f"must be {' or '.join(allowed_schemes)}")
     if parts.username is not None or parts.password is not None:
         raise RefusedURL("must not carry a user name or password")
-    try:
-        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as error:
-        raise RefusedURL(str(error)) from None
     if not host:
         raise RefusedURL("must name a host")
+    if port == 0:
+        raise RefusedURL("must not name port 0")
+    port = port or (443 if parts.scheme == "https" else 80)
     addresses = resolve(host, port)
     for text in addresses:
-        address = ipaddress.ip_address(text.split("%")[0])
+        try:
+            address = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            raise RefusedURL(f"{host} resolves to {text!r}, which is not an address") from None
         if not (is_public(address) or _in(address, policy.allowed_networks)):
             raise RefusedURL(f"{host} is at {address}, which is not a public address")
     return Target(parts, host, port, addresses)

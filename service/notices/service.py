@@ -73,6 +73,11 @@ def set_webhook(
         raise NotFound("no such organization")
     if organization.kind != "client":
         raise Invalid("only clients receive statements", {"json": {"url": ["not for a supplier"]}})
+    if url is not None and not secret:
+        raise Invalid(
+            "every notice is signed",
+            {"json": {"secret": ["a webhook needs a secret to sign its notices with"]}},
+        )
     if url is not None:
         try:
             check(url, policy)

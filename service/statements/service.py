@@ -144,9 +144,20 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
         )
 
 
+# Amounts are stored in minor units as 64-bit integers.
+MAX_MINOR = 2**63 - 1
+
+
 def _store(statement: Statement, computed: Computed, now: datetime) -> None:
     result = computed.statement
     exponent = minor_unit(result.currency)
+    largest = max(abs(amount.scaleb(exponent)) for amount in (result.total, result.volume_only))
+    if largest > MAX_MINOR:
+        raise invalid_body(
+            "the statement's amounts are too large to store",
+            {"period": [f"its total {result.total} {result.currency} is past what can be stored; "
+                        "check the terms' prices and the volumes"]},
+        )  # fmt: skip
     statement.currency = result.currency
     statement.terms_version_id = computed.aggregate.terms_version_id
     statement.figures = figures_document(computed)

@@ -155,3 +155,38 @@ def test_each_party_sees_only_its_own_contracts(client: FlaskClient, world: Worl
         assert response.status_code == 404
     detail = client.get(f"/api/v1/contracts/{mine}", headers=world.headers("supplier"))
     assert json_of(detail)["terms_versions"][0]["effective_from"] == "2026-08-01"
+
+
+def test_new_terms_start_in_a_month_that_has_not_begun(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    # Today is 2026-11-23: September has ended with its draft still open, November has begun.
+    url = f"/api/v1/contracts/{world.ids['contract']}/terms"
+    cheaper = terms(volume={"unit": "handled contact", "tiers": [{"up_to": None, "price": "0.01"}]})
+    before = row_counts(app)
+    for start in ("2026-09-01", "2026-11-01"):
+        response = client.post(
+            url, json={"effective_from": start, "terms": cheaper}, headers=world.headers("client")
+        )
+        assert response.status_code == 422, start
+        message = json_of(response)["errors"]["json"]["effective_from"][0]
+        assert "2026-12-01 or later" in message
+    assert row_counts(app) == before
+    later = client.post(
+        url,
+        json={"effective_from": "2026-12-01", "terms": cheaper},
+        headers=world.headers("client"),
+    )
+    assert later.status_code == 201
+
+
+def test_terms_naming_a_form_version_no_database_can_hold_are_422(
+    client: FlaskClient, world: World
+) -> None:
+    response = client.post(
+        "/api/v1/contracts",
+        json=new_contract(world, terms=terms(form="standard@99999999999999999999")),
+        headers=world.headers("client"),
+    )
+    assert response.status_code == 422
+    assert "form" in json_of(response)["errors"]["json"]["terms"]

@@ -261,3 +261,33 @@ def test_simulating_broken_terms_is_422_naming_the_field(client: FlaskClient, wo
     )
     assert response.status_code == 422
     assert "quality" in json_of(response)["errors"]["json"]["terms"]
+
+
+def test_a_total_too_large_to_store_is_422_and_stores_nothing(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    costly = copy.deepcopy(load_example("terms-quality.yaml"))
+    costly["volume"]["tiers"] = [{"up_to": None, "price": 10**30}]
+    created = client.post(
+        "/api/v1/contracts",
+        json={"client_id": world.ids["client"], "supplier_id": world.ids["supplier"],
+              "name": "costly", "effective_from": "2026-08-01", "terms": costly},
+        headers=world.headers("client"),
+    )  # fmt: skip
+    assert created.status_code == 201
+    contract_id = json_of(created)["id"]
+    volume = client.put(
+        f"/api/v1/contracts/{contract_id}/volumes",
+        json={"volumes": [{"date": "2026-09-02", "units": 1}]},
+        headers=world.headers("supplier"),
+    )
+    assert volume.status_code == 200
+    before = row_counts(app)
+    response = client.post(
+        f"/api/v1/contracts/{contract_id}/statements",
+        json={"period": "2026-09"},
+        headers=world.headers("finance"),
+    )
+    assert response.status_code == 422
+    assert "past what can be stored" in json_of(response)["errors"]["json"]["period"][0]
+    assert row_counts(app) == before

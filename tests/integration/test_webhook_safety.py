@@ -53,6 +53,9 @@ REFUSED_ON_SET = [
     "https://0.0.0.0/hook",
     "https://224.0.0.1/hook",  # multicast
     "https://user:pw@93.184.216.34/hook",
+    "https://[fec0::1]/hook",  # site-local, which Python still calls global
+    "https://93.184.216.34:0/hook",
+    "https://[1:2:3:4:5:6:7:8:9]/hook",  # not an address at all
 ]
 
 
@@ -299,3 +302,16 @@ def _row_is_free(database_url: str) -> bool:
         return False
     finally:
         engine.dispose()
+
+
+def test_a_webhook_without_a_secret_is_refused_so_every_notice_is_signed(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    response = client.put(
+        f"/api/v1/organizations/{world.ids['client']}/webhook",
+        json={"url": f"https://{PUBLIC}/hook"},
+        headers=world.headers("client"),
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["secret"]
+    assert _stored_url(app, world) is None

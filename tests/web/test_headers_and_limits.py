@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import io
 import json
 import re
 from html.parser import HTMLParser
@@ -186,3 +187,21 @@ def test_the_default_limit_takes_the_largest_batch_of_evaluations_and_no_more(
     assert too_big.status_code == 413
     assert json_of(too_big)["code"] == 413
     app.extensions["fiducia.engine"].dispose()
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_read_cut_short(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    body = b'{"evaluations": [' + b"1," * 2000 + b"1]}"
+    before = row_counts(app)
+    response = client.post(
+        "/api/v1/evaluations/batch",
+        input_stream=io.BytesIO(body),
+        headers={**world.headers("supplier"), "Content-Type": "application/json",
+                 "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn serves chunked bodies
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert json_of(response)["code"] == 413
+    assert row_counts(app) == before
