@@ -63,7 +63,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if app.config["DATABASE_URL"] == default_database_url(app.instance_path):
-        os.makedirs(app.instance_path, exist_ok=True)  # the embedded SQLite file lives there
+        # The embedded SQLite file lives there, with password hashes and webhook secrets.
+        os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     db.init_app(app)

@@ -75,7 +75,7 @@ def instance_secret_key(folder: str | os.PathLike[str]) -> str:
     """
     path = Path(folder) / SECRET_KEY_FILE
     if not path.exists():
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         candidate = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(8)}")
         descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:

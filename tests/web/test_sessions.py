@@ -150,6 +150,7 @@ def test_without_a_configured_key_a_random_one_is_made_once_and_kept_private(
     second = create_app({"DATABASE_URL": database_url})
     keyfile = tmp_path / "instance" / "secret_key"
     assert stat.S_IMODE(os.stat(keyfile).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "instance").st_mode) == 0o700
     assert first.secret_key == second.secret_key == keyfile.read_text().strip()
     assert len(first.secret_key or "") >= 43 and first.secret_key not in OLD_DEFAULT_KEYS
     for app in (first, second):
