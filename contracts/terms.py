@@ -105,6 +105,13 @@ class Terms:
         """Return the reference of the form the terms score with, "code@version"."""
         return f"{self.form_code}@{self.form_version}"
 
+    @property
+    def band_edges(self) -> tuple[Decimal, ...]:
+        """Return the scores where a quality band starts, above 0 (where the money steps)."""
+        if self.quality is None:
+            return ()
+        return tuple(band.from_score for band in self.quality.bands if band.from_score > 0)
+
 
 def parse_terms(document: Mapping[str, Any]) -> Terms:
     """Read a terms document, raising RuleError with every problem found."""

@@ -8,7 +8,6 @@ from service.actors import current_actor
 from service.db import get_session
 from service.errors import Conflict, FiduciaError
 from service.evaluations import service
-from service.evaluations.models import Evaluation
 from service.evaluations.schemas import (
     BatchOut,
     EvaluationBatchIn,
@@ -30,12 +29,14 @@ class Evaluations(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> Any:
         """List evaluations, newest call last; `period` is the contract's month."""
-        session = get_session()
-        selection = service.evaluations_query(session=session, actor=current_actor(), **query)
-        pagination_parameters.item_count = service.count(session, selection)
-        page = selection.order_by(Evaluation.call_at, Evaluation.id)
-        page = page.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-        return session.scalars(page).all()
+        evaluations, pagination_parameters.item_count = service.list_evaluations(
+            session=get_session(),
+            actor=current_actor(),
+            first=pagination_parameters.first_item,
+            size=pagination_parameters.page_size,
+            **query,
+        )
+        return evaluations
 
     @blp.arguments(EvaluationIn)
     @blp.response(201, EvaluationOut)

@@ -333,6 +333,15 @@ def evaluations_query(
     return query
 
 
+def list_evaluations(
+    *, session: Session, actor: Actor, first: int, size: int, **filters: Any
+) -> tuple[list[Evaluation], int]:
+    """Return a page of the visible evaluations (oldest call first) and how many there are."""
+    query = evaluations_query(session=session, actor=actor, **filters)
+    page = query.order_by(Evaluation.call_at, Evaluation.id).offset(first).limit(size)
+    return list(session.scalars(page)), count(session, query)
+
+
 def count(session: Session, query: Select[Any]) -> int:
     """Count the rows a query selects."""
     total: int = session.scalar(select(func.count()).select_from(query.subquery())) or 0

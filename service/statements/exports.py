@@ -151,6 +151,16 @@ def payout_rows(statements: Sequence[Statement]) -> list[dict[str, Any]]:
     return rows
 
 
+def payout_totals(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
+    """Return the money columns of a month's payouts summed per currency."""
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        total = totals.setdefault(row["currency"], dict.fromkeys(MONEY_COLUMNS, Decimal(0)))
+        for key in total:
+            total[key] += row[key]
+    return totals
+
+
 def payouts_csv(rows: Sequence[dict[str, Any]]) -> str:
     """Return a month's payouts as CSV, one row per contract."""
     return _csv([PAYOUT_COLUMNS, *([row[column] for column in PAYOUT_COLUMNS] for row in rows)])

@@ -302,20 +302,6 @@ def content_hash(statement: Statement) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def freeze(
-    session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
-) -> Statement:
-    """Make a draft final under its row lock: stamped, hashed, never modified again."""
-    statement = lock_statement(session, statement)
-    if statement.is_final:
-        raise Conflict(f"statement {statement.id} is already final", {"statement_id": statement.id})
-    statement.status = "final"
-    statement.finalized_at = now or utcnow()
-    statement.finalized_by = user_id
-    statement.content_hash = content_hash(statement)
-    return statement
-
-
 def finalized_notice(statement: Statement) -> dict[str, Any]:
     """Return the JSON notice of a finalized statement."""
     return {
@@ -388,8 +374,17 @@ def request_draft(
 def finalize_statement(
     session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
 ) -> Statement:
-    """Freeze a draft, make its report files and queue its notice, all in this transaction."""
-    statement = freeze(session, statement, user_id, now)
+    """Make a draft final for good, in this transaction and under its row lock.
+
+    Stamped and hashed, its report files made and its notice queued; never modified again.
+    """
+    statement = lock_statement(session, statement)
+    if statement.is_final:
+        raise Conflict(f"statement {statement.id} is already final", {"statement_id": statement.id})
+    statement.status = "final"
+    statement.finalized_at = now or utcnow()
+    statement.finalized_by = user_id
+    statement.content_hash = content_hash(statement)
     session.flush()
     make_reports(session, statement)
     enqueue(session, statement.contract.client_id, statement.id, finalized_notice(statement), now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,6 @@ from flask import (
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from contracts.forms import parse_form
 from contracts.periods import PERIODS, Period
 from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
@@ -30,7 +28,7 @@ from service.db import get_session
 from service.downloads import attachment
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.service import count, evaluations_query, get_evaluation
-from service.forms.service import find_form
+from service.forms.service import find_form, parsed_form
 from service.schemas import MAX_ID, MAX_PAGE
 from service.scorecards import service as scorecards
 from service.statements import exports, reports
@@ -176,19 +174,14 @@ def contract(contract_id: int) -> Any:
     )
     terms = terms_for_period(agreement, period).terms
     form = find_form(db, agreement.client_id, terms.form_ref)
-    pass_mark = parse_form(form.document).pass_mark if form else None
-    edges = (
-        [band.from_score for band in terms.quality.bands if band.from_score > 0]
-        if terms.quality
-        else []
-    )
+    pass_mark = parsed_form(form).pass_mark if form else None
     history = statements.list_statements(session=db, actor=g.actor, contract_id=contract_id)
     return render_template(
         "contract.html",
         contract=agreement,
         period=period,
         card=cards[-1],
-        chart=trend_chart(cards, pass_mark, edges),
+        chart=trend_chart(cards, pass_mark, terms.band_edges),
         terms=terms,
         pass_mark=pass_mark,
         statements=list(reversed(history)),
@@ -244,7 +237,7 @@ def evaluation(evaluation_id: int) -> Any:
     """Show one evaluation: each answer with its question, and each section's score."""
     db = get_session()
     found = get_evaluation(session=db, actor=g.actor, evaluation_id=evaluation_id)
-    form = parse_form(found.form.document)
+    form = parsed_form(found.form)
     return render_template("evaluation.html", evaluation=found, form=form)
 
 
@@ -324,11 +317,7 @@ def payouts() -> Any:
     period = chosen_period()
     found = statements.list_statements(session=db, actor=g.actor, period=period)
     rows = exports.payout_rows(found)
-    totals: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        total = totals.setdefault(row["currency"], dict.fromkeys(exports.MONEY_COLUMNS, Decimal(0)))
-        for key in total:
-            total[key] += row[key]
+    totals = exports.payout_totals(rows)
     ids = {row["contract_id"]: statement.id for row, statement in zip(rows, found, strict=True)}
     return render_template(
         "payouts.html", period=period, rows=rows, totals=totals, ids=ids, statements=found
