@@ -6,6 +6,7 @@ import io
 import json
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -35,17 +36,21 @@ class Links(HTMLParser):
         self.urls += [value for name, value in attrs if name in ("src", "href") and value]
 
 
+def _august_draft(app: Flask, client: FlaskClient, world: World) -> dict[str, Any]:
+    seed_month(app, world, "2026-08", calls=10)
+    response = client.post(
+        f"/api/v1/contracts/{world.ids['contract']}/statements",
+        json={"period": "2026-08"},
+        headers=world.headers("finance"),
+    )
+    draft: dict[str, Any] = json_of(response)
+    return draft
+
+
 def test_every_answer_says_nosniff_and_may_not_be_framed(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    seed_month(app, world, "2026-08", calls=10)
-    statement = json_of(
-        client.post(
-            f"/api/v1/contracts/{world.ids['contract']}/statements",
-            json={"period": "2026-08"},
-            headers=world.headers("finance"),
-        )
-    )
+    statement = _august_draft(app, client, world)
     answers = {
         "api": client.get("/api/v1/me", headers=world.headers("finance")),
         "api error": client.get("/api/v1/statements/999999", headers=world.headers("finance")),
@@ -81,14 +86,7 @@ def test_every_answer_says_nosniff_and_may_not_be_framed(
 def test_the_printable_statement_may_apply_its_own_stylesheet_and_nothing_else(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    seed_month(app, world, "2026-08", calls=10)
-    statement = json_of(
-        client.post(
-            f"/api/v1/contracts/{world.ids['contract']}/statements",
-            json={"period": "2026-08"},
-            headers=world.headers("finance"),
-        )
-    )
+    statement = _august_draft(app, client, world)
     sign_in(client, world.tokens["finance"])
     printable = client.get(f"/statements/{statement['id']}/download/html")
     assert printable.status_code == 200

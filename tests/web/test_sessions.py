@@ -18,13 +18,20 @@ from sqlalchemy import select
 from service import create_app
 from service.accounts.models import ApiToken
 from service.accounts.service import set_password
-from service.actors import Actor
+from service.actors import OPERATOR
 from service.db import utcnow
 from tests.conftest import World
 from tests.web.test_pages import PASSWORD, csrf, sign_in
 
 # The key main used when FIDUCIA_SECRET_KEY was unset, and compose's fallback.
 OLD_DEFAULT_KEYS = ("dev-only-not-secret", "change-me")
+
+
+def _give_finance_a_password(app: Flask, world: World, password: str) -> None:
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        set_password(
+            session=session, actor=OPERATOR, user_id=world.ids["user:finance"], password=password
+        )
 
 
 def _forged_cookie(key: str, content: dict[str, Any]) -> str:
@@ -80,10 +87,7 @@ def test_a_cookie_replayed_after_sign_out_is_signed_out(client: FlaskClient, wor
 def test_a_password_session_carries_no_hash_and_ends_when_the_password_changes(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    admin = Actor(user_id=0, role="admin", organization_id=None)
-    with app.extensions["fiducia.sessionmaker"].begin() as session:
-        set_password(session=session, actor=admin, user_id=world.ids["user:finance"],
-                     password=PASSWORD)  # fmt: skip
+    _give_finance_a_password(app, world, PASSWORD)
     response = client.post("/sign-in", data={"csrf_token": csrf(client),
                            "email": "finance@example.test", "password": PASSWORD})  # fmt: skip
     assert response.status_code == 302
@@ -94,9 +98,7 @@ def test_a_password_session_carries_no_hash_and_ends_when_the_password_changes(
     content = serializer.loads(cookie.value)
     assert set(content) <= {"key", "csrf_token", "_permanent", "_flashes"}
     assert "$argon2" not in str(content)
-    with app.extensions["fiducia.sessionmaker"].begin() as session:
-        set_password(session=session, actor=admin, user_id=world.ids["user:finance"],
-                     password=PASSWORD + "!")  # fmt: skip
+    _give_finance_a_password(app, world, PASSWORD + "!")
     assert client.get("/statements").status_code == 302
 
 
@@ -177,10 +179,7 @@ def _try_password(client: FlaskClient, email: str, password: str, address: str) 
 def test_wrong_passwords_lock_the_account_for_a_while_then_the_right_one_works(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    admin = Actor(user_id=0, role="admin", organization_id=None)
-    with app.extensions["fiducia.sessionmaker"].begin() as session:
-        set_password(session=session, actor=admin, user_id=world.ids["user:finance"],
-                     password=PASSWORD)  # fmt: skip
+    _give_finance_a_password(app, world, PASSWORD)
     email = "finance@example.test"
     with time_machine.travel(utcnow(), tick=False) as clock:
         statuses = [
