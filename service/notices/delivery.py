@@ -27,8 +27,10 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to a checked address; the certificate is checked against the URL's name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
         self.address = address
 
     def connect(self) -> None:
@@ -37,19 +39,31 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], policy: AddressPolicy, deadline: float
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    policy: AddressPolicy,
+    deadline: float,
+    tls: ssl.SSLContext | None = None,
 ) -> str | None:
     """POST a body; return None on a 2xx answer within `deadline` seconds, else what failed.
 
     The URL is checked again (DNS may have changed since it was set) and the connection goes
     to the address that was checked. A redirect is an answer like any other: not followed.
+    `tls` is the trust to check certificates with (default: the system's).
     """
     try:
         target = check(url, policy)
     except RefusedURL as refused:
         return f"refused: {refused}"
-    kind = _PinnedHTTPSConnection if target.url.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(target.host, target.port, target.addresses[0], timeout=deadline)
+    connection: http.client.HTTPConnection
+    if target.url.scheme == "https":
+        context = tls or ssl.create_default_context()
+        connection = _PinnedHTTPSConnection(
+            target.host, target.port, target.addresses[0], deadline, context
+        )
+    else:
+        connection = _PinnedHTTPConnection(target.host, target.port, target.addresses[0], deadline)
     path = (target.url.path or "/") + (f"?{target.url.query}" if target.url.query else "")
     status, error = _exchange(
         connection, path, body, headers | {"User-Agent": USER_AGENT}, deadline

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -127,7 +128,9 @@ class _Claimed:
     headers: dict[str, str]
 
 
-Sender = Callable[[str, bytes, dict[str, str], AddressPolicy, float], str | None]
+Sender = Callable[
+    [str, bytes, dict[str, str], AddressPolicy, float, ssl.SSLContext | None], str | None
+]
 
 
 def deliver_due(
@@ -136,6 +139,7 @@ def deliver_due(
     *,
     policy: AddressPolicy | None = None,
     deadline: float = DEADLINE_SECONDS,
+    tls: ssl.SSLContext | None = None,
     send: Sender = delivery.post,
 ) -> DeliveryCounts:
     """Send every notice that is due; a failure is recorded and retried later with backoff."""
@@ -149,7 +153,7 @@ def deliver_due(
     def deliver_in_order(notices: list[_Claimed]) -> list[str | None]:
         errors = []
         for notice in notices:
-            error = send(notice.url, notice.body, notice.headers, policy, deadline)
+            error = send(notice.url, notice.body, notice.headers, policy, deadline, tls)
             _record(factory, notice.id, error, now)
             if error is not None:
                 log.warning("webhook %s to %s failed: %s", notice.id, notice.url, error)

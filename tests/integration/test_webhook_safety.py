@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,9 +122,9 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_and_a_public_one_k
 
 
 class Receiver:
-    """A local HTTP endpoint; `answer` decides what each POST gets back."""
+    """A local HTTP endpoint (HTTPS with `tls`); `answer` decides what each POST gets back."""
 
-    def __init__(self, answer: Any = None) -> None:
+    def __init__(self, answer: Any = None, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[bytes] = []
         self.got_one = threading.Event()
         self.observations: list[Any] = []
@@ -143,6 +145,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server_names: list[str | None] = []
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _context: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/fiducia"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -315,3 +321,55 @@ def test_a_webhook_without_a_secret_is_refused_so_every_notice_is_signed(
     assert response.status_code == 422
     assert response.get_json()["errors"]["json"]["secret"]
     assert _stored_url(app, world) is None
+
+
+# A test CA and a certificate it issued for hooks.example.test (made with openssl, valid to 2126).
+TLS = Path(__file__).parent / "tls"
+
+
+def _https_receiver(receivers: list[Receiver]) -> Receiver:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "hooks.example.test.pem", TLS / "hooks.example.test.key")
+    receiver = Receiver(tls=context)
+    receivers.append(receiver)
+    return receiver
+
+
+def test_https_goes_to_the_checked_address_and_checks_the_certificate_on_the_urls_name(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    names: dict[str, str],
+    receivers: list[Receiver],
+) -> None:
+    receiver = _https_receiver(receivers)
+    _allow_loopback(app)
+    names["hooks.example.test"] = "127.0.0.1"
+    url = f"https://hooks.example.test:{receiver.port}/fiducia"
+    assert _set(client, world, url).status_code == 200
+    _finalize_both_contracts(app)
+    trust = ssl.create_default_context(cafile=TLS / "ca.pem")
+    counts = notices.deliver_due(app.extensions["fiducia.sessionmaker"], policy=LOOPBACK, tls=trust)
+    assert (counts.delivered, counts.failed) == (1, 0)
+    assert receiver.server_names == ["hooks.example.test"]  # the TLS name is the URL's host
+    assert len(receiver.received) == 1
+
+
+def test_https_to_a_certificate_naming_another_host_sends_nothing(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    names: dict[str, str],
+    receivers: list[Receiver],
+) -> None:
+    receiver = _https_receiver(receivers)
+    _allow_loopback(app)
+    names["other.example.test"] = "127.0.0.1"
+    assert _set(client, world, f"https://other.example.test:{receiver.port}/h").status_code == 200
+    _finalize_both_contracts(app)
+    trust = ssl.create_default_context(cafile=TLS / "ca.pem")
+    counts = notices.deliver_due(app.extensions["fiducia.sessionmaker"], policy=LOOPBACK, tls=trust)
+    assert (counts.delivered, counts.failed) == (0, 1)
+    assert receiver.received == []
+    error = _deliveries(app)[world.ids["client"]].last_error
+    assert error is not None and "Hostname mismatch" in error
