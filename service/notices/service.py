@@ -172,20 +172,19 @@ def deliver_due(
 def _claim(factory: sessionmaker[Session], now: datetime) -> list[_Claimed]:
     """Take the due notices for this run in one short transaction, and push them a lease on."""
     with writing(factory) as session:
-        due = session.scalars(
-            select(WebhookDelivery)
+        due = session.execute(
+            select(WebhookDelivery, Organization.webhook_secret)
+            .join(Organization, Organization.id == WebhookDelivery.organization_id)
             .where(
                 WebhookDelivery.delivered_at.is_(None),
                 WebhookDelivery.attempts < MAX_ATTEMPTS,
                 WebhookDelivery.next_attempt_at <= now,
             )
             .order_by(WebhookDelivery.id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
         ).all()
         claimed = []
-        for notice in due:
-            organization = session.get(Organization, notice.organization_id)
-            secret = organization.webhook_secret if organization else None
+        for notice, secret in due:
             body = json.dumps(notice.payload, sort_keys=True).encode()
             headers = {"Content-Type": "application/json"}
             if secret:

@@ -95,10 +95,11 @@ def refresh_draft(
     now = now or utcnow()
     _check_period(contract, period, now)
     statement = session.scalar(
-        select(Statement)
-        .where(Statement.contract_id == contract.id, Statement.period == str(period))
-        .with_for_update(of=Statement)
-        .execution_options(populate_existing=True)
+        _locked(
+            select(Statement).where(
+                Statement.contract_id == contract.id, Statement.period == str(period)
+            )
+        )
     )
     if statement is not None and statement.is_final:
         raise Conflict(
@@ -120,12 +121,12 @@ def refresh_draft(
 
 def lock_statement(session: Session, statement: Statement) -> Statement:
     """Re-read a statement under a row lock held until commit (SQLite: the write lock)."""
-    return session.scalars(
-        select(Statement)
-        .where(Statement.id == statement.id)
-        .with_for_update(of=Statement)
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.scalars(_locked(select(Statement).where(Statement.id == statement.id))).one()
+
+
+def _locked(query: Select[Any]) -> Select[Any]:
+    """Read the statement row afresh, locked FOR UPDATE until commit."""
+    return query.with_for_update(of=Statement).execution_options(populate_existing=True)
 
 
 def _check_period(contract: Contract, period: Period, now: datetime) -> None:

@@ -327,12 +327,26 @@ def test_a_webhook_without_a_secret_is_refused_so_every_notice_is_signed(
 TLS = Path(__file__).parent / "tls"
 
 
-def _https_receiver(receivers: list[Receiver]) -> Receiver:
+def _deliver_over_https(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    names: dict[str, str],
+    receivers: list[Receiver],
+    host: str,
+) -> tuple[Receiver, notices.DeliveryCounts]:
+    """Serve HTTPS with a certificate for hooks.example.test, reach it as `host`, deliver."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(TLS / "hooks.example.test.pem", TLS / "hooks.example.test.key")
     receiver = Receiver(tls=context)
     receivers.append(receiver)
-    return receiver
+    _allow_loopback(app)
+    names[host] = "127.0.0.1"
+    assert _set(client, world, f"https://{host}:{receiver.port}/fiducia").status_code == 200
+    _finalize_both_contracts(app)
+    trust = ssl.create_default_context(cafile=TLS / "ca.pem")
+    counts = notices.deliver_due(app.extensions["fiducia.sessionmaker"], policy=LOOPBACK, tls=trust)
+    return receiver, counts
 
 
 def test_https_goes_to_the_checked_address_and_checks_the_certificate_on_the_urls_name(
@@ -342,14 +356,9 @@ def test_https_goes_to_the_checked_address_and_checks_the_certificate_on_the_url
     names: dict[str, str],
     receivers: list[Receiver],
 ) -> None:
-    receiver = _https_receiver(receivers)
-    _allow_loopback(app)
-    names["hooks.example.test"] = "127.0.0.1"
-    url = f"https://hooks.example.test:{receiver.port}/fiducia"
-    assert _set(client, world, url).status_code == 200
-    _finalize_both_contracts(app)
-    trust = ssl.create_default_context(cafile=TLS / "ca.pem")
-    counts = notices.deliver_due(app.extensions["fiducia.sessionmaker"], policy=LOOPBACK, tls=trust)
+    receiver, counts = _deliver_over_https(
+        app, client, world, names, receivers, "hooks.example.test"
+    )
     assert (counts.delivered, counts.failed) == (1, 0)
     assert receiver.server_names == ["hooks.example.test"]  # the TLS name is the URL's host
     assert len(receiver.received) == 1
@@ -362,13 +371,9 @@ def test_https_to_a_certificate_naming_another_host_sends_nothing(
     names: dict[str, str],
     receivers: list[Receiver],
 ) -> None:
-    receiver = _https_receiver(receivers)
-    _allow_loopback(app)
-    names["other.example.test"] = "127.0.0.1"
-    assert _set(client, world, f"https://other.example.test:{receiver.port}/h").status_code == 200
-    _finalize_both_contracts(app)
-    trust = ssl.create_default_context(cafile=TLS / "ca.pem")
-    counts = notices.deliver_due(app.extensions["fiducia.sessionmaker"], policy=LOOPBACK, tls=trust)
+    receiver, counts = _deliver_over_https(
+        app, client, world, names, receivers, "other.example.test"
+    )
     assert (counts.delivered, counts.failed) == (0, 1)
     assert receiver.received == []
     error = _deliveries(app)[world.ids["client"]].last_error
