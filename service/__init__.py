@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from http import HTTPStatus
 from importlib.resources import files
 from typing import Any
 
 from flask import Flask, Response, request, send_from_directory
-from flask_smorest import Api
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +20,7 @@ from service.config import (
     instance_path,
 )
 from service.schemas import (
+    Api,
     IdConverter,
     VersionConverter,
     id_parameter_schema,
@@ -69,9 +68,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     auth.init_app(app)
-    errors.register(app)
     api_blueprints = _register_api(app)
     _register_pages(app, api_blueprints)
+    errors.register(app)
     _register_docs_assets(app)
     _secure_headers(app)
 
@@ -146,8 +145,7 @@ def _secure_headers(app: Flask) -> None:
 
 
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
-    from flask_wtf.csrf import CSRFError, CSRFProtect
-    from werkzeug.exceptions import HTTPException
+    from flask_wtf.csrf import CSRFProtect
 
     from service.formatting import FILTERS
     from service.web.routes import blp as web
@@ -158,13 +156,3 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(web)
     app.jinja_env.filters.update(FILTERS)
-    api = app.extensions["fiducia.api"]
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Any:
-        if not errors.wants_page():
-            return api.handle_http_exception(error)
-        if isinstance(error, CSRFError):
-            message = "This form has expired. Go back, reload the page and try again."
-            return errors.error_page(HTTPStatus.BAD_REQUEST, message)
-        return errors.error_page(HTTPStatus(error.code or 500), error.description or "")

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.accounts.service import authenticate
 from service.db import get_session
-from service.errors import FiduciaError, Invalid
+from service.errors import FiduciaError, Invalid, Location, under
 from service.schemas import MAX_JSON_DEPTH, find_unstorable, nests_deeper, unstorable
 
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
@@ -38,20 +38,19 @@ def refuse_unstorable_input() -> None:
     for name, value in (request.view_args or {}).items():
         why = unstorable(value) if isinstance(value, str) else None
         if why is not None:
-            raise Invalid(UNSTORABLE, {"path": {name: [why]}})
-    for location, values in (("query", request.args), ("form", request.form)):
+            raise Invalid(UNSTORABLE, {name: [why]}, location="path")
+    where: tuple[tuple[Location, Any], ...] = (("query", request.args), ("form", request.form))
+    for location, values in where:
         for key, value in values.items(multi=True):
             why = unstorable(key) or unstorable(value)
             if why is not None:
-                raise Invalid(UNSTORABLE, {location: {key: [why]}})
+                raise Invalid(UNSTORABLE, {key: [why]}, location=location)
     if request.is_json:
         found = find_unstorable(json_body())
         if found is not None:
             path, why = found
-            errors: dict[str, Any] = {path[-1]: [why]} if path else {"_schema": [why]}
-            for part in reversed(path[:-1]):
-                errors = {part: errors}
-            raise Invalid(UNSTORABLE, {"json": errors})
+            errors = under(path[:-1], {path[-1]: [why]}) if path else {"_schema": [why]}
+            raise Invalid(UNSTORABLE, errors)
 
 
 def json_body() -> Any:
@@ -66,7 +65,7 @@ def json_body() -> Any:
     try:
         text = data.decode()
         if nests_deeper(text, MAX_JSON_DEPTH):
-            raise FiduciaError(TOO_DEEP, {"json": [TOO_DEEP]})
+            raise FiduciaError(TOO_DEEP, [TOO_DEEP])
         return json.loads(text)
     except ValueError as error:  # bad UTF-8 or syntax, or an integer past 4,300 digits
-        raise FiduciaError(NOT_JSON, {"json": ["Invalid JSON body."]}) from error
+        raise FiduciaError(NOT_JSON, ["Invalid JSON body."]) from error

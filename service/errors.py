@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
+import marshmallow as ma
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+# Where a bad input was, as flask-smorest (webargs) names it for schema errors.
+Location = Literal["json", "query", "path", "form", "files", "headers"]
 
 
 class FiduciaError(Exception):
-    """An error a caller can act on, answered as `{code, status, message, errors}`."""
+    """An error a caller can act on, answered as `{code, status, message, errors}`.
+
+    `errors` maps each bad field's path (nested dicts, list indexes as keys) to its messages,
+    or is a list of messages about the input as a whole; `location` says where it was. The
+    answer nests one in the other, so every 4xx names a field as
+    `errors.<location>.<field path>`, whatever raised it.
+    """
 
     status = HTTPStatus.BAD_REQUEST
 
-    def __init__(self, message: str, errors: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        errors: dict[Any, Any] | list[str] | None = None,
+        *,
+        location: Location = "json",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.location = location
 
 
 class Unauthorized(FiduciaError):
@@ -45,16 +63,35 @@ class Invalid(FiduciaError):
 class TooManyRequests(FiduciaError):
     status = HTTPStatus.TOO_MANY_REQUESTS
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int) -> None:  # names no field
         super().__init__(message)
         self.retry_after = retry_after
 
 
-def error_body(status: HTTPStatus, message: str, errors: Any = None) -> dict[str, Any]:
-    """Return the JSON body of an error answer."""
+class ErrorSchema(ma.Schema):
+    """The body of every error answer (documentation only: `error_body` writes it)."""
+
+    code = ma.fields.Integer(metadata={"description": "The HTTP status code"})
+    status = ma.fields.String(metadata={"description": "The HTTP status phrase"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for a person"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "Every bad field, keyed by where the input was (`json`, `query`, "
+            "`path`, `form`, `files`) and then by the field's path, list indexes included: "
+            "`errors.json.evaluations.3.answers.tone` is a list of messages. A problem with "
+            "the input as a whole is a list directly under its location.",
+            "example": {"json": {"terms": {"quality": {"bands": {"1": {"from": ["..."]}}}}}},
+        }
+    )
+
+
+def error_body(
+    status: HTTPStatus, message: str, errors: Any = None, location: Location = "json"
+) -> dict[str, Any]:
+    """Return the JSON body of an error answer: the fields' errors sit under their location."""
     body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
     if errors:
-        body["errors"] = errors
+        body["errors"] = {location: errors}
     return body
 
 
@@ -71,14 +108,18 @@ def error_page(status: HTTPStatus, message: str) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
-    """Map the error vocabulary (and integrity races) to JSON answers, or pages for pages."""
+    """Answer every error in one shape: JSON for the API, a readable page for pages.
+
+    Call it after the API is built: it replaces flask-smorest's handler for HTTP errors, so
+    schema errors (raised by webargs) come out exactly as the service's own.
+    """
 
     @app.errorhandler(FiduciaError)
     def _fiducia_error(error: FiduciaError) -> ResponseReturnValue:
         if wants_page():
             response = make_response(error_page(error.status, error.message))
         else:
-            body = error_body(error.status, error.message, error.errors)
+            body = error_body(error.status, error.message, error.errors, error.location)
             response = make_response(jsonify(body), error.status.value)
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
@@ -88,16 +129,42 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
-        status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
         limit = app.config["MAX_CONTENT_LENGTH"]
         message = f"the request body is larger than the limit of {limit:,} bytes"
-        if wants_page():
-            return error_page(status, message)
-        return jsonify(error_body(status, message)), status.value
+        return http_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
+        status = HTTPStatus(error.code or 500)
+        if isinstance(error, CSRFError):
+            message = "This form has expired. Go back, reload the page and try again."
+            return http_error(status, message)
+        data = getattr(error, "data", None) or {}  # what webargs attaches to a schema error
+        message = data.get("message") or _schema_message(data) or error.description or ""
+        response = make_response(http_error(status, message, data.get("messages")))
+        response.headers.update(data.get("headers") or {})
+        return response
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(error: IntegrityError) -> ResponseReturnValue:
         return conflict_response(error)
+
+
+def _schema_message(data: dict[str, Any]) -> str | None:
+    """Say in words where webargs found bad input (its `messages` name the fields)."""
+    if not data.get("messages"):
+        return None
+    return "the input is invalid in " + ", ".join(sorted(data["messages"]))
+
+
+def http_error(status: HTTPStatus, message: str, errors: Any = None) -> ResponseReturnValue:
+    """Answer an error as a page for pages, else as JSON; `errors` are already by location."""
+    if wants_page():
+        return error_page(status, message)
+    body = error_body(status, message)
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), status.value
 
 
 CONCURRENT_WRITE = "the record was written concurrently by another request; retry"
@@ -109,10 +176,7 @@ def conflict_response(_error: IntegrityError) -> Response:
     Two requests raced for the same unique key, or a write met a record that may no longer
     change; the loser may retry and find the winner.
     """
-    status = HTTPStatus.CONFLICT
-    if wants_page():
-        return make_response(error_page(status, CONCURRENT_WRITE))
-    return make_response(jsonify(error_body(status, CONCURRENT_WRITE)), status.value)
+    return make_response(http_error(HTTPStatus.CONFLICT, CONCURRENT_WRITE))
 
 
 def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:
@@ -127,6 +191,8 @@ def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:
     return nested
 
 
-def invalid_body(message: str, errors: dict[Any, Any]) -> Invalid:
-    """Return a 422 whose errors sit under `json`, as flask-smorest reports body errors."""
-    return Invalid(message, {"json": errors})
+def under(path: tuple[Any, ...], errors: dict[Any, Any]) -> dict[Any, Any]:
+    """Nest field errors under a path: `under(("evaluations", 3), {"tone": [...]})`."""
+    for part in reversed(path):
+        errors = {part: errors}
+    return errors

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
 from contracts.periods import PERIOD_PATTERN, PERIODS, YEARS, Period
+from service.errors import ErrorSchema
 
 View = TypeVar("View", bound=Callable[..., Any])
 IN_YEARS = f"must fall in the years {YEARS[0]} to {YEARS[-1]}"
@@ -82,6 +83,12 @@ class PeriodQuery(Schema):
 
 # A page past this is past any data, and its OFFSET ((page - 1) * page_size) fits in 64 bits.
 MAX_PAGE = 2**31 - 1
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's API, whose error responses document Fiducia's one error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 class Blueprint(flask_smorest.Blueprint):

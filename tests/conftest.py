@@ -171,6 +171,15 @@ def json_of(response: Any) -> Any:
     return response.get_json()
 
 
+def errors_at(response: Any, path: str) -> Any:
+    """Return the errors an error answer gives at `location.field.path` (one error shape)."""
+    node = json_of(response)["errors"]
+    for part in path.split("."):
+        assert isinstance(node, dict) and part in node, f"no errors at {path}: {json_of(response)}"
+        node = node[part]
+    return node
+
+
 def seed_month(
     app: Flask,
     world: World,

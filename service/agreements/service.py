@@ -20,7 +20,7 @@ from service.accounts.models import Organization
 from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
 from service.db import utcnow
-from service.errors import Conflict, NotFound, invalid_body, nest_errors
+from service.errors import Conflict, Invalid, NotFound, nest_errors
 from service.forms.models import Form
 from service.forms.service import find_form
 
@@ -94,7 +94,7 @@ def create_contract(
     if supplier is None or supplier.kind != "supplier":
         errors["supplier_id"] = ["no such supplier organization"]
     if errors:
-        raise invalid_body("the parties of a contract are a client and a supplier", errors)
+        raise Invalid("the parties of a contract are a client and a supplier", errors)
     version = _checked_terms(session, client_id, effective_from, terms)
     if session.scalar(
         select(Contract.id).where(
@@ -131,13 +131,13 @@ def add_terms(
     actor.require("client")
     latest = max(version.effective_from for version in contract.terms_versions)
     if effective_from <= latest:
-        raise invalid_body(
+        raise Invalid(
             "terms versions never overlap",
             {"effective_from": [f"must be after {latest.isoformat()}, when the latest starts"]},
         )
     current = period_of(contract, utcnow())
     if effective_from < current.end_day:
-        raise invalid_body(
+        raise Invalid(
             "terms change months that have not begun",
             {"effective_from": [f"must be {current.end_day.isoformat()} or later: {current} "
                                 f"has begun in the contract's time zone"]},
@@ -157,12 +157,12 @@ def checked_terms(
         parsed = rules.parse_terms(document)
     except RuleError as error:
         errors["terms"] = nest_errors(error.errors)
-        raise invalid_body("the terms break the rules of terms", errors) from None
+        raise Invalid("the terms break the rules of terms", errors) from None
     form = find_form(session, client_id, parsed.form_ref)
     if form is None:
         errors["terms"] = {"form": [f"the client publishes no form {parsed.form_ref}"]}
     if errors:
-        raise invalid_body("the terms break the rules of terms", errors)
+        raise Invalid("the terms break the rules of terms", errors)
     assert form is not None
     return parsed, form
 

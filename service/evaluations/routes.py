@@ -6,7 +6,6 @@ from flask.views import MethodView
 
 from service.actors import current_actor
 from service.db import get_session
-from service.errors import Conflict, FiduciaError
 from service.evaluations import service
 from service.evaluations.schemas import (
     BatchOut,
@@ -43,22 +42,10 @@ class Evaluations(MethodView):
     @blp.alt_response(200, schema=EvaluationOut, description="The same evaluation was stored")
     def post(self, record: dict[str, Any]) -> Any:
         """Score and store one evaluation; the same call and source again is idempotent."""
-        session = get_session()
-        try:
-            outcome = service.submit_evaluations(
-                session=session, actor=current_actor(), records={0: record}
-            )
-        except FiduciaError as error:
-            # One record: report its problems without the batch's index.
-            if isinstance(error.errors, dict) and 0 in error.errors:
-                error.errors = (
-                    error.errors[0] if isinstance(error, Conflict) else {"json": error.errors[0]}
-                )
-            raise
-        evaluation = service.get_evaluation(
-            session=session, actor=current_actor(), evaluation_id=outcome.ids[0]
+        evaluation, created = service.submit_evaluation(
+            session=get_session(), actor=current_actor(), record=record
         )
-        return evaluation, 201 if outcome.created else 200
+        return evaluation, 201 if created else 200
 
 
 @blp.route("/evaluations/batch")
@@ -74,18 +61,13 @@ class EvaluationBatch(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Store up to 1,000 evaluations, all or nothing; every bad record is listed by index."""
         records, errors = load_each(EvaluationIn(), body["evaluations"])
-        try:
-            return service.submit_evaluations(
-                session=get_session(),
-                actor=current_actor(),
-                records=records,
-                errors=errors,
-                size=len(body["evaluations"]),
-            )
-        except FiduciaError as error:
-            if isinstance(error.errors, dict) and error.errors:
-                error.errors = {"json": {"evaluations": error.errors}}
-            raise
+        return service.submit_evaluations(
+            session=get_session(),
+            actor=current_actor(),
+            records=records,
+            errors=errors,
+            size=len(body["evaluations"]),
+        )
 
 
 @blp.route("/evaluations/<id:evaluation_id>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -43,6 +43,18 @@ class Submission:
     unchanged: int = 0
 
 
+def submit_evaluation(
+    *, session: Session, actor: Actor, record: Mapping[str, Any]
+) -> tuple[Evaluation, bool]:
+    """Score and store one evaluation; return it and whether it is new.
+
+    Its problems name its fields at the top of the body (`errors.json.answers.tone`).
+    """
+    outcome = _submit(session, actor, {0: record}, {}, 1, lambda errors: errors[0])
+    evaluation = get_evaluation(session=session, actor=actor, evaluation_id=outcome.ids[0])
+    return evaluation, outcome.created == 1
+
+
 def submit_evaluations(
     *,
     session: Session,
@@ -54,18 +66,33 @@ def submit_evaluations(
     """Score and store evaluations, all or nothing.
 
     `records` are loaded records by input index; `errors` holds the indexes already found bad.
-    Every remaining problem is added by index, and if any record is bad nothing is stored.
+    Every remaining problem is added by index (`errors.json.evaluations.3.answers.tone`), and
+    if any record is bad nothing is stored.
     """
-    errors = dict(errors or {})
+    size = size if size is not None else len(records)
+    return _submit(
+        session, actor, records, dict(errors or {}), size, lambda found: {"evaluations": found}
+    )
+
+
+def _submit(
+    session: Session,
+    actor: Actor,
+    records: Mapping[int, Mapping[str, Any]],
+    errors: dict[int, Any],
+    size: int,
+    named: Callable[[dict[int, Any]], dict[Any, Any]],
+) -> Submission:
+    """Store records all or nothing; `named` puts the errors found by index where they belong."""
     contracts = _contracts_for(session, actor, records)
     rows = _scored_rows(session, actor, records, contracts, errors)
     _refuse_repeats(rows, errors)
     if errors:
         # The batch is refused already; say which of its good records conflict, too.
         _settle(session, rows, _stored(session, rows.values()), errors)
-        raise Invalid("no evaluation was stored: fix every record listed", errors)
+        raise Invalid("no evaluation was stored: fix every record listed", named(errors))
 
-    outcome = Submission(ids=[0] * (size if size is not None else len(records)))
+    outcome = Submission(ids=[0] * size)
     inserted = _insert_new(session, rows.values())
     outcome.created = len(inserted)
     for index, row in rows.items():
@@ -76,7 +103,9 @@ def submit_evaluations(
         _settle(session, already, _stored(session, already.values()), conflicts)
         if conflicts:
             # Raising rolls the request back, the rows inserted above included.
-            raise Conflict("evaluations with these calls are stored with other content", conflicts)
+            raise Conflict(
+                "evaluations with these calls are stored with other content", named(conflicts)
+            )
         for index, row in already.items():
             outcome.ids[index] = row["id"]
         outcome.unchanged = len(already)

@@ -14,7 +14,7 @@ from contracts.errors import RuleError
 from service.accounts.models import Organization
 from service.actors import Actor
 from service.agreements.models import Contract
-from service.errors import Conflict, Invalid, NotFound, invalid_body, nest_errors
+from service.errors import Conflict, Invalid, NotFound, nest_errors
 from service.forms.models import Form
 from service.schemas import MAX_VERSION
 
@@ -28,9 +28,7 @@ def publish_form(
     try:
         form = rules.parse_form(document)
     except RuleError as error:
-        raise invalid_body(
-            "the form breaks the rules of forms", nest_errors(error.errors)
-        ) from None
+        raise Invalid("the form breaks the rules of forms", nest_errors(error.errors)) from None
     canonical = rules.form_document(form)
     existing = session.scalar(
         select(Form).where(
@@ -65,10 +63,10 @@ def _owner(session: Session, actor: Actor, organization_id: int | None) -> int:
             raise NotFound("no such organization")
         return actor.organization_id
     if organization_id is None:
-        raise invalid_body("name the owner", {"organization_id": ["required for an admin"]})
+        raise Invalid("name the owner", {"organization_id": ["required for an admin"]})
     organization = session.get(Organization, organization_id)
     if organization is None or organization.kind != "client":
-        raise invalid_body("forms belong to clients", {"organization_id": ["no such client"]})
+        raise Invalid("forms belong to clients", {"organization_id": ["no such client"]})
     return organization_id
 
 
@@ -109,7 +107,8 @@ def get_form(
     if len(found) > 1:
         raise Invalid(
             f"several organizations publish {code}@{version}",
-            {"query": {"organization_id": ["name the owner"]}},
+            {"organization_id": ["name the owner"]},
+            location="query",
         )
     return found[0]
 

@@ -73,19 +73,17 @@ def set_webhook(
     if organization is None:
         raise NotFound("no such organization")
     if organization.kind != "client":
-        raise Invalid("only clients receive statements", {"json": {"url": ["not for a supplier"]}})
+        raise Invalid("only clients receive statements", {"url": ["not for a supplier"]})
     if url is not None and not secret:
         raise Invalid(
             "every notice is signed",
-            {"json": {"secret": ["a webhook needs a secret to sign its notices with"]}},
+            {"secret": ["a webhook needs a secret to sign its notices with"]},
         )
     if url is not None:
         try:
             check(url, policy)
         except RefusedURL as refused:
-            raise Invalid(
-                "Fiducia may not call this URL", {"json": {"url": [str(refused)]}}
-            ) from None
+            raise Invalid("Fiducia may not call this URL", {"url": [str(refused)]}) from None
     organization.webhook_url = url
     organization.webhook_secret = secret if url else None
     session.flush()

@@ -16,7 +16,7 @@ from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
-from service.errors import invalid_body
+from service.errors import Invalid
 from service.evaluations.models import Evaluation
 from service.volumes.service import units_in
 
@@ -282,13 +282,17 @@ def trend(
 ) -> list[Scorecard]:
     """Return one scorecard per month from `first` to `last`."""
     if last < first:
-        raise invalid_body("the range runs forward", {"to": ["must not be before 'from'"]})
+        raise Invalid(
+            "the range runs forward", {"to": ["must not be before 'from'"]}, location="query"
+        )
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     periods = [first]
     while periods[-1] < last:
         periods.append(periods[-1].next())
         if len(periods) > MAX_TREND_MONTHS:
-            raise invalid_body(
-                "the range is too long", {"to": [f"at most {MAX_TREND_MONTHS} months"]}
+            raise Invalid(
+                "the range is too long",
+                {"to": [f"at most {MAX_TREND_MONTHS} months"]},
+                location="query",
             )
     return [_scorecard(session, contract, period) for period in periods]

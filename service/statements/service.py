@@ -28,7 +28,7 @@ from service.agreements.service import (
     visible_contracts,
 )
 from service.db import utcnow
-from service.errors import Conflict, NotFound, invalid_body
+from service.errors import Conflict, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.notices.service import enqueue
 from service.scorecards.service import PeriodAggregate, aggregate_period
@@ -105,7 +105,7 @@ def refresh_draft(
         raise Conflict(
             f"the statement of {period} is final and never changes; corrections go into "
             f"the next statement",
-            {"statement_id": statement.id},
+            {"period": [f"statement {statement.id} of {period} is final"]},
         )
     computed = compute(
         session, contract, period, None, prior_adjustments(session, contract, period)
@@ -132,14 +132,14 @@ def _locked(query: Select[Any]) -> Select[Any]:
 def _check_period(contract: Contract, period: Period, now: datetime) -> None:
     first_terms = contract.terms_versions[0]
     if period.first_day < first_terms.effective_from:
-        raise invalid_body(
+        raise Invalid(
             "the contract had no terms then",
             {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
         )
     timezone = terms_for_period(contract, period).timezone
     _, end = period.bounds(timezone)
     if now < end:
-        raise invalid_body(
+        raise Invalid(
             "a statement is computed once its period has ended",
             {"period": [f"{period} ends at {end.isoformat()} ({timezone})"]},
         )
@@ -154,7 +154,7 @@ def _store(statement: Statement, computed: Computed, now: datetime) -> None:
     exponent = minor_unit(result.currency)
     largest = max(abs(amount.scaleb(exponent)) for amount in (result.total, result.volume_only))
     if largest > MAX_MINOR:
-        raise invalid_body(
+        raise Invalid(
             "the statement's amounts are too large to store",
             {"period": [f"its total {result.total} {result.currency} is past what can be stored; "
                         "check the terms' prices and the volumes"]},
@@ -381,7 +381,11 @@ def finalize_statement(
     """
     statement = lock_statement(session, statement)
     if statement.is_final:
-        raise Conflict(f"statement {statement.id} is already final", {"statement_id": statement.id})
+        raise Conflict(
+            f"statement {statement.id} is already final",
+            {"statement_id": ["already final"]},
+            location="path",
+        )
     statement.status = "final"
     statement.finalized_at = now or utcnow()
     statement.finalized_by = user_id
@@ -410,7 +414,7 @@ def simulate(
     """Say what draft terms would have paid on the recorded data, storing nothing."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if len(set(periods)) != len(periods):
-        raise invalid_body("each period once", {"periods": ["a period is repeated"]})
+        raise Invalid("each period once", {"periods": ["a period is repeated"]})
     draft, form = checked_terms(session, contract.client_id, terms, {})
     first_terms = contract.terms_versions[0].effective_from
     simulations = []

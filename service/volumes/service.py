@@ -14,7 +14,7 @@ from contracts.periods import Period
 from service.actors import Actor
 from service.agreements.service import get_contract, lock_contracts
 from service.db import utcnow
-from service.errors import invalid_body
+from service.errors import Invalid
 from service.volumes.models import DailyVolume, VolumeChange
 
 
@@ -50,7 +50,7 @@ def upsert_volumes(
             errors[index] = {"date": [f"repeats entry {seen[volume['date']]}"]}
         seen.setdefault(volume["date"], index)
     if errors:
-        raise invalid_body("each day appears once", {"volumes": errors})
+        raise Invalid("each day appears once", {"volumes": errors})
     stored = {
         row.day: row
         for row in session.scalars(

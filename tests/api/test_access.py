@@ -78,7 +78,7 @@ def test_a_user_in_an_organization_of_the_wrong_kind_is_422(
         headers=world.headers("admin"),
     )
     assert response.status_code == 422
-    assert "role" in json_of(response)["errors"]
+    assert "role" in json_of(response)["errors"]["json"]
 
 
 def test_a_duplicate_organization_name_is_409(client: FlaskClient, world: World) -> None:
@@ -88,7 +88,7 @@ def test_a_duplicate_organization_name_is_409(client: FlaskClient, world: World)
         headers=world.headers("admin"),
     )
     assert response.status_code == 409
-    assert "name" in json_of(response)["errors"]
+    assert "name" in json_of(response)["errors"]["json"]
 
 
 def test_non_admins_may_not_manage_organizations_or_users(

@@ -202,6 +202,7 @@ def test_json_nested_deeper_than_64_levels_is_refused_before_it_is_read(
         response = post(depth)
         assert response.status_code == 400, depth
         assert json_of(response)["message"] == "the JSON body is nested deeper than 64 levels"
+        assert json_of(response)["errors"] == {"json": [json_of(response)["message"]]}
     assert messages_at(post(64), "json", "comment") == ["Not a valid string."]
     assert row_counts(app) == before
 

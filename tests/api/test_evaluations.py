@@ -70,7 +70,7 @@ def test_other_content_for_a_stored_call_is_409_naming_the_stored_id(
         URL, json=make_evaluation(answers={"tone": 3}), headers=world.headers("supplier")
     )
     assert response.status_code == 409
-    assert json_of(response)["errors"]["stored_id"] == first["id"]
+    assert json_of(response)["errors"]["json"]["stored_id"] == first["id"]
     assert row_counts(app) == before
 
 

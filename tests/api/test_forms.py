@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from contracts.examples import load_example
-from tests.conftest import World, json_of, row_counts
+from tests.conftest import World, errors_at, json_of, row_counts
 
 
 def standard(**changes: Any) -> dict[str, Any]:
@@ -37,6 +37,8 @@ def test_a_published_version_never_changes(app: Flask, client: FlaskClient, worl
     )
     assert response.status_code == 409
     assert "version 2" in json_of(response)["message"]
+    stored = world.ids["form:client"]
+    assert errors_at(response, "json.version") == [f"standard@1 exists as form {stored}"]
     assert row_counts(app) == before
 
 
@@ -128,6 +130,7 @@ def test_an_admin_reading_a_form_two_clients_publish_names_the_owner(
 ) -> None:
     ambiguous = client.get("/api/v1/forms/standard/1", headers=world.headers("admin"))
     assert ambiguous.status_code == 422
+    assert errors_at(ambiguous, "query.organization_id") == ["name the owner"]
     chosen = client.get(
         f"/api/v1/forms/standard/1?organization_id={world.ids['other_client']}",
         headers=world.headers("admin"),

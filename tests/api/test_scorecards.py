@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from contracts.periods import Period
 from service.evaluations.models import Evaluation
-from tests.conftest import World, json_of, seed_month
+from tests.conftest import World, errors_at, json_of, seed_month
 from tests.plain import python_aggregate
 
 
@@ -82,6 +82,7 @@ def test_a_trend_has_one_scorecard_per_month(app: Flask, client: FlaskClient, wo
     backwards = client.get(url.replace("from=2026-07&to=2026-10", "from=2026-10&to=2026-07"),
                            headers=world.headers("finance"))  # fmt: skip
     assert backwards.status_code == 422
+    assert errors_at(backwards, "query.to") == ["must not be before 'from'"]
 
 
 def test_another_organizations_scorecards_are_404(client: FlaskClient, world: World) -> None:

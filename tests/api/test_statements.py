@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from contracts.examples import load_example
 from contracts.periods import Period
 from tests.api.conftest import PERFECT
-from tests.conftest import World, json_of, row_counts, seed_month
+from tests.conftest import World, errors_at, json_of, row_counts, seed_month
 from tests.plain import plain_total
 
 
@@ -95,8 +95,10 @@ def test_finance_freezes_a_statement_once_and_for_good(
     assert final["lines"] == statement["lines"]
     twice = client.post(f"{url}/finalize", headers=world.headers("finance"))
     assert twice.status_code == 409
+    assert errors_at(twice, "path.statement_id") == ["already final"]
     recompute = draft(client, world, "2026-08")
     assert recompute.status_code == 409
+    assert errors_at(recompute, "json.period") == [f"statement {final['id']} of 2026-08 is final"]
     assert json_of(client.get(url, headers=world.headers("finance"))) == final
 
 
@@ -204,6 +206,7 @@ def test_a_statement_exports_as_csv_and_as_a_workbook_of_numbers(
     assert all(isinstance(value, int | float) for value in amount_cells)
     bad = client.get(f"{url}?format=pdf", headers=world.headers("finance"))
     assert bad.status_code == 422
+    assert "format" in errors_at(bad, "query")
 
 
 def test_a_months_payouts_list_one_row_per_contract(
