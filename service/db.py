@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import IntegrityError
@@ -177,3 +178,10 @@ def get_engine(app: Flask) -> Engine:
     """Return the app's engine."""
     engine: Engine = app.extensions["fiducia.engine"]
     return engine
+
+
+def upsert_statement(session: Session, table: Any) -> Any:
+    """Return an INSERT for `table` with `ON CONFLICT` clauses, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -22,7 +22,7 @@ from service.agreements.models import Contract, TermsVersion
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound, nest_errors
 from service.forms.models import Form
-from service.forms.service import find_form
+from service.forms.service import find_form, share_forms
 
 
 def visible_contracts(actor: Actor) -> Select[Contract]:
@@ -111,6 +111,7 @@ def create_contract(
     contract.terms_versions.append(version)
     session.add(contract)
     session.flush()
+    share_forms(session, owner_id=client_id, reader_id=supplier_id)
     return contract
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, false, func, or_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -25,6 +24,7 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
+from service.db import upsert_statement
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
@@ -185,11 +185,9 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
     rows = list(rows)
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, Evaluation.__table__)
     statement = (
-        insert(table)
+        upsert_statement(session, table)
         .on_conflict_do_nothing(index_elements=["contract_id", "call_ref", "source"])
         .returning(table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
     )

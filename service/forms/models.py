@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, BigId, Document, UTCDateTime, utcnow
@@ -29,3 +29,17 @@ class Form(Base):
     @property
     def ref(self) -> str:
         return f"{self.code}@{self.version}"
+
+
+class FormShare(Base):
+    """A client's forms shared with a supplier (from its first contract with it, for good).
+
+    The supplier reads them to score its calls; a share is never taken back, so a supplier
+    can always read the form of an evaluation it once submitted.
+    """
+
+    __tablename__ = "form_shares"
+    __table_args__ = (PrimaryKeyConstraint("owner_id", "reader_id"),)
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)

@@ -13,9 +13,9 @@ from contracts import forms as rules
 from contracts.errors import RuleError
 from service.accounts.models import Organization
 from service.actors import Actor
-from service.agreements.models import Contract
+from service.db import upsert_statement
 from service.errors import Conflict, Invalid, NotFound, nest_errors
-from service.forms.models import Form
+from service.forms.models import Form, FormShare
 from service.schemas import MAX_VERSION
 
 
@@ -77,14 +77,20 @@ def _next_version(session: Session, organization_id: int, code: str) -> int:
     return max(versions, default=0) + 1
 
 
+def share_forms(session: Session, owner_id: int, reader_id: int) -> None:
+    """Let a supplier read every form of a client, for good (once is enough; twice is no-op)."""
+    share = upsert_statement(session, FormShare).values(owner_id=owner_id, reader_id=reader_id)
+    session.execute(share.on_conflict_do_nothing())
+
+
 def visible_forms(actor: Actor) -> Select[Form]:
     """Select the forms the caller may read: its own, or those of its clients for a supplier."""
     query = select(Form)
     if actor.is_admin:
         return query
     if actor.role == "supplier":
-        clients = select(Contract.client_id).where(Contract.supplier_id == actor.organization_id)
-        return query.where(Form.organization_id.in_(clients))
+        owners = select(FormShare.owner_id).where(FormShare.reader_id == actor.organization_id)
+        return query.where(Form.organization_id.in_(owners))
     return query.where(Form.organization_id == actor.organization_id)
 
 

@@ -1,22 +1,33 @@
-"""The Alembic history builds exactly the schema the models describe."""
+"""Migrations that move data, run on a database holding data of the revision before them."""
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from __future__ import annotations
 
-from service.db import engine_url
-from service.migrate import alembic_config
-from service.models import Base
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from service.migrate import alembic_config, upgrade
 
 
-def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
-    engine = create_engine(engine_url(database_url))
+def test_form_shares_start_with_every_supplier_that_has_a_contract(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    upgrade(url, "0005")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO organizations (id, name, kind, created_at) VALUES "
+            "(1, 'client', 'client', '2026-01-01'), (2, 'napoli', 'supplier', '2026-01-01'), "
+            "(3, 'torino', 'supplier', '2026-01-01'), (4, 'idle', 'supplier', '2026-01-01')"
+        ))  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO contracts (id, client_id, supplier_id, name, created_at) VALUES "
+            "(1, 1, 2, 'inbound', '2026-01-01'), (2, 1, 2, 'outbound', '2026-01-01'), "
+            "(3, 1, 3, 'inbound', '2026-01-01')"
+        ))  # fmt: skip
+    upgrade(url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Base.metadata)
-        current = context.get_current_revision()
+        shares = connection.execute(text("SELECT owner_id, reader_id FROM form_shares")).all()
+    assert sorted(shares) == [(1, 2), (1, 3)]
+    command.downgrade(alembic_config(url), "0005")
     engine.dispose()
-    assert differences == []
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-    assert current == head
