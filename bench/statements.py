@@ -64,7 +64,7 @@ GROUP BY contract_id
 # Names for the SQL a statement run sends, by a marker in the statement's text (first match).
 SQL_LABELS = (
     ("top_audit", "_pairs: supplier/audit pairs (scorecards)"),
-    ("sum_squares", "_aggregate: one-pass sums (scorecards)"),
+    ("sum_squares", "_aggregate: one-pass sums (figures)"),
     ("FROM daily_volumes", "units_in (volumes)"),
     ("statements.period <", "prior_adjustments: earlier statements"),
     ("UPDATE statements", "flush: UPDATE statements"),

@@ -6,58 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from contracts.stats import Interval
-from service.schemas import DecimalString, PeriodField
-
-
-class IntervalField(fields.Field):
-    """A 95% interval as `[low, high]` strings, or null when there is none."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {
-            "type": "array",
-            "items": {"type": "string"},
-            "minItems": 2,
-            "maxItems": 2,
-            "nullable": True,
-            "example": ["84.10", "88.90"],
-        }
-        super().__init__(metadata=metadata, required=True, allow_none=True, **kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        assert isinstance(value, Interval)
-        return [str(value.low), str(value.high)]
-
-
-class CriticalOut(Schema):
-    errors = fields.Integer(required=True)
-    rate = DecimalString(required=True, allow_none=True)
-    ci = IntervalField()
-
-
-class SelfAssessmentOut(Schema):
-    pairs = fields.Integer(required=True)
-    inflation = DecimalString(required=True, allow_none=True)
-    applied = fields.Boolean(required=True)
-    status = fields.String(
-        required=True, metadata={"enum": ["verified", "corrected", "unverified", "not_checked"]}
-    )
-
-
-class FiguresOut(Schema):
-    n = fields.Integer(required=True, attribute="figures.n")
-    mean = DecimalString(required=True, allow_none=True, attribute="figures.mean")
-    sd = DecimalString(required=True, allow_none=True, attribute="figures.sd")
-    ci = IntervalField(attribute="figures.ci")
-    passed_rate = DecimalString(required=True, allow_none=True, attribute="figures.passed_rate")
-    critical = fields.Dict(
-        keys=fields.String(),
-        values=fields.Nested(CriticalOut),
-        required=True,
-        attribute="figures.critical",
-    )
+from service.figures.schemas import FiguresOut, SelfAssessmentOut
+from service.schemas import PeriodField
 
 
 class ScorecardOut(FiguresOut):

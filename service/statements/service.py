@@ -30,8 +30,9 @@ from service.agreements.service import (
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.evaluations.models import Evaluation
+from service.figures.schemas import FiguresDocument
+from service.figures.service import PeriodAggregate, aggregate_period
 from service.notices.service import enqueue
-from service.scorecards.service import PeriodAggregate, aggregate_period
 from service.statements.models import Statement
 from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
@@ -161,41 +162,11 @@ def _store(statement: Statement, computed: Computed, now: datetime) -> None:
         )  # fmt: skip
     statement.currency = result.currency
     statement.terms_version_id = computed.aggregate.terms_version_id
-    statement.figures = figures_document(computed)
+    statement.figures = FiguresDocument().dump(computed)
     statement.lines = lines_document(result)
     statement.total_minor = int(result.total.scaleb(exponent))
     statement.volume_only_minor = int(result.volume_only.scaleb(exponent))
     statement.computed_at = now
-
-
-def figures_document(computed: Computed) -> dict[str, Any]:
-    """Return the figures a statement was computed from, as JSON-able values."""
-    figures, check = computed.figures, computed.aggregate.self_assessment
-
-    def text(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    def interval(value: stats.Interval | None) -> list[str] | None:
-        return None if value is None else [str(value.low), str(value.high)]
-
-    return {
-        "n": figures.n,
-        "mean": text(figures.mean),
-        "sd": text(figures.sd),
-        "ci": interval(figures.ci),
-        "passed_rate": text(figures.passed_rate),
-        "critical": {
-            category: {"errors": c.errors, "rate": text(c.rate), "ci": interval(c.ci)}
-            for category, c in figures.critical.items()
-        },
-        "self_assessment": {
-            "pairs": check.pairs,
-            "inflation": text(check.inflation),
-            "applied": check.applied,
-            "status": check.status,
-        },
-        "units": computed.aggregate.units,
-    }
 
 
 def lines_document(statement: payout.Statement) -> list[dict[str, Any]]:

@@ -294,3 +294,15 @@ def test_a_total_too_large_to_store_is_422_and_stores_nothing(
     assert response.status_code == 422
     assert "past what can be stored" in json_of(response)["errors"]["json"]["period"][0]
     assert row_counts(app) == before
+
+
+def test_a_statement_stores_the_figures_its_months_scorecard_shows(
+    client: FlaskClient, world: World, months: None
+) -> None:
+    statement = json_of(draft(client, world, "2026-08"))
+    url = f"/api/v1/contracts/{world.ids['contract']}/scorecard?period=2026-08"
+    card = json_of(client.get(url, headers=world.headers("finance")))
+    assert card["n"] > 0 and card["volume"]["units"] > 0
+    quality = ("n", "mean", "sd", "ci", "passed_rate", "critical", "self_assessment")
+    expected = {key: card[key] for key in quality} | {"units": card["volume"]["units"]}
+    assert statement["figures"] == expected

@@ -12,7 +12,7 @@ from service.actors import Actor
 from service.agreements.models import Contract
 from service.evaluations.models import Evaluation
 from service.evaluations.service import submit_evaluations
-from service.scorecards.service import aggregate_period
+from service.figures.service import aggregate_period
 from tests.api.conftest import PERFECT
 from tests.conftest import World
 from tests.plain import python_aggregate

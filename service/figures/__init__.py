@@ -1,0 +1,1 @@
+"""Figures: what the database says about a contract's month."""
