@@ -35,6 +35,7 @@ from bench.common import EVALUATION_COLUMNS, conninfo, create_database, drop_dat
 from contracts import forms as rules
 from contracts.examples import QUALITY_TERMS, STANDARD_FORM, load_example
 from contracts.periods import Period
+from service.actors import OPERATOR
 from service.agreements.models import Contract
 from service.db import make_engine
 from service.demo import flattered, random_answers
@@ -400,7 +401,7 @@ def compute_month(factory: sessionmaker[Any], period: Period) -> int:
     with factory() as session:
         contracts = list(session.scalars(select(Contract).order_by(Contract.id)))
         for contract in contracts:
-            refresh_draft(session, contract, period)
+            refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
         session.commit()
     return len(contracts)
 

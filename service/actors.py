@@ -33,6 +33,11 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def recorded_user_id(self) -> int | None:
+        """Return the user to record as the author of a change: None for the operator."""
+        return None if self == OPERATOR else self.user_id
+
     def require(self, *roles: str) -> None:
         """Refuse with 403 unless the caller has one of `roles` (admins always may)."""
         if not self.is_admin and self.role not in roles:

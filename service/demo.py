@@ -102,7 +102,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
                 volumes=_volumes(rng, period),
             )
         for period in periods:
-            refresh_draft(session, contract, period)
+            refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
     users = [member.user for member in members]
     for user in users:
         set_password(session=session, actor=OPERATOR, user_id=user.id, password=DEMO_PASSWORD)

@@ -23,7 +23,7 @@ from service.migrate import upgrade
 from service.models import Base
 
 
-def _postgres_database(server_url: str) -> Iterator[str]:
+def postgres_database(server_url: str) -> Iterator[str]:
     """Create a uniquely named database on the server, yield its URL, drop it afterwards."""
     name = f"fiducia_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(engine_url(server_url), isolation_level="AUTOCOMMIT")
@@ -58,7 +58,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Return the URL of a freshly migrated test database."""
     server = os.environ.get("TEST_DATABASE_URL")
     if server:
-        databases = _postgres_database(server)
+        databases = postgres_database(server)
         url = next(databases)
         upgrade(url)
         yield url

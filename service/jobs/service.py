@@ -15,14 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.periods import Period
-from service.actors import Actor
+from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.db import utcnow, writing
 from service.errors import Conflict
 from service.jobs.models import JobRun
+from service.statements import service as statements
 from service.statements.models import Statement
-from service.statements.service import finalize_statement, refresh_draft
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +124,17 @@ def close_item(
         contract = session.get(Contract, item.contract_id)
         assert contract is not None
         try:
-            statement, created = refresh_draft(session, contract, item.period, now)
+            statement, created = statements.refresh_draft(
+                session=session,
+                actor=OPERATOR,
+                contract_id=contract.id,
+                period=item.period,
+                now=now,
+            )
         except Conflict:
             return "already_final"  # finalized since the due work was listed
         if finalize or dispute_window_closed(contract, item.period, now):
-            finalize_statement(session, statement, None, now)
+            statements.finalize(session=session, actor=OPERATOR, statement_id=statement.id, now=now)
             return "finalized"
         return "drafted" if created else "refreshed"
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
 )
@@ -50,6 +51,10 @@ class Statement(Base):
     finalized_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     contract: Mapped[Contract] = relationship(lazy="joined")
+    # The corrections of earlier final statements this one carries as lines (see below).
+    carried: Mapped[list[CarriedAdjustment]] = relationship(
+        foreign_keys="CarriedAdjustment.statement_id", cascade="all, delete-orphan"
+    )
 
     @property
     def total(self) -> Decimal:
@@ -62,6 +67,21 @@ class Statement(Base):
     @property
     def is_final(self) -> bool:
         return self.status == "final"
+
+
+class CarriedAdjustment(Base):
+    """A correction of a final statement, carried as a line by a later statement.
+
+    The amounts a statement's `prior_period_adjustment` lines pay, kept as exact minor units
+    beside the lines, so the next draft sums what was carried in SQL.
+    """
+
+    __tablename__ = "carried_adjustments"
+    __table_args__ = (PrimaryKeyConstraint("statement_id", "corrects_id"),)
+
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    corrects_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class ReportFile(Base):

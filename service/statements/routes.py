@@ -34,7 +34,7 @@ class ContractStatements(MethodView):
     @blp.alt_response(200, schema=StatementOut, description="The draft was recomputed")
     def post(self, body: dict[str, Any], contract_id: int) -> Any:
         """Compute (or recompute) the draft statement of an ended period."""
-        statement, created = service.request_draft(
+        statement, created = service.refresh_draft(
             session=get_session(), actor=current_actor(), contract_id=contract_id, **body
         )
         return statement, 201 if created else 200

@@ -10,15 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms
 from service.actors import Actor
-from service.agreements.models import Contract, TermsVersion
+from service.agreements.models import Contract
 from service.agreements.service import (
     PeriodTerms,
     checked_terms,
@@ -33,7 +33,7 @@ from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_period
 from service.notices.service import enqueue
-from service.statements.models import Statement
+from service.statements.models import CarriedAdjustment, Statement
 from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
 
@@ -84,14 +84,22 @@ def compute(
 
 
 def refresh_draft(
-    session: Session, contract: Contract, period: Period, now: datetime | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    period: Period,
+    now: datetime | None = None,
 ) -> tuple[Statement, bool]:
-    """Compute (or recompute) the draft of an ended period; return it and whether it is new.
+    """Compute (or recompute) a contract's draft of an ended period; return it and whether it
+    is new. Clients, finance and admins may; the close does it as the operator.
 
     The contract and the statement are locked first (see `lock_contracts`), so a final
     statement is never overwritten and the stamp `computed_at` is taken once every input
     written before it is visible.
     """
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("client", "finance")
     lock_contracts(session, [contract.id], "statement")
     now = now or utcnow()
     _check_period(contract, period, now)
@@ -164,6 +172,13 @@ def _store(statement: Statement, computed: Computed, now: datetime) -> None:
     statement.terms_version_id = computed.aggregate.terms_version_id
     statement.figures = FiguresDocument().dump(computed)
     statement.lines = lines_document(result)
+    statement.carried = [
+        CarriedAdjustment(
+            corrects_id=line.basis["statement_id"], amount_minor=int(line.amount.scaleb(exponent))
+        )
+        for line in result.lines
+        if line.code == PRIOR
+    ]
     statement.total_minor = int(result.total.scaleb(exponent))
     statement.volume_only_minor = int(result.volume_only.scaleb(exponent))
     statement.computed_at = now
@@ -188,40 +203,22 @@ def prior_adjustments(
     """Return the corrections of finalized periods that this period's statement carries.
 
     A final statement is recomputed with today's data when its inputs changed after it was
-    computed; the difference not yet carried by a later final statement becomes a line. The
-    earliest statement still open after a final one carries it, so it is carried exactly once.
+    computed; the difference not yet carried by a later statement becomes a line. The earliest
+    statement still open after a final one carries it, so it is carried exactly once. What
+    was carried so far is summed in SQL from the stored minor units (`CarriedAdjustment`).
     """
-    earlier = list(
-        session.scalars(
-            select(Statement)
-            .where(Statement.contract_id == contract.id, Statement.period < str(period))
-            .order_by(Statement.period)
-        )
-    )
     adjustments = []
-    for index, final in enumerate(earlier):
-        if not final.is_final or any(not later.is_final for later in earlier[index + 1 :]):
-            continue
+    for final in session.execute(_finals_to_check(contract.id, period)):
         final_period = Period.parse(final.period)
-        version = session.get(TermsVersion, final.terms_version_id)
-        assert version is not None
-        terms = PeriodTerms(version).terms
+        version = _terms_version(contract, final.terms_version_id)
         if not _inputs_changed(
-            session, contract.id, final_period, terms.timezone, final.computed_at
+            session, contract.id, final_period, version.timezone, final.computed_at
         ):
             continue
         recomputed = compute(
-            session, contract, final_period, terms, form_id=version.form_id
+            session, contract, final_period, version.terms, form_id=version.version.form_id
         ).statement.total
-        carried = _own_total(final) + sum(
-            (
-                Decimal(line["amount"])
-                for later in earlier[index + 1 :]
-                for line in later.lines
-                if line["code"] == PRIOR and line["basis"].get("statement_id") == final.id
-            ),
-            Decimal(0),
-        )
+        carried = Decimal(final.carried_minor).scaleb(-minor_unit(final.currency))
         if recomputed != carried:
             adjustments.append(
                 payout.PriorAdjustment(
@@ -231,10 +228,49 @@ def prior_adjustments(
     return adjustments
 
 
-def _own_total(statement: Statement) -> Decimal:
-    """Return a statement's total without the corrections it carried for earlier periods."""
-    return sum(
-        (Decimal(line["amount"]) for line in statement.lines if line["code"] != PRIOR), Decimal(0)
+def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, int, datetime, int]:
+    """Select the final statements before `period` that no open statement follows.
+
+    Each comes with what it has carried so far: its own total (without the corrections it
+    carried for others) plus the corrections of it that later statements carried.
+    """
+    carrier = aliased(Statement)
+    last_open = (
+        select(func.max(carrier.period))
+        .where(carrier.contract_id == contract_id, carrier.period < str(period))
+        .where(carrier.status != "final")
+        .scalar_subquery()
+    )
+    carried_for_others = (
+        select(func.coalesce(func.sum(CarriedAdjustment.amount_minor), 0))
+        .where(CarriedAdjustment.statement_id == Statement.id)
+        .scalar_subquery()
+    )
+    carried_for_it = (
+        select(func.coalesce(func.sum(CarriedAdjustment.amount_minor), 0))
+        .join(carrier, carrier.id == CarriedAdjustment.statement_id)
+        .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < str(period))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Statement.id,
+            Statement.period,
+            Statement.currency,
+            Statement.terms_version_id,
+            Statement.computed_at,
+            (Statement.total_minor - carried_for_others + carried_for_it).label("carried_minor"),
+        )
+        .where(Statement.contract_id == contract_id, Statement.period < str(period))
+        .where(Statement.status == "final", Statement.period > func.coalesce(last_open, ""))
+        .order_by(Statement.period)
+    )
+
+
+def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
+    """Return the terms version a statement was computed with, from the contract's versions."""
+    return PeriodTerms(
+        next(version for version in contract.terms_versions if version.id == version_id)
     )
 
 
@@ -334,22 +370,16 @@ def statements_query(
     return query
 
 
-def request_draft(
-    *, session: Session, actor: Actor, contract_id: int, period: Period
-) -> tuple[Statement, bool]:
-    """Compute or recompute a contract's draft for an ended period (client, finance, admin)."""
-    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    actor.require("client", "finance")
-    return refresh_draft(session, contract, period)
-
-
-def finalize_statement(
-    session: Session, statement: Statement, user_id: int | None, now: datetime | None = None
+def finalize(
+    *, session: Session, actor: Actor, statement_id: int, now: datetime | None = None
 ) -> Statement:
-    """Make a draft final for good, in this transaction and under its row lock.
+    """Make a draft final for good, in this transaction and under its row lock (finance or
+    admin; the close does it as the operator).
 
     Stamped and hashed, its report files made and its notice queued; never modified again.
     """
+    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
+    actor.require("finance")
     statement = lock_statement(session, statement)
     if statement.is_final:
         raise Conflict(
@@ -359,19 +389,12 @@ def finalize_statement(
         )
     statement.status = "final"
     statement.finalized_at = now or utcnow()
-    statement.finalized_by = user_id
+    statement.finalized_by = actor.recorded_user_id
     statement.content_hash = content_hash(statement)
     session.flush()
     make_reports(session, statement)
     enqueue(session, statement.contract.client_id, statement.id, finalized_notice(statement), now)
     return statement
-
-
-def finalize(*, session: Session, actor: Actor, statement_id: int) -> Statement:
-    """Freeze a draft statement (finance or admin)."""
-    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
-    actor.require("finance")
-    return finalize_statement(session, statement, actor.user_id)
 
 
 def simulate(

@@ -149,6 +149,23 @@ def test_a_late_change_after_finalization_is_carried_once_by_the_next_statement(
     october = json_of(draft(client, world, "2026-10"))
     assert [line["code"] for line in october["lines"]].count("prior_period_adjustment") == 0
 
+    # A second late change to August: October carries only what September did not.
+    again_corrected = client.put(
+        f"/api/v1/contracts/{world.ids['contract']}/volumes",
+        json={"volumes": [{"date": "2026-08-11", "units": 9000}]},
+        headers=world.headers("supplier"),
+    )
+    assert again_corrected.status_code == 200
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        recomputed_again = plain_total(
+            session, world.ids["contract"], Period(2026, 8), load_example("terms-quality.yaml")
+        )
+    assert recomputed_again != recomputed
+    october = json_of(draft(client, world, "2026-10"))
+    [carried] = [line for line in october["lines"] if line["code"] == "prior_period_adjustment"]
+    assert carried["basis"]["statement_id"] == august["id"]
+    assert Decimal(carried["amount"]) == recomputed_again - recomputed
+
 
 def test_a_correction_with_no_effect_on_money_adds_no_line(
     client: FlaskClient, world: World, months: None

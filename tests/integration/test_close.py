@@ -12,6 +12,7 @@ from contracts.periods import Period
 from service.agreements.models import Contract
 from service.jobs import service as close
 from service.jobs.models import JobRun
+from service.statements import service as statements_service
 from service.statements.models import ReportFile, Statement
 from tests.conftest import World, seed_month
 
@@ -100,15 +101,15 @@ def test_a_failing_contract_is_recorded_and_the_next_run_completes_the_rest(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = world.ids["contract"]
-    real_refresh = close.refresh_draft
+    real_refresh = statements_service.refresh_draft
 
-    def refresh_or_crash(session: Any, contract: Contract, period: Period, now: Any) -> Any:
-        statement, created = real_refresh(session, contract, period, now)
-        if contract.id == broken and period == Period(2026, 9):
+    def refresh_or_crash(*, contract_id: int, period: Period, **rest: Any) -> Any:
+        statement, created = real_refresh(contract_id=contract_id, period=period, **rest)
+        if contract_id == broken and period == Period(2026, 9):
             raise RuntimeError("injected failure after the draft was written")
         return statement, created
 
-    monkeypatch.setattr(close, "refresh_draft", refresh_or_crash)
+    monkeypatch.setattr(statements_service, "refresh_draft", refresh_or_crash)
     run = run_close_at(app, datetime(2026, 10, 10, tzinfo=UTC))
     assert run.outcome == "partial"
     assert run.counts == {"finalized": 3, "failed": 1, "items": 4}
@@ -116,7 +117,7 @@ def test_a_failing_contract_is_recorded_and_the_next_run_completes_the_rest(
     # The failed item left nothing behind: its draft was rolled back with it.
     assert (broken, "2026-09") not in {(c, p) for c, p, _ in statements(app)}
 
-    monkeypatch.setattr(close, "refresh_draft", real_refresh)
+    monkeypatch.setattr(statements_service, "refresh_draft", real_refresh)
     healed = run_close_at(app, datetime(2026, 10, 10, 1, tzinfo=UTC))
     assert healed.outcome == "success" and healed.counts == {"finalized": 1, "items": 1}
     with app.extensions["fiducia.sessionmaker"]() as session:

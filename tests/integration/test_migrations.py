@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from service.db import engine_url
 from service.migrate import alembic_config, upgrade
+from tests.conftest import postgres_database
 
 
-def test_form_shares_start_with_every_supplier_that_has_a_contract(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'before.db'}"
+@pytest.fixture
+def empty_url(tmp_path: Path) -> Iterator[str]:
+    """Return the URL of a new empty database, on the server the suite runs on."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        yield from postgres_database(server)
+    else:
+        yield f"sqlite:///{tmp_path / 'before.db'}"
+
+
+def test_form_shares_start_with_every_supplier_that_has_a_contract(empty_url: str) -> None:
+    url = empty_url
     upgrade(url, "0005")
-    engine = create_engine(url)
+    engine = create_engine(engine_url(url))
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO organizations (id, name, kind, created_at) VALUES "
@@ -30,4 +46,45 @@ def test_form_shares_start_with_every_supplier_that_has_a_contract(tmp_path: Pat
         shares = connection.execute(text("SELECT owner_id, reader_id FROM form_shares")).all()
     assert sorted(shares) == [(1, 2), (1, 3)]
     command.downgrade(alembic_config(url), "0005")
+    engine.dispose()
+
+
+def test_carried_adjustments_start_from_the_lines_statements_already_carry(
+    empty_url: str,
+) -> None:
+    url = empty_url
+    upgrade(url, "0006")
+    engine = create_engine(engine_url(url))
+    as_json = "CAST(:lines AS jsonb)" if engine.dialect.name == "postgresql" else ":lines"
+    lines = [
+        {"code": "volume_fee", "description": "", "amount": "1000.00", "basis": {}},
+        {"code": "prior_period_adjustment", "description": "", "amount": "-12.34",
+         "basis": {"statement_id": 1, "period": "2026-08", "amount": "-12.34"}},
+    ]  # fmt: skip
+    parties = [
+        "INSERT INTO organizations (id, name, kind, created_at) VALUES "
+        "(1, 'client', 'client', '2026-01-01'), (2, 'napoli', 'supplier', '2026-01-01')",
+        "INSERT INTO contracts (id, client_id, supplier_id, name, created_at) "
+        "VALUES (1, 1, 2, 'inbound', '2026-01-01')",
+        "INSERT INTO forms (id, organization_id, code, version, title, document, created_at) "
+        "VALUES (1, 1, 'standard', 1, 'Standard', '{}', '2026-01-01')",
+        "INSERT INTO terms_versions (id, contract_id, effective_from, form_id, document, "
+        "created_at) VALUES (1, 1, '2026-01-01', 1, '{}', '2026-01-01')",
+    ]
+    statement = text(
+        "INSERT INTO statements (id, contract_id, period, status, currency, terms_version_id, "
+        "figures, lines, total_minor, volume_only_minor, computed_at) VALUES "
+        f"(:id, 1, :period, 'final', 'EUR', 1, '{{}}', {as_json}, 0, 0, '2026-10-01')"
+    )
+    with engine.begin() as connection:
+        for insert in parties:
+            connection.execute(text(insert))
+        connection.execute(statement, [
+            {"id": 1, "period": "2026-08", "lines": json.dumps(lines[:1])},
+            {"id": 2, "period": "2026-09", "lines": json.dumps(lines)},
+        ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        carried = connection.execute(text("SELECT * FROM carried_adjustments")).all()
+    assert carried == [(2, 1, -1234)]
     engine.dispose()

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.accounts.service import set_password
-from service.actors import Actor
+from service.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement
 from service.statements.service import refresh_draft
@@ -40,7 +40,9 @@ def data(app: Flask, world: World) -> dict[str, int]:
     with app.extensions["fiducia.sessionmaker"].begin() as session:
         for key in ("contract", "other_contract"):
             contract = session.get_one(Contract, world.ids[key])
-            statement, _ = refresh_draft(session, contract, Period(2026, 9))
+            statement, _ = refresh_draft(
+                session=session, actor=OPERATOR, contract_id=contract.id, period=Period(2026, 9)
+            )
             ids[f"statement:{key}"] = statement.id
             ids[f"evaluation:{key}"] = session.scalars(
                 select(Evaluation.id).where(Evaluation.contract_id == contract.id)
