@@ -95,7 +95,7 @@ def create_contract(
         errors["supplier_id"] = ["no such supplier organization"]
     if errors:
         raise Invalid("the parties of a contract are a client and a supplier", errors)
-    version = _checked_terms(session, client_id, effective_from, terms)
+    version = _new_terms_version(session, client_id, effective_from, terms)
     if session.scalar(
         select(Contract.id).where(
             Contract.client_id == client_id,
@@ -143,7 +143,7 @@ def add_terms(
             {"effective_from": [f"must be {current.end_day.isoformat()} or later: {current} "
                                 f"has begun in the contract's time zone"]},
         )  # fmt: skip
-    version = _checked_terms(session, contract.client_id, effective_from, terms)
+    version = _new_terms_version(session, contract.client_id, effective_from, terms)
     version.created_by = actor.user_id
     contract.terms_versions.append(version)
     session.flush()
@@ -168,9 +168,10 @@ def checked_terms(
     return parsed, form
 
 
-def _checked_terms(
+def _new_terms_version(
     session: Session, client_id: int, effective_from: date, document: dict[str, Any]
 ) -> TermsVersion:
+    """Return a new terms version from checked terms, starting on the first of a month."""
     errors: dict[str, Any] = {}
     if effective_from.day != 1:
         errors["effective_from"] = ["must be the first day of a month"]

@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 
 from service.actors import current_actor
 from service.db import get_session
+from service.schemas import PeriodQuery
 from service.scorecards import service
 from service.scorecards.schemas import (
     AgentScorecardsOut,
-    PeriodQuery,
     ScorecardOut,
     TrendQuery,
 )

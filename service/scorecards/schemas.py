@@ -36,10 +36,6 @@ class AgentScorecardsOut(Schema):
     teams = fields.List(fields.Nested(GroupOut), required=True)
 
 
-class PeriodQuery(Schema):
-    period = PeriodField(required=True)
-
-
 class TrendQuery(Schema):
     from_ = PeriodField(required=True, data_key="from")
     to = PeriodField(required=True)
