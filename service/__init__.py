@@ -147,12 +147,16 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
+    from service.evaluations.pages import blp as evaluation_pages
     from service.formatting import FILTERS
+    from service.scorecards.pages import blp as scorecard_pages
+    from service.statements.pages import blp as statement_pages
     from service.web.routes import blp as web
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf = CSRFProtect(app)
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
-    app.register_blueprint(web)
+    for pages in (web, scorecard_pages, evaluation_pages, statement_pages):
+        app.register_blueprint(pages)
     app.jinja_env.filters.update(FILTERS)

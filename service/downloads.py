@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response
 
 MEDIA_TYPES = {
@@ -10,6 +12,14 @@ MEDIA_TYPES = {
     "html": "text/html",
     "zip": "application/zip",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A file to hand over: its content and its name (the extension gives its media type)."""
+
+    content: str | bytes
+    name: str
 
 
 def attachment(content: str | bytes, filename: str) -> Response:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, false, func, or_, select, tuple_
+from sqlalchemy import Select, Table, and_, false, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -29,6 +29,7 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
 from service.forms.service import find_form, parsed_form
+from service.paging import Page, count, page_of
 
 # The one source each role may submit; admins may submit any (third_party only through them).
 ROLE_SOURCE = {"supplier": "supplier", "client": "client"}
@@ -360,6 +361,14 @@ def evaluations_query(
     return query
 
 
+def evaluations_page(
+    *, session: Session, actor: Actor, number: int, size: int, **filters: Any
+) -> Page[Evaluation]:
+    """Return page `number` of the visible evaluations, newest call first (for the pages)."""
+    query = evaluations_query(session=session, actor=actor, **filters)
+    return page_of(session, query, number, size, Evaluation.call_at.desc(), Evaluation.id.desc())
+
+
 def list_evaluations(
     *, session: Session, actor: Actor, first: int, size: int, **filters: Any
 ) -> tuple[list[Evaluation], int]:
@@ -367,9 +376,3 @@ def list_evaluations(
     query = evaluations_query(session=session, actor=actor, **filters)
     page = query.order_by(Evaluation.call_at, Evaluation.id).offset(first).limit(size)
     return list(session.scalars(page)), count(session, query)
-
-
-def count(session: Session, query: Select[Any]) -> int:
-    """Count the rows a query selects."""
-    total: int = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return total

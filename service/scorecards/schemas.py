@@ -29,7 +29,7 @@ class GroupOut(FiguresOut):
 
 
 class AgentScorecardsOut(Schema):
-    contract_id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True, attribute="contract.id")
     period = PeriodField(required=True)
     self_assessment = fields.Nested(SelfAssessmentOut, required=True)
     agents = fields.List(fields.Nested(GroupOut), required=True)

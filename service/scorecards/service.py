@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from contracts import stats
 from contracts.periods import Period
+from contracts.terms import Terms
 from service.actors import Actor
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, visible_contracts
+from service.agreements.service import get_contract, terms_for_period, visible_contracts
 from service.errors import Invalid
 from service.figures.service import aggregate_groups, aggregate_period
+from service.forms.service import find_form, parsed_form
 
 MAX_TREND_MONTHS = 36
 
@@ -34,7 +37,7 @@ class Scorecard:
 class AgentBreakdown:
     """A period's figures per agent and per team, under the contract's correction."""
 
-    contract_id: int
+    contract: Contract
     period: Period
     self_assessment: stats.SelfAssessmentCheck
     agents: list[Scorecard]
@@ -78,7 +81,32 @@ def agent_scorecards(
             for group in groups[column]
         ]
 
-    return AgentBreakdown(contract.id, period, check, cards("agent_ref"), cards("team"))
+    return AgentBreakdown(contract, period, check, cards("agent_ref"), cards("team"))
+
+
+@dataclass(frozen=True, slots=True)
+class ContractOverview:
+    """A contract's month beside the months before it, with what the trend is drawn against."""
+
+    contract: Contract
+    cards: list[Scorecard]  # oldest first; the last is the month asked for
+    terms: Terms
+    pass_mark: Decimal | None
+
+
+def contract_overview(
+    *, session: Session, actor: Actor, contract_id: int, period: Period, months: int
+) -> ContractOverview:
+    """Return a contract's scorecards of `months` months up to `period`, its terms and pass mark."""
+    first = period
+    for _ in range(months - 1):
+        first = first.previous()
+    cards = trend(session=session, actor=actor, contract_id=contract_id, first=first, last=period)
+    contract = cards[-1].contract
+    terms = terms_for_period(contract, period).terms
+    form = find_form(session, contract.client_id, terms.form_ref)
+    pass_mark = parsed_form(form).pass_mark if form else None
+    return ContractOverview(contract, cards, terms, pass_mark)
 
 
 def compare(*, session: Session, actor: Actor, period: Period) -> list[Scorecard]:

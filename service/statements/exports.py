@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -149,6 +150,22 @@ def payout_rows(statements: Sequence[Statement]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Payouts:
+    """A month's payouts: one row per statement, the totals per currency, each statement."""
+
+    rows: list[dict[str, Any]]
+    totals: dict[str, dict[str, Decimal]]
+    statements: dict[int, Statement]  # by contract id
+
+
+def payouts(statements: Sequence[Statement]) -> Payouts:
+    """Return a month's payouts as a page shows them."""
+    rows = payout_rows(statements)
+    by_contract = {statement.contract_id: statement for statement in statements}
+    return Payouts(rows, payout_totals(rows), by_contract)
 
 
 def payout_totals(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:

@@ -7,15 +7,17 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
-from service.downloads import MEDIA_TYPES
+from service.downloads import MEDIA_TYPES, File
 from service.formatting import money, month, number
 from service.statements import exports
 from service.statements.models import ReportFile, Statement
@@ -115,3 +117,30 @@ def payout_bundle(session: Session, period: Period, statements: list[Statement])
             for report in list_reports(session, statement):
                 bundle.writestr(report.name, report.content)
     return buffer.getvalue()
+
+
+def statement_file(session: Session, statement: Statement, format_: str) -> File:
+    """Return a statement as CSV, XLSX or a printable page: its stored file once final (made
+    once, never again), else the draft as it stands."""
+    for report in list_reports(session, statement):
+        if report.format == format_:
+            return File(report.content, report.name)
+    render: dict[str, Callable[[Statement], str | bytes]] = {
+        "csv": exports.statement_csv, "xlsx": exports.statement_xlsx, "html": printable
+    }  # fmt: skip
+    name = f"statement-{statement.id}-{statement.period}-{statement.status}.{format_}"
+    return File(render[format_](statement), name)
+
+
+def payouts_file(
+    session: Session, period: Period, statements: list[Statement], format_: str
+) -> File:
+    """Return a month's payouts as CSV or XLSX, or the zip bundle with every statement's files."""
+    name = f"payouts-{period}.{format_}"
+    if format_ == "zip":
+        return File(payout_bundle(session, period, statements), name)
+    rows = exports.payout_rows(statements)
+    render: dict[str, Callable[[list[dict[str, Any]]], str | bytes]] = {
+        "csv": exports.payouts_csv, "xlsx": exports.payouts_xlsx
+    }  # fmt: skip
+    return File(render[format_](rows), name)

@@ -86,13 +86,12 @@ class Export(MethodView):
     @blp.response(200, description="The statement as a CSV or XLSX file")
     def get(self, query: dict[str, Any], statement_id: int) -> Any:
         """Download a statement as CSV or XLSX."""
+        session = get_session()
         statement = service.get_statement(
-            session=get_session(), actor=current_actor(), statement_id=statement_id
+            session=session, actor=current_actor(), statement_id=statement_id
         )
-        name = f"statement-{statement.id}-{statement.period}"
-        if query["format"] == "xlsx":
-            return attachment(exports.statement_xlsx(statement), f"{name}.xlsx")
-        return attachment(exports.statement_csv(statement), f"{name}.csv")
+        file = reports.statement_file(session, statement, query["format"])
+        return attachment(file.content, file.name)
 
 
 @blp.route("/payouts")
@@ -101,16 +100,14 @@ class Payouts(MethodView):
     @blp.response(200, PayoutRow(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Return every statement of a month, one row per contract (JSON, CSV or XLSX)."""
+        session = get_session()
         statements = service.list_statements(
-            session=get_session(), actor=current_actor(), period=query["period"]
+            session=session, actor=current_actor(), period=query["period"]
         )
-        rows = exports.payout_rows(statements)
-        name = f"payouts-{query['period']}"
-        if query["format"] == "xlsx":
-            return attachment(exports.payouts_xlsx(rows), f"{name}.xlsx")
-        if query["format"] == "csv":
-            return attachment(exports.payouts_csv(rows), f"{name}.csv")
-        return rows
+        if query["format"] == "json":
+            return exports.payout_rows(statements)
+        file = reports.payouts_file(session, query["period"], statements, query["format"])
+        return attachment(file.content, file.name)
 
 
 @blp.route("/statements/<id:statement_id>/reports")
@@ -159,5 +156,5 @@ class PayoutBundle(MethodView):
         statements = service.list_statements(
             session=session, actor=current_actor(), period=query["period"]
         )
-        bundle = reports.payout_bundle(session, query["period"], statements)
-        return attachment(bundle, f"payouts-{query['period']}.zip")
+        file = reports.payouts_file(session, query["period"], statements, "zip")
+        return attachment(file.content, file.name)

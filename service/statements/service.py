@@ -33,6 +33,7 @@ from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_period
 from service.notices.service import enqueue
+from service.paging import Page, page_of
 from service.statements.models import CarriedAdjustment, Statement
 from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
@@ -352,6 +353,15 @@ def list_statements(
     return list(session.scalars(query.order_by(Statement.period, Statement.contract_id)))
 
 
+def statements_page(
+    *, session: Session, actor: Actor, number: int, size: int, period: Period | None = None
+) -> Page[Statement]:
+    """Return page `number` of the visible statements, newest month first (for the pages)."""
+    query = statements_query(actor=actor, period=period)
+    order = (Statement.period.desc(), Statement.contract_id.desc())
+    return page_of(session, query, number, size, *order)
+
+
 def statements_query(
     *,
     actor: Actor,
@@ -378,9 +388,7 @@ def finalize(
 
     Stamped and hashed, its report files made and its notice queued; never modified again.
     """
-    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
-    actor.require("finance")
-    statement = lock_statement(session, statement)
+    statement = lock_statement(session, finalizable(session, actor, statement_id))
     if statement.is_final:
         raise Conflict(
             f"statement {statement.id} is already final",
@@ -394,6 +402,13 @@ def finalize(
     session.flush()
     make_reports(session, statement)
     enqueue(session, statement.contract.client_id, statement.id, finalized_notice(statement), now)
+    return statement
+
+
+def finalizable(session: Session, actor: Actor, statement_id: int) -> Statement:
+    """Return a statement the caller may finalize: 404 if it may not see it, 403 by role."""
+    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
+    actor.require("finance")
     return statement
 
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
+from contracts.periods import Period
+from contracts.stats import Figures
 from service.formatting import month
-from service.scorecards.service import Scorecard
+
+
+class Scorecard(Protocol):
+    """A month's figures, as a chart reads them (a scorecard is one)."""
+
+    @property
+    def period(self) -> Period: ...
+    @property
+    def figures(self) -> Figures: ...
+
 
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 48, 36, 16, 40
