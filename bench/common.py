@@ -1,12 +1,75 @@
-"""What both benchmarks need: a throwaway PostgreSQL database."""
+"""What both benchmarks need: a throwaway database, a quiet machine, a clock and a memory gauge."""
 
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+QUIET_POLL_SECONDS = 10.0
+
+
+QUIET_LIMIT_SECONDS = 20 * 60.0
+
+
+class BenchError(Exception):
+    """A benchmark step failed; the message says which and why."""
+
+
+def other_bench_pids(other: str) -> set[int]:
+    """Return the ids of the processes running another benchmark (not this one's shell)."""
+    try:
+        found = subprocess.run(["pgrep", "-f", other], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return set()
+    return {int(pid) for pid in found.stdout.split()} - {os.getpid(), os.getppid()}
+
+
+def wait_for_quiet(other: str) -> tuple[float, bool]:
+    """Wait until another benchmark stops (poll every 10 s, up to 20 min); say if it still runs."""
+    started = time.monotonic()
+    polls = 0
+    while busy := other_bench_pids(other):
+        waited = time.monotonic() - started
+        if waited >= QUIET_LIMIT_SECONDS:
+            print(f"warning: {other} still runs after {waited:.0f} s; measuring anyway")
+            return waited, True
+        if polls % 6 == 0:  # once a minute
+            pids = ", ".join(str(pid) for pid in sorted(busy))
+            print(f"waiting: {other} runs (pid {pids}), {waited:.0f} s so far", flush=True)
+        polls += 1
+        time.sleep(QUIET_POLL_SECONDS)
+    return (time.monotonic() - started if polls else 0.0), False
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Return the seconds an action takes."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident set size of this process so far, in MB (Linux: ru_maxrss in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+
+
+def terminate(signum: int, _frame: object) -> NoReturn:
+    """Turn SIGTERM into SystemExit, so that what a benchmark started is stopped and dropped."""
+    raise SystemExit(128 + signum)
+
 
 # The evaluation columns the service writes, in the order of pre-computed COPY rows.
 EVALUATION_COLUMNS = (
