@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import subprocess
@@ -64,6 +65,16 @@ def timed(action: Callable[[], object]) -> float:
 def peak_rss_mb() -> float:
     """Return the peak resident set size of this process so far, in MB (Linux: ru_maxrss in kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+
+
+def add_server_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--server`, the PostgreSQL server a benchmark makes its scratch database on."""
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER),
+        help="PostgreSQL server URL to create the scratch database on "
+        "(default: $BENCH_DATABASE_URL or %(default)s)",
+    )
 
 
 def terminate(signum: int, _frame: object) -> NoReturn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -11,8 +10,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bench.common import (
-    DEFAULT_SERVER,
     BenchError,
+    add_server_option,
     conninfo,
     create_database,
     drop_database,
@@ -32,12 +31,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--evaluations", type=int, default=1_000_000, help="evaluations stored")
     parser.add_argument("--contracts", type=int, default=50, help="contracts (one per supplier)")
     parser.add_argument("--months", type=int, default=12, help="closed months of data")
-    parser.add_argument(
-        "--server",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER),
-        help="PostgreSQL server URL to create the scratch database on "
-        "(default: $BENCH_DATABASE_URL or %(default)s)",
-    )
+    add_server_option(parser)
     parser.add_argument(
         "--period", help="the month to compute, YYYY-MM (default: the last month of the data)"
     )

@@ -1,0 +1,1 @@
+"""Ingest benchmark: evaluations over HTTP against a raw PostgreSQL COPY of the same rows."""
