@@ -102,6 +102,20 @@ def test_finance_freezes_a_statement_once_and_for_good(
     assert json_of(client.get(url, headers=world.headers("finance"))) == final
 
 
+def correct_august(app: Flask, client: FlaskClient, world: World, day: str, units: int) -> Decimal:
+    """Correct one August day's volume; return what August pays now, computed in plain Python."""
+    corrected = client.put(
+        f"/api/v1/contracts/{world.ids['contract']}/volumes",
+        json={"volumes": [{"date": day, "units": units}]},
+        headers=world.headers("supplier"),
+    )
+    assert corrected.status_code == 200
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        return plain_total(
+            session, world.ids["contract"], Period(2026, 8), load_example("terms-quality.yaml")
+        )
+
+
 def test_a_late_change_after_finalization_is_carried_once_by_the_next_statement(
     app: Flask, client: FlaskClient, world: World, months: None
 ) -> None:
@@ -119,16 +133,7 @@ def test_a_late_change_after_finalization_is_carried_once_by_the_next_statement(
         client.post("/api/v1/evaluations", json=late, headers=world.headers("client")).status_code
         == 201
     )
-    corrected = client.put(
-        f"/api/v1/contracts/{world.ids['contract']}/volumes",
-        json={"volumes": [{"date": "2026-08-10", "units": 7000}]},
-        headers=world.headers("supplier"),
-    )
-    assert corrected.status_code == 200
-    with app.extensions["fiducia.sessionmaker"]() as session:
-        recomputed = plain_total(
-            session, world.ids["contract"], Period(2026, 8), load_example("terms-quality.yaml")
-        )
+    recomputed = correct_august(app, client, world, "2026-08-10", 7000)
     assert recomputed != Decimal(august["total"])
 
     september = json_of(draft(client, world, "2026-09"))
@@ -150,16 +155,7 @@ def test_a_late_change_after_finalization_is_carried_once_by_the_next_statement(
     assert [line["code"] for line in october["lines"]].count("prior_period_adjustment") == 0
 
     # A second late change to August: October carries only what September did not.
-    again_corrected = client.put(
-        f"/api/v1/contracts/{world.ids['contract']}/volumes",
-        json={"volumes": [{"date": "2026-08-11", "units": 9000}]},
-        headers=world.headers("supplier"),
-    )
-    assert again_corrected.status_code == 200
-    with app.extensions["fiducia.sessionmaker"]() as session:
-        recomputed_again = plain_total(
-            session, world.ids["contract"], Period(2026, 8), load_example("terms-quality.yaml")
-        )
+    recomputed_again = correct_august(app, client, world, "2026-08-11", 9000)
     assert recomputed_again != recomputed
     october = json_of(draft(client, world, "2026-10"))
     [carried] = [line for line in october["lines"] if line["code"] == "prior_period_adjustment"]
