@@ -21,6 +21,7 @@ EVIDENCE_RULES: tuple[Evidence, ...] = ("point", "confident")
 SOURCES: tuple[str, ...] = ("client", "third_party", "supplier")  # by precedence
 AUDIT_SOURCES: tuple[str, ...] = ("client", "third_party")
 DEFAULT_DISPUTE_WINDOW_DAYS = 5
+DISPUTE_FIELDS = ("decide_within_days", "escalate_within_days", "max_per_month")
 
 _FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")
 _TIME_ZONE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
@@ -89,6 +90,15 @@ class Quality:
 
 
 @dataclass(frozen=True, slots=True)
+class Disputes:
+    """How long each side of a dispute has (DESIGN 12), and how many a month may open."""
+
+    decide_within_days: int = 10
+    escalate_within_days: int = 5
+    max_per_month: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Terms:
     """One version of a contract's terms."""
 
@@ -99,6 +109,7 @@ class Terms:
     dispute_window_days: int
     volume: Volume
     quality: Quality | None = None
+    disputes: Disputes = Disputes()
 
     @property
     def form_ref(self) -> str:
@@ -129,7 +140,7 @@ def _read_terms(document: object, problems: fields.Problems) -> Terms | None:
         "",
         problems,
         required=("currency", "timezone", "form", "volume"),
-        optional=("dispute_window_days", "quality"),
+        optional=("dispute_window_days", "disputes", "quality"),
     )
     if doc is None:
         return None
@@ -141,13 +152,36 @@ def _read_terms(document: object, problems: fields.Problems) -> Terms | None:
         window = fields.integer(
             doc["dispute_window_days"], "dispute_window_days", problems, minimum=0
         )
+    disputes = _disputes(doc.get("disputes"), problems)
     volume = _volume(doc["volume"], problems) if "volume" in doc else None
     quality = _quality(doc["quality"], problems) if doc.get("quality") is not None else None
     if problems.errors:
         return None
     if currency is None or timezone is None or form is None or window is None or volume is None:
         return None
-    return Terms(currency, timezone, form[0], form[1], window, volume, quality)
+    return Terms(currency, timezone, form[0], form[1], window, volume, quality, disputes)
+
+
+def _disputes(value: object, problems: fields.Problems) -> Disputes:
+    """Read the dispute deadlines and cap; each field left out keeps its default."""
+    default = Disputes()
+    if value is None:
+        return default
+    doc = fields.mapping(value, "disputes", problems, required=(), optional=DISPUTE_FIELDS)
+    if doc is None:
+        return default
+
+    def number(name: str, fallback: int | None, minimum: int) -> int | None:
+        if doc.get(name) is None:
+            return fallback
+        return fields.integer(doc[name], f"disputes.{name}", problems, minimum=minimum)
+
+    decide = number("decide_within_days", default.decide_within_days, 1)
+    escalate = number("escalate_within_days", default.escalate_within_days, 1)
+    cap = number("max_per_month", None, 0)
+    if decide is None or escalate is None:
+        return default
+    return Disputes(decide, escalate, cap)
 
 
 def _currency(value: object, problems: fields.Problems) -> str | None:
@@ -395,6 +429,11 @@ def terms_document(terms: Terms) -> dict[str, Any]:
         "timezone": terms.timezone,
         "form": terms.form_ref,
         "dispute_window_days": terms.dispute_window_days,
+        "disputes": {
+            "decide_within_days": terms.disputes.decide_within_days,
+            "escalate_within_days": terms.disputes.escalate_within_days,
+            "max_per_month": terms.disputes.max_per_month,
+        },
         "volume": {
             "unit": terms.volume.unit,
             "tiers": [

@@ -17,6 +17,7 @@ from contracts.terms import (
     Band,
     Cap,
     CriticalRule,
+    Disputes,
     Quality,
     SelfAssessment,
     Terms,
@@ -35,6 +36,7 @@ DESIGN_TERMS: dict[str, Any] = {
     "timezone": "Europe/Rome",
     "form": "standard@1",
     "dispute_window_days": 5,
+    "disputes": {"decide_within_days": 10, "escalate_within_days": 5, "max_per_month": None},
     "volume": {
         "unit": "handled contact",
         "tiers": [{"up_to": 50000, "price": "1.10"}, {"up_to": None, "price": "0.95"}],
@@ -85,6 +87,7 @@ EXPECTED_DESIGN_TERMS = Terms(
         self_assessment=SelfAssessment(Decimal(3), 20),
         cap=Cap(Decimal("0.15"), Decimal("0.15")),
     ),
+    disputes=Disputes(decide_within_days=10, escalate_within_days=5, max_per_month=None),
 )
 
 
@@ -130,6 +133,7 @@ def test_the_shipped_yen_terms_price_in_whole_yen() -> None:
 def test_absent_optional_fields_take_their_defaults() -> None:
     document = copy.deepcopy(DESIGN_TERMS)
     del document["dispute_window_days"]
+    del document["disputes"]
     for name in ("sources", "min_sample", "evidence", "critical", "self_assessment", "cap"):
         del document["quality"][name]
     terms = parse_terms(document)
@@ -204,6 +208,16 @@ TERMS_RULES = [
     ("dispute_window_days", -1, "dispute_window_days", "must not be negative"),
     ("dispute_window_days", "5", "dispute_window_days", "must be a whole number"),
     ("dispute_window_days", True, "dispute_window_days", "must be a whole number"),
+    ("disputes", "soon", "disputes", "must be a mapping"),
+    ("disputes.decide_within_days", 0, "disputes.decide_within_days", "must be at least 1"),
+    (
+        "disputes.escalate_within_days",
+        "5",
+        "disputes.escalate_within_days",
+        "must be a whole number",
+    ),
+    ("disputes.max_per_month", -1, "disputes.max_per_month", "must not be negative"),
+    ("disputes.arbiter", "admin", "disputes.arbiter", "unknown field"),
     ("volume", "per contact", "volume", "must be a mapping"),
     ("volume.unit", "", "volume.unit", "must not be blank"),
     ("volume.unit", DELETE, "volume.unit", "is required"),
@@ -424,6 +438,9 @@ def generated_terms(draw: st.DrawFn) -> Terms:
         dispute_window_days=draw(st.integers(0, 60)),
         volume=Volume(draw(st.sampled_from(["handled contact", "completed call"])), tiers),
         quality=quality,
+        disputes=Disputes(
+            draw(st.integers(1, 60)), draw(st.integers(1, 60)), draw(st.none() | st.integers(0, 99))
+        ),
     )
 
 
