@@ -87,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.accounts.routes import blp as accounts
     from service.agreements.routes import blp as agreements
+    from service.disputes.routes import blp as disputes
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
     from service.jobs.routes import blp as jobs
@@ -105,6 +106,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         forms,
         agreements,
         evaluations,
+        disputes,
         volumes,
         scorecards,
         statements,

@@ -180,14 +180,24 @@ def conflict_response(_error: IntegrityError) -> Response:
 
 
 def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:
-    """Turn dotted paths (`sections.0.weight`) into the nested shape marshmallow uses."""
+    """Turn dotted paths (`sections.0.weight`) into the nested shape marshmallow uses.
+
+    A field with problems of its own and of its parts keeps its own under `_schema`, as
+    marshmallow does for a nested object (`items: {_schema: [...], 0: {question: [...]}}`).
+    """
     nested: dict[Any, Any] = {}
     for path, messages in errors.items():
         node = nested
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node.setdefault(parts[-1], []).extend(messages)
+        *parents, leaf = path.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if isinstance(child, list):
+                child = node[part] = {"_schema": child}
+            node = child
+        if isinstance(node.get(leaf), dict):
+            node[leaf].setdefault("_schema", []).extend(messages)
+        else:
+            node.setdefault(leaf, []).extend(messages)
     return nested
 
 

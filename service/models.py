@@ -3,7 +3,8 @@
 from service.accounts.models import ApiToken, Organization, SignInAttempt, User, WebSession
 from service.agreements.models import Contract, TermsVersion
 from service.db import Base
-from service.evaluations.models import Evaluation
+from service.disputes.models import Dispute, DisputeItem, DisputeStep
+from service.evaluations.models import Evaluation, EvaluationRevision
 from service.forms.models import Form
 from service.jobs.models import JobRun
 from service.notices.models import WebhookDelivery
@@ -15,7 +16,11 @@ __all__ = [
     "Base",
     "Contract",
     "DailyVolume",
+    "Dispute",
+    "DisputeItem",
+    "DisputeStep",
     "Evaluation",
+    "EvaluationRevision",
     "Form",
     "JobRun",
     "Organization",

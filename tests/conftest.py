@@ -13,14 +13,14 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from service import create_app
 from service.db import engine_url
 from service.migrate import upgrade
-from service.models import Base
+from service.models import Base, Evaluation
 
 
 def postgres_database(server_url: str) -> Iterator[str]:
@@ -76,6 +76,8 @@ def app(database_url: str) -> Iterator[Flask]:
     yield app
     engine = app.extensions["fiducia.engine"]
     with engine.begin() as connection:
+        # The one circle of keys: an evaluation names the dispute that holds it.
+        connection.execute(update(Evaluation).values(held_by_dispute_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     engine.dispose()

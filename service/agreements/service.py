@@ -53,11 +53,12 @@ LOCK_MODES = {  # purpose -> (read, key_share) of SQLAlchemy's with_for_update
     "statement": (False, False),  # FOR UPDATE
     "volumes": (False, True),  # FOR NO KEY UPDATE
     "evaluations": (True, True),  # FOR KEY SHARE
+    "disputes": (False, True),  # FOR NO KEY UPDATE: one dispute step of a contract at a time
 }
 
 
 def lock_contracts(session: Session, contract_ids: Iterable[int], purpose: str) -> None:
-    """Lock contract rows for `purpose` (statement, volumes or evaluations) until commit."""
+    """Lock contract rows for `purpose` (a key of LOCK_MODES) until commit."""
     read, key_share = LOCK_MODES[purpose]
     session.execute(
         select(Contract.id)

@@ -8,12 +8,15 @@ from service.actors import current_actor
 from service.db import get_session
 from service.evaluations import service
 from service.evaluations.schemas import (
+    AmendmentIn,
     BatchOut,
     EvaluationBatchIn,
     EvaluationIn,
     EvaluationOut,
     EvaluationQuery,
     RawBatchIn,
+    RetractionIn,
+    RevisionOut,
     load_each,
 )
 from service.schemas import Blueprint
@@ -77,4 +80,33 @@ class EvaluationDetail(MethodView):
         """Return one evaluation with its score."""
         return service.get_evaluation(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id
+        )
+
+
+@blp.route("/evaluations/<id:evaluation_id>/revisions")
+class EvaluationRevisions(MethodView):
+    @blp.response(200, RevisionOut(many=True))
+    def get(self, evaluation_id: int) -> Any:
+        """Every revision of an evaluation, oldest first, with who made it and why."""
+        return service.list_revisions(
+            session=get_session(), actor=current_actor(), evaluation_id=evaluation_id
+        )
+
+    @blp.arguments(AmendmentIn)
+    @blp.response(201, EvaluationOut)
+    def post(self, body: dict[str, Any], evaluation_id: int) -> Any:
+        """Amend an evaluation (its author side): the new answers become its current revision."""
+        return service.amend_evaluation(
+            session=get_session(), actor=current_actor(), evaluation_id=evaluation_id, **body
+        )
+
+
+@blp.route("/evaluations/<id:evaluation_id>/retraction")
+class EvaluationRetraction(MethodView):
+    @blp.arguments(RetractionIn)
+    @blp.response(200, EvaluationOut)
+    def post(self, body: dict[str, Any], evaluation_id: int) -> Any:
+        """Retract an evaluation (its author side): it stays visible and stops counting."""
+        return service.retract_evaluation(
+            session=get_session(), actor=current_actor(), evaluation_id=evaluation_id, **body
         )

@@ -71,6 +71,51 @@ class EvaluationOut(Schema):
         metadata={"description": "section key -> score 0-100 as a string, null when all N/A"},
     )
     created_at = fields.AwareDateTime(required=True)
+    revision = fields.Integer(required=True, metadata={"description": "the current revision"})
+    revised_at = fields.AwareDateTime(required=True)
+    retracted = fields.Boolean(
+        required=True, metadata={"description": "retracted evaluations count in no figure"}
+    )
+    open_dispute_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="held_by_dispute_id",
+        metadata={"description": "the dispute waiting for a verdict on it, if any"},
+    )
+
+
+class AmendmentIn(Schema):
+    answers = fields.Dict(
+        required=True, metadata={"description": "the whole answer set, scored on the same form"}
+    )
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class RetractionIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class RevisionOut(Schema):
+    revision = fields.Integer(required=True)
+    kind = fields.String(
+        required=True,
+        metadata={"description": "submission, amendment, retraction, decision or arbitration"},
+    )
+    answers = fields.Dict(required=True)
+    score = DecimalString(required=True, allow_none=True)
+    passed = fields.Boolean(required=True, allow_none=True)
+    critical_errors = fields.List(fields.String(), required=True)
+    section_scores = fields.Dict(
+        keys=fields.String(), values=fields.String(allow_none=True), required=True
+    )
+    retracted = fields.Boolean(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    created_by = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "user id; null: the operator"}
+    )
+    created_by_name = fields.String(required=True, allow_none=True, attribute="author.name")
+    reason = fields.String(required=True, allow_none=True)
+    dispute_id = fields.Integer(required=True, allow_none=True)
 
 
 class BatchOut(Schema):

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, false, or_, select, tuple_
+from sqlalchemy import Select, Table, and_, false, insert, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
+from contracts.terms import AUDIT_SOURCES
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
@@ -24,15 +25,19 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.db import upsert_statement
+from service.db import upsert_statement, utcnow
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.evaluations.models import Evaluation
+from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
 from service.forms.models import Form
 from service.forms.service import find_form, parsed_form
+from service.notices.service import enqueue_for_both
 from service.paging import Page, count, page_of
 
 # The one source each role may submit; admins may submit any (third_party only through them).
 ROLE_SOURCE = {"supplier": "supplier", "client": "client"}
+# Who authored an evaluation of each source, and so may amend it, retract it and decide its
+# disputes (DESIGN 12).
+AUTHOR_ROLE = {"supplier": "supplier", "client": "client", "third_party": "admin"}
 
 
 @dataclass
@@ -127,6 +132,7 @@ def _scored_rows(
     """Score each record on the form its terms name; record each problem by index."""
     forms: dict[tuple[int, str], FormPair | None] = {}
     rows: dict[int, dict[str, Any]] = {}
+    now = utcnow()
     for index, record in records.items():
         form, problem = _form_of(session, contracts[record["contract_id"]], record, forms)
         if form is None:
@@ -137,7 +143,7 @@ def _scored_rows(
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form[0], score)
+        rows[index] = _row(actor, record, form[0], score, now)
     return rows
 
 
@@ -193,7 +199,26 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
         .returning(table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
     )
     result = session.execute(statement, rows)
-    return {(contract, call, source): id_ for id_, contract, call, source in result}
+    inserted = {(contract, call, source): id_ for id_, contract, call, source in result}
+    _record_submissions(session, list(inserted.values()))
+    return inserted
+
+
+def _record_submissions(session: Session, ids: list[int]) -> None:
+    """Keep each new evaluation as its revision 1, copied in SQL from the rows just stored."""
+    if not ids:
+        return
+    scored = [getattr(Evaluation, name) for name in SCORED_COLUMNS]
+    copied = select(
+        Evaluation.id,
+        Evaluation.revision,
+        literal("submission"),
+        Evaluation.created_at,
+        Evaluation.created_by,
+        *scored,
+    ).where(Evaluation.id.in_(ids))
+    names = ["evaluation_id", "revision", "kind", "created_at", "created_by", *SCORED_COLUMNS]
+    session.execute(insert(EvaluationRevision).from_select(names, copied))
 
 
 def _stored(session: Session, rows: Iterable[Mapping[str, Any]]) -> dict[Key, tuple[int, str]]:
@@ -232,7 +257,8 @@ def _settle(
         else:
             errors[index] = {
                 "call_ref": [
-                    f"evaluation {evaluation_id} is stored for this call with other content"
+                    f"evaluation {evaluation_id} is stored for this call with other content; "
+                    f"amend it (POST /api/v1/evaluations/{evaluation_id}/revisions)"
                 ],
                 "stored_id": evaluation_id,
             }
@@ -262,8 +288,9 @@ def _contracts_for(
     return contracts
 
 
-def _row(actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score) -> dict[str, Any]:
-    categories = set(score.critical_errors)
+def _row(
+    actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score, now: datetime
+) -> dict[str, Any]:
     call_at = record["call_at"].astimezone(UTC)
     content = {
         "agent_ref": record["agent_ref"],
@@ -288,6 +315,21 @@ def _row(actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score
         "answers": record["answers"],
         "evaluator_ref": record.get("evaluator_ref"),
         "comment": record.get("comment"),
+        **scored_columns(record["answers"], score),
+        "content_hash": digest,
+        "created_by": actor.recorded_user_id,
+        "created_at": now,
+        "revised_at": now,
+    }
+
+
+def scored_columns(
+    answers: Mapping[str, Any], score: rules.Score, *, retracted: bool = False
+) -> dict[str, Any]:
+    """Return the stored columns of an answer set and its score (see `models.Scored`)."""
+    categories = set(score.critical_errors)
+    return {
+        "answers": dict(answers),
         "score_hundredths": None if score.score is None else int(score.score * 100),
         "passed": score.passed,
         "critical_customer": "customer" in categories,
@@ -297,8 +339,7 @@ def _row(actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score
             key: None if value is None else f"{value:.2f}"
             for key, value in score.section_scores.items()
         },
-        "content_hash": digest,
-        "created_by": actor.user_id,
+        "retracted": retracted,
     }
 
 
@@ -376,3 +417,178 @@ def list_evaluations(
     query = evaluations_query(session=session, actor=actor, **filters)
     page = query.order_by(Evaluation.call_at, Evaluation.id).offset(first).limit(size)
     return list(session.scalars(page)), count(session, query)
+
+
+def amend_evaluation(
+    *,
+    session: Session,
+    actor: Actor,
+    evaluation_id: int,
+    answers: Mapping[str, Any],
+    reason: str,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Add a revision with new answers, scored on the same form; it reinstates a retraction.
+
+    Only the author side may (DESIGN 12), and not while a dispute of it waits.
+    """
+    evaluation = _for_author(session, actor, evaluation_id, "amends")
+    if dict(answers) == evaluation.answers and not evaluation.retracted:
+        raise Invalid(
+            "an amendment changes the answers",
+            {"answers": [f"the same as revision {evaluation.revision}"]},
+        )
+    add_revision(
+        session, evaluation, kind="amendment", answers=answers, actor=actor, reason=reason, now=now
+    )
+    _announce(session, evaluation, now)
+    return evaluation
+
+
+def retract_evaluation(
+    *,
+    session: Session,
+    actor: Actor,
+    evaluation_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Stop an evaluation counting, keeping it and its history; an amendment reinstates it."""
+    evaluation = _for_author(session, actor, evaluation_id, "retracts")
+    if evaluation.retracted:
+        raise Conflict(
+            f"evaluation {evaluation.id} is already retracted",
+            {"evaluation_id": [f"retracted at revision {evaluation.revision}"]},
+            location="path",
+        )
+    add_revision(
+        session,
+        evaluation,
+        kind="retraction",
+        answers=evaluation.answers,
+        actor=actor,
+        reason=reason,
+        now=now,
+        retracted=True,
+    )
+    _announce(session, evaluation, now)
+    return evaluation
+
+
+def _announce(session: Session, evaluation: Evaluation, now: datetime | None) -> None:
+    """Tell both organizations an audit changed (a supplier's own amendment concerns no one)."""
+    if evaluation.source not in AUDIT_SOURCES:
+        return
+    contract = session.get_one(Contract, evaluation.contract_id)
+    notice = {
+        "event": "evaluation.amended",
+        "evaluation_id": evaluation.id,
+        "contract_id": evaluation.contract_id,
+        "call_ref": evaluation.call_ref,
+        "revision": evaluation.revision,
+        "retracted": evaluation.retracted,
+        "score": None if evaluation.score is None else str(evaluation.score),
+    }
+    enqueue_for_both(session, (contract.client_id, contract.supplier_id), notice, now)
+
+
+def _for_author(session: Session, actor: Actor, evaluation_id: int, verb: str) -> Evaluation:
+    """Return an evaluation locked for a new revision by its author side: 404, 403, or 409."""
+    evaluation = lock_evaluation(
+        session, get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
+    )
+    require_author(actor, evaluation, verb)
+    if evaluation.held_by_dispute_id is not None:
+        raise Conflict(
+            f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting for a "
+            "verdict; it changes the evaluation when decided",
+            {"evaluation_id": [f"held by dispute {evaluation.held_by_dispute_id}"]},
+            location="path",
+        )
+    return evaluation
+
+
+def require_author(actor: Actor, evaluation: Evaluation, verb: str) -> None:
+    """Refuse with 403 unless the caller is the evaluation's author side."""
+    author = AUTHOR_ROLE[evaluation.source]
+    if actor.role != author:
+        side = "an admin" if author == "admin" else f"the {author}"
+        raise Forbidden(f"only {side} {verb} a {evaluation.source}-source evaluation")
+
+
+def lock_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
+    """Re-read an evaluation under a row lock until commit, after its contract's lock.
+
+    The contract is locked as evaluation writers lock it, so a statement being computed
+    waits for the new revision, and two revisions of one evaluation queue.
+    """
+    lock_contracts(session, [evaluation.contract_id], "evaluations")
+    return session.scalars(
+        select(Evaluation)
+        .where(Evaluation.id == evaluation.id)
+        .with_for_update(of=Evaluation)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def add_revision(
+    session: Session,
+    evaluation: Evaluation,
+    *,
+    kind: str,
+    answers: Mapping[str, Any],
+    actor: Actor,
+    reason: str | None = None,
+    dispute_id: int | None = None,
+    retracted: bool = False,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Score `answers` on the evaluation's form and make them its current revision.
+
+    The caller holds the evaluation's lock (`lock_evaluation`). A dispute's revision keeps
+    a retraction as it is; the author's amendment reinstates.
+    """
+    try:
+        score = rules.score_evaluation(parsed_form(evaluation.form), answers)
+    except RuleError as error:
+        raise Invalid("the answers do not fit the form", {"answers": error.errors}) from None
+    if kind in ("decision", "arbitration"):
+        retracted = evaluation.retracted
+    now = now or utcnow()
+    columns = scored_columns(answers, score, retracted=retracted)
+    evaluation.revision += 1
+    evaluation.revised_at = now
+    for name, value in columns.items():
+        setattr(evaluation, name, value)
+    session.add(
+        EvaluationRevision(
+            evaluation_id=evaluation.id,
+            revision=evaluation.revision,
+            kind=kind,
+            reason=reason,
+            dispute_id=dispute_id,
+            created_at=now,
+            created_by=actor.recorded_user_id,
+            **columns,
+        )
+    )
+    session.flush()
+    return evaluation
+
+
+def hold(evaluation: Evaluation, dispute_id: int | None) -> None:
+    """Mark the dispute that waits on an evaluation (None: none waits any more)."""
+    evaluation.held_by_dispute_id = dispute_id
+
+
+def list_revisions(
+    *, session: Session, actor: Actor, evaluation_id: int
+) -> list[EvaluationRevision]:
+    """Return every revision of a visible evaluation, oldest first."""
+    evaluation = get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
+    query = (
+        select(EvaluationRevision)
+        .where(EvaluationRevision.evaluation_id == evaluation.id)
+        .order_by(EvaluationRevision.revision)
+    )
+    return list(session.scalars(query))

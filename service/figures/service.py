@@ -60,7 +60,8 @@ def _scored_in(scope: Scope, sources: Sequence[str]) -> Any:
     """Select the scored evaluations of a contract's month, on the terms' form, from `sources`.
 
     Only the form the terms name counts: an evaluation stored on another form (before that
-    was refused at submission) never moves the figures.
+    was refused at submission) never moves the figures. The row holds the current revision;
+    a retracted evaluation counts nowhere (DESIGN 12).
     """
     start, end = scope.period.bounds(scope.timezone)
     return (
@@ -82,6 +83,7 @@ def _scored_in(scope: Scope, sources: Sequence[str]) -> Any:
             Evaluation.call_at < end,
             Evaluation.form_id == scope.form_id,
             Evaluation.score_hundredths.is_not(None),
+            Evaluation.retracted.is_(False),
             Evaluation.source.in_(sources),
         )
         .cte("scored")

@@ -12,14 +12,15 @@ from service.db import Base, BigId, Document, UTCDateTime, utcnow
 
 
 class WebhookDelivery(Base):
-    """A signed notice of a finalized statement, retried with backoff until delivered."""
+    """A signed notice (a finalized statement, a dispute step), retried until delivered."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (UniqueConstraint("organization_id", "statement_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    # The statement a `statement.finalized` notice announces (other notices name none).
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
     url: Mapped[str] = mapped_column(String(2000))
     payload: Mapped[dict[str, Any]] = mapped_column(Document)
     attempts: Mapped[int] = mapped_column(default=0)

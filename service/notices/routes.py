@@ -20,7 +20,8 @@ class Webhook(MethodView):
     @blp.arguments(WebhookIn)
     @blp.response(200, WebhookOut)
     def put(self, body: dict[str, Any], organization_id: int) -> Any:
-        """Set the URL (and secret) that hears of finalized statements (client or admin)."""
+        """Set the URL (and secret) that hears of statements and disputes (the org's client or
+        supplier, or an admin)."""
         return service.set_webhook(
             session=get_session(),
             actor=current_actor(),

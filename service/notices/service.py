@@ -62,18 +62,17 @@ def set_webhook(
     secret: str | None,
     policy: AddressPolicy,
 ) -> Organization:
-    """Set (or remove) where a client organization hears of its finalized statements.
+    """Set (or remove) where an organization hears of what concerns it: a client of its
+    finalized statements and disputes, a supplier of its disputes and amended audits.
 
     The URL must be one the policy lets Fiducia call (public https by default).
     """
     if not actor.is_admin and actor.organization_id != organization_id:
         raise NotFound("no such organization")
-    actor.require("client")
+    actor.require("client", "supplier")
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound("no such organization")
-    if organization.kind != "client":
-        raise Invalid("only clients receive statements", {"url": ["not for a supplier"]})
     if url is not None and not secret:
         raise Invalid(
             "every notice is signed",
@@ -93,9 +92,10 @@ def set_webhook(
 def enqueue(
     session: Session,
     organization_id: int,
-    statement_id: int,
     payload: dict[str, Any],
     now: datetime | None = None,
+    *,
+    statement_id: int | None = None,
 ) -> None:
     """Queue a notice for an organization's webhook, if it has one, in the caller's transaction."""
     organization = session.get(Organization, organization_id)
@@ -110,6 +110,14 @@ def enqueue(
             next_attempt_at=now or utcnow(),
         )
     )
+
+
+def enqueue_for_both(
+    session: Session, parties: tuple[int, int], payload: dict[str, Any], now: datetime | None
+) -> None:
+    """Queue a notice for both organizations of a contract (client, supplier)."""
+    for organization_id in parties:
+        enqueue(session, organization_id, payload, now)
 
 
 @dataclass

@@ -278,13 +278,14 @@ def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
 def _inputs_changed(
     session: Session, contract_id: int, period: Period, timezone: str, since: datetime
 ) -> bool:
-    """Say whether an evaluation or a volume of the period arrived after `since`."""
+    """Say whether an evaluation (or a revision of one) or a volume of the period arrived
+    after `since`."""
     start, end = period.bounds(timezone)
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
         Evaluation.call_at >= start,
         Evaluation.call_at < end,
-        Evaluation.created_at > since,
+        Evaluation.revised_at > since,
     )
     late_volume = exists().where(
         VolumeChange.contract_id == contract_id,
@@ -401,7 +402,13 @@ def finalize(
     statement.content_hash = content_hash(statement)
     session.flush()
     make_reports(session, statement)
-    enqueue(session, statement.contract.client_id, statement.id, finalized_notice(statement), now)
+    enqueue(
+        session,
+        statement.contract.client_id,
+        finalized_notice(statement),
+        now,
+        statement_id=statement.id,
+    )
     return statement
 
 

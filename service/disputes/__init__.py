@@ -1,0 +1,1 @@
+"""Disputes of audits: opened by the supplier, decided, escalated, arbitrated (DESIGN 12)."""

@@ -1,0 +1,592 @@
+"""Disputes of audits (DESIGN 12): who may take each step, and storing it with its thread.
+
+What a step may do is `contracts.disputes`; this module checks who takes it, on which
+dispute, under which lock, and stores the result: the dispute, its step, the revision its
+accepted questions make, and the notices to both organizations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from contracts import disputes as rules
+from contracts.errors import RuleError
+from contracts.forms import score_evaluation
+from contracts.money import round_ratio
+from contracts.periods import Period
+from contracts.terms import AUDIT_SOURCES, Terms
+from service.actors import Actor
+from service.agreements.models import Contract
+from service.agreements.service import (
+    get_contract,
+    lock_contracts,
+    period_of,
+    terms_for_period,
+    visible_contracts,
+)
+from service.db import utcnow
+from service.disputes.models import Dispute, DisputeItem, DisputeStep
+from service.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
+from service.evaluations import service as evaluations
+from service.evaluations.models import Evaluation
+from service.forms.service import parsed_form
+from service.notices.service import enqueue_for_both
+from service.paging import Page, count, page_of
+
+
+def open_dispute(
+    *,
+    session: Session,
+    actor: Actor,
+    evaluation_id: int,
+    items: Sequence[Mapping[str, Any]],
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Dispute:
+    """Dispute questions of an audit of the supplier's own contract, within the window."""
+    evaluation = evaluations.get_evaluation(
+        session=session, actor=actor, evaluation_id=evaluation_id
+    )
+    if actor.role != "supplier":
+        raise Forbidden("only the supplier of the contract disputes its audits")
+    if evaluation.source not in AUDIT_SOURCES:
+        raise Invalid(
+            "only audits are disputed",
+            {"evaluation_id": ["a supplier-source evaluation is the supplier's own: amend it"]},
+            location="path",
+        )
+    now = now or utcnow()
+    contract = _contract_of(session, evaluation)
+    lock_contracts(session, [contract.id], "disputes")  # the monthly cap is counted once
+    evaluation = evaluations.lock_evaluation(session, evaluation)
+    period = period_of(contract, evaluation.call_at)
+    terms = terms_for_period(contract, period).terms
+    _check_disputable(session, evaluation, terms, period, now)
+    contested = _contested(evaluation, items)
+    ruled = _ruled(lambda: rules.open_dispute(contested, now, terms.disputes))
+    dispute = Dispute(
+        evaluation_id=evaluation.id,
+        contract_id=contract.id,
+        period=str(period),
+        comment=comment,
+        opened_at=now,
+        decide_by=ruled.decide_by,
+        items=[
+            DisputeItem(
+                position=index,
+                question=item.question,
+                proposed_answer=item.proposed_answer,
+                reason=item.reason,
+            )
+            for index, item in enumerate(ruled.items)
+        ],
+    )
+    session.add(dispute)
+    session.flush()
+    evaluations.hold(evaluation, dispute.id)
+    _record(
+        session, dispute, "opened", actor, now, evaluation, comment, evaluation.score_hundredths
+    )
+    return dispute
+
+
+def _check_disputable(
+    session: Session, evaluation: Evaluation, terms: Terms, period: Period, now: datetime
+) -> None:
+    """Refuse a retracted audit, one already disputed, past its window or the monthly cap."""
+    if evaluation.retracted:
+        raise Invalid(
+            "a retracted evaluation counts nowhere",
+            {"evaluation_id": ["is retracted: there is nothing to dispute"]},
+            location="path",
+        )
+    if evaluation.held_by_dispute_id is not None:
+        raise Conflict(
+            f"dispute {evaluation.held_by_dispute_id} of this evaluation is still waiting",
+            {"evaluation_id": [f"already disputed by dispute {evaluation.held_by_dispute_id}"]},
+            location="path",
+        )
+    closes = rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
+    if now > closes:
+        raise Invalid(
+            "the dispute window of this evaluation is over",
+            {"evaluation_id": [f"the dispute window closed at {closes.isoformat()}"]},
+            location="path",
+        )
+    cap = terms.disputes.max_per_month
+    if cap is not None:
+        opened = session.scalar(
+            select(func.count())
+            .select_from(Dispute)
+            .where(Dispute.contract_id == evaluation.contract_id, Dispute.period == str(period))
+        )
+        if (opened or 0) >= cap:
+            raise Invalid(
+                "the monthly cap of disputes is reached",
+                {"items": [f"the terms allow {cap} disputes for {period}; {opened} are opened"]},
+            )
+
+
+def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> list[rules.Item]:
+    """Check each contested question exists and its proposed answer is new and valid."""
+    form = parsed_form(evaluation.form)
+    problems: dict[str, list[str]] = {}
+    proposed = dict(evaluation.answers)
+    for index, item in enumerate(items):
+        question, answer = item["question"], item["proposed_answer"]
+        if question not in form.question_keys():
+            problems[f"items.{index}.question"] = [f"form {form.ref} has no question {question}"]
+        elif answer == evaluation.answers.get(question):
+            problems[f"items.{index}.proposed_answer"] = ["is the current answer"]
+        else:
+            proposed[question] = answer
+    try:
+        score_evaluation(form, proposed)
+    except RuleError as error:
+        for index, item in enumerate(items):
+            if item["question"] in error.errors:
+                problems[f"items.{index}.proposed_answer"] = error.errors[item["question"]]
+    if problems:
+        raise Invalid("the dispute names questions it cannot", nest_errors(problems))
+    return [rules.Item(item["question"], item["proposed_answer"], item["reason"]) for item in items]
+
+
+def decide(
+    *,
+    session: Session,
+    actor: Actor,
+    dispute_id: int,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> Dispute:
+    """Decide every contested question (the audit's author side); accepted ones revise it."""
+    dispute = _locked(session, actor, dispute_id)
+    evaluations.require_author(actor, dispute.evaluation, "decides the disputes of")
+    now = now or utcnow()
+    terms = _terms_of(session, dispute)
+    ruled = _ruled(lambda: rules.decide(_rule(dispute), _verdicts(items), now, terms.disputes))
+    accepted = [item for item in ruled.items if item.decision and item.decision.accepted]
+    return _settle(session, dispute, ruled, "decided", actor, now, accepted, None)
+
+
+def escalate(
+    *, session: Session, actor: Actor, dispute_id: int, reason: str, now: datetime | None = None
+) -> Dispute:
+    """Escalate a decision that rejected a question to an admin (the supplier)."""
+    dispute = _locked(session, actor, dispute_id)
+    if actor.role != "supplier":
+        raise Forbidden("only the supplier escalates its disputes")
+    now = now or utcnow()
+    ruled = _ruled(lambda: rules.escalate(_rule(dispute), now))
+    evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
+    if evaluation.held_by_dispute_id is not None:
+        raise Conflict(
+            f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting",
+            {"dispute_id": [f"dispute {evaluation.held_by_dispute_id} waits on the evaluation"]},
+            location="path",
+        )
+    _store(dispute, ruled)
+    evaluations.hold(evaluation, dispute.id)
+    _record(
+        session, dispute, "escalated", actor, now, evaluation, reason, evaluation.score_hundredths
+    )
+    return dispute
+
+
+def arbitrate(
+    *,
+    session: Session,
+    actor: Actor,
+    dispute_id: int,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> Dispute:
+    """Rule on every question the decision rejected (an admin); final."""
+    dispute = _locked(session, actor, dispute_id)
+    actor.require("admin")
+    now = now or utcnow()
+    ruled = _ruled(lambda: rules.arbitrate(_rule(dispute), _verdicts(items)))
+    accepted = [item for item in ruled.items if item.arbitration and item.arbitration.accepted]
+    return _settle(session, dispute, ruled, "arbitrated", actor, now, accepted, None)
+
+
+def withdraw(
+    *, session: Session, actor: Actor, dispute_id: int, now: datetime | None = None
+) -> Dispute:
+    """Withdraw an open dispute (the supplier)."""
+    dispute = _locked(session, actor, dispute_id)
+    if actor.role != "supplier":
+        raise Forbidden("only the supplier withdraws its disputes")
+    ruled = _ruled(lambda: rules.withdraw(_rule(dispute)))
+    return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [], None)
+
+
+def _settle(
+    session: Session,
+    dispute: Dispute,
+    ruled: rules.Dispute,
+    step: str,
+    actor: Actor,
+    now: datetime,
+    accepted: Sequence[rules.Item],
+    reason: str | None,
+) -> Dispute:
+    """Store a step that ends a wait: the accepted answers become one revision."""
+    evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
+    before = evaluation.score_hundredths
+    _store(dispute, ruled)
+    evaluations.hold(evaluation, None)
+    if accepted:
+        answers = dict(evaluation.answers)
+        answers.update({item.question: item.proposed_answer for item in accepted})
+        evaluations.add_revision(
+            session,
+            evaluation,
+            kind="decision" if step == "decided" else "arbitration",
+            answers=answers,
+            actor=actor,
+            dispute_id=dispute.id,
+            now=now,
+        )
+    _record(session, dispute, step, actor, now, evaluation, reason, before)
+    return dispute
+
+
+def _record(
+    session: Session,
+    dispute: Dispute,
+    step: str,
+    actor: Actor,
+    now: datetime,
+    evaluation: Evaluation,
+    reason: str | None,
+    before: int | None,
+) -> None:
+    """Add a step to the thread with the score before and after it; tell both parties."""
+    dispute.steps.append(
+        DisputeStep(
+            step=step,
+            at=now,
+            by=actor.recorded_user_id,
+            reason=reason,
+            score_before_hundredths=before,
+            score_after_hundredths=evaluation.score_hundredths,
+            revision=evaluation.revision,
+        )
+    )
+    session.flush()
+    contract = session.get_one(Contract, dispute.contract_id)
+    enqueue_for_both(
+        session,
+        (contract.client_id, contract.supplier_id),
+        dispute_notice(dispute, step, evaluation),
+        now,
+    )
+
+
+def dispute_notice(dispute: Dispute, step: str, evaluation: Evaluation) -> dict[str, Any]:
+    """Return the JSON notice of a dispute's step."""
+    return {
+        "event": f"dispute.{step}",
+        "dispute_id": dispute.id,
+        "evaluation_id": dispute.evaluation_id,
+        "contract_id": dispute.contract_id,
+        "period": dispute.period,
+        "status": dispute.status,
+        "outcome": dispute.outcome,
+        "revision": evaluation.revision,
+        "score": None if evaluation.score is None else str(evaluation.score),
+    }
+
+
+def _rule(dispute: Dispute) -> rules.Dispute:
+    """Return the rules' view of a stored dispute."""
+    return rules.Dispute(
+        status=cast(rules.Status, dispute.status),  # the database checks the value
+        items=tuple(
+            rules.Item(
+                question=item.question,
+                proposed_answer=item.proposed_answer,
+                reason=item.reason,
+                decision=_verdict(item.question, item.decision_accepted, item.decision_reason),
+                arbitration=_verdict(
+                    item.question, item.arbitration_accepted, item.arbitration_reason
+                ),
+            )
+            for item in dispute.items
+        ),
+        opened_at=dispute.opened_at,
+        decide_by=dispute.decide_by,
+        decided_at=dispute.decided_at,
+        escalate_by=dispute.escalate_by,
+    )
+
+
+def _verdict(question: str, accepted: bool | None, reason: str | None) -> rules.Verdict | None:
+    return None if accepted is None else rules.Verdict(question, accepted, reason or "")
+
+
+def _store(dispute: Dispute, ruled: rules.Dispute) -> None:
+    """Write the rules' new state of a dispute back to its rows."""
+    dispute.status = ruled.status
+    dispute.outcome = ruled.outcome
+    dispute.decided_at = ruled.decided_at
+    dispute.escalate_by = ruled.escalate_by
+    for row, item in zip(dispute.items, ruled.items, strict=True):
+        if item.decision is not None:
+            row.decision_accepted = item.decision.accepted
+            row.decision_reason = item.decision.reason
+        if item.arbitration is not None:
+            row.arbitration_accepted = item.arbitration.accepted
+            row.arbitration_reason = item.arbitration.reason
+
+
+def _verdicts(items: Sequence[Mapping[str, Any]]) -> list[rules.Verdict]:
+    return [rules.Verdict(item["question"], item["accepted"], item["reason"]) for item in items]
+
+
+def _ruled(step: Callable[[], rules.Dispute]) -> rules.Dispute:
+    """Take a step of the rules: an illegal one is a 409 naming the status, a bad one a 422."""
+    try:
+        return step()
+    except rules.IllegalStep as illegal:
+        raise Conflict(
+            str(illegal), {"status": [f"the dispute is {illegal.status}"]}, location="path"
+        ) from None
+    except RuleError as error:
+        raise Invalid("the dispute step breaks a rule", nest_errors(error.errors)) from None
+
+
+def _contract_of(session: Session, evaluation: Evaluation) -> Contract:
+    return session.get_one(Contract, evaluation.contract_id)
+
+
+def _terms_of(session: Session, dispute: Dispute) -> Terms:
+    contract = session.get_one(Contract, dispute.contract_id)
+    return terms_for_period(contract, Period.parse(dispute.period)).terms
+
+
+def _locked(session: Session, actor: Actor, dispute_id: int) -> Dispute:
+    """Return a visible dispute re-read under its row lock (after its contract's), or 404.
+
+    Two people deciding one dispute at once queue here: the second reads the first's
+    status and is refused.
+    """
+    dispute = get_dispute(session=session, actor=actor, dispute_id=dispute_id)
+    lock_contracts(session, [dispute.contract_id], "disputes")
+    return session.scalars(
+        select(Dispute)
+        .where(Dispute.id == dispute.id)
+        .with_for_update(of=Dispute)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def visible_disputes(actor: Actor) -> Select[Dispute]:
+    """Select the disputes of the contracts the caller may see."""
+    contracts = visible_contracts(actor).with_only_columns(Contract.id)
+    return select(Dispute).where(Dispute.contract_id.in_(contracts))
+
+
+def get_dispute(*, session: Session, actor: Actor, dispute_id: int) -> Dispute:
+    """Return a dispute the caller may see, or 404."""
+    dispute = session.scalar(visible_disputes(actor).where(Dispute.id == dispute_id))
+    if dispute is None:
+        raise NotFound("no such dispute")
+    return dispute
+
+
+def disputes_query(
+    *,
+    actor: Actor,
+    contract_id: int | None = None,
+    period: Period | None = None,
+    status: Sequence[str] | str | None = None,
+    evaluation_id: int | None = None,
+) -> Select[Dispute]:
+    """Select the visible disputes, filtered."""
+    query = visible_disputes(actor)
+    if contract_id is not None:
+        query = query.where(Dispute.contract_id == contract_id)
+    if period is not None:
+        query = query.where(Dispute.period == str(period))
+    if isinstance(status, str):
+        query = query.where(Dispute.status == status)
+    elif status is not None:
+        query = query.where(Dispute.status.in_(status))
+    if evaluation_id is not None:
+        query = query.where(Dispute.evaluation_id == evaluation_id)
+    return query
+
+
+def list_disputes(
+    *, session: Session, actor: Actor, first: int, size: int, **filters: Any
+) -> tuple[list[Dispute], int]:
+    """Return a page of the visible disputes (oldest first) and how many there are."""
+    query = disputes_query(actor=actor, **filters)
+    page = query.order_by(Dispute.opened_at, Dispute.id).offset(first).limit(size)
+    return list(session.scalars(page)), count(session, query)
+
+
+def disputes_page(
+    *, session: Session, actor: Actor, number: int, size: int, **filters: Any
+) -> Page[Dispute]:
+    """Return page `number` of the visible disputes, the nearest deadline first (pages)."""
+    query = disputes_query(actor=actor, **filters)
+    deadline = case((Dispute.status == "open", Dispute.decide_by), else_=Dispute.escalate_by)
+    return page_of(session, query, number, size, deadline, Dispute.id)
+
+
+def disputes_of(session: Session, evaluation_id: int) -> list[Dispute]:
+    """Return every dispute of an evaluation, oldest first (its page shows the threads)."""
+    query = select(Dispute).where(Dispute.evaluation_id == evaluation_id).order_by(Dispute.id)
+    return list(session.scalars(query))
+
+
+OVERTURN_PLACES = 4  # an overturn rate is a fraction, like a pass rate
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeFigures:
+    """A contract's month of disputes: how many audits, disputed, and how they went."""
+
+    audits: int
+    disputed: int
+    accepted: int
+    partly_accepted: int
+    rejected: int
+    open: int
+    still_open: tuple[int, ...]
+
+    @property
+    def overturn_rate(self) -> Decimal | None:
+        return overturn_rate(self.accepted + self.partly_accepted, self.audits)
+
+
+def overturn_rate(overturned: int, audits: int) -> Decimal | None:
+    """Return the share of audits a dispute overturned in part or whole (None: no audits)."""
+    return round_ratio(overturned, audits, OVERTURN_PLACES) if audits else None
+
+
+def dispute_figures(session: Session, contract: Contract, period: Period) -> DisputeFigures:
+    """Count a contract's month of audits and disputes, in SQL."""
+    start, end = period.bounds(terms_for_period(contract, period).timezone)
+    audits = session.scalar(
+        select(func.count())
+        .select_from(Evaluation)
+        .where(
+            Evaluation.contract_id == contract.id,
+            Evaluation.call_at >= start,
+            Evaluation.call_at < end,
+            Evaluation.source.in_(AUDIT_SOURCES),
+        )
+    )
+    settled = Dispute.status.in_(("decided", "arbitrated"))
+
+    def settled_as(outcome: str) -> Any:
+        return func.coalesce(func.sum(case((settled & (Dispute.outcome == outcome), 1))), 0)
+
+    counts = select(
+        func.count(Dispute.id).label("disputed"),
+        settled_as("accepted").label("accepted"),
+        settled_as("partly_accepted").label("partly_accepted"),
+        settled_as("rejected").label("rejected"),
+    ).where(
+        Dispute.contract_id == contract.id,
+        Dispute.period == str(period),
+        Dispute.status != "withdrawn",  # a withdrawn dispute counts nowhere
+    )
+    row = session.execute(counts).one()
+    still_open = unresolved_disputes(session, contract.id, period)
+    return DisputeFigures(
+        audits=int(audits or 0),
+        disputed=int(row.disputed),
+        accepted=int(row.accepted),
+        partly_accepted=int(row.partly_accepted),
+        rejected=int(row.rejected),
+        open=len(still_open),
+        still_open=tuple(still_open),
+    )
+
+
+def contract_dispute_figures(
+    *, session: Session, actor: Actor, contract_id: int, period: Period
+) -> DisputeFigures:
+    """Return a visible contract's dispute figures for a month."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    return dispute_figures(session, contract, period)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorFigures:
+    """One evaluator's audits of a month and how often a dispute overturned them."""
+
+    evaluator_ref: str | None
+    audits: int
+    disputed: int
+    overturned: int
+
+    @property
+    def overturn_rate(self) -> Decimal | None:
+        return overturn_rate(self.overturned, self.audits)
+
+
+def evaluator_figures(
+    *, session: Session, actor: Actor, contract_id: int, period: Period
+) -> list[EvaluatorFigures]:
+    """Count each evaluator's audits of a month, those disputed and those overturned, in SQL.
+
+    An audit is overturned when a dispute of it was accepted in part or whole.
+    """
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    start, end = period.bounds(terms_for_period(contract, period).timezone)
+    settled = Dispute.status.in_(("decided", "arbitrated"))
+    overturned = settled & Dispute.outcome.in_(("accepted", "partly_accepted"))
+    per_audit = (
+        select(
+            Evaluation.id,
+            Evaluation.evaluator_ref,
+            func.max(case((Dispute.status != "withdrawn", 1), else_=0)).label("disputed"),
+            func.max(case((overturned, 1), else_=0)).label("overturned"),
+        )
+        .outerjoin(Dispute, Dispute.evaluation_id == Evaluation.id)
+        .where(
+            Evaluation.contract_id == contract.id,
+            Evaluation.call_at >= start,
+            Evaluation.call_at < end,
+            Evaluation.source.in_(AUDIT_SOURCES),
+        )
+        .group_by(Evaluation.id, Evaluation.evaluator_ref)
+        .subquery("per_audit")
+    )
+    query = (
+        select(
+            per_audit.c.evaluator_ref,
+            func.count(),
+            func.sum(per_audit.c.disputed),
+            func.sum(per_audit.c.overturned),
+        )
+        .group_by(per_audit.c.evaluator_ref)
+        .order_by(per_audit.c.evaluator_ref)
+    )
+    return [
+        EvaluatorFigures(ref, int(audits), int(disputed or 0), int(overturned or 0))
+        for ref, audits, disputed, overturned in session.execute(query)
+    ]
+
+
+def unresolved_disputes(session: Session, contract_id: int, period: Period) -> list[int]:
+    """Return the ids of a contract's month's disputes still waiting (open or escalated)."""
+    query = select(Dispute.id).where(
+        Dispute.contract_id == contract_id,
+        Dispute.period == str(period),
+        Dispute.status.in_(rules.UNRESOLVED),
+    )
+    return list(session.scalars(query.order_by(Dispute.id)))
