@@ -16,8 +16,9 @@ from contracts.periods import Period
 from service import seed
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
-from service.actors import OPERATOR
-from service.evaluations.service import submit_evaluations
+from service.actors import OPERATOR, Actor
+from service.disputes import service as disputes
+from service.evaluations.service import get_evaluation, submit_evaluations
 from service.forms.service import parsed_form
 from service.statements.service import refresh_draft
 from service.volumes.service import upsert_volumes
@@ -90,10 +91,12 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
         )
+        audited: list[int] = []
         for period in periods:
             own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
             submit_evaluations(session=session, actor=supplier_member.actor, records=own)
-            submit_evaluations(session=session, actor=client_member.actor, records=audits)
+            stored = submit_evaluations(session=session, actor=client_member.actor, records=audits)
+            audited = stored.ids  # the last month's audits are the ones still disputable
             evaluations += len(own) + len(audits)
             upsert_volumes(
                 session=session,
@@ -101,6 +104,8 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
                 contract_id=contract.id,
                 volumes=_volumes(rng, period),
             )
+        if login == "napoli":
+            _disputes(session, rules_form, audited, supplier_member.actor, client_member.actor)
         for period in periods:
             refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
     users = [member.user for member in members]
@@ -115,6 +120,74 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
     )
     logins = [Login(m.user.role, m.user.email, m.token) for m in members]
     return DemoResult(summary, logins)
+
+
+# How the demo's disputes end: each verdict per contested question, then what follows.
+DISPUTE_STORIES = [
+    ("accepted", [True, True], None),
+    ("partly accepted", [True, False], None),
+    ("rejected", [False, False], None),
+    ("rejected, then escalated", [False, False], "escalate"),
+    ("open", None, None),
+]
+
+
+def _disputes(
+    session: Session, form: RulesForm, audit_ids: list[int], supplier: Actor, client: Actor
+) -> None:
+    """Dispute a few of the last month's audits, one per state the pages show."""
+    stories = iter(DISPUTE_STORIES)
+    for audit_id in audit_ids:
+        evaluation = get_evaluation(session=session, actor=client, evaluation_id=audit_id)
+        contested = _contestable(form, evaluation.answers)[:2]
+        if len(contested) < 2:
+            continue
+        story = next(stories, None)
+        if story is None:
+            return
+        name, verdicts, then = story
+        items = [
+            {"question": key, "proposed_answer": answer, "reason": "the recording says otherwise"}
+            for key, answer in contested
+        ]
+        dispute = disputes.open_dispute(
+            session=session,
+            actor=supplier,
+            evaluation_id=audit_id,
+            items=items,
+            comment=f"Demo dispute ({name}): please listen to the call again.",
+        )
+        if verdicts is None:
+            continue
+        disputes.decide(
+            session=session,
+            actor=client,
+            dispute_id=dispute.id,
+            items=[
+                {"question": key, "accepted": accepted, "reason": "checked on the recording"}
+                for (key, _), accepted in zip(contested, verdicts, strict=True)
+            ],
+        )
+        if then == "escalate":
+            disputes.escalate(
+                session=session,
+                actor=supplier,
+                dispute_id=dispute.id,
+                reason="The recording is clear; we ask the operator to listen.",
+            )
+
+
+def _contestable(form: RulesForm, answers: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Return the answers a supplier would contest, with the answer it would propose."""
+    proposals: list[tuple[str, Any]] = []
+    for section in form.sections:
+        for question in section.questions:
+            value = answers.get(question.key)
+            if value == "no":
+                proposals.append((question.key, "yes"))
+            elif isinstance(value, int) and question.scale and value < question.scale[1]:
+                proposals.append((question.key, value + 1))
+    return proposals
 
 
 def _logins(session: Session, users: Any) -> list[Login]:

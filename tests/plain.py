@@ -37,6 +37,7 @@ def python_aggregate(
         for row in rows
         if Period.of(row.call_at.astimezone(zone).date()) == period
         and row.score_hundredths is not None
+        and not row.retracted  # a retracted evaluation counts nowhere (DESIGN 12)
     ]
     by_call: dict[str, dict[str, int]] = {}
     for row in in_month:

@@ -155,3 +155,13 @@ class EvaluatorOut(Schema):
     overturn_rate = DecimalString(
         required=True, allow_none=True, metadata={"description": "overturned / audits"}
     )
+
+
+class DisputeBasisDocument(DisputeFiguresOut):
+    """A month's dispute figures as a statement's basis stores them, with those still open."""
+
+    still_open = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "ids of the disputes open or escalated when computed"},
+    )

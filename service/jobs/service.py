@@ -19,6 +19,7 @@ from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.db import utcnow, writing
+from service.disputes.service import unresolved_disputes
 from service.errors import Conflict
 from service.jobs.models import JobRun
 from service.statements import service as statements
@@ -68,9 +69,28 @@ def last_ended_period(contract: Contract, now: datetime) -> Period:
 
 def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> bool:
     """Say whether the period's dispute window, counted from its end in local time, is over."""
+    return now >= _window_end(contract, period)
+
+
+def _window_end(contract: Contract, period: Period, extra_days: int = 0) -> datetime:
     terms = terms_for_period(contract, period).terms
-    deadline_day = period.end_day + timedelta(days=terms.dispute_window_days)
-    return now >= datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
+    deadline_day = period.end_day + timedelta(days=terms.dispute_window_days + extra_days)
+    return datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
+
+
+def finalize_due(session: Session, contract: Contract, period: Period, now: datetime) -> bool:
+    """Say whether the close finalizes a period now (DESIGN 12, money).
+
+    After the dispute window, unless a dispute of the month still waits (open or escalated);
+    a waiting dispute holds the month back for `disputes.decide_within_days` more at most.
+    What it changes after that reaches a later statement as a prior-period adjustment.
+    """
+    if not dispute_window_closed(contract, period, now):
+        return False
+    if not unresolved_disputes(session, contract.id, period):
+        return True
+    wait = terms_for_period(contract, period).terms.disputes.decide_within_days
+    return now >= _window_end(contract, period, wait)
 
 
 def due_items(
@@ -133,9 +153,11 @@ def close_item(
             )
         except Conflict:
             return "already_final"  # finalized since the due work was listed
-        if finalize or dispute_window_closed(contract, item.period, now):
+        if finalize or finalize_due(session, contract, item.period, now):
             statements.finalize(session=session, actor=OPERATOR, statement_id=statement.id, now=now)
             return "finalized"
+        if dispute_window_closed(contract, item.period, now):
+            return "held"  # a dispute of the month waits for its decision
         return "drafted" if created else "refreshed"
 
 

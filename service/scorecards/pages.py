@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, g, render_template
 
 from service.db import get_session
+from service.disputes.service import evaluator_figures
 from service.scorecards import service as scorecards
 from service.statements import service as statements
 from service.web.charts import trend_chart
@@ -41,6 +42,9 @@ def contract(contract_id: int) -> Any:
     )
     history = statements.list_statements(session=db, actor=g.actor, contract_id=contract_id)
     chart = trend_chart(overview.cards, overview.pass_mark, overview.terms.band_edges)
+    evaluators = evaluator_figures(
+        session=db, actor=g.actor, contract_id=contract_id, period=period
+    )
     return render_template(
         "scorecards/contract.html",
         contract=overview.contract,
@@ -50,6 +54,7 @@ def contract(contract_id: int) -> Any:
         terms=overview.terms,
         pass_mark=overview.pass_mark,
         statements=list(reversed(history)),
+        evaluators=evaluators,
     )
 
 

@@ -7,6 +7,8 @@ from flask_smorest import Blueprint
 
 from service.actors import current_actor
 from service.db import get_session
+from service.disputes.schemas import EvaluatorOut
+from service.disputes.service import evaluator_figures
 from service.schemas import PeriodQuery
 from service.scorecards import service
 from service.scorecards.schemas import (
@@ -36,6 +38,17 @@ class AgentScorecards(MethodView):
     def get(self, query: dict[str, Any], contract_id: int) -> Any:
         """Return a month's figures per agent and per team, for coaching."""
         return service.agent_scorecards(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, **query
+        )
+
+
+@blp.route("/contracts/<id:contract_id>/scorecard/evaluators")
+class EvaluatorScorecards(MethodView):
+    @blp.arguments(PeriodQuery, location="query")
+    @blp.response(200, EvaluatorOut(many=True))
+    def get(self, query: dict[str, Any], contract_id: int) -> Any:
+        """Return each evaluator's audits of a month and how often disputes overturned them."""
+        return evaluator_figures(
             session=get_session(), actor=current_actor(), contract_id=contract_id, **query
         )
 

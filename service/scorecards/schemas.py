@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from service.disputes.schemas import DisputeFiguresOut
 from service.figures.schemas import FiguresOut, SelfAssessmentOut
 from service.schemas import PeriodField
 
@@ -18,6 +19,7 @@ class ScorecardOut(FiguresOut):
     period = PeriodField(required=True)
     self_assessment = fields.Nested(SelfAssessmentOut, required=True)
     volume = fields.Method("_volume", required=True, metadata={"type": "object"})
+    disputes = fields.Nested(DisputeFiguresOut, required=True)
 
     def _volume(self, card: Any) -> dict[str, Any]:
         return {"units": card.units}

@@ -13,6 +13,7 @@ from contracts.terms import Terms
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
+from service.disputes.service import DisputeFigures, dispute_figures
 from service.errors import Invalid
 from service.figures.service import aggregate_groups, aggregate_period
 from service.forms.service import find_form, parsed_form
@@ -31,6 +32,7 @@ class Scorecard:
     units: int | None
     agent_ref: str | None = None
     team: str | None = None
+    disputes: DisputeFigures | None = None  # a contract's month only, not an agent's
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecar
         figures=stats.figures(aggregate.statistics),
         self_assessment=aggregate.self_assessment,
         units=aggregate.units,
+        disputes=dispute_figures(session, contract, period),
     )
 
 
@@ -76,7 +79,8 @@ def agent_scorecards(
                 figures=stats.figures(group.statistics),
                 self_assessment=check,
                 units=None,
-                **{column: group.key},
+                agent_ref=group.key if column == "agent_ref" else None,
+                team=group.key if column == "team" else None,
             )
             for group in groups[column]
         ]

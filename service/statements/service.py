@@ -28,6 +28,8 @@ from service.agreements.service import (
     visible_contracts,
 )
 from service.db import utcnow
+from service.disputes.schemas import DisputeBasisDocument
+from service.disputes.service import DisputeFigures, dispute_figures
 from service.errors import Conflict, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
@@ -120,11 +122,12 @@ def refresh_draft(
     computed = compute(
         session, contract, period, None, prior_adjustments(session, contract, period)
     )
+    disputes = dispute_figures(session, contract, period)
     created = statement is None
     if statement is None:
         statement = Statement(contract_id=contract.id, period=str(period), status="draft")
         session.add(statement)
-    _store(statement, computed, now)
+    _store(statement, computed, disputes, now)
     session.flush()
     return statement, created
 
@@ -159,7 +162,9 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
 MAX_MINOR = 2**63 - 1
 
 
-def _store(statement: Statement, computed: Computed, now: datetime) -> None:
+def _store(
+    statement: Statement, computed: Computed, disputes: DisputeFigures, now: datetime
+) -> None:
     result = computed.statement
     exponent = minor_unit(result.currency)
     largest = max(abs(amount.scaleb(exponent)) for amount in (result.total, result.volume_only))
@@ -171,7 +176,10 @@ def _store(statement: Statement, computed: Computed, now: datetime) -> None:
         )  # fmt: skip
     statement.currency = result.currency
     statement.terms_version_id = computed.aggregate.terms_version_id
-    statement.figures = FiguresDocument().dump(computed)
+    # The basis says how the month's audits were contested, and which disputes still wait.
+    statement.figures = FiguresDocument().dump(computed) | {
+        "disputes": DisputeBasisDocument().dump(disputes)
+    }
     statement.lines = lines_document(result)
     statement.carried = [
         CarriedAdjustment(

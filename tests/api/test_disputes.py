@@ -470,3 +470,43 @@ def test_both_organizations_hear_of_each_step_and_of_an_amended_audit(
         (both[0], "dispute.decided"), (both[1], "dispute.decided"),
         (both[0], "evaluation.amended"), (both[1], "evaluation.amended"),
     ]  # fmt: skip
+
+
+def test_the_scorecard_counts_disputes_and_each_evaluators_overturns(
+    client: FlaskClient, world: World
+) -> None:
+    _, accepted = opened(client, world, evaluator_ref="qa-anna")
+    step(client, world, accepted["id"], "decision", "client", **decision(True))
+    _, rejected = opened(client, world, call_ref="call-002", evaluator_ref="qa-anna")
+    step(client, world, rejected["id"], "decision", "client", **decision(False))
+    opened(client, world, call_ref="call-003", evaluator_ref="qa-bruno")
+    audit(client, world, call_ref="call-004", evaluator_ref="qa-bruno")
+    _, withdrawn = opened(client, world, call_ref="call-005", evaluator_ref="qa-bruno")
+    step(client, world, withdrawn["id"], "withdrawal", "supplier")
+
+    contract = world.ids["contract"]
+    card = json_of(
+        client.get(
+            f"/api/v1/contracts/{contract}/scorecard?period=2026-10",
+            headers=world.headers("client"),
+        )
+    )
+    assert card["disputes"] == {
+        "audits": 5, "disputed": 3, "accepted": 1, "partly_accepted": 0, "rejected": 1,
+        "open": 1, "overturn_rate": "0.2000",
+    }  # fmt: skip
+    url = f"/api/v1/contracts/{contract}/scorecard/evaluators?period=2026-10"
+    for who in ("client", "finance", "supplier", "admin"):
+        rows = json_of(client.get(url, headers=world.headers(who)))
+        assert rows == [
+            {"evaluator_ref": "qa-anna", "audits": 2, "disputed": 2, "overturned": 1,
+             "overturn_rate": "0.5000"},
+            {"evaluator_ref": "qa-bruno", "audits": 3, "disputed": 1, "overturned": 0,
+             "overturn_rate": "0.0000"},
+        ], who  # fmt: skip
+    for who in ("other_client", "other_supplier"):
+        assert client.get(url, headers=world.headers(who)).status_code == 404
+    assert (
+        client.get(url.replace("2026-10", "2026-13"), headers=world.headers("client")).status_code
+        == 422
+    )

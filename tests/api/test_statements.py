@@ -318,4 +318,5 @@ def test_a_statement_stores_the_figures_its_months_scorecard_shows(
     assert card["n"] > 0 and card["volume"]["units"] > 0
     quality = ("n", "mean", "sd", "ci", "passed_rate", "critical", "self_assessment")
     expected = {key: card[key] for key in quality} | {"units": card["volume"]["units"]}
+    expected["disputes"] = card["disputes"] | {"still_open": []}
     assert statement["figures"] == expected

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from service.cli import main
 from service.demo import demo_periods, load_demo
+from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement
 from service.volumes.models import DailyVolume
@@ -52,11 +53,21 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
         days = session.scalar(select(func.count()).select_from(DailyVolume))
         sources = set(session.scalars(select(Evaluation.source).distinct()))
         statements = session.scalar(select(func.count()).select_from(Statement))
+        dispute_states = sorted(
+            (status, outcome or "") for status, outcome in session.execute(
+                select(Dispute.status, Dispute.outcome)
+            )
+        )  # fmt: skip
     # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months.
     assert evaluations == 2 * 3 * (90 + 30)
     assert days == 2 * (31 + 30 + 31)
     assert sources == {"supplier", "client"}
     assert statements == 2 * 3
+    # Disputes in each state the pages show: decided each way, escalated, open.
+    assert dispute_states == [
+        ("decided", "accepted"), ("decided", "partly_accepted"), ("decided", "rejected"),
+        ("escalated", "rejected"), ("open", ""),
+    ]  # fmt: skip
     assert {login.role for login in result.logins} == {"admin", "client", "finance", "supplier"}
     supplier = next(login for login in result.logins if login.role == "supplier")
     contracts = client.get(

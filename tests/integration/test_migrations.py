@@ -88,3 +88,50 @@ def test_carried_adjustments_start_from_the_lines_statements_already_carry(
         carried = connection.execute(text("SELECT * FROM carried_adjustments")).all()
     assert carried == [(2, 1, -1234)]
     engine.dispose()
+
+
+def test_every_stored_evaluation_becomes_its_own_first_revision(empty_url: str) -> None:
+    url = empty_url
+    upgrade(url, "0007")
+    engine = create_engine(engine_url(url))
+    as_json = "CAST(:doc AS jsonb)" if engine.dialect.name == "postgresql" else ":doc"
+    parties = [
+        "INSERT INTO organizations (id, name, kind, created_at) VALUES "
+        "(1, 'client', 'client', '2026-01-01'), (2, 'napoli', 'supplier', '2026-01-01')",
+        "INSERT INTO contracts (id, client_id, supplier_id, name, created_at) "
+        "VALUES (1, 1, 2, 'inbound', '2026-01-01')",
+        "INSERT INTO forms (id, organization_id, code, version, title, document, created_at) "
+        "VALUES (1, 1, 'standard', 1, 'Standard', '{}', '2026-01-01')",
+    ]
+    evaluation = text(
+        "INSERT INTO evaluations (id, contract_id, call_ref, source, agent_ref, call_at, "
+        "form_id, answers, score_hundredths, passed, critical_customer, critical_business, "
+        "critical_compliance, section_scores, content_hash, created_at) VALUES "
+        f"(:id, 1, :call, 'client', 'a-1', '2026-10-02', 1, {as_json}, :score, true, false, "
+        f"false, true, {as_json}, 'h', :at)"
+    )
+    with engine.begin() as connection:
+        for insert in parties:
+            connection.execute(text(insert))
+        connection.execute(evaluation, [
+            {"id": 1, "call": "c-1", "doc": json.dumps({"tone": 3}), "score": 8750,
+             "at": "2026-10-03 10:00:00"},
+            {"id": 2, "call": "c-2", "doc": json.dumps({"tone": 5}), "score": None,
+             "at": "2026-10-04 10:00:00"},
+        ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        revisions = connection.execute(text(
+            "SELECT evaluation_id, revision, kind, score_hundredths, critical_compliance, "
+            "retracted FROM evaluation_revisions ORDER BY evaluation_id"
+        )).all()  # fmt: skip
+        current = connection.execute(
+            text("SELECT id, revision, retracted, revised_at = created_at FROM evaluations")
+        ).all()
+    assert [tuple(row) for row in revisions] == [
+        (1, 1, "submission", 8750, True, False),
+        (2, 1, "submission", None, True, False),
+    ]
+    assert sorted(tuple(row) for row in current) == [(1, 1, False, True), (2, 1, False, True)]
+    command.downgrade(alembic_config(url), "0007")
+    engine.dispose()
