@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
@@ -149,6 +158,23 @@ def take_write_lock(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def reread_locked(session: Session, model: type[Row], row_id: int) -> Row:
+    """Re-read a row afresh, locked FOR UPDATE until commit (SQLite: the write lock).
+
+    What the caller read before may be stale; what this returns is what it may change.
+    """
+    table = model.__table__
+    return session.scalars(
+        select(model)
+        .where(table.c.id == row_id)
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 @contextmanager

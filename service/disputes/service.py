@@ -31,7 +31,7 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.db import utcnow
+from service.db import reread_locked, utcnow
 from service.disputes.models import Dispute, DisputeItem, DisputeStep
 from service.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
 from service.evaluations import service as evaluations
@@ -381,12 +381,7 @@ def _locked(session: Session, actor: Actor, dispute_id: int) -> Dispute:
     """
     dispute = get_dispute(session=session, actor=actor, dispute_id=dispute_id)
     lock_contracts(session, [dispute.contract_id], "disputes")
-    return session.scalars(
-        select(Dispute)
-        .where(Dispute.id == dispute.id)
-        .with_for_update(of=Dispute)
-        .execution_options(populate_existing=True)
-    ).one()
+    return reread_locked(session, Dispute, dispute.id)
 
 
 def visible_disputes(actor: Actor) -> Select[Dispute]:

@@ -25,7 +25,7 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.db import upsert_statement, utcnow
+from service.db import reread_locked, upsert_statement, utcnow
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
 from service.forms.models import Form
@@ -523,12 +523,7 @@ def lock_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
     waits for the new revision, and two revisions of one evaluation queue.
     """
     lock_contracts(session, [evaluation.contract_id], "evaluations")
-    return session.scalars(
-        select(Evaluation)
-        .where(Evaluation.id == evaluation.id)
-        .with_for_update(of=Evaluation)
-        .execution_options(populate_existing=True)
-    ).one()
+    return reread_locked(session, Evaluation, evaluation.id)
 
 
 def add_revision(
