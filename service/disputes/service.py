@@ -8,9 +8,7 @@ accepted questions make, and the notices to both organizations.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Select, case, func, select
@@ -19,13 +17,11 @@ from sqlalchemy.orm import Session
 from contracts import disputes as rules
 from contracts.errors import RuleError
 from contracts.forms import score_evaluation
-from contracts.money import round_ratio
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, Terms
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
-    get_contract,
     lock_contracts,
     period_of,
     terms_for_period,
@@ -443,145 +439,3 @@ def disputes_of(session: Session, evaluation_id: int) -> list[Dispute]:
     """Return every dispute of an evaluation, oldest first (its page shows the threads)."""
     query = select(Dispute).where(Dispute.evaluation_id == evaluation_id).order_by(Dispute.id)
     return list(session.scalars(query))
-
-
-OVERTURN_PLACES = 4  # an overturn rate is a fraction, like a pass rate
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeFigures:
-    """A contract's month of disputes: how many audits, disputed, and how they went."""
-
-    audits: int
-    disputed: int
-    accepted: int
-    partly_accepted: int
-    rejected: int
-    open: int
-    still_open: tuple[int, ...]
-
-    @property
-    def overturn_rate(self) -> Decimal | None:
-        return overturn_rate(self.accepted + self.partly_accepted, self.audits)
-
-
-def overturn_rate(overturned: int, audits: int) -> Decimal | None:
-    """Return the share of audits a dispute overturned in part or whole (None: no audits)."""
-    return round_ratio(overturned, audits, OVERTURN_PLACES) if audits else None
-
-
-def dispute_figures(session: Session, contract: Contract, period: Period) -> DisputeFigures:
-    """Count a contract's month of audits and disputes, in SQL."""
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
-    audits = session.scalar(
-        select(func.count())
-        .select_from(Evaluation)
-        .where(
-            Evaluation.contract_id == contract.id,
-            Evaluation.call_at >= start,
-            Evaluation.call_at < end,
-            Evaluation.source.in_(AUDIT_SOURCES),
-        )
-    )
-    settled = Dispute.status.in_(("decided", "arbitrated"))
-
-    def settled_as(outcome: str) -> Any:
-        return func.coalesce(func.sum(case((settled & (Dispute.outcome == outcome), 1))), 0)
-
-    counts = select(
-        func.count(Dispute.id).label("disputed"),
-        settled_as("accepted").label("accepted"),
-        settled_as("partly_accepted").label("partly_accepted"),
-        settled_as("rejected").label("rejected"),
-    ).where(
-        Dispute.contract_id == contract.id,
-        Dispute.period == str(period),
-        Dispute.status != "withdrawn",  # a withdrawn dispute counts nowhere
-    )
-    row = session.execute(counts).one()
-    still_open = unresolved_disputes(session, contract.id, period)
-    return DisputeFigures(
-        audits=int(audits or 0),
-        disputed=int(row.disputed),
-        accepted=int(row.accepted),
-        partly_accepted=int(row.partly_accepted),
-        rejected=int(row.rejected),
-        open=len(still_open),
-        still_open=tuple(still_open),
-    )
-
-
-def contract_dispute_figures(
-    *, session: Session, actor: Actor, contract_id: int, period: Period
-) -> DisputeFigures:
-    """Return a visible contract's dispute figures for a month."""
-    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    return dispute_figures(session, contract, period)
-
-
-@dataclass(frozen=True, slots=True)
-class EvaluatorFigures:
-    """One evaluator's audits of a month and how often a dispute overturned them."""
-
-    evaluator_ref: str | None
-    audits: int
-    disputed: int
-    overturned: int
-
-    @property
-    def overturn_rate(self) -> Decimal | None:
-        return overturn_rate(self.overturned, self.audits)
-
-
-def evaluator_figures(
-    *, session: Session, actor: Actor, contract_id: int, period: Period
-) -> list[EvaluatorFigures]:
-    """Count each evaluator's audits of a month, those disputed and those overturned, in SQL.
-
-    An audit is overturned when a dispute of it was accepted in part or whole.
-    """
-    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
-    settled = Dispute.status.in_(("decided", "arbitrated"))
-    overturned = settled & Dispute.outcome.in_(("accepted", "partly_accepted"))
-    per_audit = (
-        select(
-            Evaluation.id,
-            Evaluation.evaluator_ref,
-            func.max(case((Dispute.status != "withdrawn", 1), else_=0)).label("disputed"),
-            func.max(case((overturned, 1), else_=0)).label("overturned"),
-        )
-        .outerjoin(Dispute, Dispute.evaluation_id == Evaluation.id)
-        .where(
-            Evaluation.contract_id == contract.id,
-            Evaluation.call_at >= start,
-            Evaluation.call_at < end,
-            Evaluation.source.in_(AUDIT_SOURCES),
-        )
-        .group_by(Evaluation.id, Evaluation.evaluator_ref)
-        .subquery("per_audit")
-    )
-    query = (
-        select(
-            per_audit.c.evaluator_ref,
-            func.count(),
-            func.sum(per_audit.c.disputed),
-            func.sum(per_audit.c.overturned),
-        )
-        .group_by(per_audit.c.evaluator_ref)
-        .order_by(per_audit.c.evaluator_ref)
-    )
-    return [
-        EvaluatorFigures(ref, int(audits), int(disputed or 0), int(overturned or 0))
-        for ref, audits, disputed, overturned in session.execute(query)
-    ]
-
-
-def unresolved_disputes(session: Session, contract_id: int, period: Period) -> list[int]:
-    """Return the ids of a contract's month's disputes still waiting (open or escalated)."""
-    query = select(Dispute.id).where(
-        Dispute.contract_id == contract_id,
-        Dispute.period == str(period),
-        Dispute.status.in_(rules.UNRESOLVED),
-    )
-    return list(session.scalars(query.order_by(Dispute.id)))

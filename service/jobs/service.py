@@ -19,7 +19,7 @@ from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.db import utcnow, writing
-from service.disputes.service import unresolved_disputes
+from service.disputes.figures import unresolved_disputes
 from service.errors import Conflict
 from service.jobs.models import JobRun
 from service.statements import service as statements

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, render_template
 
 from service.db import get_session
-from service.disputes.service import evaluator_figures
+from service.disputes.figures import evaluator_figures
 from service.scorecards import service as scorecards
 from service.statements import service as statements
 from service.web.charts import trend_chart

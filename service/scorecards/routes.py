@@ -7,8 +7,8 @@ from flask_smorest import Blueprint
 
 from service.actors import current_actor
 from service.db import get_session
+from service.disputes.figures import evaluator_figures
 from service.disputes.schemas import EvaluatorOut
-from service.disputes.service import evaluator_figures
 from service.schemas import PeriodQuery
 from service.scorecards import service
 from service.scorecards.schemas import (

@@ -13,7 +13,7 @@ from contracts.terms import Terms
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
-from service.disputes.service import DisputeFigures, dispute_figures
+from service.disputes.figures import DisputeFigures, dispute_figures
 from service.errors import Invalid
 from service.figures.service import aggregate_groups, aggregate_period
 from service.forms.service import find_form, parsed_form

@@ -28,8 +28,8 @@ from service.agreements.service import (
     visible_contracts,
 )
 from service.db import utcnow
+from service.disputes.figures import DisputeFigures, dispute_figures
 from service.disputes.schemas import DisputeBasisDocument
-from service.disputes.service import DisputeFigures, dispute_figures
 from service.errors import Conflict, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
