@@ -4,7 +4,8 @@ A dispute is a plain value; each step returns the next value or refuses. Who may
 step, and storing it, is the service's business; what a step may do is decided here.
 
     open --decide--> decided --escalate--> escalated --arbitrate--> arbitrated
-      \\--withdraw--> withdrawn
+      |  \\--withdraw--> withdrawn
+      \\--escalate, once nobody decided by `decide_by`--> escalated
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ class Dispute:
     @property
     def outcome(self) -> Outcome | None:
         """Return how the decision (or the arbitration) went, once there is one."""
-        if self.status in ("open", "withdrawn"):
-            return None
+        if any(item.accepted is None for item in self.items):
+            return None  # open, withdrawn, or escalated undecided
         return outcome_of(item.accepted for item in self.items)
 
     @property
@@ -94,6 +95,15 @@ class Dispute:
             item.question
             for item in self.items
             if item.decision is not None and not item.decision.accepted
+        )
+
+    @property
+    def not_accepted(self) -> tuple[str, ...]:
+        """Return the questions an arbiter rules on: rejected, or never decided."""
+        return tuple(
+            item.question
+            for item in self.items
+            if item.decision is None or not item.decision.accepted
         )
 
 
@@ -139,7 +149,12 @@ def decide(
 
 
 def escalate(dispute: Dispute, now: datetime) -> Dispute:
-    """Escalate a decision that rejected at least one question, before its deadline."""
+    """Escalate to an arbiter: a decision that rejected a question, before its deadline, or a
+    dispute nobody decided by its `decide_by` (the supplier is never left waiting for good)."""
+    if dispute.status == "open":
+        if now <= dispute.decide_by:
+            raise IllegalStep("escalate", dispute.status)
+        return replace(dispute, status="escalated")
     if dispute.status != "decided":
         raise IllegalStep("escalate", dispute.status)
     if not dispute.rejected:
@@ -153,10 +168,10 @@ def escalate(dispute: Dispute, now: datetime) -> Dispute:
 
 
 def arbitrate(dispute: Dispute, verdicts: Sequence[Verdict]) -> Dispute:
-    """Arbitrate every question the decision rejected, once; final."""
+    """Arbitrate every question the decision did not accept, once; final."""
     if dispute.status != "escalated":
         raise IllegalStep("arbitrate", dispute.status)
-    by_question = _verdicts_for(dispute.rejected, verdicts)
+    by_question = _verdicts_for(dispute.not_accepted, verdicts)
     items = tuple(
         replace(item, arbitration=by_question[item.question])
         if item.question in by_question

@@ -58,6 +58,7 @@ def dispute_figures(session: Session, contract: Contract, period: Period) -> Dis
             Evaluation.call_at >= start,
             Evaluation.call_at < end,
             Evaluation.source.in_(AUDIT_SOURCES),
+            Evaluation.retracted.is_(False),
         )
     )
     settled = Dispute.status.in_(("decided", "arbitrated"))
@@ -134,6 +135,7 @@ def evaluator_figures(
             Evaluation.call_at >= start,
             Evaluation.call_at < end,
             Evaluation.source.in_(AUDIT_SOURCES),
+            Evaluation.retracted.is_(False),
         )
         .group_by(Evaluation.id, Evaluation.evaluator_ref)
         .subquery("per_audit")

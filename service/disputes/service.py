@@ -96,13 +96,11 @@ def open_dispute(
 def _check_disputable(
     session: Session, evaluation: Evaluation, terms: Terms, period: Period, now: datetime
 ) -> None:
-    """Refuse a retracted audit, one already disputed, past its window or the monthly cap."""
-    if evaluation.retracted:
-        raise Invalid(
-            "a retracted evaluation counts nowhere",
-            {"evaluation_id": ["is retracted: there is nothing to dispute"]},
-            location="path",
-        )
+    """Refuse an audit already disputed, past its window, or past the monthly cap.
+
+    A retracted audit may be disputed too: a client must not drop the audits it dislikes
+    unseen. An accepted dispute reinstates it with the answers accepted.
+    """
     if evaluation.held_by_dispute_id is not None:
         raise Conflict(
             f"dispute {evaluation.held_by_dispute_id} of this evaluation is still waiting",
@@ -131,7 +129,8 @@ def _check_disputable(
 
 
 def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> list[rules.Item]:
-    """Check each contested question exists and its proposed answer is new and valid."""
+    """Check each contested question exists, is not settled, and its proposed answer is valid
+    and new (a retracted audit's current answers may be proposed: reinstate it as it was)."""
     form = parsed_form(evaluation.form)
     problems: dict[str, list[str]] = {}
     proposed = dict(evaluation.answers)
@@ -139,7 +138,11 @@ def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> li
         question, answer = item["question"], item["proposed_answer"]
         if question not in form.question_keys():
             problems[f"items.{index}.question"] = [f"form {form.ref} has no question {question}"]
-        elif answer == evaluation.answers.get(question):
+        elif question in evaluation.settled_questions:
+            problems[f"items.{index}.question"] = [
+                "an earlier dispute decided it; escalate that dispute instead"
+            ]
+        elif answer == evaluation.answers.get(question) and not evaluation.retracted:
             problems[f"items.{index}.proposed_answer"] = ["is the current answer"]
         else:
             proposed[question] = answer
@@ -175,14 +178,15 @@ def decide(
 def escalate(
     *, session: Session, actor: Actor, dispute_id: int, reason: str, now: datetime | None = None
 ) -> Dispute:
-    """Escalate a decision that rejected a question to an admin (the supplier)."""
+    """Take a dispute to an admin (the supplier): a decision that rejected a question, or one
+    nobody decided by its deadline."""
     dispute = _locked(session, actor, dispute_id)
     if actor.role != "supplier":
         raise Forbidden("only the supplier escalates its disputes")
     now = now or utcnow()
     ruled = _ruled(lambda: rules.escalate(_rule(dispute), now))
     evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
-    if evaluation.held_by_dispute_id is not None:
+    if evaluation.held_by_dispute_id not in (None, dispute.id):
         raise Conflict(
             f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting",
             {"dispute_id": [f"dispute {evaluation.held_by_dispute_id} waits on the evaluation"]},
@@ -239,6 +243,7 @@ def _settle(
     before = evaluation.score_hundredths
     _store(dispute, ruled)
     evaluations.hold(evaluation, None)
+    evaluations.settle(evaluation, _decided_now(dispute, ruled))
     if accepted:
         answers = dict(evaluation.answers)
         answers.update({item.question: item.proposed_answer for item in accepted})
@@ -253,6 +258,15 @@ def _settle(
         )
     _record(session, dispute, step, actor, now, evaluation, reason, before)
     return dispute
+
+
+def _decided_now(dispute: Dispute, ruled: rules.Dispute) -> list[str]:
+    """Return the questions this step decided or arbitrated (none for a withdrawal)."""
+    if ruled.status == "decided":
+        return [item.question for item in ruled.items]
+    if ruled.status == "arbitrated":
+        return [item.question for item in ruled.items if item.arbitration is not None]
+    return []
 
 
 def _record(

@@ -104,6 +104,8 @@ class Evaluation(Scored, Base):
     held_by_dispute_id: Mapped[int | None] = mapped_column(
         ForeignKey("disputes.id", use_alter=True)
     )
+    # Questions a dispute has decided: their answers change no more, by amendment or dispute.
+    settled_questions: Mapped[list[str]] = mapped_column(Document, default=list)
 
     form: Mapped[Form] = relationship(lazy="joined")
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, false, insert, literal, or_, select, tuple_
@@ -432,12 +432,19 @@ def amend_evaluation(
 
     Only the author side may (DESIGN 12), and not while a dispute of it waits.
     """
-    evaluation = _for_author(session, actor, evaluation_id, "amends")
+    evaluation = _for_author(session, actor, evaluation_id, "amends", now)
     if dict(answers) == evaluation.answers and not evaluation.retracted:
         raise Invalid(
             "an amendment changes the answers",
             {"answers": [f"the same as revision {evaluation.revision}"]},
         )
+    settled = {
+        question: ["a dispute decided this answer; it changes no more"]
+        for question in evaluation.settled_questions
+        if answers.get(question) != evaluation.answers.get(question)
+    }
+    if settled:
+        raise Invalid("an amendment keeps what disputes decided", {"answers": settled})
     add_revision(
         session, evaluation, kind="amendment", answers=answers, actor=actor, reason=reason, now=now
     )
@@ -454,7 +461,7 @@ def retract_evaluation(
     now: datetime | None = None,
 ) -> Evaluation:
     """Stop an evaluation counting, keeping it and its history; an amendment reinstates it."""
-    evaluation = _for_author(session, actor, evaluation_id, "retracts")
+    evaluation = _for_author(session, actor, evaluation_id, "retracts", now)
     if evaluation.retracted:
         raise Conflict(
             f"evaluation {evaluation.id} is already retracted",
@@ -492,7 +499,9 @@ def _announce(session: Session, evaluation: Evaluation, now: datetime | None) ->
     enqueue_for_both(session, (contract.client_id, contract.supplier_id), notice, now)
 
 
-def _for_author(session: Session, actor: Actor, evaluation_id: int, verb: str) -> Evaluation:
+def _for_author(
+    session: Session, actor: Actor, evaluation_id: int, verb: str, now: datetime | None
+) -> Evaluation:
     """Return an evaluation locked for a new revision by its author side: 404, 403, or 409."""
     evaluation = lock_evaluation(
         session, get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
@@ -505,7 +514,39 @@ def _for_author(session: Session, actor: Actor, evaluation_id: int, verb: str) -
             {"evaluation_id": [f"held by dispute {evaluation.held_by_dispute_id}"]},
             location="path",
         )
+    if evaluation.source == "supplier":
+        _check_self_assessment_open(session, evaluation, now or utcnow())
     return evaluation
+
+
+def _check_self_assessment_open(session: Session, evaluation: Evaluation, now: datetime) -> None:
+    """Refuse to change a self-assessment once it is measured against an audit, or late.
+
+    The audits of a month measure how much the supplier's own scores flatter (DESIGN 5):
+    rewriting an audited call's self-score would hide it. The window is the audits' own.
+    """
+    audit = session.scalar(
+        select(Evaluation.id).where(
+            Evaluation.contract_id == evaluation.contract_id,
+            Evaluation.call_ref == evaluation.call_ref,
+            Evaluation.source.in_(AUDIT_SOURCES),
+        )
+    )
+    if audit is not None:
+        raise Conflict(
+            f"evaluation {audit} audits this call: the self-assessment stands beside it",
+            {"evaluation_id": [f"the call is audited by evaluation {audit}"]},
+            location="path",
+        )
+    contract = session.get_one(Contract, evaluation.contract_id)
+    window = terms_for_period(contract, period_of(contract, evaluation.call_at)).terms
+    closes = evaluation.revised_at + timedelta(days=window.dispute_window_days)
+    if now > closes:
+        raise Invalid(
+            "a self-assessment changes within the dispute window only",
+            {"evaluation_id": [f"its window closed at {closes.isoformat()}"]},
+            location="path",
+        )
 
 
 def require_author(actor: Actor, evaluation: Evaluation, verb: str) -> None:
@@ -540,15 +581,15 @@ def add_revision(
 ) -> Evaluation:
     """Score `answers` on the evaluation's form and make them its current revision.
 
-    The caller holds the evaluation's lock (`lock_evaluation`). A dispute's revision keeps
-    a retraction as it is; the author's amendment reinstates.
+    The caller holds the evaluation's lock (`lock_evaluation`). An amendment, and a
+    dispute's accepted answers, reinstate a retracted evaluation.
     """
     try:
         score = rules.score_evaluation(parsed_form(evaluation.form), answers)
     except RuleError as error:
         raise Invalid("the answers do not fit the form", {"answers": error.errors}) from None
     if kind in ("decision", "arbitration"):
-        retracted = evaluation.retracted
+        retracted = False  # an accepted dispute says the audit stands, with these answers
     now = now or utcnow()
     columns = scored_columns(answers, score, retracted=retracted)
     evaluation.revision += 1
@@ -574,6 +615,11 @@ def add_revision(
 def hold(evaluation: Evaluation, dispute_id: int | None) -> None:
     """Mark the dispute that waits on an evaluation (None: none waits any more)."""
     evaluation.held_by_dispute_id = dispute_id
+
+
+def settle(evaluation: Evaluation, questions: Iterable[str]) -> None:
+    """Mark questions a dispute decided: no amendment or later dispute changes them."""
+    evaluation.settled_questions = sorted(set(evaluation.settled_questions) | set(questions))
 
 
 def list_revisions(

@@ -404,6 +404,9 @@ def finalize(
             {"statement_id": ["already final"]},
             location="path",
         )
+    # The basis lists the disputes still waiting as the statement is frozen, not as drafted.
+    disputes = dispute_figures(session, statement.contract, Period.parse(statement.period))
+    statement.figures = statement.figures | {"disputes": DisputeBasisDocument().dump(disputes)}
     statement.status = "final"
     statement.finalized_at = now or utcnow()
     statement.finalized_by = actor.recorded_user_id

@@ -458,7 +458,7 @@ def test_both_organizations_hear_of_each_step_and_of_an_amended_audit(
     step(client, world, dispute["id"], "decision", "client", **decision(True))
     client.post(
         f"{URL}/{stored['id']}/revisions",
-        json={"answers": PERFECT | {"tone": 4}, "reason": "recalibrated"},
+        json={"answers": PERFECT | {"greeting": "no"}, "reason": "recalibrated"},
         headers=world.headers("client"),
     )
     with app.extensions["fiducia.sessionmaker"]() as session:
@@ -510,3 +510,98 @@ def test_the_scorecard_counts_disputes_and_each_evaluators_overturns(
         client.get(url.replace("2026-10", "2026-13"), headers=world.headers("client")).status_code
         == 422
     )
+
+
+def test_a_self_assessment_stays_beside_its_audit_and_changes_only_in_its_window(
+    client: FlaskClient, world: World
+) -> None:
+    own = json_of(client.post(URL, json=evaluation(world), headers=world.headers("supplier")))
+    alone = json_of(
+        client.post(
+            URL, json=evaluation(world, call_ref="call-009"), headers=world.headers("supplier")
+        )
+    )
+    audit(client, world)  # the client audits call-001, which the supplier scored itself
+    body = {"answers": PERFECT | {"tone": 4}, "reason": "re-listened"}
+    audited = client.post(
+        f"{URL}/{own['id']}/revisions", json=body, headers=world.headers("supplier")
+    )
+    assert audited.status_code == 409
+    assert "audited by evaluation" in errors_at(audited, "path.evaluation_id")[0]
+    gone = client.post(
+        f"{URL}/{own['id']}/retraction", json={"reason": "x"}, headers=world.headers("supplier")
+    )
+    assert gone.status_code == 409
+    with time_machine.travel(TODAY + timedelta(days=6), tick=False):
+        late = client.post(
+            f"{URL}/{alone['id']}/revisions", json=body, headers=world.headers("supplier")
+        )
+    assert late.status_code == 422 and "window closed" in errors_at(late, "path.evaluation_id")[0]
+    fixed = client.post(
+        f"{URL}/{alone['id']}/revisions", json=body, headers=world.headers("supplier")
+    )
+    assert fixed.status_code == 201 and json_of(fixed)["revision"] == 2
+
+
+def test_a_retracted_audit_is_disputed_and_an_accepted_dispute_reinstates_it(
+    client: FlaskClient, world: World
+) -> None:
+    stored = audit(client, world)
+    client.post(
+        f"{URL}/{stored['id']}/retraction",
+        json={"reason": "drop it"},
+        headers=world.headers("client"),
+    )
+    items = [{"question": "tone", "proposed_answer": 3, "reason": "the audit was right: keep it"}]
+    dispute = dispute_of(client, world, stored["id"], items=items)
+    assert dispute.status_code == 201, dispute.get_json()
+    decided = step(client, world, json_of(dispute)["id"], "decision", "client", **decision(True))
+    assert decided.status_code == 200
+    now = json_of(client.get(f"{URL}/{stored['id']}", headers=world.headers("client")))
+    assert (now["retracted"], now["score"], now["revision"]) == (False, "96.25", 3)
+
+
+def test_a_decided_answer_is_neither_amended_nor_disputed_again(
+    client: FlaskClient, world: World
+) -> None:
+    stored, accepted = opened(client, world, answers={"greeting": "no"})
+    step(client, world, accepted["id"], "decision", "client", **decision(True))
+    back = client.post(
+        f"{URL}/{stored['id']}/revisions",
+        json={"answers": PERFECT | {"tone": 3, "greeting": "no"}, "reason": "I prefer 3"},
+        headers=world.headers("client"),
+    )
+    assert back.status_code == 422
+    assert errors_at(back, "json.answers.tone") == [
+        "a dispute decided this answer; it changes no more"
+    ]
+    other = client.post(
+        f"{URL}/{stored['id']}/revisions",
+        json={"answers": PERFECT | {"tone": 5, "greeting": "yes"}, "reason": "greeting was fine"},
+        headers=world.headers("client"),
+    )
+    assert other.status_code == 201  # an answer no dispute decided still may change
+    _, rejected = opened(client, world, call_ref="call-002")
+    step(client, world, rejected["id"], "decision", "client", **decision(False))
+    evaluation_id = rejected["evaluation_id"]
+    again = dispute_of(client, world, evaluation_id)
+    assert again.status_code == 422
+    assert "escalate that dispute" in errors_at(again, "json.items.0.question")[0]
+
+
+def test_a_dispute_nobody_decides_in_time_goes_to_the_admin(
+    client: FlaskClient, world: World
+) -> None:
+    stored, dispute = opened(client, world)
+    early = step(client, world, dispute["id"], "escalation", "supplier", reason="no answer")
+    assert early.status_code == 409
+    with time_machine.travel(TODAY + timedelta(days=10, hours=1), tick=True):
+        escalated = step(client, world, dispute["id"], "escalation", "supplier", reason="no answer")
+        assert escalated.status_code == 200, escalated.get_json()
+        assert (json_of(escalated)["status"], json_of(escalated)["outcome"]) == ("escalated", None)
+        late = step(client, world, dispute["id"], "decision", "client", **decision(True))
+        assert late.status_code == 409
+        final = step(client, world, dispute["id"], "arbitration", "admin", **decision(True))
+    assert json_of(final)["outcome"] == "accepted"
+    now = json_of(client.get(f"{URL}/{stored['id']}", headers=world.headers("supplier")))
+    assert (now["score"], now["open_dispute_id"]) == ("100.00", None)

@@ -257,3 +257,37 @@ def test_of_two_racing_decisions_on_one_dispute_exactly_one_wins(app: Flask, wor
     dispute = json_of(client.get(f"/api/v1/disputes/{dispute_id}", headers=world.headers("client")))
     assert [entry["step"] for entry in dispute["history"]] == ["opened", "decided"]
     assert len(revisions) == (2 if dispute["outcome"] == "accepted" else 1)
+
+
+def test_finalizing_lists_the_disputes_waiting_then_not_those_of_the_draft(
+    app: Flask, world: World
+) -> None:
+    seed_month(app, world, "2026-10", calls=12, seed=9)
+    drafted = draft(app, world, "2026-10")
+    assert drafted["figures"]["disputes"]["still_open"] == []
+    audit = worst_audit(app, world)
+    dispute_id = dispute_all(app, world, audit)
+    final = app.test_client().post(
+        f"/api/v1/statements/{drafted['id']}/finalize", headers=world.headers("finance")
+    )
+    assert final.status_code == 200
+    assert json_of(final)["figures"]["disputes"]["still_open"] == [dispute_id]
+
+
+def test_a_retracted_audit_counts_in_no_dispute_figure(app: Flask, world: World) -> None:
+    seed_month(app, world, "2026-10", calls=12, seed=10)
+    audit = worst_audit(app, world)
+    client = app.test_client()
+    url = f"/api/v1/contracts/{world.ids['contract']}/scorecard"
+    before = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
+    client.post(
+        f"/api/v1/evaluations/{audit.id}/retraction",
+        json={"reason": "not our call"},
+        headers=world.headers("client"),
+    )
+    after = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
+    assert after["disputes"]["audits"] == before["disputes"]["audits"] - 1
+    evaluators = json_of(
+        client.get(f"{url}/evaluators?period=2026-10", headers=world.headers("client"))
+    )
+    assert sum(row["audits"] for row in evaluators) == after["disputes"]["audits"]

@@ -99,6 +99,15 @@ def test_arbitration_rules_on_the_rejected_questions_and_is_final() -> None:
     assert again.value.status == "arbitrated"
 
 
+def test_a_dispute_nobody_decided_in_time_goes_to_the_arbiter_whole() -> None:
+    with pytest.raises(IllegalStep, match="open cannot be escalated"):
+        escalate(opened(), T0 + timedelta(days=10))
+    escalated = escalate(opened(), T0 + timedelta(days=10, seconds=1))
+    assert (escalated.status, escalated.outcome) == ("escalated", None)
+    final = arbitrate(escalated, verdicts(True, False))
+    assert (final.status, final.outcome) == ("arbitrated", "partly_accepted")
+
+
 def test_only_an_open_dispute_is_withdrawn() -> None:
     assert withdraw(opened()).status == "withdrawn"
     with pytest.raises(IllegalStep, match="decided cannot be withdrawn"):
@@ -124,7 +133,7 @@ def _apply(dispute: Dispute, step: str, flags: list[bool], now: datetime) -> Dis
     """Take a step with verdicts for the first questions awaiting one (maybe too few)."""
     awaiting = [item.question for item in dispute.items]
     if step == "arbitrate":
-        awaiting = list(dispute.rejected)
+        awaiting = list(dispute.not_accepted)
     given = [Verdict(question, flag, "r") for question, flag in zip(awaiting, flags, strict=False)]
     if step == "decide":
         return decide(dispute, given, now, DEADLINES)
@@ -142,13 +151,19 @@ def _check_legal(dispute: Dispute) -> None:
     if dispute.status in ("open", "withdrawn"):
         assert not any(decided) and not any(arbitrated) and dispute.outcome is None
         return
-    assert all(decided) and dispute.decided_at is not None and dispute.outcome is not None
+    # Decided as a whole or not at all; an undecided dispute is escalated only when overdue.
+    assert all(decided) or not any(decided)
+    assert (dispute.decided_at is not None) == all(decided)
+    if not any(decided):
+        assert dispute.status in ("escalated", "arbitrated")
     if dispute.status == "arbitrated":
-        assert dispute.rejected  # only a rejection reaches an arbiter
+        assert dispute.not_accepted  # only what was not accepted reaches an arbiter
         for item in dispute.items:
-            assert (item.arbitration is not None) == (item.question in dispute.rejected)
+            assert (item.arbitration is not None) == (item.question in dispute.not_accepted)
+        assert dispute.outcome is not None
     else:
         assert not any(arbitrated)
+        assert (dispute.outcome is not None) == all(decided)
 
 
 @settings(max_examples=300, deadline=None)

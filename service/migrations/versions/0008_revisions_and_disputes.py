@@ -193,6 +193,14 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch_op.add_column(
+            sa.Column(
+                "settled_questions",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=False,
+                server_default=sa.text("'[]'"),
+            )
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_evaluations_held_by_dispute_id_disputes"),
             "disputes",
@@ -206,6 +214,7 @@ def upgrade() -> None:
         )
         batch_op.alter_column("revision", server_default=None)
         batch_op.alter_column("retracted", server_default=None)
+        batch_op.alter_column("settled_questions", server_default=None)
         batch_op.create_index(batch_op.f("ix_evaluations_revised_at"), ["revised_at"], unique=False)
 
     # Evaluations are rebuilt on SQLite above; only then may revisions refer to their rows.
@@ -313,6 +322,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_evaluations_held_by_dispute_id_disputes"), type_="foreignkey"
         )
+        batch_op.drop_column("settled_questions")
         batch_op.drop_column("held_by_dispute_id")
         batch_op.drop_column("retracted")
         batch_op.drop_column("revised_at")
