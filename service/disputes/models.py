@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -100,3 +101,17 @@ class DisputeStep(Base):
     revision: Mapped[int | None]
 
     author: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def score_before(self) -> Decimal | None:
+        """Return the evaluation's score before the step (None when every answer was N/A)."""
+        return _points(self.score_before_hundredths)
+
+    @property
+    def score_after(self) -> Decimal | None:
+        """Return the evaluation's score after the step."""
+        return _points(self.score_after_hundredths)
+
+
+def _points(hundredths: int | None) -> Decimal | None:
+    return None if hundredths is None else Decimal(hundredths).scaleb(-2)

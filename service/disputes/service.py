@@ -8,11 +8,12 @@ accepted questions make, and the notices to both organizations.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from contracts import disputes as rules
 from contracts.errors import RuleError
@@ -128,6 +129,24 @@ def _check_disputable(
             )
 
 
+def disputable_until(
+    session: Session, actor: Actor, evaluation: Evaluation, now: datetime | None = None
+) -> datetime | None:
+    """Return when the caller's window to dispute an audit closes, or None if it may not now.
+
+    What `open_dispute` checks but the monthly cap, so that a page offers the form only
+    where it can succeed.
+    """
+    if actor.role != "supplier" or evaluation.source not in AUDIT_SOURCES:
+        return None
+    if evaluation.held_by_dispute_id is not None:
+        return None
+    contract = _contract_of(session, evaluation)
+    terms = terms_for_period(contract, period_of(contract, evaluation.call_at)).terms
+    closes = rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
+    return closes if (now or utcnow()) <= closes else None
+
+
 def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> list[rules.Item]:
     """Check each contested question exists, is not settled, and its proposed answer is valid
     and new (a retracted audit's current answers may be proposed: reinstate it as it was)."""
@@ -226,6 +245,27 @@ def withdraw(
         raise Forbidden("only the supplier withdraws its disputes")
     ruled = _ruled(lambda: rules.withdraw(_rule(dispute)))
     return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [], None)
+
+
+def next_steps(actor: Actor, dispute: Dispute, now: datetime | None = None) -> frozenset[str]:
+    """Return the steps the caller may take on a dispute now: what a page offers.
+
+    The roles are those the steps above require; the states are the rules' own.
+    """
+    steps: set[str] = set()
+    if dispute.status == "open":
+        if actor.role == evaluations.AUTHOR_ROLE[dispute.evaluation.source]:
+            steps.add("decide")
+        if actor.role == "supplier":
+            steps.add("withdraw")
+    if dispute.status == "escalated" and actor.is_admin:
+        steps.add("arbitrate")
+    if dispute.status in ("open", "decided") and actor.role == "supplier":
+        # nothing was rejected, it is too late, or a decision is not overdue yet
+        with suppress(RuleError, rules.IllegalStep):
+            rules.escalate(_rule(dispute), now or utcnow())
+            steps.add("escalate")
+    return frozenset(steps)
 
 
 def _settle(
@@ -444,7 +484,7 @@ def disputes_page(
     *, session: Session, actor: Actor, number: int, size: int, **filters: Any
 ) -> Page[Dispute]:
     """Return page `number` of the visible disputes, the nearest deadline first (pages)."""
-    query = disputes_query(actor=actor, **filters)
+    query = disputes_query(actor=actor, **filters).options(selectinload(Dispute.items))
     deadline = case((Dispute.status == "open", Dispute.decide_by), else_=Dispute.escalate_by)
     return page_of(session, query, number, size, deadline, Dispute.id)
 

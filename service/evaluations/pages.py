@@ -1,4 +1,4 @@
-"""The evaluation pages: a filtered list, a page at a time, and one evaluation in full."""
+"""The evaluation list: filtered, a page at a time (one evaluation's page is in `disputes`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from flask import Blueprint, g, render_template, request
 from service.agreements.service import list_contracts
 from service.db import get_session
 from service.evaluations.models import SOURCES
-from service.evaluations.service import evaluations_page, get_evaluation
-from service.forms.service import parsed_form
+from service.evaluations.service import evaluations_page
 from service.schemas import MAX_ID
 from service.web.query import PAGE_SIZE, chosen_period, given_number, page_number
 from service.web.session import page
@@ -50,14 +49,4 @@ def evaluations() -> Any:
         pages=shown.pages,
         filters=filters,
         sources=SOURCES,
-    )
-
-
-@blp.get("/evaluations/<id:evaluation_id>")
-@page
-def evaluation(evaluation_id: int) -> Any:
-    """Show one evaluation: each answer with its question, and each section's score."""
-    found = get_evaluation(session=get_session(), actor=g.actor, evaluation_id=evaluation_id)
-    return render_template(
-        "evaluations/evaluation.html", evaluation=found, form=parsed_form(found.form)
     )

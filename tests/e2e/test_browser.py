@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
+from contracts.forms import score_evaluation
 from contracts.periods import Period
 from service.demo import demo_periods
-from service.formatting import month
+from service.evaluations.models import Evaluation
+from service.formatting import month, number
+from service.forms.service import parsed_form
 from tests.e2e.conftest import PASSWORD, LiveDemo, screenshot
 
 
@@ -140,3 +144,76 @@ def test_a_call_center_sees_its_own_figures_and_never_another_suppliers(
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
     page.close()
+
+
+def undisputed_audit(app: Flask, links: list[str]) -> tuple[int, str, str | int, Decimal]:
+    """Return a linked audit the supplier may dispute for a higher score, and how.
+
+    That is a client audit at its first revision with no dispute waiting (the demo's own
+    disputes may hold any other), with the question to raise, its better answer and the
+    score that answer makes.
+    """
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        for link in links:
+            audit = session.get_one(Evaluation, int(link.rsplit("/", 1)[1]))
+            if audit.source != "client" or audit.revision != 1 or audit.held_by_dispute_id:
+                continue
+            form = parsed_form(audit.form)
+            for question in (q for section in form.sections for q in section.questions):
+                better = question.scale[1] if question.scale else "yes"
+                answers = audit.answers | {question.key: better}
+                score = score_evaluation(form, answers).score
+                if score is not None and audit.score is not None and score > audit.score:
+                    return audit.id, question.key, better, score
+    raise AssertionError("no client audit without a dispute, with an answer that can rise")
+
+
+def test_a_call_center_disputes_an_audit_and_the_client_accepts_it(
+    app: Flask, browser: Browser, live: LiveDemo
+) -> None:
+    supplier = browser.new_page()
+    sign_in_with_token(supplier, live, "napoli@demo.fiducia")
+    supplier.goto(f"{live.url}/evaluations?source=client")
+    links = supplier.locator("#evaluations tbody tr a")
+    expect(links.first).to_be_visible()
+    hrefs = [href for href in (link.get_attribute("href") for link in links.all()) if href]
+    audit, question, better, rises_to = undisputed_audit(app, hrefs)
+
+    supplier.locator(f'#evaluations a[href="/evaluations/{audit}"]').click()
+    supplier.click("#dispute summary")
+    form = supplier.locator("#dispute-form")
+    form.locator(f'input[name=contest][value="{question}"]').check()
+    form.locator(f'select[name="proposed-{question}"]').select_option(str(better))
+    form.locator(f'input[name="reason-{question}"]').fill("Listen again from minute 2.")
+    form.locator("textarea[name=comment]").fill("The agent did what the form asks.")
+    screenshot(supplier, "supplier-dispute-form")
+    form.locator("button[type=submit]").click()
+    expect(supplier.locator(".flash")).to_contain_text("is open")
+    dispute = supplier.url.rsplit("/", 1)[1]
+    screenshot(supplier, "supplier-dispute")
+    supplier.close()
+
+    client = browser.new_page()
+    sign_in_with_token(client, live, "client@demo.fiducia")
+    client.goto(f"{live.url}/disputes")
+    screenshot(client, "client-disputes")
+    client.locator("#disputes-open a", has_text=f"Dispute {dispute}").click()
+    decide = client.locator("#decide-form")
+    decide.locator(f'input[name="verdict-{question}"][value=accept]').check()
+    decide.locator(f'input[name="reason-{question}"]').fill("Heard it: the agent did.")
+    screenshot(client, "client-dispute-decide")
+    decide.locator("button[type=submit]").click()
+    expect(client.locator(".flash")).to_contain_text("is decided (accepted)")
+
+    client.click("#evaluation-link")
+    expect(client.locator("#score")).to_have_text(number(rises_to, 2))
+    revisions = client.locator("#revisions tbody tr")
+    expect(revisions).to_have_count(2)
+    expect(revisions.nth(0).locator("td").nth(0)).to_have_text("1")
+    expect(revisions.nth(0).locator("td").nth(1)).to_have_text("submission")
+    expect(revisions.nth(1).locator("td").nth(0)).to_have_text("2")
+    expect(revisions.nth(1).locator("td").nth(1)).to_have_text("decision")
+    expect(revisions.nth(1).locator("td").nth(2)).to_have_text(number(rises_to, 2))
+    expect(revisions.nth(1)).to_contain_text(f"dispute {dispute}")
+    screenshot(client, "client-evaluation-revised")
+    client.close()
