@@ -191,7 +191,7 @@ def decide(
     terms = _terms_of(session, dispute)
     ruled = _ruled(lambda: rules.decide(_rule(dispute), _verdicts(items), now, terms.disputes))
     accepted = [item for item in ruled.items if item.decision and item.decision.accepted]
-    return _settle(session, dispute, ruled, "decided", actor, now, accepted, None)
+    return _settle(session, dispute, ruled, "decided", actor, now, accepted)
 
 
 def escalate(
@@ -227,13 +227,13 @@ def arbitrate(
     items: Sequence[Mapping[str, Any]],
     now: datetime | None = None,
 ) -> Dispute:
-    """Rule on every question the decision rejected (an admin); final."""
+    """Rule on every question the decision did not accept (an admin); final."""
     dispute = _locked(session, actor, dispute_id)
     actor.require("admin")
     now = now or utcnow()
     ruled = _ruled(lambda: rules.arbitrate(_rule(dispute), _verdicts(items)))
     accepted = [item for item in ruled.items if item.arbitration and item.arbitration.accepted]
-    return _settle(session, dispute, ruled, "arbitrated", actor, now, accepted, None)
+    return _settle(session, dispute, ruled, "arbitrated", actor, now, accepted)
 
 
 def withdraw(
@@ -244,7 +244,7 @@ def withdraw(
     if actor.role != "supplier":
         raise Forbidden("only the supplier withdraws its disputes")
     ruled = _ruled(lambda: rules.withdraw(_rule(dispute)))
-    return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [], None)
+    return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [])
 
 
 def next_steps(actor: Actor, dispute: Dispute, now: datetime | None = None) -> frozenset[str]:
@@ -276,7 +276,6 @@ def _settle(
     actor: Actor,
     now: datetime,
     accepted: Sequence[rules.Item],
-    reason: str | None,
 ) -> Dispute:
     """Store a step that ends a wait: the accepted answers become one revision."""
     evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
@@ -296,7 +295,7 @@ def _settle(
             dispute_id=dispute.id,
             now=now,
         )
-    _record(session, dispute, step, actor, now, evaluation, reason, before)
+    _record(session, dispute, step, actor, now, evaluation, None, before)
     return dispute
 
 
