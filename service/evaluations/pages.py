@@ -1,16 +1,31 @@
-"""The evaluation list: filtered, a page at a time (one evaluation's page is in `disputes`)."""
+"""The evaluation list, filtered, a page at a time; scoring a call in the browser with its
+live score. One evaluation's page is in `disputes`."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 
-from service.agreements.service import list_contracts
+from contracts.periods import Period
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, list_contracts, terms_for_period
 from service.db import get_session
+from service.errors import FiduciaError, Invalid
 from service.evaluations.models import SOURCES
-from service.evaluations.service import evaluations_page
+from service.evaluations.schemas import EvaluationIn, PreviewIn, PreviewOut
+from service.evaluations.service import (
+    ROLE_SOURCE,
+    evaluations_page,
+    preview_evaluation,
+    scoring_form,
+    submit_evaluation,
+)
+from service.formatting import number
 from service.schemas import MAX_ID
+from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
 from service.web.query import PAGE_SIZE, chosen_period, given_number, page_number
 from service.web.session import page
 
@@ -50,3 +65,131 @@ def evaluations() -> Any:
         filters=filters,
         sources=SOURCES,
     )
+
+
+# The fields of an evaluation besides its answers, as the scoring page names them.
+CALL_FIELDS = ("call_ref", "agent_ref", "team", "call_at", "evaluator_ref", "comment")
+
+
+def _source() -> str:
+    """Return the source the caller scores as: its own side, or third party for an admin."""
+    return ROLE_SOURCE.get(g.actor.role, "third_party")
+
+
+def _local_time(text: str | None, zone: str) -> str | None:
+    """Read a `datetime-local` value as a time in the contract's zone, as ISO 8601."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # the schema names the field and says what it wants
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.isoformat()
+
+
+def _chosen_contract() -> Contract | None:
+    contract_id = given_number("contract_id", MAX_ID, "a contract")
+    if contract_id is None:
+        return None
+    return get_contract(session=get_session(), actor=g.actor, contract_id=contract_id)
+
+
+@blp.get("/evaluations/new")
+@page
+def new_evaluation() -> Any:
+    """Score a call in the browser: choose the contract and month, then answer its form."""
+    return scoring_page(_chosen_contract(), chosen_period())
+
+
+def scoring_page(contract: Contract | None, period: Period, refused: Refusal | None = None) -> Any:
+    """Render the scoring page (the contract's form for the month); after a refusal, with its
+    messages and every answer as typed."""
+    db = get_session()
+    form = zone = None
+    if contract is not None:
+        zone = terms_for_period(contract, period).timezone
+        start = datetime.combine(period.first_day, time(), ZoneInfo(zone))
+        form = scoring_form(session=db, actor=g.actor, contract_id=contract.id, call_at=start)
+    shown = render_template(
+        "evaluations/new.html",
+        contracts=list_contracts(session=db, actor=g.actor),
+        contract=contract,
+        period=period,
+        zone=zone,
+        form=form[1] if form else None,
+        questions=questions(form[1]) if form else {},
+        source=_source(),
+        refused=refused,
+    )
+    return shown, refused.status if refused else 200
+
+
+@blp.post("/evaluations/new")
+@page
+def submit() -> Any:
+    """Store the evaluation scored on the page; a refusal keeps every answer typed."""
+    db = get_session()
+    contract = _chosen_contract()
+    period = chosen_period()
+    if contract is None:
+        raise Invalid("choose a contract first", {"contract_id": ["choose a contract"]})
+    zone = terms_for_period(contract, period).timezone
+    fields = {name: typed(name) for name in CALL_FIELDS}
+    fields["call_at"] = _local_time(fields["call_at"], zone)
+    try:
+        start = datetime.combine(period.first_day, time(), ZoneInfo(zone))
+        form, rules_form = scoring_form(
+            session=db, actor=g.actor, contract_id=contract.id, call_at=start
+        )
+        answers = {
+            question.key: answer_of(question, request.form.get(f"answer-{question.key}"))
+            for question in questions(rules_form).values()
+        }
+        record = loaded(
+            EvaluationIn(),
+            given(
+                contract_id=contract.id,
+                source=_source(),
+                form=form.ref,
+                answers=given(**answers),
+                **fields,
+            ),
+        )
+        stored, created = submit_evaluation(session=db, actor=g.actor, record=record)
+    except FiduciaError as error:
+        fields_shown = ("answers", "form", *CALL_FIELDS)
+        return scoring_page(contract, period, refusal("score", error, fields=fields_shown))
+    said = "is stored" if created else "was already stored with these answers"
+    flash(f"Call {stored.call_ref} {said}: it scores {number(stored.score, 2)}.")
+    return redirect(url_for("dispute_pages.evaluation", evaluation_id=stored.id))
+
+
+@blp.post("/evaluations/preview")
+@page
+def preview() -> Any:
+    """Score the answers given so far, storing nothing: the page's live score (JSON)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"message": "send the answers as a JSON object"}), 400
+    try:
+        contract = get_contract(
+            session=get_session(), actor=g.actor, contract_id=int(body.get("contract_id") or 0)
+        )
+        period = Period.parse(str(body.get("period")))
+        zone = terms_for_period(contract, period).timezone
+        call_at = (
+            _local_time(body.get("call_at") or None, zone)
+            or datetime.combine(period.first_day, time(), ZoneInfo(zone)).isoformat()
+        )
+        checked = loaded(
+            PreviewIn(),
+            {"contract_id": contract.id, "call_at": call_at, "answers": body.get("answers")},
+        )
+        scored = preview_evaluation(session=get_session(), actor=g.actor, **checked)
+    except FiduciaError as error:
+        return jsonify({"message": error.message, "errors": error.errors}), error.status.value
+    except ValueError:
+        return jsonify({"message": "name the contract and the month", "errors": {}}), 400
+    return jsonify(PreviewOut().dump(scored))

@@ -14,6 +14,8 @@ from service.evaluations.schemas import (
     EvaluationIn,
     EvaluationOut,
     EvaluationQuery,
+    PreviewIn,
+    PreviewOut,
     RawBatchIn,
     RetractionIn,
     RevisionOut,
@@ -71,6 +73,15 @@ class EvaluationBatch(MethodView):
             errors=errors,
             size=len(body["evaluations"]),
         )
+
+
+@blp.route("/evaluations/preview")
+class EvaluationPreview(MethodView):
+    @blp.arguments(PreviewIn)
+    @blp.response(200, PreviewOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Score answers as a submission would, storing nothing; list questions left open."""
+        return service.preview_evaluation(session=get_session(), actor=current_actor(), **body)
 
 
 @blp.route("/evaluations/<id:evaluation_id>")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from contracts.forms import CRITICAL_CATEGORIES
 from service.evaluations.models import SOURCES
 from service.schemas import DecimalString, Id, Instant, PeriodField
 
@@ -116,6 +118,58 @@ class RevisionOut(Schema):
     created_by_name = fields.String(required=True, allow_none=True, attribute="author.name")
     reason = fields.String(required=True, allow_none=True)
     dispute_id = fields.Integer(required=True, allow_none=True)
+
+
+class PreviewIn(Schema):
+    contract_id = Id(required=True, strict=True)
+    call_at = Instant(required=True, metadata={"description": "its month's terms name the form"})
+    answers = fields.Dict(
+        required=True,
+        metadata={"description": "question key -> answer; questions may still be unanswered"},
+    )
+
+
+class PreviewOut(Schema):
+    form = fields.String(required=True, attribute="form.ref")
+    score = fields.Function(
+        lambda preview: None if preview.score is None else _points(preview.score.score),
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "format": "decimal", "example": "87.50"},
+    )
+    passed = fields.Function(
+        lambda preview: None if preview.score is None else preview.score.passed,
+        required=True,
+        allow_none=True,
+        metadata={"type": "boolean"},
+    )
+    critical_errors = fields.Function(
+        # in the order a stored evaluation lists them
+        lambda preview: [
+            category
+            for category in CRITICAL_CATEGORIES
+            if preview.score and category in preview.score.critical_errors
+        ],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    section_scores = fields.Function(
+        lambda preview: {
+            key: None if value is None else f"{value:.2f}"
+            for key, value in (preview.score.section_scores if preview.score else {}).items()
+        },
+        required=True,
+        metadata={"type": "object", "description": "section key -> score, null when all N/A"},
+    )
+    missing = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "questions not answered yet; no score until there are none"},
+    )
+
+
+def _points(score: Decimal | None) -> str | None:
+    return None if score is None else f"{score:.2f}"
 
 
 class BatchOut(Schema):

@@ -343,6 +343,62 @@ def scored_columns(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What an answer set scores, stored nowhere: the score, or the questions still open."""
+
+    form: Form
+    score: rules.Score | None
+    missing: list[str]
+
+
+def scoring_form(
+    *, session: Session, actor: Actor, contract_id: int, call_at: datetime
+) -> tuple[Form, rules.Form]:
+    """Return the form a call of a contract is scored on: the one its month's terms name.
+
+    Only those who may submit evaluations of the contract ask (404 elsewhere, 403 by role).
+    """
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    if not actor.is_admin and actor.role not in ROLE_SOURCE:
+        raise Forbidden(f"the {actor.role} role does not submit evaluations")
+    period, named = _form_of_the_terms(contract, call_at)
+    form = find_form(session, contract.client_id, named)
+    if form is None:
+        raise Invalid(
+            "the terms name a form that is not published",
+            {"call_at": [f"the terms for {period} name form {named}, which is not published"]},
+        )
+    return form, parsed_form(form)
+
+
+def preview_evaluation(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    call_at: datetime,
+    answers: Mapping[str, Any],
+) -> Preview:
+    """Score answers as a submission would, storing nothing (the page's live score).
+
+    Questions not answered yet are listed, and no score is given until every one is; any
+    other problem is refused naming its question, as the submission would refuse it.
+    """
+    form, rules_form = scoring_form(
+        session=session, actor=actor, contract_id=contract_id, call_at=call_at
+    )
+    missing = [key for key in rules_form.question_keys() if key not in answers]
+    try:
+        score = rules.score_evaluation(rules_form, answers)
+    except RuleError as error:
+        problems = {key: found for key, found in error.errors.items() if key not in missing}
+        if problems:
+            raise Invalid("the answers do not fit the form", {"answers": problems}) from None
+        return Preview(form, None, missing)
+    return Preview(form, score, [])
+
+
 def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
     """Return an evaluation of a contract the caller may see."""
     visible = visible_contracts(actor).with_only_columns(Contract.id)

@@ -217,3 +217,49 @@ def test_a_call_center_disputes_an_audit_and_the_client_accepts_it(
     expect(revisions.nth(1)).to_contain_text(f"dispute {dispute}")
     screenshot(client, "client-evaluation-revised")
     client.close()
+
+
+def test_an_evaluator_scores_a_call_with_the_keyboard_and_finds_it_in_the_list(
+    browser: Browser, live: LiveDemo
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # a laptop screen
+    sign_in_with_token(page, live, "napoli@demo.fiducia")
+    period = last_demo_month()
+    page.goto(f"{live.url}/evaluations")
+    page.click("#new-evaluation")
+    page.select_option("#choose select[name=contract_id]", index=1)
+    page.fill("#choose input[name=period]", period)
+    page.click("#choose button")
+    form = page.locator("#score-form")
+    expect(form).to_be_visible()
+
+    call_ref = f"kbd-{datetime.now(UTC):%H%M%S%f}"
+    page.focus("input[name=call_ref]")
+    page.keyboard.type(call_ref)
+    page.keyboard.press("Tab")
+    page.keyboard.type("agent-03")
+    page.keyboard.press("Tab")
+    page.keyboard.type("inbound-a")
+    page.fill("input[name=call_at]", f"{period}-14T10:30")
+    page.focus("input[name=evaluator_ref]")
+    page.keyboard.type("qa-lead")
+    # Every question by the keyboard: Tab into it, a key answers it. All right but the
+    # greeting, which misses 5 of its section's 20 points: 95.00.
+    for question in form.locator("fieldset.question").all():
+        page.keyboard.press("Tab")
+        key = question.get_attribute("data-key")
+        is_scale = question.locator('input[value="5"]').count() == 1
+        page.keyboard.press("5" if is_scale else ("n" if key == "greeting" else "y"))
+    expect(page.locator("#live-missing")).to_have_text("every question answered")
+    expect(page.locator("#live-score")).to_have_text("95.00")
+    expect(page.locator("#live-passed")).to_have_text("passed")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "evaluation-form")
+    page.focus("#store")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash")).to_contain_text(f"Call {call_ref} is stored: it scores 95.00")
+
+    page.goto(f"{live.url}/evaluations?period={period}&source=supplier&agent_ref=agent-03")
+    row = page.locator("#evaluations tbody tr", has_text=call_ref)
+    expect(row).to_contain_text("95.00")
+    page.close()
