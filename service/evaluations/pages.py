@@ -11,15 +11,17 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 
 from contracts.periods import Period
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, list_contracts, terms_for_period
+from service.agreements.service import get_contract, list_contracts, period_of, terms_for_period
 from service.db import get_session
 from service.errors import FiduciaError, Invalid
-from service.evaluations.models import SOURCES
+from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.schemas import EvaluationIn, PreviewIn, PreviewOut
 from service.evaluations.service import (
     ROLE_SOURCE,
     evaluations_page,
+    get_evaluation,
     preview_evaluation,
+    require_author,
     scoring_form,
     submit_evaluation,
 )
@@ -103,9 +105,25 @@ def new_evaluation() -> Any:
     return scoring_page(_chosen_contract(), chosen_period())
 
 
-def scoring_page(contract: Contract | None, period: Period, refused: Refusal | None = None) -> Any:
+@blp.get("/evaluations/<id:evaluation_id>/rescore")
+@page
+def rescore(evaluation_id: int) -> Any:
+    """Amend an evaluation on the scoring page: its answers pre-filled, the live score, why."""
+    db = get_session()
+    found = get_evaluation(session=db, actor=g.actor, evaluation_id=evaluation_id)
+    require_author(g.actor, found, "amends")
+    contract = get_contract(session=db, actor=g.actor, contract_id=found.contract_id)
+    return scoring_page(contract, period_of(contract, found.call_at), amending=found)
+
+
+def scoring_page(
+    contract: Contract | None,
+    period: Period,
+    refused: Refusal | None = None,
+    amending: Evaluation | None = None,
+) -> Any:
     """Render the scoring page (the contract's form for the month); after a refusal, with its
-    messages and every answer as typed."""
+    messages and every answer as typed; to amend an evaluation, with its answers."""
     db = get_session()
     form = zone = None
     if contract is not None:
@@ -120,8 +138,9 @@ def scoring_page(contract: Contract | None, period: Period, refused: Refusal | N
         zone=zone,
         form=form[1] if form else None,
         questions=questions(form[1]) if form else {},
-        source=_source(),
+        source=amending.source if amending else _source(),
         refused=refused,
+        amending=amending,
     )
     return shown, refused.status if refused else 200
 

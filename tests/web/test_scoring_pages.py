@@ -198,3 +198,27 @@ def test_the_api_preview_is_for_the_contracts_evaluators_only(
         headers=world.headers("admin"),
     )
     assert bad.status_code == 422 and "call_at" in json_of(bad)["errors"]["json"]
+
+
+def test_the_author_amends_on_the_scoring_page_with_the_answers_filled_in(
+    app: Flask, browse: Browse, world: World
+) -> None:
+    record = evaluation(world, source="client", answers={"tone": 3})
+    stored = json_of(
+        app.test_client().post("/api/v1/evaluations", json=record, headers=world.headers("client"))
+    )
+    url = f"/evaluations/{stored['id']}/rescore"
+    assert browse("supplier").get(url).status_code == 403
+    assert browse("other_client").get(url).status_code == 404
+    shown = browse("client").get(url)
+    assert shown.status_code == 200 and "Amend call call-001" in shown.text
+    assert 'name="answer-tone" value="3" checked' in shown.text
+    answers = {f"answer-{key}": str(value) for key, value in PERFECT.items()}
+    client = browse("client")
+    amended = client.post(
+        f"/evaluations/{stored['id']}/amend",
+        data={"csrf_token": csrf(client, url), **answers, "reason": "tone was fine"},
+    )
+    assert amended.status_code == 302
+    page = client.get(amended.location).text
+    assert "Revision 2" in page and "100.00" in page
