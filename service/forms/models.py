@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from service.accounts.models import Organization
 from service.db import Base, BigId, Document, UTCDateTime, utcnow
 
 
@@ -26,8 +25,6 @@ class Form(Base):
     document: Mapped[dict[str, Any]] = mapped_column(Document)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    owner: Mapped[Organization] = relationship(lazy="joined")
 
     @property
     def ref(self) -> str:

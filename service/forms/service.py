@@ -119,25 +119,6 @@ def get_form(
     return found[0]
 
 
-def latest_form(
-    *, session: Session, actor: Actor, code: str, organization_id: int | None = None
-) -> Form:
-    """Return the latest version of a form the caller may read (an admin names the owner)."""
-    query = visible_forms(actor).where(Form.code == code)
-    if organization_id is not None:
-        query = query.where(Form.organization_id == organization_id)
-    found = list(session.scalars(query.order_by(Form.version.desc())))
-    if not found:
-        raise NotFound(f"no form {code}")
-    if len({form.organization_id for form in found}) > 1:
-        raise Invalid(
-            f"several organizations publish {code}",
-            {"organization_id": ["name the owner"]},
-            location="query",
-        )
-    return found[0]
-
-
 def find_form(session: Session, organization_id: int, ref: str) -> Form | None:
     """Return the form `code@version` owned by an organization, or None."""
     code, _, version = ref.partition("@")

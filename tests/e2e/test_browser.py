@@ -263,23 +263,3 @@ def test_an_evaluator_scores_a_call_with_the_keyboard_and_finds_it_in_the_list(
     row = page.locator("#evaluations tbody tr", has_text=call_ref)
     expect(row).to_contain_text("95.00")
     page.close()
-
-
-def test_a_client_copies_its_form_into_the_editor_and_publishes_the_next_version(
-    browser: Browser, live: LiveDemo
-) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    sign_in_with_token(page, live, "client@demo.fiducia")
-    page.goto(f"{live.url}/forms")
-    versions = page.locator("#forms tbody tr", has_text="standard").locator("td").nth(2)
-    before = versions.locator("a").count()
-    page.click("#edit-standard")
-    expect(page.locator("h1")).to_contain_text(f"version {before + 1}")
-    page.fill('input[name="s0-q0-weight"]', "2")
-    screenshot(page, "form-editor")
-    page.click("#save")
-    expect(page.locator(".flash")).to_contain_text(f"version {before + 1} is published")
-    expect(page.locator("#section-communication")).to_be_visible()
-    page.goto(f"{live.url}/forms")
-    expect(versions.locator("a")).to_have_count(before + 1)
-    page.close()
