@@ -376,3 +376,33 @@ def test_a_version_published_between_the_check_and_the_insert_is_a_409(
         assert "published meanwhile" in raised.value.message
         assert "publish version 3 instead" in raised.value.message
         session.rollback()
+
+
+def test_a_file_that_is_not_text_and_an_editor_post_without_its_base_are_422(
+    app: Flask, browse: Browse
+) -> None:
+    import io
+
+    client = browse("client")
+    before = row_counts(app)
+    upload = (io.BytesIO(b"\xff\xfe\x00bad"), "form.yaml")
+    response = post(client, "/forms/new", {"document": "", "file": upload})
+    assert response.status_code == 422 and "not UTF-8 text" in response.text
+    assert post(client, "/forms/standard/edit", {"change": "save"}).status_code == 422
+    assert post(client, "/forms/standard/edit", {"base": "x1", "change": "save"}).status_code == 422
+    assert row_counts(app) == before
+
+
+def test_editor_buttons_that_name_no_row_change_nothing() -> None:
+    from service.forms.editor import Draft, SectionRow, apply_change
+
+    draft = Draft(sections=[SectionRow()])
+    for change in (
+        "remove-section:7",
+        "add-question:3",
+        "remove-question:0:9",
+        "remove-question:0",
+    ):
+        assert apply_change(draft, change)
+        assert len(draft.sections) == 1 and len(draft.sections[0].questions) == 1
+    assert not apply_change(draft, "save")
