@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -51,8 +54,16 @@ def publish_form(
         document=canonical,
         created_by=actor.user_id,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: a lost race leaves the request usable
+            session.add(row)
+    except IntegrityError:
+        # Another request published this version between the look above and the insert.
+        raise Conflict(
+            f"form {form.ref} was published meanwhile by someone else; publish version "
+            f"{_next_version(session, owner_id, form.code)} instead",
+            {"version": [f"{form.ref} was published meanwhile"]},
+        ) from None
     return row, True
 
 
@@ -98,6 +109,54 @@ def list_forms(*, session: Session, actor: Actor) -> list[Form]:
     """List the forms the caller may read."""
     query = visible_forms(actor).order_by(Form.organization_id, Form.code, Form.version)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class FormCode:
+    """Every version of one form code of one client, newest first."""
+
+    owner: Organization
+    code: str
+    versions: list[Form]
+
+    @property
+    def latest(self) -> Form:
+        return self.versions[0]
+
+
+def list_form_codes(*, session: Session, actor: Actor) -> list[FormCode]:
+    """List the forms the caller may read, grouped by owner and code."""
+    query = (
+        visible_forms(actor)
+        .add_columns(Organization)
+        .join(Organization, Organization.id == Form.organization_id)
+        .order_by(Organization.name, Form.code, Form.version.desc())
+    )
+    rows = session.execute(query).all()
+    return [
+        FormCode(owner=owner, code=code, versions=[form for form, _ in versions])
+        for (owner, code), versions in groupby(rows, key=lambda row: (row[1], row[0].code))
+    ]
+
+
+def latest_form(
+    *, session: Session, actor: Actor, code: str, organization_id: int | None = None
+) -> Form:
+    """Return the newest version of a form code the caller may read."""
+    query = visible_forms(actor).where(Form.code == code)
+    if organization_id is not None:
+        query = query.where(Form.organization_id == organization_id)
+    owners = set(session.scalars(query.with_only_columns(Form.organization_id).distinct().limit(2)))
+    if not owners:
+        raise NotFound(f"no form {code}")
+    if len(owners) > 1:
+        raise Invalid(
+            f"several organizations publish a form {code}",
+            {"organization_id": ["name the owner"]},
+            location="query",
+        )
+    newest = query.order_by(Form.version.desc()).limit(1)
+    return session.scalars(newest).one()
 
 
 def get_form(

@@ -262,4 +262,33 @@ def test_an_evaluator_scores_a_call_with_the_keyboard_and_finds_it_in_the_list(
     page.goto(f"{live.url}/evaluations?period={period}&source=supplier&agent_ref=agent-03")
     row = page.locator("#evaluations tbody tr", has_text=call_ref)
     expect(row).to_contain_text("95.00")
+
+
+def test_a_client_copies_its_form_into_the_editor_and_publishes_the_next_version(
+    browser: Browser, live: LiveDemo
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{live.url}/sign-in")
+    page.fill("#password-form input[name=email]", "client@demo.fiducia")
+    page.fill("#password-form input[name=password]", PASSWORD)
+    page.click("#password-form button")
+
+    page.click("nav >> text=Forms")
+    page.click('a[href="/forms/standard/1"]')
+    expect(page.locator("h1")).to_contain_text("Standard call quality")
+    page.click("#copy-into-editor")
+    expect(page.locator("h1")).to_contain_text("version 2")
+    weight = page.locator('input[name="sections.1.questions.0.weight"]')
+    expect(page.locator('input[name="sections.1.questions.0.key"]')).to_have_value("verification")
+    weight.fill("5")
+    screenshot(page, "form-editor")
+    page.click("#save")
+
+    expect(page.locator(".flash")).to_contain_text("version 2 is published")
+    verification = page.locator("#questions-method tbody tr").first
+    expect(verification.locator("td").nth(2)).to_have_text("5")
+    page.click("text=← All forms")
+    versions = page.locator("table[id^=versions-] tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.first.locator("a")).to_have_text("standard@2")
     page.close()
