@@ -149,6 +149,7 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
+    from service.accounts.pages import blp as account_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
     from service.formatting import FILTERS
@@ -170,4 +171,5 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         form_pages,
     ):
         app.register_blueprint(pages)
+    app.register_blueprint(account_pages)
     app.jinja_env.filters.update(FILTERS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, BigId, UTCDateTime, utcnow
@@ -42,6 +42,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     # argon2 hash of the password for signing in to the pages; null: tokens only.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A deactivated user signs in to nothing: its tokens and sessions are refused while it is.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
@@ -59,6 +61,10 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class WebSession(Base):

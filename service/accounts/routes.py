@@ -11,9 +11,12 @@ from service.accounts.schemas import (
     OrganizationIn,
     OrganizationOut,
     PasswordIn,
+    TokenInfoOut,
     TokenOut,
     UserIn,
     UserOut,
+    UserPatchIn,
+    UsersQuery,
 )
 from service.actors import current_actor
 from service.db import get_session
@@ -37,6 +40,12 @@ class Organizations(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
+    @blp.arguments(UsersQuery, location="query")
+    @blp.response(200, UserOut(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """List users: admins everyone (or one organization's), others their own organization's."""
+        return service.list_users(session=get_session(), actor=current_actor(), **query)
+
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
     def post(self, body: dict[str, Any]) -> Any:
@@ -44,8 +53,28 @@ class Users(MethodView):
         return service.create_user(session=get_session(), actor=current_actor(), **body)
 
 
+@blp.route("/users/<id:user_id>")
+class OneUser(MethodView):
+    @blp.arguments(UserPatchIn)
+    @blp.response(200, UserOut)
+    def patch(self, body: dict[str, Any], user_id: int) -> Any:
+        """Rename a user, change its role, or deactivate or reactivate it (admin).
+
+        A deactivated user's sessions end and its tokens are refused at once; reactivating it
+        restores the tokens that were not revoked. An admin cannot deactivate itself.
+        """
+        return service.update_user(
+            session=get_session(), actor=current_actor(), user_id=user_id, **body
+        )
+
+
 @blp.route("/users/<id:user_id>/tokens")
 class UserTokens(MethodView):
+    @blp.response(200, TokenInfoOut(many=True))
+    def get(self, user_id: int) -> Any:
+        """List a user's tokens, newest first, without their secret (admin, or the user)."""
+        return service.list_tokens(session=get_session(), actor=current_actor(), user_id=user_id)
+
     @blp.response(201, TokenOut)
     def post(self, user_id: int) -> Any:
         """Issue an API token; the token is shown only in this answer."""

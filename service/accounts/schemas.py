@@ -1,6 +1,8 @@
 """HTTP shapes of organizations, users and tokens."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.accounts.models import ORGANIZATION_KINDS, ROLES
 from service.schemas import Id
@@ -31,7 +33,39 @@ class UserOut(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     role = fields.String(required=True)
+    active = fields.Boolean(
+        required=True,
+        metadata={"description": "false: deactivated, its tokens and sign-ins are refused"},
+    )
     created_at = fields.AwareDateTime(required=True)
+
+
+class UsersQuery(Schema):
+    organization_id = Id(
+        metadata={"description": "only this organization's users (others: their own only)"}
+    )
+
+
+class UserPatchIn(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    role = fields.String(
+        validate=validate.OneOf(ROLES),
+        metadata={
+            "description": "supplier organizations hold supplier users; client organizations "
+            "client and finance users; admins belong to no organization"
+        },
+    )
+    active = fields.Boolean(
+        metadata={
+            "description": "false deactivates the user at once (its sessions end, its tokens "
+            "are refused); true restores its tokens that were not revoked"
+        }
+    )
+
+    @validates_schema
+    def _changes_something(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("give at least one of name, role and active")
 
 
 class MeOut(UserOut):
@@ -45,10 +79,28 @@ class TokenOut(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
+class TokenInfoOut(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    prefix = fields.String(
+        required=True,
+        metadata={"description": "the token's first 12 characters, to tell tokens apart"},
+    )
+    created_at = fields.AwareDateTime(required=True)
+    revoked_at = fields.AwareDateTime(required=True, allow_none=True)
+    revoked = fields.Boolean(required=True)
+
+
 class PasswordIn(Schema):
     password = fields.String(
         required=True,
         load_only=True,
         validate=validate.Length(12, 200),
         metadata={"format": "password"},
+    )
+
+
+class OwnPasswordIn(PasswordIn):
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(1, 200)
     )

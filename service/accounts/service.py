@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.accounts.models import (
@@ -44,8 +44,8 @@ def authenticate(session: Session, authorization: str | None) -> Actor:
     api_token = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
     )
-    if api_token is None or api_token.revoked_at is not None:
-        raise Unauthorized("the API token is unknown or revoked")
+    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
+        raise Unauthorized("the API token is unknown or revoked, or its user is deactivated")
     return actor_of(api_token.user)
 
 
@@ -88,27 +88,18 @@ def create_user(
     """Create a user; `actor` None is the command line bootstrapping the first admin."""
     if actor is not None:
         actor.require("admin")
+    organization = (
+        session.get(Organization, organization_id) if organization_id is not None else None
+    )
     expected_kind = ROLE_ORGANIZATION_KIND.get(role)
-    if expected_kind is not None:
-        organization = (
-            session.get(Organization, organization_id) if organization_id is not None else None
+    if expected_kind is not None and organization is None:
+        raise Invalid(
+            "a user with this role belongs to an organization",
+            {"organization_id": [f"a {role} user needs an existing {expected_kind} organization"]},
         )
-        if organization is None:
-            raise Invalid(
-                "a user with this role belongs to an organization",
-                {
-                    "organization_id": [
-                        f"a {role} user needs an existing {expected_kind} organization"
-                    ]
-                },
-            )
-        if organization.kind != expected_kind:
-            raise Invalid(
-                "role and organization do not match",
-                {"role": [f"a {role} user belongs to a {expected_kind} organization"]},
-            )
-    elif organization_id is not None and session.get(Organization, organization_id) is None:
+    if organization_id is not None and organization is None:
         raise Invalid("unknown organization", {"organization_id": ["no such organization"]})
+    check_role(role, organization)
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("a user with this email exists", {"email": ["already taken"]})
@@ -116,6 +107,113 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def check_role(role: str, organization: Organization | None) -> None:
+    """Refuse a role its user's organization cannot hold: admins have none, others their kind."""
+    expected_kind = ROLE_ORGANIZATION_KIND.get(role)
+    if expected_kind is None and organization is not None:
+        raise Invalid(
+            "role and organization do not match",
+            {"role": ["an admin user belongs to no organization"]},
+        )
+    if expected_kind is not None and organization is None:
+        raise Invalid(
+            "role and organization do not match",
+            {
+                "role": [
+                    f"a {role} user belongs to a {expected_kind} organization; this one has none"
+                ]
+            },
+        )
+    if organization is not None and organization.kind != expected_kind:
+        raise Invalid(
+            "role and organization do not match",
+            {"role": [f"a {role} user belongs to a {expected_kind} organization"]},
+        )
+
+
+def list_users(*, session: Session, actor: Actor, organization_id: int | None = None) -> list[User]:
+    """List users by organization: admins everyone's, others their own organization's."""
+    unknown = NotFound(
+        "no such organization", {"organization_id": ["no such organization"]}, location="query"
+    )
+    if not actor.is_admin:
+        if organization_id not in (None, actor.organization_id):
+            raise unknown  # another organization's users are as unknown as a missing one's
+        organization_id = actor.organization_id
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise unknown
+    query = select(User).order_by(User.organization_id.is_not(None), User.organization_id, User.id)
+    if organization_id is not None:
+        query = query.where(User.organization_id == organization_id)
+    return list(session.scalars(query))
+
+
+def update_user(
+    *,
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    name: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Rename a user, change its role or (de)activate it (admins only).
+
+    Deactivating ends the user's browser sessions; its tokens are refused while it is
+    inactive and work again, unless revoked, once it is reactivated.
+    """
+    actor.require("admin")
+    user = get_user(session=session, user_id=user_id)
+    if role is not None and role != user.role:
+        check_role(role, user.organization)
+        user.role = role
+    if active is False and user.id == actor.user_id:
+        raise Invalid("you cannot deactivate yourself", {"active": ["an admin stays active"]})
+    if active is False and user.active:
+        end_web_sessions(session, WebSession.user_id == user.id)
+    if active is not None:
+        user.active = active
+    if name is not None:
+        user.name = name
+    session.flush()
+    return user
+
+
+def list_tokens(*, session: Session, actor: Actor, user_id: int) -> list[ApiToken]:
+    """List a user's API tokens, newest first, never their secret: admins, or the user."""
+    if not actor.is_admin and actor.user_id != user_id:
+        raise NotFound("no such user")
+    user = get_user(session=session, user_id=user_id)
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def live_token_counts(session: Session) -> dict[int, int]:
+    """Return how many unrevoked tokens each user holds (users with none are absent)."""
+    rows = session.execute(
+        select(ApiToken.user_id, func.count())
+        .where(ApiToken.revoked_at.is_(None))
+        .group_by(ApiToken.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
+
+
+def change_own_password(
+    *, session: Session, actor: Actor, current_password: str, password: str
+) -> None:
+    """Change the caller's own password, proving the current one first."""
+    user = get_user(session=session, user_id=actor.user_id)
+    if check_password(session=session, email=user.email, password=current_password) is None:
+        raise Invalid(
+            "the current password is wrong",
+            {"current_password": ["this is not your current password"]},
+        )
+    set_password(session=session, actor=actor, user_id=user.id, password=password)
 
 
 def issue_token(*, session: Session, actor: Actor | None, user_id: int) -> IssuedToken:
@@ -134,7 +232,7 @@ def issue_token(*, session: Session, actor: Actor | None, user_id: int) -> Issue
     )
 
 
-def revoke_token(*, session: Session, actor: Actor, token_id: int) -> None:
+def revoke_token(*, session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token: admins any, a user their own; revoking twice is harmless."""
     api_token = session.get(ApiToken, token_id)
     if api_token is None or (not actor.is_admin and api_token.user_id != actor.user_id):
@@ -142,6 +240,7 @@ def revoke_token(*, session: Session, actor: Actor, token_id: int) -> None:
     if api_token.revoked_at is None:
         api_token.revoked_at = utcnow()
         end_web_sessions(session, WebSession.api_token_id == api_token.id)
+    return api_token
 
 
 def get_user(*, session: Session, user_id: int) -> User:
@@ -168,19 +267,19 @@ def set_password(*, session: Session, actor: Actor, user_id: int, password: str)
 
 
 def check_password(*, session: Session, email: str, password: str) -> User | None:
-    """Return the user with this email and password, or None."""
+    """Return the active user with this email and password, or None."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
         PASSWORDS.verify(user.password_hash if user and user.password_hash else _NOBODY, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user if user is not None and user.password_hash else None
+    return user if user is not None and user.password_hash and user.active else None
 
 
 def user_of_token(session: Session, token: str) -> tuple[User, int] | None:
     """Return the user behind a live API token and the token's id, or None."""
     api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if api_token is None or api_token.revoked_at is not None:
+    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
         return None
     return api_token.user, api_token.id
 
@@ -211,9 +310,12 @@ def open_web_session(
 
 
 def web_session_user(session: Session, key: str) -> User | None:
-    """Return the user of a live browser session: not ended, not expired, its token live."""
+    """Return the user of a live browser session: not ended, not expired, its user active and
+    its token live."""
     found = session.scalar(select(WebSession).where(WebSession.key_hash == hash_token(key)))
     if found is None or found.ended_at is not None or found.expires_at <= utcnow():
+        return None
+    if not found.user.active:
         return None
     if found.api_token_id is not None:
         api_token = session.get(ApiToken, found.api_token_id)

@@ -292,3 +292,35 @@ def test_a_client_copies_its_form_into_the_editor_and_publishes_the_next_version
     expect(versions).to_have_count(2)
     expect(versions.first.locator("a")).to_have_text("standard@2")
     page.close()
+
+
+def test_an_admin_deactivates_a_call_center_user_whose_open_session_then_ends(
+    browser: Browser, live: LiveDemo
+) -> None:
+    supplier = browser.new_page()  # a browser context of its own
+    sign_in_with_token(supplier, live, "napoli@demo.fiducia")
+    supplier.goto(f"{live.url}/scorecards")
+    expect(supplier).to_have_url(re.compile(r"/scorecards"))
+
+    admin = browser.new_page()
+    sign_in_with_token(admin, live, "admin@demo.fiducia")
+    admin.click("nav >> text=People")
+    row = admin.locator('tr[data-email="napoli@demo.fiducia"]')
+    expect(row).to_contain_text("active")
+    screenshot(admin, "people")
+    row.locator("a").click()
+    admin.click("#active-form button")
+    expect(admin.locator(".flash")).to_contain_text("is deactivated")
+    screenshot(admin, "people-deactivated")
+
+    supplier.reload()
+    expect(supplier).to_have_url(re.compile(r"/sign-in\?next="))
+    sign_in_with_token(supplier, live, "napoli@demo.fiducia")
+    expect(supplier.locator(".flash.error")).to_contain_text("not valid")
+
+    admin.click("#active-form button")
+    expect(admin.locator(".flash")).to_contain_text("active again")
+    sign_in_with_token(supplier, live, "napoli@demo.fiducia")
+    expect(supplier).not_to_have_url(re.compile(r"/sign-in"))
+    supplier.close()
+    admin.close()

@@ -135,3 +135,20 @@ def test_every_stored_evaluation_becomes_its_own_first_revision(empty_url: str) 
     assert sorted(tuple(row) for row in current) == [(1, 1, False, True), (2, 1, False, True)]
     command.downgrade(alembic_config(url), "0007")
     engine.dispose()
+
+
+def test_every_existing_user_stays_active(empty_url: str) -> None:
+    url = empty_url
+    upgrade(url, "0008")
+    engine = create_engine(engine_url(url))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, name, email, role, created_at) "
+            "VALUES (1, 'Ada', 'ada@example.test', 'admin', '2026-01-01')"
+        ))  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        active = connection.execute(text("SELECT active FROM users WHERE id = 1")).scalar_one()
+    assert active is True or active == 1
+    command.downgrade(alembic_config(url), "0008")
+    engine.dispose()
