@@ -151,6 +151,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
 
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
+    from service.evaluations.upload_pages import blp as upload_pages
     from service.formatting import FILTERS
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
@@ -160,6 +161,13 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     csrf = CSRFProtect(app)
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, not cookies
-    for pages in (web, scorecard_pages, evaluation_pages, dispute_pages, statement_pages):
+    for pages in (
+        web,
+        scorecard_pages,
+        evaluation_pages,
+        upload_pages,
+        dispute_pages,
+        statement_pages,
+    ):
         app.register_blueprint(pages)
     app.jinja_env.filters.update(FILTERS)
