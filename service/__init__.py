@@ -152,6 +152,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.accounts.pages import blp as account_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
+    from service.evaluations.upload_pages import blp as upload_pages
     from service.formatting import FILTERS
     from service.forms.pages import blp as form_pages
     from service.scorecards.pages import blp as scorecard_pages
@@ -166,6 +167,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         web,
         scorecard_pages,
         evaluation_pages,
+        upload_pages,
         dispute_pages,
         statement_pages,
         form_pages,

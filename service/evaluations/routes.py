@@ -6,7 +6,8 @@ from flask.views import MethodView
 
 from service.actors import current_actor
 from service.db import get_session
-from service.evaluations import service
+from service.downloads import MEDIA_TYPES, attachment
+from service.evaluations import service, uploads
 from service.evaluations.schemas import (
     AmendmentIn,
     BatchOut,
@@ -19,6 +20,10 @@ from service.evaluations.schemas import (
     RawBatchIn,
     RetractionIn,
     RevisionOut,
+    TemplateQuery,
+    UploadFileIn,
+    UploadIn,
+    UploadOut,
     load_each,
 )
 from service.schemas import Blueprint
@@ -121,3 +126,42 @@ class EvaluationRetraction(MethodView):
         return service.retract_evaluation(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id, **body
         )
+
+
+@blp.route("/contracts/<id:contract_id>/evaluations/template")
+class EvaluationTemplate(MethodView):
+    @blp.arguments(TemplateQuery, location="query")
+    @blp.response(
+        200,
+        {"format": "binary", "type": "string"},
+        content_type=MEDIA_TYPES["xlsx"],
+        description="The template: XLSX (with a sheet of allowed values) or CSV",
+    )
+    def get(self, query: dict[str, Any], contract_id: int) -> Any:
+        """Download the spreadsheet template of a contract's month, on the form its terms name."""
+        template = uploads.evaluation_template(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, **query
+        )
+        return attachment(template.content, template.filename)
+
+
+@blp.route("/contracts/<id:contract_id>/evaluations/upload")
+class EvaluationUpload(MethodView):
+    @blp.arguments(UploadIn, location="form")
+    @blp.arguments(UploadFileIn, location="files")
+    @blp.response(201, UploadOut)
+    @blp.alt_response(200, schema=UploadOut, description="A dry run: what the file would do")
+    def post(self, form: dict[str, Any], files: dict[str, Any], contract_id: int) -> Any:
+        """Store the evaluations of a filled template, all or nothing; a dry run stores none.
+
+        Every bad row is named by its spreadsheet row number and column.
+        """
+        content = files["file"].read(uploads.MAX_BYTES + 1)
+        report = uploads.upload_evaluations(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            content=content,
+            **form,
+        )
+        return report, 200 if form["dry_run"] else 201

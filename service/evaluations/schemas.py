@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.forms import CRITICAL_CATEGORIES
@@ -197,3 +198,47 @@ def load_each(
         except ValidationError as error:
             errors[index] = error.messages
     return loaded, errors
+
+
+class TemplateQuery(Schema):
+    period = PeriodField(required=True)
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
+class UploadIn(Schema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "true: check the file and store nothing"}
+    )
+    source = fields.String(
+        load_default=None,
+        validate=validate.OneOf(SOURCES),
+        metadata={"description": "default: the caller's role's source; an admin names it"},
+    )
+    naive_times_in_contract_zone = fields.Boolean(
+        load_default=False,
+        metadata={"description": "read a call_at without an offset in the contract's time zone"},
+    )
+
+
+class UploadFileIn(Schema):
+    file = Upload(required=True, metadata={"description": "the filled template, XLSX or CSV"})
+
+
+class RowErrorsOut(Schema):
+    row = fields.Integer(required=True, metadata={"description": "spreadsheet row number"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "column -> messages"},
+    )
+
+
+class UploadOut(Schema):
+    created = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(RowErrorsOut), required=True)
+    ids = fields.List(
+        fields.Integer(), required=True, metadata={"description": "stored ids in row order"}
+    )

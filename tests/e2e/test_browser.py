@@ -6,13 +6,16 @@ import re
 import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
 
 from contracts.forms import score_evaluation
 from contracts.periods import Period
+from service.agreements.models import Contract
 from service.demo import demo_periods
 from service.evaluations.models import Evaluation
 from service.formatting import month, number
@@ -324,3 +327,67 @@ def test_an_admin_deactivates_a_call_center_user_whose_open_session_then_ends(
     expect(supplier).not_to_have_url(re.compile(r"/sign-in"))
     supplier.close()
     admin.close()
+
+
+def test_a_client_uploads_a_spreadsheet_of_audits_checks_it_and_confirms(
+    app: Flask, browser: Browser, live: LiveDemo, tmp_path: Path
+) -> None:
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        contract = session.scalars(select(Contract).order_by(Contract.id)).first()
+        assert contract is not None
+        before = session.scalar(select(func.count()).select_from(Evaluation))
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{live.url}/sign-in")
+    page.fill("#password-form input[name=email]", "client@demo.fiducia")
+    page.fill("#password-form input[name=password]", PASSWORD)
+    page.click("#password-form button")
+    period = last_demo_month()
+    page.goto(f"{live.url}/contracts/{contract.id}?period={period}")
+    page.click("#upload-evaluations")
+    expect(page.locator("h1")).to_have_text("Upload evaluations")
+
+    page.fill("input[name=period]", period)
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(download_info.value.path().read_bytes()))
+    sheet = workbook["Evaluations"]
+    columns = [cell.value for cell in sheet[1]]
+    allowed = {r[0]: r[2] for r in workbook["Allowed values"].iter_rows(values_only=True)}
+    for call in range(1, 51):
+        fixed = {
+            "call_ref": f"0{call:04d}",  # leading zeros survive as text
+            "agent_ref": f"agent-{call % 5}",
+            "team": "upload",
+            "call_at": f"{period}-{call % 27 + 1:02d}T10:{call:02d}:00+00:00",
+            "evaluator_ref": "qa-sheet",
+            "comment": None,
+        }
+        # The highest allowed answer of each question: "yes", or the top of its scale.
+        answers = {
+            key: "yes" if text.startswith("yes") else int(text.split(" to ")[1].split(",")[0])
+            for key, text in allowed.items()
+            if key not in fixed and key in columns
+        }
+        sheet.append([(fixed | answers)[column] for column in columns])
+    filled = tmp_path / "audits.xlsx"
+    workbook.save(filled)
+
+    page.set_input_files("input[name=file]", str(filled))
+    page.click("#check")
+    expect(page.locator("#created")).to_have_text("50")
+    expect(page.locator("#rejected")).to_have_text("0")
+    screenshot(page, "upload-dry-run")
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        assert session.scalar(select(func.count()).select_from(Evaluation)) == before
+
+    page.click("#confirm")
+    expect(page.locator(".flash")).to_contain_text("Stored 50 new evaluations")
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        uploaded = session.scalars(
+            select(Evaluation).where(Evaluation.evaluator_ref == "qa-sheet")
+        ).all()
+    assert len(uploaded) == 50
+    assert {e.source for e in uploaded} == {"client"}
+    assert "00001" in {e.call_ref for e in uploaded}
+    assert all(e.score == Decimal(100) for e in uploaded)
+    page.close()

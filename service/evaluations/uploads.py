@@ -1,0 +1,613 @@
+"""Evaluations in a spreadsheet: the template of a contract's month, and reading a filled one.
+
+`read_sheet` is pure: bytes in, rows of fields and each bad row's problems out. The service
+functions below it turn the rows into records and store them through `submit_evaluations`,
+all or nothing, or only try them (a dry run) inside a savepoint that is rolled back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import ValidationError
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy.orm import Session
+
+from contracts import forms as rules
+from contracts.periods import Period
+from service.actors import Actor
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, period_of, terms_for_period
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.evaluations.models import SOURCES
+from service.evaluations.schemas import EvaluationIn
+from service.evaluations.service import ROLE_SOURCE, Submission, submit_evaluations
+from service.forms.service import find_form, parsed_form
+from service.statements.exports import as_cell
+
+# The columns every template has before its form's questions, and what each holds.
+COLUMNS: dict[str, str] = {
+    "call_ref": "Call reference (text, required)",
+    "agent_ref": "Agent reference (text, required)",
+    "team": "Team (text, optional)",
+    "call_at": "When the call took place (2026-10-14T10:30:00+02:00)",
+    "evaluator_ref": "Evaluator reference (text, optional)",
+    "comment": "Comment (text, optional)",
+}
+TEXT_COLUMNS = ("call_ref", "agent_ref", "team", "evaluator_ref", "comment")
+REQUIRED_COLUMNS = ("call_ref", "agent_ref", "call_at")
+HEADER_ROWS = 2  # the keys, then what each column holds (a question's text)
+MAX_ROWS = 10_000
+MAX_BYTES = 10 * 1024 * 1024
+# What an XLSX may unpack to: a file of MAX_ROWS full rows is far smaller; a zip bomb is not.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+SHEET = "Evaluations"
+CALL_AT_FORMAT = (
+    "ISO 8601 with an offset, e.g. 2026-10-14T10:30:00+02:00 or 2026-10-14T08:30:00Z. A time "
+    "without an offset (or a date-time cell) is refused unless the upload says "
+    "naive_times_in_contract_zone=true; then it is read in the contract's time zone ({zone})."
+)
+FORMATS = ("xlsx", "csv")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class Refused(Exception):
+    """The file as a whole cannot be read; the message says why, naming what is wrong."""
+
+
+# Reading --------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """What a file held: its rows of fields by spreadsheet row number, and each bad row's
+    problems by column."""
+
+    form: rules.Form
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def read_sheet(
+    content: bytes,
+    forms: Sequence[rules.Form],
+    zone_of: Callable[[datetime], ZoneInfo] | None,
+) -> Sheet:
+    """Read an XLSX or CSV file of evaluations on one of `forms`; raise Refused for the file.
+
+    `zone_of` gives the time zone of a time written without an offset; None refuses such
+    times. Each row becomes the fields of an evaluation: texts as typed, `call_at` an aware
+    time, `answers` the filled answer cells (scale values as integers).
+    """
+    if len(content) > MAX_BYTES:
+        raise Refused(f"the file is larger than the limit of {MAX_BYTES:,} bytes")
+    table = _xlsx_rows(content) if content.startswith(ZIP_MAGIC) else _csv_rows(content)
+    header = next(table, None)
+    if header is None:
+        raise Refused("the file is empty: start from the template")
+    columns, form = _columns(header, forms)
+    questions = {q.key: q for section in form.sections for q in section.questions}
+    sheet = Sheet(form)
+    for number, cells in enumerate(table, start=2):
+        values = {
+            name: cells[index] if index < len(cells) else None for index, name in columns.items()
+        }
+        if number == 2 and _text(values.get("call_ref")) == COLUMNS["call_ref"]:
+            continue  # the template's second header row
+        if all(_text(value) is None for value in values.values()):
+            continue
+        if len(sheet.rows) + len(sheet.errors) == MAX_ROWS:
+            raise Refused(f"row {number} is past the limit of {MAX_ROWS:,} evaluations a file")
+        fields, problems = _row(values, questions, zone_of)
+        if problems:
+            sheet.errors[number] = problems
+        else:
+            sheet.rows[number] = fields
+    if not sheet.rows and not sheet.errors:
+        raise Refused("the file has no evaluations under its header")
+    return sheet
+
+
+def _xlsx_rows(content: bytes) -> Iterator[Sequence[Any]]:
+    """Yield the rows of the workbook's evaluations sheet (else its first) as cell values."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise Refused(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Refused:
+        raise
+    except Exception:  # openpyxl fails on a damaged file in many ways; all mean the same
+        raise Refused("the file is not a readable XLSX workbook") from None
+    try:
+        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
+        yield from sheet.iter_rows(values_only=True)
+    except Refused:
+        raise
+    except Exception:  # a damaged sheet is found while reading it
+        raise Refused("the file is not a readable XLSX workbook") from None
+    finally:
+        workbook.close()
+
+
+def _csv_rows(content: bytes) -> Iterator[Sequence[Any]]:
+    """Yield the rows of a UTF-8 CSV file (a comma, or the semicolon of Italian Excel)."""
+    if b"\x00" in content:
+        raise Refused("the file is neither an XLSX workbook nor CSV text")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Refused(
+            f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8"
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error as error:
+        raise Refused(f"the file is not readable CSV: {error}") from None
+
+
+def _columns(
+    header: Sequence[Any], forms: Sequence[rules.Form]
+) -> tuple[dict[int, str], rules.Form]:
+    """Return each known column's position and the form whose questions the header has."""
+    names = [_text(cell) for cell in header]
+    columns = {index: name for index, name in enumerate(names) if name is not None}
+    repeated = sorted({name for name in columns.values() if names.count(name) > 1})
+    if repeated:
+        raise Refused(f"the header repeats the columns {', '.join(repeated)}")
+    given = set(columns.values())
+
+    def expected(form: rules.Form) -> set[str]:
+        return set(COLUMNS) | set(form.question_keys())
+
+    closest = max(forms, key=lambda form: len(given & expected(form)))
+    unknown = sorted(given - expected(closest))
+    missing = [name for name in [*COLUMNS, *closest.question_keys()] if name not in given]
+    if unknown or missing:
+        said = [f"form {closest.ref}'s template"]
+        if unknown:
+            said.append(f"unknown columns: {', '.join(unknown)}")
+        if missing:
+            said.append(f"missing columns: {', '.join(missing)}")
+        raise Refused("the header is not the template's (" + "; ".join(said) + ")")
+    return columns, closest
+
+
+def _row(
+    values: Mapping[str, Any],
+    questions: Mapping[str, rules.Question],
+    zone_of: Callable[[datetime], ZoneInfo] | None,
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Return a row's fields and its problems by column."""
+    fields: dict[str, Any] = {name: _text(values[name]) for name in TEXT_COLUMNS}
+    problems: dict[str, list[str]] = {
+        name: ["This is required."] for name in REQUIRED_COLUMNS if _text(values[name]) is None
+    }
+    if "call_at" not in problems:
+        call_at, problem = _instant(values["call_at"], zone_of)
+        if problem:
+            problems["call_at"] = [problem]
+        fields["call_at"] = call_at
+    fields["answers"] = {
+        key: _answer(question, values[key])
+        for key, question in questions.items()
+        if _text(values[key]) is not None
+    }
+    return fields, problems
+
+
+def _text(value: Any) -> str | None:
+    """Return a cell as the text typed into it, trimmed; None when empty.
+
+    A number typed into a text column reads as typed (`123`, not `123.0`); a call reference
+    kept as text keeps its leading zeros (`00123`).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, float | Decimal):
+        text = format(Decimal(str(value)).normalize(), "f")
+    elif isinstance(value, datetime):
+        text = value.isoformat()
+    elif isinstance(value, date | time):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text.strip() or None
+
+
+def _instant(
+    value: Any, zone_of: Callable[[datetime], ZoneInfo] | None
+) -> tuple[datetime | None, str | None]:
+    """Return a cell as an aware time, or why it is not one."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = _text(value) or ""
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None, f"{text!r} is not a time: write it as 2026-10-14T10:30:00+02:00"
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        if zone_of is None:
+            return None, (
+                "a time without an offset: add one (2026-10-14T10:30:00+02:00), or upload "
+                "with naive_times_in_contract_zone=true to read it in the contract's time zone"
+            )
+        moment = moment.replace(tzinfo=zone_of(moment))
+    return moment, None
+
+
+def _answer(question: rules.Question, value: Any) -> Any:
+    """Return an answer as forms hold it: a scale's whole number as a number, else the text.
+
+    Anything else is left as typed, for the form's rules to name.
+    """
+    if isinstance(value, bool) and question.kind == "yes_no":
+        return "yes" if value else "no"
+    text = _text(value) or ""
+    if question.kind == "scale" and text.lstrip("-").isdecimal() and len(text) < 10:
+        return int(text)
+    return text.lower() if text.lower() in ("yes", "no", "na") else text
+
+
+# The template ---------------------------------------------------------------------------
+
+
+def allowed_values(question: rules.Question) -> str:
+    """Say in words which values a question's cells take."""
+    if question.kind == "scale":
+        assert question.scale is not None
+        low, high = question.scale
+        said = f"a whole number from {low} to {high}"
+    else:
+        said = "yes or no"
+    if question.na:
+        said += ", or na (not applicable)"
+    if question.critical:
+        said += f"; a no is a critical error ({question.critical})"
+    return said
+
+
+def _choices(question: rules.Question) -> list[str]:
+    if question.kind == "scale":
+        assert question.scale is not None
+        choices = [str(value) for value in range(question.scale[0], question.scale[1] + 1)]
+    else:
+        choices = ["yes", "no"]
+    return [*choices, "na"] if question.na else choices
+
+
+def _headers(form: rules.Form) -> tuple[list[str], list[str]]:
+    """Return the template's two header rows: the column keys and what each holds."""
+    questions = [q for section in form.sections for q in section.questions]
+    keys = [*COLUMNS, *(question.key for question in questions)]
+    texts = [*COLUMNS.values(), *(question.text for question in questions)]
+    return keys, texts
+
+
+def template_csv(form: rules.Form) -> bytes:
+    """Return the CSV template of a form: its two header rows, UTF-8 with a BOM for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in _headers(form):
+        writer.writerow([as_cell(value) for value in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(form: rules.Form, timezone: str) -> bytes:
+    """Return the XLSX template of a form: its header, text columns kept as text, choices
+    offered in each question's cells, and a sheet explaining every column's values."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = SHEET
+    keys, texts = _headers(form)
+    sheet.append([as_cell(key) for key in keys])
+    sheet.append([as_cell(text) for text in texts])
+    questions = {q.key: q for section in form.sections for q in section.questions}
+    last_row = HEADER_ROWS + MAX_ROWS
+    for index, key in enumerate(keys, start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        described = sheet.cell(row=2, column=index)
+        described.font = Font(italic=True)
+        described.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[letter].width = 22 if key in COLUMNS else 16
+        if key in COLUMNS:
+            # Text as typed: a spreadsheet would otherwise drop a reference's leading zeros.
+            sheet.column_dimensions[letter].number_format = "@"
+            continue
+        question = questions[key]
+        sheet.cell(row=1, column=index).comment = Comment(
+            f"{question.text}\nAllowed: {allowed_values(question)}", "Fiducia"
+        )
+        if question.kind == "yes_no":
+            sheet.column_dimensions[letter].number_format = "@"
+        choices = DataValidation(
+            type="list",
+            formula1='"' + ",".join(_choices(question)) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=key,
+            error=f"Allowed: {allowed_values(question)}",
+        )
+        choices.add(f"{letter}{HEADER_ROWS + 1}:{letter}{last_row}")
+        sheet.add_data_validation(choices)
+    sheet.freeze_panes = f"A{HEADER_ROWS + 1}"
+
+    notes = workbook.create_sheet("Allowed values")
+    notes.append(["column", "holds", "allowed values"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    fixed = {
+        "call_ref": "text, up to 200 characters; one evaluation per call and source",
+        "agent_ref": "text, up to 200 characters",
+        "team": "text, up to 200 characters, or empty",
+        "call_at": CALL_AT_FORMAT.format(zone=timezone),
+        "evaluator_ref": "text, up to 200 characters, or empty",
+        "comment": "text, up to 10,000 characters, or empty",
+    }
+    for key, holds in COLUMNS.items():
+        notes.append([key, holds, fixed[key]])
+    for key, question in questions.items():
+        notes.append([as_cell(key), as_cell(question.text), allowed_values(question)])
+    notes.append([])
+    notes.append(["", "An empty answer cell leaves the answer out: the form then names it."])
+    for letter, width in (("A", 22), ("B", 60), ("C", 80)):
+        notes.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# The service ----------------------------------------------------------------------------
+
+UPLOADERS = ("supplier", "client", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A template file for a contract's month."""
+
+    content: bytes
+    filename: str
+
+
+def evaluation_template(
+    *, session: Session, actor: Actor, contract_id: int, period: Period, format: str
+) -> Template:
+    """Return the template (XLSX or CSV) for a contract's month, on the form its terms name."""
+    contract = uploadable_contract(session, actor, contract_id)
+    terms = terms_for_period(contract, period)
+    form = _form(session, contract, terms.form_ref)
+    content = template_xlsx(form, terms.timezone) if format == "xlsx" else template_csv(form)
+    name = f"evaluations-contract-{contract.id}-{period}-{form.code}-{form.version}.{format}"
+    return Template(content, name)
+
+
+@dataclass
+class UploadReport:
+    """What an upload did, or would do: counts, and every bad row by number and column."""
+
+    created: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+
+
+def upload_evaluations(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    content: bytes,
+    source: str | None = None,
+    dry_run: bool = True,
+    naive_times_in_contract_zone: bool = False,
+) -> UploadReport:
+    """Store the evaluations of a spreadsheet, all or nothing; a dry run stores nothing.
+
+    A confirmed upload with a bad row is a 422 (a stored call with other content a 409)
+    naming every bad row and column, as `errors.files.file.<row>.<column>`.
+    """
+    contract = uploadable_contract(session, actor, contract_id)
+    source = _source(actor, source)
+    forms = [_form(session, contract, ref) for ref in _form_refs(contract)]
+
+    def zone_of(naive: datetime) -> ZoneInfo:
+        return ZoneInfo(terms_for_period(contract, Period.of(naive.date())).timezone)
+
+    try:
+        sheet = read_sheet(content, forms, zone_of if naive_times_in_contract_zone else None)
+    except Refused as error:
+        raise Invalid(str(error), {"file": [str(error)]}, location="files") from None
+    numbers = sorted([*sheet.rows, *sheet.errors])
+    errors = {numbers.index(number): problems for number, problems in sheet.errors.items()}
+    records = _records(contract, source, sheet, numbers, errors)
+
+    refused, invalid, conflict = dict(errors), bool(errors), False
+    while True:
+        # Each round sets aside the records refused; the good ones say what they would do.
+        good = {index: record for index, record in records.items() if index not in refused}
+        outcome, found, conflicted = _attempt(
+            session, actor, good, len(numbers), keep=not dry_run and not refused
+        )
+        if not found:
+            break
+        refused |= found
+        conflict, invalid = conflict or conflicted, invalid or not conflicted
+    report = UploadReport(
+        created=outcome.created,
+        unchanged=outcome.unchanged,
+        rejected=len(refused),
+        rows=[
+            {"row": numbers[index], "errors": _by_column(problems)}
+            for index, problems in sorted(refused.items())
+        ],
+        ids=[] if dry_run else outcome.ids,
+    )
+    if refused and not dry_run:
+        found_rows = {str(row["row"]): row["errors"] for row in report.rows}
+        refusal = Invalid if invalid else Conflict
+        raise refusal(
+            f"no evaluation was stored: {len(found_rows)} rows need another look",
+            {"file": found_rows},
+            location="files",
+        )
+    return report
+
+
+def uploadable_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
+    """Return a contract whose evaluations the caller may upload: 404 outside it, else 403."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    if actor.role not in UPLOADERS:
+        raise Forbidden(f"the {actor.role} role does not submit evaluations")
+    return contract
+
+
+def _source(actor: Actor, source: str | None) -> str:
+    """Return the source of the uploaded evaluations: the role's own unless an admin names it."""
+    if source is None:
+        if actor.role in ROLE_SOURCE:
+            return ROLE_SOURCE[actor.role]
+        raise Invalid(
+            "an admin names the source of the evaluations",
+            {"source": [f"required for an admin: one of {', '.join(SOURCES)}"]},
+            location="form",
+        )
+    if source not in SOURCES:
+        raise Invalid(
+            "no such source", {"source": [f"one of {', '.join(SOURCES)}"]}, location="form"
+        )
+    if not actor.is_admin and source != ROLE_SOURCE[actor.role]:
+        raise Forbidden(f"a {actor.role} submits only {ROLE_SOURCE[actor.role]}-source evaluations")
+    return source
+
+
+def _form_refs(contract: Contract) -> list[str]:
+    """Return the forms the contract's terms name, latest terms first, each once."""
+    refs = [version.document["form"] for version in reversed(contract.terms_versions)]
+    return list(dict.fromkeys(refs))
+
+
+def _form(session: Session, contract: Contract, ref: str) -> rules.Form:
+    found = find_form(session, contract.client_id, ref)
+    if found is None:  # pragma: no cover - terms are only stored with a published form
+        raise NotFound(f"the client publishes no form {ref}")
+    return parsed_form(found)
+
+
+def _records(
+    contract: Contract,
+    source: str,
+    sheet: Sheet,
+    numbers: Sequence[int],
+    errors: dict[int, Any],
+) -> dict[int, dict[str, Any]]:
+    """Load each good row as the API loads an evaluation; record problems by index."""
+    schema = EvaluationIn()
+    records: dict[int, dict[str, Any]] = {}
+    for index, number in enumerate(numbers):
+        fields = sheet.rows.get(number)
+        if fields is None:
+            continue
+        call_at: datetime = fields["call_at"]
+        form_ref = terms_for_period(contract, period_of(contract, call_at)).form_ref
+        if form_ref != sheet.form.ref:
+            errors[index] = {
+                "call_at": [
+                    f"calls of {period_of(contract, call_at)} are scored on form {form_ref}; "
+                    f"this file has the columns of form {sheet.form.ref}"
+                ]
+            }
+            continue
+        given = {name: value for name, value in fields.items() if value is not None}
+        try:
+            records[index] = schema.load(
+                given
+                | {
+                    "contract_id": contract.id,
+                    "source": source,
+                    "form": form_ref,
+                    "call_at": call_at.isoformat(),
+                }
+            )
+        except ValidationError as error:
+            errors[index] = error.messages
+    return records
+
+
+def _attempt(
+    session: Session,
+    actor: Actor,
+    records: Mapping[int, Mapping[str, Any]],
+    size: int,
+    *,
+    keep: bool,
+) -> tuple[Submission, dict[int, Any], bool]:
+    """Submit records inside a savepoint, kept only when asked and nothing is refused.
+
+    Return the outcome, the refused records' problems by index, and whether they conflict
+    with stored evaluations.
+    """
+    if not records:
+        return Submission(), {}, False
+    savepoint = session.begin_nested()
+    try:
+        outcome = submit_evaluations(session=session, actor=actor, records=records, size=size)
+    except (Invalid, Conflict) as error:
+        savepoint.rollback()
+        found = error.errors.get("evaluations") if isinstance(error.errors, dict) else None
+        if not found:  # pragma: no cover - a batch's refusals always name their records
+            raise
+        return Submission(), dict(found), isinstance(error, Conflict)
+    if keep:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return outcome, {}, False
+
+
+# Where a record's problem shows in the file: the form follows the call's month.
+COLUMN_OF = {"form": "call_at", "contract_id": "call_ref"}
+
+
+def _by_column(problems: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Return a record's problems by the column of the file they are about."""
+    columns: dict[str, list[str]] = {}
+    for name, messages in problems.items():
+        if name == "answers" and isinstance(messages, Mapping):
+            for key, said in messages.items():
+                column = "answers" if key == "_schema" else str(key)
+                columns.setdefault(column, []).extend(_messages(said))
+        elif isinstance(messages, list | Mapping):
+            columns.setdefault(COLUMN_OF.get(name, name), []).extend(_messages(messages))
+    return columns
+
+
+def _messages(said: Any) -> list[str]:
+    if isinstance(said, Mapping):
+        return [str(message) for value in said.values() for message in _messages(value)]
+    if isinstance(said, list):
+        return [str(message) for message in said]
+    return [str(said)]
