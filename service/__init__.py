@@ -149,7 +149,6 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from service.accounts.pages import blp as account_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
@@ -157,6 +156,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.forms.pages import blp as form_pages
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
+    from service.web.people import blp as account_pages
     from service.web.routes import blp as web
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session

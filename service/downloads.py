@@ -1,8 +1,10 @@
-"""Files handed to people: one table of media types, one way to answer with a file."""
+"""Files handed to people: one table of media types, one way to answer with a file, and
+cells a spreadsheet will not run as formulas."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response
 
@@ -30,3 +32,14 @@ def attachment(content: str | bytes, filename: str) -> Response:
         mimetype=MEDIA_TYPES[extension],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# Text starting with these is run by spreadsheets as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_cell(value: Any) -> Any:
+    """Return `value` fit for a cell or CSV field: text a spreadsheet would run gets a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value

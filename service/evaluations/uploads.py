@@ -30,12 +30,12 @@ from contracts.periods import Period
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, period_of, terms_for_period
+from service.downloads import as_cell
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import SOURCES
 from service.evaluations.schemas import EvaluationIn
 from service.evaluations.service import ROLE_SOURCE, Submission, submit_evaluations
 from service.forms.service import find_form, parsed_form
-from service.statements.exports import as_cell
 
 # The columns every template has before its form's questions, and what each holds.
 COLUMNS: dict[str, str] = {

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from contracts.money import minor_unit
 from contracts.payout import PRIOR_ADJUSTMENT
+from service.downloads import as_cell
 from service.statements.models import Statement
 
 PRIOR = PRIOR_ADJUSTMENT
@@ -33,17 +34,9 @@ PAYOUT_COLUMNS = [
     "total",
 ]
 MONEY_COLUMNS = {"volume_only", "quality", "prior_adjustments", "total"}
+
+
 # A spreadsheet runs text that begins with one of these as a formula (DESIGN §14).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def as_cell(value: Any) -> Any:
-    """Return `value` fit for a cell or CSV field: text a spreadsheet would run gets a `'`."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def _csv(rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)

@@ -1,4 +1,8 @@
-"""The pages of people: an admin's organizations and users, and everyone's own account."""
+"""The pages of people: an admin's organizations and users, and everyone's own account.
+
+They live with the pages' shared parts rather than in `accounts`: signing in (here in
+`web`) reads accounts, so accounts must not read `web` back.
+"""
 
 from __future__ import annotations
 
