@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from typing import Any
@@ -157,4 +158,42 @@ def test_finance_is_not_allowed_and_another_organization_finds_nothing(
     assert finance.get(f"{page_of(world)}/template?period=2026-10").status_code == 403
     assert other.get(page_of(world)).status_code == 404
     assert other.get(f"{page_of(world)}/template?period=2026-10").status_code == 404
+    assert row_counts(app) == before
+
+
+def test_a_check_without_a_file_asks_for_one(app: Flask, world: World) -> None:
+    client = signed_in(app, world, "client")
+    empty = check(client, world, b"")
+    assert empty.status_code == 422 and "Choose a file to check." in empty.text
+
+
+def test_a_confirmation_stores_only_the_file_checked(app: Flask, world: World) -> None:
+    client = signed_in(app, world, "client")
+    before = row_counts(app)
+    token = csrf(client, page_of(world))
+    garbled = client.post(
+        f"{page_of(world)}/confirm",
+        data={"csrf_token": token, "content": "not base64!", "sha256": "0" * 64},
+    )
+    assert garbled.status_code == 422 and "The file changed after it was checked" in garbled.text
+    content = as_csv([row(1), row(2, tone=9)])
+    bad = client.post(
+        f"{page_of(world)}/confirm",
+        data={
+            "csrf_token": token,
+            "content": base64.b64encode(content).decode(),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        },
+    )
+    assert bad.status_code == 422
+    table = bad.text[bad.text.index('id="bad-rows"') :]
+    assert re.search(r'<td class="num">3</td><td>tone</td>', table)
+    assert row_counts(app) == before
+
+
+def test_an_admin_names_the_source_it_uploads(app: Flask, world: World) -> None:
+    client = signed_in(app, world, "admin")
+    before = row_counts(app)
+    unnamed = check(client, world, as_csv([row(1)]))
+    assert unnamed.status_code == 422 and "source" in unnamed.text
     assert row_counts(app) == before
