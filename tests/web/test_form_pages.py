@@ -17,7 +17,8 @@ from contracts.examples import load_example
 from contracts.forms import form_document, parse_form
 from service.forms.models import Form
 from tests.conftest import World, row_counts
-from tests.web.test_dispute_pages import Browse, rows, signed_in
+from tests.web import test_dispute_pages
+from tests.web.test_dispute_pages import Browse, rows
 
 SPECIAL = """\
 code: special
@@ -32,17 +33,7 @@ sections:
 """
 
 
-@pytest.fixture
-def browse(app: Flask, world: World) -> Browse:
-    """Return a signed-in test client for a user of the world, one per user."""
-    clients: dict[str, FlaskClient] = {}
-
-    def client_of(who: str) -> FlaskClient:
-        if who not in clients:
-            clients[who] = signed_in(app, world.tokens[who])
-        return clients[who]
-
-    return client_of
+browse = test_dispute_pages.browse  # the fixture: a signed-in test client per user
 
 
 def post(client: FlaskClient, path: str, form: dict[str, Any]) -> Any:
