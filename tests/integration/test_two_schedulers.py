@@ -15,7 +15,11 @@ from service.jobs.service import dispute_window_closed, due_items
 from service.statements.models import ReportFile, Statement
 from tests.conftest import World, seed_month
 
-SCHEDULER_ONCE = "from service.cli import main; main(['scheduler', '--once'])"
+# The schedulers run on the test's clock too, whatever day the suite runs.
+SCHEDULER_ONCE = (
+    "import sys, time_machine; from service.cli import main; "
+    "time_machine.travel(sys.argv[1], tick=True).start(); main(['scheduler', '--once'])"
+)
 
 
 def test_two_schedulers_started_together_close_each_month_once(
@@ -36,7 +40,11 @@ def test_two_schedulers_started_together_close_each_month_once(
 
     env = os.environ | {"DATABASE_URL": database_url, "FIDUCIA_LOG_LEVEL": "WARNING"}
     schedulers = [
-        subprocess.Popen([sys.executable, "-c", SCHEDULER_ONCE], env=env, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", SCHEDULER_ONCE, now.isoformat()],
+            env=env,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(2)
     ]
     for scheduler in schedulers:
