@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from contracts import _fields as fields
-from contracts.money import round_money
+from contracts.money import round_money, round_ratio
 from contracts.stats import (
     CriticalFigures,
     Figures,
@@ -26,12 +26,54 @@ _PRECISION = 60
 
 
 @dataclass(frozen=True, slots=True)
+class SampleShare:
+    """One sample of the call log, and how many of its calls the side owing it evaluated."""
+
+    sampled: int
+    evaluated: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return round_ratio(self.evaluated, self.sampled, 4) if self.sampled else None
+
+    def below(self, floor: Decimal) -> bool:
+        """Say whether the share evaluated is under `floor` (an empty sample never is)."""
+        return self.sampled > 0 and self.evaluated < floor * self.sampled
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFigures:
+    """What a period's samples say (DESIGN 13): the commitment, and once drawn the seed and
+    how much of each sample was evaluated."""
+
+    commitment: str | None
+    seed: str | None
+    counts: str
+    min_coverage: Decimal
+    audit: SampleShare
+    self_assessment: SampleShare
+    log_closes: str  # when the period's log closes (and the samples are drawn), for people
+
+    @property
+    def drawn(self) -> bool:
+        return self.seed is not None
+
+    def short(self) -> tuple[str, ...]:
+        """Return the samples whose coverage is under the floor: "audit", "self", both or none."""
+        shares = {"audit": self.audit, "self": self.self_assessment}
+        return tuple(name for name, share in shares.items() if share.below(self.min_coverage))
+
+
+@dataclass(frozen=True, slots=True)
 class PeriodFigures:
     """What a period brings to its statement: units to pay for and quality figures."""
 
     units: int
     quality: Figures
     self_assessment: SelfAssessmentCheck | None = None
+    sampling: SampleFigures | None = None
+    # Evaluations left out because their call is not in the log (require_logged_calls).
+    unlogged: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +149,10 @@ def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
     shares = _tier_shares(terms.volume.tiers, units)
     amount = round_money(fee, terms.currency)
     counted = f"{units:,} unit{'' if units == 1 else 's'} of {terms.volume.unit}"
+    counted += f" {_volume_source(terms)}"
     priced = [f"{share:,} at {_decimal(tier.price)}" for tier, share in shares]
     if not shares:
-        description = f"Volume fee: no units of {terms.volume.unit}"
+        description = f"Volume fee: no units of {terms.volume.unit} {_volume_source(terms)}"
     elif len(shares) == 1:
         description = f"Volume fee: {counted} at {_decimal(shares[0][0].price)}"
     else:
@@ -117,6 +160,8 @@ def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
     basis = {
         "unit": terms.volume.unit,
         "units": units,
+        "source": terms.volume.source,
+        "direction": terms.volume.direction,
         "tiers": [
             {
                 "up_to": tier.up_to,
@@ -131,13 +176,26 @@ def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
     return Line("volume", description, amount, basis)
 
 
+def _volume_source(terms: Terms) -> str:
+    """Say where the units come from: the supplier's declared days, or the call log."""
+    if terms.volume.source == "declared":
+        return "(declared daily volumes)"
+    if terms.volume.direction is None:
+        return "(logged calls)"
+    return f"(logged {terms.volume.direction} calls)"
+
+
 def _quality_lines(
     quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
 ) -> list[Line]:
     stats = period.quality
-    if stats.n < quality.min_sample:
+    held = _held_by_sampling(period.sampling)
+    if held is None and stats.n < quality.min_sample:
+        why = f"{stats.n:,} evaluations, fewer than the minimum sample of {quality.min_sample:,}"
+        held = ("min_sample", why, {})
+    if held is not None:
         # Every quality line is still listed, at 0, so a statement has the same lines each month.
-        return _too_few_lines(quality, period, fee, currency)
+        return _zero_lines(quality, period, fee, currency, held)
     lines = [_band_line(quality, period, fee, currency)]
     lines += [_critical_line(rule, quality, stats, fee, currency) for rule in quality.critical]
     if quality.cap is not None:
@@ -147,17 +205,51 @@ def _quality_lines(
     return lines
 
 
-def _too_few_lines(
-    quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
+Held = tuple[str, str, dict[str, Any]]  # a reason's code, its words, and its figures
+
+
+def _held_by_sampling(sampling: SampleFigures | None) -> Held | None:
+    """Return why the samples hold quality at 0: not drawn yet, or a side under its floor."""
+    if sampling is None:
+        return None
+    if not sampling.drawn:
+        why = f"the samples are drawn when the call log closes ({sampling.log_closes})"
+        return "sample_pending", why, {}
+    short = sampling.short()
+    if not short:
+        return None
+    floor = fields.percent_out(sampling.min_coverage, signed=False)
+    said = [_coverage_words(name, sampling, floor) for name in short]
+    return "coverage", " and ".join(said), {"short": list(short)}
+
+
+def _coverage_words(name: str, sampling: SampleFigures, floor: str) -> str:
+    share = sampling.audit if name == "audit" else sampling.self_assessment
+    whose = (
+        "the client's audit sample"
+        if name == "audit"
+        else "the call center's self-assessment sample"
+    )
+    rate = fields.percent_out(share.rate or Decimal(0), signed=False)
+    return (
+        f"{whose} is {rate} evaluated ({share.evaluated:,} of {share.sampled:,} calls),"
+        f" below the {floor} floor"
+    )
+
+
+def _zero_lines(
+    quality: Quality, period: PeriodFigures, fee: Decimal, currency: str, held: Held
 ) -> list[Line]:
     stats = period.quality
-    reason = f"{stats.n:,} evaluations, fewer than the minimum sample of {quality.min_sample:,}"
+    code, reason, extra = held
     zero = round_money(Decimal(0), currency)
     band_basis = {
         **_score_basis(quality, stats, fee),
         "applied": False,
-        "reason": "min_sample",
+        "reason": code,
+        **extra,
         **_self_assessment_basis(period.self_assessment),
+        **_sampling_basis(period),
     }
     lines = [
         Line(
@@ -173,7 +265,8 @@ def _too_few_lines(
         basis = {
             **_critical_basis(rule, quality, stats, critical, fee),
             "applied": False,
-            "reason": "min_sample",
+            "reason": code,
+            **extra,
         }
         description = f"No {rule.category} critical error adjustment: {reason}"
         lines.append(Line(f"critical_{rule.category}", description, zero, basis))
@@ -194,6 +287,7 @@ def _band_line(quality: Quality, period: PeriodFigures, fee: Decimal, currency: 
         "adjust": _decimal(adjust),
         "applied": adjust != 0,
         **_self_assessment_basis(period.self_assessment),
+        **_sampling_basis(period),
     }
     description += _self_assessment_note(quality, period.self_assessment)
     return Line("quality_band", description, round_money(adjust * fee, currency), basis)
@@ -393,6 +487,30 @@ def _self_assessment_note(quality: Quality, check: SelfAssessmentCheck | None) -
         needed = f", fewer than the {rule.min_pairs:,} needed" if rule else ""
         return f"; supplier self-scores are unverified: {check.pairs:,} audited calls{needed}"
     return ""
+
+
+def _sampling_basis(period: PeriodFigures) -> dict[str, Any]:
+    """Return what the call log adds to a quality line's basis: the samples, the unlogged."""
+    basis: dict[str, Any] = {}
+    if period.unlogged is not None:
+        basis["unlogged"] = period.unlogged
+    sampling = period.sampling
+    if sampling is not None:
+        basis["sampling"] = {
+            "commitment": sampling.commitment,
+            "seed": sampling.seed,
+            "counts": sampling.counts,
+            "min_coverage": _decimal(sampling.min_coverage),
+            "coverage": {
+                name: {
+                    "sampled": share.sampled,
+                    "evaluated": share.evaluated,
+                    "rate": _optional(share.rate),
+                }
+                for name, share in (("audit", sampling.audit), ("self", sampling.self_assessment))
+            },
+        }
+    return basis
 
 
 def _band_basis(band: Band | None) -> dict[str, str] | None:

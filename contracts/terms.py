@@ -13,6 +13,7 @@ from contracts import _fields as fields
 from contracts.errors import RuleError
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.money import is_currency
+from contracts.sampling import SampleSizes
 
 Evidence = Literal["point", "confident"]
 
@@ -22,6 +23,14 @@ SOURCES: tuple[str, ...] = ("client", "third_party", "supplier")  # by precedenc
 AUDIT_SOURCES: tuple[str, ...] = ("client", "third_party")
 DEFAULT_DISPUTE_WINDOW_DAYS = 5
 DISPUTE_FIELDS = ("decide_within_days", "escalate_within_days", "max_per_month")
+# Where the units a contract pays come from: the supplier's declared daily volumes, or the
+# calls it logged (DESIGN 13), optionally of one direction only.
+VOLUME_SOURCES = ("declared", "calls")
+DIRECTIONS = ("inbound", "outbound")
+# Which evaluations count under sampled terms: those of sampled calls, or all of them.
+SAMPLE_COUNTS = ("sampled", "all")
+DEFAULT_LOG_CLOSES_DAYS = 3
+MAX_LOG_CLOSES_DAYS = 31
 
 _FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")
 _TIME_ZONE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
@@ -37,10 +46,12 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Volume:
-    """What the contract pays per unit, graduated by tiers."""
+    """What the contract pays per unit, graduated by tiers, and where the units come from."""
 
     unit: str
     tiers: tuple[Tier, ...]
+    source: str = "declared"  # or "calls": the period's logged calls
+    direction: str | None = None  # with source "calls": only inbound or outbound calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,20 @@ class Cap:
 
 
 @dataclass(frozen=True, slots=True)
+class Sampling:
+    """Samples of the call log that each side evaluates (DESIGN 13), and their floor.
+
+    `counts` "sampled": only evaluations of sampled calls count; "all": every evaluation does,
+    and coverage still holds both sides to their sample.
+    """
+
+    sizes: SampleSizes
+    counts: str = "sampled"
+    min_coverage: Decimal = Decimal(0)
+    log_closes_days: int = DEFAULT_LOG_CLOSES_DAYS
+
+
+@dataclass(frozen=True, slots=True)
 class Quality:
     """How quality moves the payout."""
 
@@ -87,6 +112,9 @@ class Quality:
     critical: tuple[CriticalRule, ...] = ()
     self_assessment: SelfAssessment | None = None
     cap: Cap | None = None
+    sampling: Sampling | None = None
+    # Evaluations of calls that are not in the call log do not count.
+    require_logged_calls: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +143,29 @@ class Terms:
     def form_ref(self) -> str:
         """Return the reference of the form the terms score with, "code@version"."""
         return f"{self.form_code}@{self.form_version}"
+
+    @property
+    def sampling(self) -> Sampling | None:
+        """Return the sampling rule, if the terms sample the call log."""
+        return None if self.quality is None else self.quality.sampling
+
+    @property
+    def log_closes_days(self) -> int:
+        """Return how many days after a period ends its call log closes."""
+        sampling = self.sampling
+        return DEFAULT_LOG_CLOSES_DAYS if sampling is None else sampling.log_closes_days
+
+    @property
+    def uses_call_log(self) -> bool:
+        """Say whether the call log moves the money: units from it, samples, logged calls."""
+        return self.volume.source == "calls" or self.sampling is not None or (
+            self.require_logged_calls
+        )
+
+    @property
+    def require_logged_calls(self) -> bool:
+        """Say whether only evaluations of logged calls count."""
+        return self.quality is not None and self.quality.require_logged_calls
 
     @property
     def band_edges(self) -> tuple[Decimal, ...]:
@@ -213,9 +264,12 @@ def _form_ref(value: object, problems: fields.Problems) -> tuple[str, int] | Non
 
 
 def _volume(value: object, problems: fields.Problems) -> Volume | None:
-    doc = fields.mapping(value, "volume", problems, required=("unit", "tiers"))
+    doc = fields.mapping(
+        value, "volume", problems, required=("unit", "tiers"), optional=("source", "direction")
+    )
     if doc is None:
         return None
+    source, direction = _volume_source(doc, problems)
     unit = fields.text(doc["unit"], "volume.unit", problems) if "unit" in doc else None
     listed = fields.items(doc["tiers"], "volume.tiers", problems) if "tiers" in doc else None
     if listed is None:
@@ -238,9 +292,24 @@ def _volume(value: object, problems: fields.Problems) -> Volume | None:
             problems.add(f"{path}.price", "must not be negative")
         if price is not None:
             tiers.append(Tier(up_to, price))
-    if unit is None:
+    if unit is None or source is None:
         return None
-    return Volume(unit, tuple(tiers))
+    return Volume(unit, tuple(tiers), source, direction)
+
+
+def _volume_source(
+    doc: Mapping[str, Any], problems: fields.Problems
+) -> tuple[str | None, str | None]:
+    """Read where the units come from; a direction is for logged calls only."""
+    source: str | None = "declared"
+    if doc.get("source") is not None:
+        source = fields.choice(doc["source"], "volume.source", problems, VOLUME_SOURCES)
+    direction = None
+    if doc.get("direction") is not None:
+        direction = fields.choice(doc["direction"], "volume.direction", problems, DIRECTIONS)
+        if source == "declared":
+            problems.add("volume.direction", "applies only with source: calls")
+    return source, direction
 
 
 def _up_to(
@@ -269,7 +338,16 @@ def _quality(value: object, problems: fields.Problems) -> Quality | None:
         "quality",
         problems,
         required=("bands",),
-        optional=("sources", "min_sample", "evidence", "critical", "self_assessment", "cap"),
+        optional=(
+            "sources",
+            "min_sample",
+            "evidence",
+            "critical",
+            "self_assessment",
+            "cap",
+            "sampling",
+            "require_logged_calls",
+        ),
     )
     if doc is None:
         return None
@@ -284,9 +362,15 @@ def _quality(value: object, problems: fields.Problems) -> Quality | None:
     critical = _critical(doc.get("critical"), problems)
     self_assessment = _self_assessment(doc.get("self_assessment"), problems)
     cap = _cap(doc.get("cap"), problems)
+    sampling = _sampling(doc.get("sampling"), problems)
+    logged: bool | None = False
+    if doc.get("require_logged_calls") is not None:
+        logged = fields.flag(doc["require_logged_calls"], "quality.require_logged_calls", problems)
     if sources is None or min_sample is None or evidence is None or bands is None:
         return None
-    return Quality(sources, min_sample, evidence, bands, critical, self_assessment, cap)
+    return Quality(
+        sources, min_sample, evidence, bands, critical, self_assessment, cap, sampling, bool(logged)
+    )
 
 
 def _sources(value: object, problems: fields.Problems) -> tuple[str, ...] | None:
@@ -402,6 +486,66 @@ def _self_assessment(value: object, problems: fields.Problems) -> SelfAssessment
     return SelfAssessment(tolerance, min_pairs)
 
 
+def _sampling(value: object, problems: fields.Problems) -> Sampling | None:
+    """Read `quality.sampling`: the samples' sizes, what counts, the floor, the log's close."""
+    if value is None:
+        return None
+    path = "quality.sampling"
+    doc = fields.mapping(
+        value,
+        path,
+        problems,
+        required=("audit",),
+        optional=("self", "counts", "min_coverage", "log_closes_days"),
+    )
+    if doc is None:
+        return None
+    sizes = _sample_sizes(doc, path, problems)
+    counts: str | None = "sampled"
+    if doc.get("counts") is not None:
+        counts = fields.choice(doc["counts"], f"{path}.counts", problems, SAMPLE_COUNTS)
+    floor: Decimal | None = Decimal(0)
+    if doc.get("min_coverage") is not None:
+        floor = fields.percent(doc["min_coverage"], f"{path}.min_coverage", problems)
+        if floor is not None and not 0 <= floor <= 1:
+            problems.add(f"{path}.min_coverage", "must be between 0% and 100%")
+    closes: int | None = DEFAULT_LOG_CLOSES_DAYS
+    if doc.get("log_closes_days") is not None:
+        closes = fields.integer(
+            doc["log_closes_days"], f"{path}.log_closes_days", problems, minimum=0
+        )
+        if closes is not None and closes > MAX_LOG_CLOSES_DAYS:
+            problems.add(f"{path}.log_closes_days", f"must be at most {MAX_LOG_CLOSES_DAYS}")
+    if sizes is None or counts is None or floor is None or closes is None:
+        return None
+    return Sampling(sizes, counts, floor, closes)
+
+
+def _sample_sizes(
+    doc: Mapping[str, Any], path: str, problems: fields.Problems
+) -> SampleSizes | None:
+    """Read `audit: {per_agent, min}` and `self: {per_agent}` (each count 0 or more)."""
+    parts = {"audit": (("per_agent",), ("min",)), "self": (("per_agent",), ())}
+    counts: dict[str, int | None] = {}
+    for part, (required, optional) in parts.items():
+        if doc.get(part) is None:
+            continue
+        read = fields.mapping(
+            doc[part], f"{path}.{part}", problems, required=required, optional=optional
+        )
+        for name in required + optional:
+            if read is None or read.get(name) is None:
+                counts[f"{part}.{name}"] = None if read is None or name in required else 0
+            else:
+                where = f"{path}.{part}.{name}"
+                counts[f"{part}.{name}"] = fields.integer(read[name], where, problems, minimum=0)
+    if None in counts.values():
+        return None
+    audit, floor, own = (counts.get(name) or 0 for name in ("audit.per_agent", "audit.min",
+                                                              "self.per_agent"))  # fmt: skip
+    return SampleSizes(audit, floor, own)
+
+
 def _cap(value: object, problems: fields.Problems) -> Cap | None:
     if value is None:
         return None
@@ -434,16 +578,35 @@ def terms_document(terms: Terms) -> dict[str, Any]:
             "escalate_within_days": terms.disputes.escalate_within_days,
             "max_per_month": terms.disputes.max_per_month,
         },
-        "volume": {
-            "unit": terms.volume.unit,
-            "tiers": [
-                {"up_to": tier.up_to, "price": format(tier.price, "f")}
-                for tier in terms.volume.tiers
-            ],
-        },
+        "volume": _volume_document(terms.volume),
     }
     if terms.quality is not None:
         document["quality"] = _quality_document(terms.quality)
+    return document
+
+
+def _volume_document(volume: Volume) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "unit": volume.unit,
+        "tiers": [{"up_to": tier.up_to, "price": format(tier.price, "f")} for tier in volume.tiers],
+    }
+    if volume.source != "declared":
+        document["source"] = volume.source
+    if volume.direction is not None:
+        document["direction"] = volume.direction
+    return document
+
+
+def _sampling_document(sampling: Sampling) -> dict[str, Any]:
+    sizes = sampling.sizes
+    document: dict[str, Any] = {
+        "audit": {"per_agent": sizes.audit_per_agent, "min": sizes.audit_min},
+        "counts": sampling.counts,
+        "min_coverage": fields.percent_out(sampling.min_coverage, signed=False),
+        "log_closes_days": sampling.log_closes_days,
+    }
+    if sizes.self_per_agent:
+        document["self"] = {"per_agent": sizes.self_per_agent}
     return document
 
 
@@ -478,4 +641,8 @@ def _quality_document(quality: Quality) -> dict[str, Any]:
             "bonus": fields.percent_out(quality.cap.bonus, signed=False),
             "malus": fields.percent_out(quality.cap.malus, signed=False),
         }
+    if quality.sampling is not None:
+        document["sampling"] = _sampling_document(quality.sampling)
+    if quality.require_logged_calls:
+        document["require_logged_calls"] = True
     return document

@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     db.init_app(app)
+    _allow_large_uploads(app)  # before anything reads a request's body
     auth.init_app(app)
     api_blueprints = _register_api(app)
     _register_pages(app, api_blueprints)
@@ -84,9 +85,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _allow_large_uploads(app: Flask) -> None:
+    from service.calls.routes import allow_large_uploads
+
+    app.before_request(allow_large_uploads)
+
+
 def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.accounts.routes import blp as accounts
     from service.agreements.routes import blp as agreements
+    from service.calls.routes import blp as calls
     from service.disputes.routes import blp as disputes
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
@@ -108,6 +116,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         evaluations,
         disputes,
         volumes,
+        calls,
         scorecards,
         statements,
         jobs,

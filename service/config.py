@@ -16,6 +16,8 @@ MIN_SECRET_KEY_LENGTH = 32
 # A batch of 1,000 evaluations with every field at its longest and 10,000-character Italian
 # comments sent as escaped JSON measures 21 MiB; nothing else the service takes comes close.
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+# A month's call log as CSV: 5,000,000 rows of about 100 bytes; gzip makes it far smaller.
+MAX_UPLOAD_LENGTH = 1024 * 1024 * 1024
 
 
 def default_database_url(instance_path: str | os.PathLike[str]) -> str:
@@ -48,6 +50,8 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SIGN_IN_ACCOUNT_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ACCOUNT_LIMIT", "5")),
         "SIGN_IN_ADDRESS_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ADDRESS_LIMIT", "20")),
         "MAX_CONTENT_LENGTH": int(env.get("FIDUCIA_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)),
+        # The call log's CSV upload only: every other body keeps MAX_CONTENT_LENGTH.
+        "MAX_UPLOAD_LENGTH": int(env.get("FIDUCIA_MAX_UPLOAD_LENGTH", MAX_UPLOAD_LENGTH)),
         # Webhooks go to public https addresses; an operator may allow http, and networks.
         "WEBHOOK_ALLOW_HTTP": env.get("FIDUCIA_WEBHOOK_ALLOW_HTTP") == "1",
         "WEBHOOK_ALLOWED_NETWORKS": parse_networks(env.get("FIDUCIA_WEBHOOK_ALLOWED_NETWORKS", "")),

@@ -33,11 +33,13 @@ class FiduciaError(Exception):
         errors: dict[Any, Any] | list[str] | None = None,
         *,
         location: Location = "json",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.location = location
+        self.extra = extra or {}  # more fields of the answer, beside the error's own
 
 
 class Unauthorized(FiduciaError):
@@ -120,7 +122,7 @@ def register(app: Flask) -> None:
             response = make_response(error_page(error.status, error.message))
         else:
             body = error_body(error.status, error.message, error.errors, error.location)
-            response = make_response(jsonify(body), error.status.value)
+            response = make_response(jsonify(error.extra | body), error.status.value)
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
         if isinstance(error, TooManyRequests):
@@ -129,7 +131,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
         message = f"the request body is larger than the limit of {limit:,} bytes"
         return http_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
 

@@ -2,6 +2,7 @@
 
 from service.accounts.models import ApiToken, Organization, SignInAttempt, User, WebSession
 from service.agreements.models import Contract, TermsVersion
+from service.calls.models import Call, CallSample, SampledCall
 from service.db import Base
 from service.disputes.models import Dispute, DisputeItem, DisputeStep
 from service.evaluations.models import Evaluation, EvaluationRevision
@@ -14,6 +15,8 @@ from service.volumes.models import DailyVolume, VolumeChange
 __all__ = [
     "ApiToken",
     "Base",
+    "Call",
+    "CallSample",
     "Contract",
     "DailyVolume",
     "Dispute",
@@ -25,6 +28,7 @@ __all__ = [
     "JobRun",
     "Organization",
     "ReportFile",
+    "SampledCall",
     "SignInAttempt",
     "Statement",
     "TermsVersion",

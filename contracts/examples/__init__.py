@@ -9,6 +9,7 @@ import yaml
 
 STANDARD_FORM = "standard-form.yaml"
 QUALITY_TERMS = "terms-quality.yaml"
+SAMPLED_TERMS = "terms-sampled.yaml"
 
 
 def load_example(name: str) -> dict[str, Any]:

@@ -47,13 +47,15 @@ def get_contract(*, session: Session, actor: Actor, contract_id: int) -> Contrac
 # writing request already holds the database's write lock). Computing a statement takes the
 # contract FOR UPDATE: it waits for evaluations and volumes being written and holds new ones
 # back until it commits, so what it reads and the time it stamps agree. Evaluations take
-# FOR KEY SHARE (batches do not wait for each other), volume writers FOR NO KEY UPDATE (one
-# writer of a contract's days at a time). Always in id order, so two lockers never deadlock.
+# FOR KEY SHARE (batches do not wait for each other), volume and call log writers FOR NO KEY
+# UPDATE (one writer of a contract's days, or of its log, at a time). Always in id order, so
+# two lockers never deadlock.
 LOCK_MODES = {  # purpose -> (read, key_share) of SQLAlchemy's with_for_update
     "statement": (False, False),  # FOR UPDATE
     "volumes": (False, True),  # FOR NO KEY UPDATE
     "evaluations": (True, True),  # FOR KEY SHARE
     "disputes": (False, True),  # FOR NO KEY UPDATE: one dispute step of a contract at a time
+    "calls": (False, True),  # FOR NO KEY UPDATE: one writer of a contract's call log at a time
 }
 
 

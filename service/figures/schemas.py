@@ -60,10 +60,56 @@ class FiguresOut(Schema):
     )
 
 
+class SampleShareOut(Schema):
+    sampled = fields.Integer(required=True, metadata={"description": "calls in the sample"})
+    evaluated = fields.Integer(
+        required=True, metadata={"description": "of them, evaluated by the side that owes it"}
+    )
+    rate = DecimalString(required=True, allow_none=True)
+
+
+class SampleFiguresOut(Schema):
+    """A month's samples of the call log, as its figures read them (DESIGN 13)."""
+
+    commitment = fields.String(
+        required=True, allow_none=True, metadata={"description": "sha256 of the seed, hex"}
+    )
+    seed = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the seed in hex, once the log has closed and it is drawn"},
+    )
+    drawn = fields.Boolean(required=True)
+    counts = fields.String(required=True, metadata={"enum": ["sampled", "all"]})
+    min_coverage = DecimalString(required=True)
+    coverage = fields.Function(
+        lambda figures: {
+            "audit": SampleShareOut().dump(figures.audit),
+            "self": SampleShareOut().dump(figures.self_assessment),
+        },
+        required=True,
+        metadata={"type": "object", "description": "audit and self: sampled, evaluated, rate"},
+    )
+    log_closes = fields.String(required=True)
+
+
 class FiguresDocument(FiguresOut):
-    """The figures a statement was computed from, stored with it as JSON and hashed."""
+    """The figures a statement was computed from, stored with it as JSON and hashed.
+
+    With the call log's commitment and seed, either party can re-derive the samples, and so
+    the statement.
+    """
 
     self_assessment = fields.Nested(
         SelfAssessmentOut, required=True, attribute="aggregate.self_assessment"
     )
     units = fields.Integer(required=True, attribute="aggregate.units")
+    sampling = fields.Nested(
+        SampleFiguresOut, required=True, allow_none=True, attribute="aggregate.sampling"
+    )
+    unlogged = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="aggregate.unlogged",
+        metadata={"description": "evaluations left out: their call is not in the log"},
+    )

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -18,6 +19,8 @@ from contracts.periods import Period
 from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
+from service.calls import samples
+from service.calls.service import log_closes_at
 from service.db import utcnow, writing
 from service.disputes.figures import unresolved_disputes
 from service.errors import Conflict
@@ -84,8 +87,12 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
     After the dispute window, unless a dispute of the month still waits (open or escalated);
     a waiting dispute holds the month back for `disputes.decide_within_days` more at most.
     What it changes after that reaches a later statement as a prior-period adjustment.
+    Where the call log moves the money, never before the month's log has closed.
     """
     if not dispute_window_closed(contract, period, now):
+        return False
+    terms = terms_for_period(contract, period).terms
+    if terms.uses_call_log and now < log_closes_at(contract, period):
         return False
     if not unresolved_disputes(session, contract.id, period):
         return True
@@ -143,6 +150,10 @@ def close_item(
                 return "busy"  # another scheduler holds this item right now
         contract = session.get(Contract, item.contract_id)
         assert contract is not None
+        # The samples first: the first run after the log closes draws them, and the draft
+        # below counts what they say.
+        samples.commit_seed(session, contract, item.period, now)
+        samples.draw_samples(session, contract, item.period, now)
         try:
             statement, created = statements.refresh_draft(
                 session=session,
@@ -159,6 +170,34 @@ def close_item(
         if dispute_window_closed(contract, item.period, now):
             return "held"  # a dispute of the month waits for its decision
         return "drafted" if created else "refreshed"
+
+
+def commit_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
+    """Commit the seed of a contract's running period, once, under the close's lock."""
+    with writing(factory) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
+            if not locked:
+                return "busy"
+        contract = session.get(Contract, item.contract_id)
+        assert contract is not None
+        if samples.sample_of(session, contract.id, item.period) is not None:
+            return "committed_before"
+        if samples.commit_seed(session, contract, item.period, now) is None:
+            return "not_sampled"
+        return "committed"
+
+
+def running_periods(session: Session, now: datetime) -> list[Item]:
+    """List the month running now of every contract whose terms have started and not ended."""
+    items = []
+    for contract in session.scalars(select(Contract).order_by(Contract.id)):
+        current = last_ended_period(contract, now).next()
+        first = Period.of(contract.terms_versions[0].effective_from)
+        ended = contract.ends_on is not None and current > Period.of(contract.ends_on)
+        if first <= current and not ended:
+            items.append(Item(current, contract.id))
+    return items
 
 
 def run_close(
@@ -178,17 +217,18 @@ def run_close(
         session.flush()
         run_id = run.id
         items = due_items(session, now, period=period, contract_id=contract_id)
+        running = [] if period is not None else running_periods(session, now)
+        running = [item for item in running if contract_id in (None, item.contract_id)]
     report = CloseReport()
+    for item in running:
+        # A period that has begun gets its seed committed; the run counts only new ones.
+        commit = partial(commit_item, factory, item, now)
+        outcome = _attempt(report, item, commit, "committed_before")
+        if outcome in ("committed", "failed"):
+            report.counts[outcome] += 1
     for item in items:
-        try:
-            outcome = close_item(factory, item, now, finalize=finalize)
-        except IntegrityError:
-            outcome = "already_final"  # another process wrote it first: the work is done
-        except Exception as error:  # one failing contract must not stop the others
-            outcome = "failed"
-            log.exception("close of contract %s for %s failed", item.contract_id, item.period)
-            summary = "".join(traceback.format_exception_only(error)).strip()
-            report.failures.append(f"contract {item.contract_id} {item.period}: {summary}")
+        close = partial(close_item, factory, item, now, finalize=finalize)
+        outcome = _attempt(report, item, close, "already_final")
         report.counts[outcome] += 1
         log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
         if on_item is not None:
@@ -201,6 +241,22 @@ def run_close(
         run.error = "\n".join(report.failures) or None
     log.info("close run %s: %s %s", run_id, report.outcome, dict(report.counts))
     return run
+
+
+def _attempt(report: CloseReport, item: Item, action: Callable[[], str], done: str) -> str:
+    """Run one item's work; a clash means another process did it (`done`), a failure is kept.
+
+    One failing contract must not stop the others.
+    """
+    try:
+        return action()
+    except IntegrityError:
+        return done  # another process wrote it first: the work is done
+    except Exception as error:
+        log.exception("close of contract %s for %s failed", item.contract_id, item.period)
+        summary = "".join(traceback.format_exception_only(error)).strip()
+        report.failures.append(f"contract {item.contract_id} {item.period}: {summary}")
+        return "failed"
 
 
 def record_run(factory: sessionmaker[Session], job: str, counts: dict[str, int]) -> None:

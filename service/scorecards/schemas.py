@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from service.disputes.schemas import DisputeFiguresOut
-from service.figures.schemas import FiguresOut, SelfAssessmentOut
+from service.figures.schemas import FiguresOut, SampleFiguresOut, SelfAssessmentOut
 from service.schemas import PeriodField
 
 
@@ -20,6 +20,17 @@ class ScorecardOut(FiguresOut):
     self_assessment = fields.Nested(SelfAssessmentOut, required=True)
     volume = fields.Method("_volume", required=True, metadata={"type": "object"})
     disputes = fields.Nested(DisputeFiguresOut, required=True)
+    sampling = fields.Nested(
+        SampleFiguresOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the month's samples of the call log, when the terms sample"},
+    )
+    unlogged = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "evaluations left out because their call is not in the log"},
+    )
 
     def _volume(self, card: Any) -> dict[str, Any]:
         return {"units": card.units}

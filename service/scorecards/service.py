@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from contracts import stats
+from contracts.payout import SampleFigures
 from contracts.periods import Period
 from contracts.terms import Terms
 from service.actors import Actor
@@ -33,6 +34,8 @@ class Scorecard:
     agent_ref: str | None = None
     team: str | None = None
     disputes: DisputeFigures | None = None  # a contract's month only, not an agent's
+    sampling: SampleFigures | None = None  # when the terms sample the call log
+    unlogged: int | None = None  # evaluations left out: their call is not in the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecar
         self_assessment=aggregate.self_assessment,
         units=aggregate.units,
         disputes=dispute_figures(session, contract, period),
+        sampling=aggregate.sampling,
+        unlogged=aggregate.unlogged,
     )
 
 

@@ -27,6 +27,9 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
+from service.calls.models import Call
+from service.calls.samples import sample_of
+from service.calls.service import log_closes_at
 from service.db import utcnow
 from service.disputes.figures import DisputeFigures, dispute_figures
 from service.disputes.schemas import DisputeBasisDocument
@@ -79,7 +82,11 @@ def compute(
     statement = payout.compute_statement(
         aggregate.terms,
         payout.PeriodFigures(
-            units=aggregate.units, quality=figures, self_assessment=aggregate.self_assessment
+            units=aggregate.units,
+            quality=figures,
+            self_assessment=aggregate.self_assessment,
+            sampling=aggregate.sampling,
+            unlogged=aggregate.unlogged,
         ),
         prior_adjustments,
     )
@@ -286,8 +293,8 @@ def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
 def _inputs_changed(
     session: Session, contract_id: int, period: Period, timezone: str, since: datetime
 ) -> bool:
-    """Say whether an evaluation (or a revision of one) or a volume of the period arrived
-    after `since`."""
+    """Say whether an evaluation (or a revision of one), a volume or a logged call of the
+    period arrived after `since`."""
     start, end = period.bounds(timezone)
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
@@ -301,7 +308,10 @@ def _inputs_changed(
         VolumeChange.day < period.end_day,
         VolumeChange.changed_at > since,
     )
-    return bool(session.scalar(select(late_evaluation | late_volume)))
+    late_call = exists().where(
+        Call.contract_id == contract_id, Call.period == str(period), Call.logged_at > since
+    )
+    return bool(session.scalar(select(late_evaluation | late_volume | late_call)))
 
 
 def content_hash(statement: Statement) -> str:
@@ -404,6 +414,7 @@ def finalize(
             {"statement_id": ["already final"]},
             location="path",
         )
+    _check_samples_drawn(session, statement)
     # The basis lists the disputes still waiting as the statement is frozen, not as drafted.
     disputes = dispute_figures(session, statement.contract, Period.parse(statement.period))
     statement.figures = statement.figures | {"disputes": DisputeBasisDocument().dump(disputes)}
@@ -421,6 +432,25 @@ def finalize(
         statement_id=statement.id,
     )
     return statement
+
+
+def _check_samples_drawn(session: Session, statement: Statement) -> None:
+    """Refuse to freeze a month whose terms sample the call log before its samples are drawn.
+
+    Until then its quality lines are 0 for want of a sample, not for what the calls scored.
+    """
+    contract, period = statement.contract, Period.parse(statement.period)
+    if terms_for_period(contract, period).terms.sampling is None:
+        return
+    sample = sample_of(session, contract.id, period)
+    if sample is None or not sample.drawn:
+        closes = log_closes_at(contract, period)
+        raise Conflict(
+            f"the samples of {period} are drawn when its call log closes, at "
+            f"{closes.isoformat()}; the statement is final only after that",
+            {"statement_id": [f"the samples of {period} are not drawn yet"]},
+            location="path",
+        )
 
 
 def finalizable(session: Session, actor: Actor, statement_id: int) -> Statement:

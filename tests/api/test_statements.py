@@ -317,6 +317,7 @@ def test_a_statement_stores_the_figures_its_months_scorecard_shows(
     card = json_of(client.get(url, headers=world.headers("finance")))
     assert card["n"] > 0 and card["volume"]["units"] > 0
     quality = ("n", "mean", "sd", "ci", "passed_rate", "critical", "self_assessment")
+    quality += ("sampling", "unlogged")
     expected = {key: card[key] for key in quality} | {"units": card["volume"]["units"]}
     expected["disputes"] = card["disputes"] | {"still_open": []}
     assert statement["figures"] == expected

@@ -112,7 +112,9 @@ def test_a_single_tier_volume_line_names_its_price() -> None:
 
     result = statement(terms, scores("80.00"), units=1)
 
-    assert result.lines[0].description == "Volume fee: 1 unit of handled contact at 1.20"
+    assert result.lines[0].description == (
+        "Volume fee: 1 unit of handled contact (declared daily volumes) at 1.20"
+    )
     assert result.total == Decimal("1.20")
 
 
@@ -123,10 +125,11 @@ def test_volume_only_terms_give_only_the_volume_line() -> None:
     assert result.total == result.volume_only == Decimal("75000.00")
     volume = result.lines[0]
     assert volume.description == (
-        "Volume fee: 70,000 units of handled contact, "
+        "Volume fee: 70,000 units of handled contact (declared daily volumes), "
         "20,000 at 1.20, 40,000 at 1.05 and 10,000 at 0.90"
     )
     assert volume.basis["units"] == 70_000
+    assert volume.basis["source"] == "declared"
     assert volume.basis["volume_fee"] == "75000.00"
     assert [tier["units"] for tier in volume.basis["tiers"]] == [20_000, 40_000, 10_000]
     assert [tier["amount"] for tier in volume.basis["tiers"]] == ["24000.00", "42000.00", "9000.00"]

@@ -12,13 +12,18 @@ from hypothesis import strategies as st
 import contracts
 from contracts.errors import RuleError
 from contracts.forms import CRITICAL_CATEGORIES
+from contracts.sampling import SampleSizes
 from contracts.terms import (
+    DIRECTIONS,
+    SAMPLE_COUNTS,
     SOURCES,
+    VOLUME_SOURCES,
     Band,
     Cap,
     CriticalRule,
     Disputes,
     Quality,
+    Sampling,
     SelfAssessment,
     Terms,
     Tier,
@@ -147,6 +152,29 @@ def test_absent_optional_fields_take_their_defaults() -> None:
         self_assessment=None,
         cap=None,
     )
+
+
+def test_the_shipped_sampled_terms_pay_logged_calls_and_count_sampled_calls() -> None:
+    terms = parse_terms(load_example("terms-sampled.yaml"))
+
+    assert terms.volume.source == "calls" and terms.volume.direction == "inbound"
+    assert terms.sampling == Sampling(SampleSizes(3, 60, 10), "sampled", Decimal("0.9"), 3)
+    assert terms.require_logged_calls and terms.uses_call_log
+    assert terms_document(terms)["quality"]["sampling"] == {
+        "audit": {"per_agent": 3, "min": 60},
+        "self": {"per_agent": 10},
+        "counts": "sampled",
+        "min_coverage": "90%",
+        "log_closes_days": 3,
+    }
+
+
+def test_sampling_left_out_takes_its_defaults() -> None:
+    terms = parse_terms(with_change(DESIGN_TERMS, "quality.sampling", {"audit": {"per_agent": 2}}))
+
+    assert terms.sampling == Sampling(SampleSizes(2, 0, 0), "sampled", Decimal(0), 3)
+    assert parse_terms(DESIGN_TERMS).log_closes_days == 3
+    assert not parse_terms(DESIGN_TERMS).uses_call_log
 
 
 def test_null_quality_means_a_volume_only_contract() -> None:
@@ -342,6 +370,53 @@ TERMS_RULES = [
     ("quality.cap.malus", "15", "quality.cap.malus", PERCENT_MESSAGE),
     ("quality.cap.malus", DELETE, "quality.cap.malus", "is required"),
     ("quality.cap.total", "20%", "quality.cap.total", "unknown field"),
+    ("volume.source", "invoices", "volume.source", "must be one of declared, calls"),
+    ("volume.direction", "inbound", "volume.direction", "applies only with source: calls"),
+    (
+        "quality.require_logged_calls",
+        "yes",
+        "quality.require_logged_calls",
+        "must be true or false",
+    ),
+    ("quality.sampling", "random", "quality.sampling", "must be a mapping"),
+    ("quality.sampling", {"self": {"per_agent": 3}}, "quality.sampling.audit", "is required"),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": -1}},
+        "quality.sampling.audit.per_agent",
+        "must not be negative",
+    ),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": 3, "max": 9}},
+        "quality.sampling.audit.max",
+        "unknown field",
+    ),
+    ("quality.sampling", {"audit": {"min": 60}}, "quality.sampling.audit.per_agent", "is required"),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": 3}, "self": {"per_agent": 1, "min": 1}},
+        "quality.sampling.self.min",
+        "unknown field",
+    ),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": 3}, "counts": "some"},
+        "quality.sampling.counts",
+        "must be one of sampled, all",
+    ),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": 3}, "min_coverage": "120%"},
+        "quality.sampling.min_coverage",
+        "must be between 0% and 100%",
+    ),
+    (
+        "quality.sampling",
+        {"audit": {"per_agent": 3}, "log_closes_days": 32},
+        "quality.sampling.log_closes_days",
+        "must be at most 31",
+    ),
 ]
 
 
@@ -397,6 +472,20 @@ def test_equal_adjustments_on_neighbouring_bands_are_allowed() -> None:
 percents = st.decimals(min_value=-50, max_value=50, places=1).map(lambda p: p.scaleb(-2))
 
 
+samplings = st.builds(
+    Sampling,
+    sizes=st.builds(
+        SampleSizes,
+        audit_per_agent=st.integers(0, 20),
+        audit_min=st.integers(0, 500),
+        self_per_agent=st.integers(0, 20),
+    ),
+    counts=st.sampled_from(SAMPLE_COUNTS),
+    min_coverage=st.integers(0, 100).map(lambda p: Decimal(p).scaleb(-2)),
+    log_closes_days=st.integers(0, 31),
+)
+
+
 @st.composite
 def generated_terms(draw: st.DrawFn) -> Terms:
     limits = sorted(draw(st.sets(st.integers(1, 10**6), max_size=4)))
@@ -429,14 +518,20 @@ def generated_terms(draw: st.DrawFn) -> Terms:
                 | st.builds(SelfAssessment, st.decimals(0, 20, places=1), st.integers(1, 100))
             ),
             cap=draw(st.none() | st.builds(Cap, percents.map(abs), percents.map(abs))),
+            sampling=draw(st.none() | samplings),
+            require_logged_calls=draw(st.booleans()),
         )
+    source = draw(st.sampled_from(VOLUME_SOURCES))
+    direction = draw(st.none() | st.sampled_from(DIRECTIONS)) if source == "calls" else None
     return Terms(
         currency=draw(st.sampled_from(["EUR", "USD", "JPY", "BHD", "CLF"])),
         timezone=draw(st.sampled_from(["Europe/Rome", "Asia/Tokyo", "UTC", "America/Sao_Paulo"])),
         form_code=draw(st.from_regex(r"[a-z0-9_-]{1,12}", fullmatch=True)),
         form_version=draw(st.integers(1, 1000)),
         dispute_window_days=draw(st.integers(0, 60)),
-        volume=Volume(draw(st.sampled_from(["handled contact", "completed call"])), tiers),
+        volume=Volume(
+            draw(st.sampled_from(["handled contact", "completed call"])), tiers, source, direction
+        ),
         quality=quality,
         disputes=Disputes(
             draw(st.integers(1, 60)), draw(st.integers(1, 60)), draw(st.none() | st.integers(0, 99))

@@ -1,0 +1,159 @@
+"""Samples nobody can steer: which logged calls each side evaluates (DESIGN §13).
+
+Pure: a period's logged calls and a seed in, the samples out. A call's rank key is
+`hmac_sha256(key=seed, msg=f"{purpose}:{call_ref}")` in lowercase hex; for each agent the
+calls with the lowest keys are sampled, and the audit sample is topped up from the whole
+period's ranking to its minimum. Anyone holding the log and the revealed seed recomputes the
+same samples, and checks the seed against the commitment published before the period began.
+
+The draw is one streaming pass: it keeps only the best few keys per agent, so a month of
+millions of calls never sits in memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Purpose = Literal["audit", "self"]
+PURPOSES: tuple[Purpose, ...] = ("audit", "self")
+SEED_BYTES = 32
+# Why a call is in a sample: it ranked among its agent's first, or it topped the audit sample
+# up to its minimum from the whole period's ranking.
+Via = Literal["agent", "top_up"]
+
+
+def commitment(seed: bytes) -> str:
+    """Return the commitment to a seed, published before the period: sha256(seed) in hex."""
+    return hashlib.sha256(seed).hexdigest()
+
+
+def rank_key(seed: bytes, purpose: str, call_ref: str) -> str:
+    """Return a call's rank key for a purpose: hmac_sha256(seed, "purpose:call_ref"), hex."""
+    return hmac.new(seed, f"{purpose}:{call_ref}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSizes:
+    """How many calls each sample takes: per agent, and the audit sample's minimum."""
+
+    audit_per_agent: int
+    audit_min: int = 0
+    self_per_agent: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("audit_per_agent", "audit_min", "self_per_agent"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class SampledCall:
+    """A call in a sample, with the key it ranked by and why it was taken."""
+
+    call_ref: str
+    agent_ref: str
+    rank_key: str
+    via: Via
+
+
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """A period's two samples, each in ascending order of rank key."""
+
+    audit: tuple[SampledCall, ...]
+    self_assessment: tuple[SampledCall, ...]
+
+    def of(self, purpose: str) -> tuple[SampledCall, ...]:
+        """Return the sample of a purpose ("audit" or "self")."""
+        return self.audit if purpose == "audit" else self.self_assessment
+
+
+class _Lowest:
+    """The `size` lowest (digest, call_ref, agent_ref) seen so far, kept sorted.
+
+    Digests compare as bytes, which orders them as their lowercase hex does. Most calls rank
+    below the kept ones, so one comparison turns them away.
+    """
+
+    __slots__ = ("kept", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: list[tuple[bytes, str, str]] = []
+
+    def offer(self, digest: bytes, call_ref: str, agent_ref: str) -> None:
+        kept = self.kept
+        if len(kept) < self.size:
+            bisect.insort(kept, (digest, call_ref, agent_ref))
+        elif kept and digest < kept[-1][0]:
+            bisect.insort(kept, (digest, call_ref, agent_ref))
+            kept.pop()
+
+
+class _Ranking:
+    """One purpose's ranking: the lowest keys per agent, and over the whole period."""
+
+    def __init__(self, seed: bytes, purpose: str, per_agent: int, overall: int) -> None:
+        # HMAC of "purpose:" then the call reference: the prefix is hashed once, then copied.
+        self.prefix = hmac.new(seed, f"{purpose}:".encode(), hashlib.sha256)
+        self.per_agent = per_agent
+        self.agents: dict[str, _Lowest] = {}
+        self.overall = _Lowest(overall)
+
+    def offer(self, call_ref: str, agent_ref: str) -> None:
+        mac = self.prefix.copy()
+        mac.update(call_ref.encode())
+        digest = mac.digest()
+        if self.per_agent:
+            lowest = self.agents.get(agent_ref)
+            if lowest is None:
+                lowest = self.agents[agent_ref] = _Lowest(self.per_agent)
+            lowest.offer(digest, call_ref, agent_ref)
+        self.overall.offer(digest, call_ref, agent_ref)
+
+    def sample(self, minimum: int) -> tuple[SampledCall, ...]:
+        """Take each agent's first calls, then top up from the whole ranking to `minimum`."""
+        taken: list[tuple[bytes, str, str, Via]] = [
+            (digest, call_ref, agent, "agent")
+            for lowest in self.agents.values()
+            for digest, call_ref, agent in lowest.kept
+        ]
+        chosen = {call_ref for _, call_ref, _, _ in taken}
+        # The `minimum` lowest keys overall hold every call a top-up can need: at most as many
+        # of them as the agents took are already chosen.
+        for digest, call_ref, agent in self.overall.kept:
+            if len(taken) >= minimum:
+                break
+            if call_ref not in chosen:
+                taken.append((digest, call_ref, agent, "top_up"))
+                chosen.add(call_ref)
+        taken.sort()
+        return tuple(
+            SampledCall(call_ref, agent, digest.hex(), via)
+            for digest, call_ref, agent, via in taken
+        )
+
+
+def draw(calls: Iterable[tuple[str, str]], seed: bytes, sizes: SampleSizes) -> Samples:
+    """Draw a period's audit and self-assessment samples from its logged calls.
+
+    `calls` are (call_ref, agent_ref) pairs, each call once (the log's key makes it so), in
+    any order; the samples do not depend on the order. For each agent, its calls ranked by
+    key ascending give the first `per_agent` of each sample; then, while the audit sample is
+    smaller than `audit_min`, the calls not yet taken are added from the whole period's
+    audit ranking.
+    """
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"a seed is {SEED_BYTES} bytes, got {len(seed)}")
+    audit = _Ranking(seed, "audit", sizes.audit_per_agent, sizes.audit_min)
+    own = _Ranking(seed, "self", sizes.self_per_agent, 0)
+    rankings = [ranking for ranking in (audit, own) if ranking.per_agent or ranking.overall.size]
+    for call_ref, agent_ref in calls:
+        for ranking in rankings:
+            ranking.offer(call_ref, agent_ref)
+    return Samples(audit.sample(sizes.audit_min), own.sample(0))

@@ -1,0 +1,88 @@
+"""The call log of each contract, and each period's committed seed and drawn samples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, BigId, Document, UTCDateTime, utcnow
+
+DIRECTIONS = ("inbound", "outbound")
+
+
+class Call(Base):
+    """One call handled under a contract, as the supplier logged it; never changed.
+
+    Keyed by the contract and the call's reference, so logging it again is idempotent.
+    `period` is the contract's month the call falls in (in the terms' time zone), kept so
+    that a month of the log is read through one index. No foreign keys (to the contract, to
+    the user who logged it): a month may hold millions of calls, logged only through the
+    service for a contract and a user it has just read, and a key check per row more than
+    doubles the time a month's log takes to load.
+    """
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_contract_period", "contract_id", "period"),
+        CheckConstraint("direction IS NULL OR direction IN ('inbound', 'outbound')", name="dir"),
+        CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
+    )
+
+    contract_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    agent_ref: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    queue: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str | None] = mapped_column(String(8))
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    logged_by: Mapped[int | None] = mapped_column(BigId)  # a user's id; None: the operator
+
+
+class CallSample(Base):
+    """A contract's period: the seed committed when it began, and the samples drawn from it.
+
+    The seed is shown only once the period's log has closed; the commitment (its SHA-256) at
+    once. Once drawn, the row never changes (a trigger refuses it), and neither do the seed
+    and the commitment before that.
+    """
+
+    __tablename__ = "call_samples"
+    __table_args__ = (UniqueConstraint("contract_id", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    seed: Mapped[str] = mapped_column(String(64))  # 32 bytes, lowercase hex
+    commitment: Mapped[str] = mapped_column(String(64))  # sha256(seed), lowercase hex
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The sizes drawn with (`contracts.sampling.SampleSizes` as a document), and when.
+    sizes: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    logged_calls: Mapped[int | None]  # how many calls the log held when drawn
+
+    @property
+    def drawn(self) -> bool:
+        return self.drawn_at is not None
+
+
+class SampledCall(Base):
+    """A call in one of a period's samples, with the rank key it was drawn by; never changed."""
+
+    __tablename__ = "sampled_calls"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('audit', 'self')", name="purpose"),
+        CheckConstraint("via IN ('agent', 'top_up')", name="via"),
+    )
+
+    sample_id: Mapped[int] = mapped_column(ForeignKey("call_samples.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(8), primary_key=True)
+    call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    agent_ref: Mapped[str] = mapped_column(String(200))
+    rank_key: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(8))

@@ -1,0 +1,164 @@
+"""The call log of a contract, and the samples drawn from it."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, current_app, request, stream_with_context
+from flask.views import MethodView
+
+from contracts.periods import Period
+from service.actors import current_actor
+from service.agreements.service import get_contract
+from service.calls import samples, service
+from service.calls.schemas import (
+    CallOut,
+    CallQuery,
+    CallsFileIn,
+    CallsIn,
+    ExportQuery,
+    LoggedOut,
+    RawCallsIn,
+    SampleOut,
+    SummaryOut,
+    UploadedOut,
+    VerificationOut,
+)
+from service.db import get_session
+from service.errors import Invalid
+from service.schemas import Blueprint, PeriodQuery
+
+blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
+
+UPLOAD_ENDPOINT = "calls.CallsUpload"
+
+
+@blp.route("/contracts/<id:contract_id>/calls")
+class Calls(MethodView):
+    @blp.arguments(CallQuery, location="query")
+    @blp.response(200, CallOut(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], contract_id: int, pagination_parameters: Any) -> Any:
+        """List a contract's logged calls in time order, with the samples each was drawn into."""
+        page = service.calls_page(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            number=pagination_parameters.page,
+            size=pagination_parameters.page_size,
+            **query,
+        )
+        pagination_parameters.item_count = page.total
+        return page.rows
+
+    @blp.arguments(RawCallsIn)
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CallsIn}}})
+    @blp.response(201, LoggedOut)
+    @blp.alt_response(200, schema=LoggedOut, description="Every call was logged already")
+    def post(self, body: dict[str, Any], contract_id: int) -> Any:
+        """Log up to 10,000 calls, all or nothing; the same call again changes nothing."""
+        logged = service.log_calls(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            calls=body["calls"],
+        )
+        return logged, 201 if logged.created else 200
+
+
+@blp.route("/contracts/<id:contract_id>/calls/upload")
+class CallsUpload(MethodView):
+    @blp.arguments(CallsFileIn, location="files")
+    @blp.response(201, UploadedOut)
+    @blp.alt_response(200, schema=UploadedOut, description="Every call was logged already")
+    def post(self, files: dict[str, Any], contract_id: int) -> Any:
+        """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing."""
+        logged = service.upload_calls(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            stream=files["file"].stream,
+        )
+        return logged, 201 if logged.created else 200
+
+
+@blp.route("/contracts/<id:contract_id>/calls/summary")
+class CallsSummary(MethodView):
+    @blp.arguments(PeriodQuery, location="query")
+    @blp.response(200, SummaryOut)
+    def get(self, query: dict[str, Any], contract_id: int) -> Any:
+        """Count a month of the log: in all, per day, per agent and per direction."""
+        return service.summary(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, **query
+        )
+
+
+@blp.route("/contracts/<id:contract_id>/calls/export")
+class CallsExport(MethodView):
+    @blp.arguments(ExportQuery, location="query")
+    @blp.response(200, description="JSON lines: one call per line, as it was logged")
+    def get(self, query: dict[str, Any], contract_id: int) -> Any:
+        """Download a month of the log, one JSON object per line (times in UTC), for checking.
+
+        JSON lines, not CSV: each value comes back exactly as logged (a spreadsheet would
+        run a reference starting with "=" or "+"), so a sample can be re-derived from it.
+        """
+        session, actor = get_session(), current_actor()
+        contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+        period: Period = query["period"]
+        factory = current_app.extensions["fiducia.sessionmaker"]
+
+        def lines() -> Iterator[str]:
+            with factory() as reading:  # the request's own session is closed by now
+                for call in service.exported_calls(reading, contract.id, period):
+                    yield json.dumps(call, ensure_ascii=False) + "\n"
+
+        name = f"calls-{contract.id}-{period}.jsonl"
+        return Response(
+            stream_with_context(lines()),
+            mimetype="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise Invalid("not a month", {"period": [str(error)]}, location="path") from None
+
+
+@blp.route("/contracts/<id:contract_id>/samples/<period>")
+class Sample(MethodView):
+    @blp.response(200, SampleOut)
+    def get(self, contract_id: int, period: str) -> Any:
+        """Return a month's commitment; once its log has closed, its seed, samples, coverage."""
+        return samples.read_sample(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            period=_period(period),
+        )
+
+
+@blp.route("/contracts/<id:contract_id>/samples/<period>/verify")
+class SampleVerification(MethodView):
+    @blp.response(200, VerificationOut)
+    def get(self, contract_id: int, period: str) -> Any:
+        """Recompute a month's draw from the stored log and seed; say whether it matches."""
+        return samples.verify_sample(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            period=_period(period),
+        )
+
+
+def allow_large_uploads() -> None:
+    """Raise the body limit for the call log's upload, the one endpoint that takes big files."""
+    if (
+        request.endpoint == f"api-docs.{UPLOAD_ENDPOINT}"
+        or request.url_rule
+        and (request.url_rule.endpoint == UPLOAD_ENDPOINT)
+    ):
+        request.max_content_length = current_app.config["MAX_UPLOAD_LENGTH"]

@@ -1,0 +1,312 @@
+"""Checking logged calls one by one, from JSON records or from the rows of a CSV file.
+
+No database here: a call's fields are checked for shape and against the log's calendar (the
+month a time falls in, whether that month's log is still open), and a CSV file is read as a
+stream, so a file of millions of rows never sits in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import operator
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from contracts.periods import YEARS
+from service.calls.models import DIRECTIONS
+from service.schemas import IN_YEARS, unstorable
+
+COLUMNS = ("call_ref", "call_at", "agent_ref", "team", "queue", "direction", "duration_s")
+REQUIRED = ("call_ref", "call_at", "agent_ref")
+TEXTS = ("call_ref", "agent_ref", "team", "queue")
+TEXT_LIMIT = 200
+MAX_DURATION_S = 7 * 24 * 3600  # a week: anything longer is not one call
+MAX_FILE_ROWS = 5_000_000
+GZIP_MAGIC = b"\x1f\x8b"
+REQUIRED_MESSAGE = "This is required."
+CALL_AT_MESSAGE = "must be an ISO 8601 time with an offset, such as 2026-10-14T10:30:00+02:00"
+
+# A call's fields once checked: (call_ref, call_at, agent_ref, team, queue, direction,
+# duration_s, period); the last is the contract's month the call falls in.
+Checked = tuple[str, datetime, str, str | None, str | None, str | None, int | None, str]
+
+
+class Refused(Exception):
+    """The file as a whole cannot be read; the message says why."""
+
+
+# Says which month of the log an instant falls in, or why a call then cannot be logged.
+MonthOf = Callable[[datetime], "str | LogClosed"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogClosed:
+    """Why a call at some time cannot be logged (its month's log closed, or no terms then)."""
+
+    message: str
+
+
+def check_call(
+    values: Mapping[str, Any], month_of: MonthOf, *, from_text: bool
+) -> tuple[Checked | None, dict[str, list[str]]]:
+    """Check one call's fields; return them checked, or the problems by field.
+
+    `from_text` reads a CSV row: every value is text and an empty one is absent. Otherwise
+    values come from JSON: texts are strings, `duration_s` an integer, absent is null.
+    """
+    problems: dict[str, list[str]] = {}
+    texts = {name: _text(values.get(name), name, problems, from_text) for name in TEXTS}
+    call_at = _instant(values.get("call_at"), problems, from_text)
+    direction = _direction(values.get("direction"), problems, from_text)
+    duration = _duration(values.get("duration_s"), problems, from_text)
+    period: str | None = None
+    if call_at is not None:
+        month = month_of(call_at)
+        if isinstance(month, LogClosed):
+            problems["call_at"] = [month.message]
+        else:
+            period = month
+    if problems:
+        return None, problems
+    assert call_at is not None and period is not None
+    call_ref, agent_ref = texts["call_ref"], texts["agent_ref"]
+    assert call_ref is not None and agent_ref is not None
+    checked = (call_ref, call_at, agent_ref, texts["team"], texts["queue"], direction)
+    return (*checked, duration, period), problems
+
+
+def _absent(value: Any, from_text: bool) -> bool:
+    return value is None or (from_text and value == "")
+
+
+def _text(value: Any, name: str, problems: dict[str, list[str]], from_text: bool) -> str | None:
+    if _absent(value, from_text):
+        if name in REQUIRED:
+            problems[name] = [REQUIRED_MESSAGE]
+        return None
+    if not isinstance(value, str):
+        problems[name] = ["must be text"]
+        return None
+    if len(value) > TEXT_LIMIT:
+        problems[name] = [f"must be at most {TEXT_LIMIT} characters"]
+        return None
+    why = unstorable(value)
+    if why is not None:
+        problems[name] = [why]
+        return None
+    return value
+
+
+def _instant(value: Any, problems: dict[str, list[str]], from_text: bool) -> datetime | None:
+    if _absent(value, from_text):
+        problems["call_at"] = [REQUIRED_MESSAGE]
+        return None
+    try:
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        problems["call_at"] = [CALL_AT_MESSAGE]
+        return None
+    if instant.year not in YEARS:
+        problems["call_at"] = [IN_YEARS]
+        return None
+    return instant
+
+
+def _direction(value: Any, problems: dict[str, list[str]], from_text: bool) -> str | None:
+    if _absent(value, from_text):
+        return None
+    if value not in DIRECTIONS:
+        problems["direction"] = [f"must be one of {', '.join(DIRECTIONS)}"]
+        return None
+    return str(value)
+
+
+def _duration(value: Any, problems: dict[str, list[str]], from_text: bool) -> int | None:
+    if _absent(value, from_text):
+        return None
+    if from_text:
+        number = int(value) if value.isascii() and value.isdigit() else None
+    else:
+        number = value if type(value) is int else None
+    if number is None or not 0 <= number <= MAX_DURATION_S:
+        problems["duration_s"] = [f"must be a whole number of seconds from 0 to {MAX_DURATION_S}"]
+        return None
+    return number
+
+
+# Reading a CSV file ---------------------------------------------------------------------
+
+
+@dataclass
+class CsvRows:
+    """A CSV file of calls read as a stream: its rows of checked calls, and its bad rows.
+
+    Iterating yields (row number, checked call) for each good row; the bad ones are kept in
+    `rejected` as (row, column, message), at most `keep` of them, all counted in `bad`.
+    Row 1 is the header, so rows are numbered as a spreadsheet shows them.
+    """
+
+    stream: IO[bytes]
+    month_of: MonthOf
+    keep: int = 1000
+    rejected: list[tuple[int, str, str]] | None = None
+    bad: int = 0
+    rows: int = 0
+
+    def __iter__(self) -> Iterator[tuple[int, Checked]]:
+        self.rejected = []
+        records = csv.reader(_text_lines(self.stream), strict=True)
+        names = _header(_next(records, 1))
+        width = len(names)
+        unpack = _unpacker(names)
+        number = 1
+        try:
+            for cells in records:
+                number += 1
+                if not cells:
+                    continue  # a blank line holds no call
+                self.rows += 1
+                if self.rows > MAX_FILE_ROWS:
+                    raise Refused(f"row {number} is past the limit of {MAX_FILE_ROWS:,} calls")
+                checked = _quick(unpack(cells), self.month_of) if len(cells) == width else None
+                if checked is None:
+                    values = dict(zip(names, cells, strict=False))
+                    checked = self._check(number, values, len(cells), width)
+                if checked is not None:
+                    yield number, checked
+        except csv.Error as error:
+            raise Refused(f"row {number} is not readable CSV: {error}") from None
+        if self.rows == 0:
+            raise Refused("the file has no calls under its header")
+
+    def _check(
+        self, number: int, values: Mapping[str, str], width: int, expected: int
+    ) -> Checked | None:
+        """Check a row the quick way did not pass, and keep its problems by column."""
+        checked, problems = check_call(values, self.month_of, from_text=True)
+        if width != expected:
+            problems.setdefault("_row", []).append(f"has {width} fields; the header has {expected}")
+        if not problems:
+            return checked
+        self._reject(number, problems)
+        return None
+
+    def _reject(self, number: int, problems: Mapping[str, list[str]]) -> None:
+        self.bad += 1
+        assert self.rejected is not None
+        for column, messages in problems.items():
+            for message in messages:
+                if len(self.rejected) < self.keep:
+                    self.rejected.append((number, column, message))
+
+
+_DIRECTIONS = frozenset(("", *DIRECTIONS))
+_from_iso = datetime.fromisoformat
+
+
+def _unpacker(names: list[str]) -> Callable[[list[str]], tuple[str, ...]]:
+    """Return what takes a row's cells to the values of COLUMNS in order ("" where absent)."""
+    if all(name in names for name in COLUMNS):
+        return operator.itemgetter(*(names.index(name) for name in COLUMNS))
+    where = [names.index(name) if name in names else None for name in COLUMNS]
+    return lambda cells: tuple("" if i is None else cells[i] for i in where)
+
+
+def _quick(values: tuple[str, ...], month_of: MonthOf) -> Checked | None:
+    """Check a CSV row the quick way: its fields if all is well, else None (then look closer).
+
+    A file holds millions of rows and nearly all are good; `check_call` says what is wrong
+    with the others. The file's text has no NUL (it is refused whole) and, being decoded
+    UTF-8, no lone surrogate, so only lengths and values remain to check here.
+    """
+    call_ref, call_at_text, agent_ref, team, queue, direction, duration = values
+    if not (call_ref and agent_ref) or direction not in _DIRECTIONS:
+        return None
+    if max(len(call_ref), len(agent_ref), len(team), len(queue)) > TEXT_LIMIT:
+        return None
+    seconds = None
+    if duration:
+        if not (duration.isascii() and duration.isdigit()):
+            return None
+        seconds = int(duration)
+        if seconds > MAX_DURATION_S:
+            return None
+    try:
+        call_at = _from_iso(call_at_text)
+    except ValueError:
+        return None
+    if call_at.tzinfo is None or call_at.year not in YEARS:
+        return None
+    period = month_of(call_at)
+    if isinstance(period, LogClosed):
+        return None
+    return (call_ref, call_at, agent_ref, team or None, queue or None, direction or None,
+            seconds, period)  # fmt: skip
+
+
+def _next(records: Iterator[list[str]], number: int) -> list[str]:
+    try:
+        header = next(records, None)
+    except csv.Error as error:
+        raise Refused(f"row {number} is not readable CSV: {error}") from None
+    if header is None:
+        raise Refused("the file is empty: its first row names the columns")
+    return header
+
+
+def _header(names: list[str]) -> list[str]:
+    """Return the columns in the file's order; refuse unknown, repeated or missing ones."""
+    names = [name.strip() for name in names]
+    unknown = sorted({name for name in names if name not in COLUMNS})
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    missing = [name for name in REQUIRED if name not in names]
+    said = []
+    if unknown:
+        said.append(f"unknown columns: {', '.join(unknown)}")
+    if repeated:
+        said.append(f"repeated columns: {', '.join(repeated)}")
+    if missing:
+        said.append(f"missing columns: {', '.join(missing)}")
+    if said:
+        expected = ", ".join(COLUMNS)
+        raise Refused(f"the header must name the columns {expected} ({'; '.join(said)})")
+    return names
+
+
+def _text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """Yield a file's lines (gzip-compressed or not) read as UTF-8, a chunk at a time."""
+    head = stream.read(2)
+    stream.seek(0)
+    source = gzip.GzipFile(fileobj=stream) if head == GZIP_MAGIC else stream
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending = ""  # a line the last chunk cut in two
+    offset = 0
+    try:
+        while True:
+            chunk = source.read(1 << 20)
+            if b"\x00" in chunk:
+                raise Refused("the file is not CSV text: it holds a NUL byte")
+            for line in io.StringIO(pending + decoder.decode(chunk, final=not chunk), newline=""):
+                if chunk and not line.endswith(("\n", "\r")):
+                    pending = line
+                    break
+                yield line
+            else:
+                pending = ""
+            if not chunk:
+                return
+            offset += len(chunk)
+    except UnicodeDecodeError as error:
+        raise Refused(
+            f"the file is not UTF-8 text (byte {offset + error.start + 1}); save it as CSV UTF-8"
+        ) from None
+    except (OSError, EOFError, zlib.error):
+        raise Refused("the file is not a readable gzip file") from None

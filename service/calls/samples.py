@@ -1,0 +1,311 @@
+"""Each period's samples: a seed committed as the period starts, the draw when its log closes.
+
+The close job does both (see `service.jobs`), under its lock per contract and period. The
+seed is kept secret until the log closes; its commitment is shown to both parties at once.
+The draw itself is `contracts.sampling.draw`, fed the period's log as a stream.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from contracts import sampling
+from contracts.money import round_ratio
+from contracts.periods import Period
+from contracts.terms import AUDIT_SOURCES
+from service.actors import Actor
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, lock_contracts, terms_for_period
+from service.calls.models import Call, CallSample, SampledCall
+from service.calls.service import log_closes_at
+from service.db import utcnow
+from service.errors import NotFound
+from service.evaluations.models import Evaluation
+
+COVERAGE_PLACES = 4
+# Who must evaluate each sample: the client (or a third party) audits, the call center
+# assesses itself.
+SIDES = {"audit": AUDIT_SOURCES, "self": ("supplier",)}
+
+
+def sample_of(session: Session, contract_id: int, period: Period) -> CallSample | None:
+    """Return a contract's sample row of a period, if its seed was committed."""
+    return session.scalar(
+        select(CallSample).where(
+            CallSample.contract_id == contract_id, CallSample.period == str(period)
+        )
+    )
+
+
+def commit_seed(
+    session: Session, contract: Contract, period: Period, now: datetime | None = None
+) -> CallSample | None:
+    """Draw and keep a period's seed, once, if its terms sample; return the sample row.
+
+    The caller holds the close's lock of the contract and period; the unique key on
+    (contract, period) refuses a second commitment whatever else runs.
+    """
+    if terms_for_period(contract, period).terms.sampling is None:
+        return None
+    found = sample_of(session, contract.id, period)
+    if found is not None:
+        return found
+    seed = secrets.token_bytes(sampling.SEED_BYTES)
+    sample = CallSample(
+        contract_id=contract.id,
+        period=str(period),
+        seed=seed.hex(),
+        commitment=sampling.commitment(seed),
+        committed_at=now or utcnow(),
+    )
+    session.add(sample)
+    session.flush()
+    return sample
+
+
+def draw_due(contract: Contract, period: Period, now: datetime) -> bool:
+    """Say whether a period's samples may be drawn: its terms sample and its log has closed."""
+    sampled = terms_for_period(contract, period).terms.sampling is not None
+    return sampled and now >= log_closes_at(contract, period)
+
+
+def draw_samples(
+    session: Session, contract: Contract, period: Period, now: datetime | None = None
+) -> CallSample | None:
+    """Draw a period's samples from its closed log, once; return the sample row.
+
+    The contract is locked FOR UPDATE first, which waits for any writer of its log: what is
+    drawn from is the whole log. A period whose seed was never committed (the scheduler was
+    down all month) gets it now, and its commitment says when.
+    """
+    now = now or utcnow()
+    if not draw_due(contract, period, now):
+        return None
+    lock_contracts(session, [contract.id], "statement")
+    sample = commit_seed(session, contract, period, now)
+    assert sample is not None
+    sample = session.scalars(
+        select(CallSample)
+        .where(CallSample.id == sample.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if sample.drawn:
+        return sample
+    sizes = terms_for_period(contract, period).terms.sampling
+    assert sizes is not None
+    counted = _Counted(_logged_calls(session, contract.id, period))
+    drawn = sampling.draw(counted, bytes.fromhex(sample.seed), sizes.sizes)
+    rows = [
+        {
+            "sample_id": sample.id,
+            "purpose": purpose,
+            "call_ref": call.call_ref,
+            "agent_ref": call.agent_ref,
+            "rank_key": call.rank_key,
+            "via": call.via,
+        }
+        for purpose in sampling.PURPOSES
+        for call in drawn.of(purpose)
+    ]
+    if rows:
+        session.execute(insert(SampledCall), rows)
+    sample.sizes = sizes_document(sizes.sizes)
+    sample.logged_calls = counted.count
+    sample.drawn_at = now
+    session.flush()
+    return sample
+
+
+def sizes_document(sizes: sampling.SampleSizes) -> dict[str, int]:
+    """Return the sizes a sample was drawn with, as stored and shown."""
+    return {
+        "audit_per_agent": sizes.audit_per_agent,
+        "audit_min": sizes.audit_min,
+        "self_per_agent": sizes.self_per_agent,
+    }
+
+
+def _logged_calls(session: Session, contract_id: int, period: Period) -> Iterator[tuple[str, str]]:
+    """Stream a period's logged calls as (call_ref, agent_ref), in batches from the database."""
+    query = (
+        select(Call.call_ref, Call.agent_ref)
+        .where(Call.contract_id == contract_id, Call.period == str(period))
+        .execution_options(yield_per=20_000)
+    )
+    return ((call_ref, agent_ref) for call_ref, agent_ref in session.execute(query))
+
+
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items: Iterator[tuple[str, str]]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of one sample the side that owes it has evaluated."""
+
+    sampled: int
+    evaluated: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return round_ratio(self.evaluated, self.sampled, COVERAGE_PLACES) if self.sampled else None
+
+
+def coverage(
+    session: Session, contract: Contract, period: Period, sample: CallSample, form_id: int
+) -> dict[str, Coverage]:
+    """Count, per sample, its calls and those evaluated by the side that owes them, in SQL.
+
+    An evaluation covers a call when it is of that call, in the period, on the terms' form,
+    not retracted, and from the right side (an audit for the audit sample, the call center's
+    own for the self sample).
+    """
+    start, end = period.bounds(terms_for_period(contract, period).timezone)
+    found = {}
+    for purpose, sources in SIDES.items():
+        evaluated = exists().where(
+            Evaluation.contract_id == contract.id,
+            Evaluation.call_ref == SampledCall.call_ref,
+            Evaluation.call_at >= start,
+            Evaluation.call_at < end,
+            Evaluation.form_id == form_id,
+            Evaluation.retracted.is_(False),
+            Evaluation.source.in_(sources),
+        )
+        counts = select(
+            func.count(), func.coalesce(func.sum(case((evaluated, 1), else_=0)), 0)
+        ).where(SampledCall.sample_id == sample.id, SampledCall.purpose == purpose)
+        sampled, done = session.execute(counts).one()
+        found[purpose] = Coverage(int(sampled), int(done))
+    return found
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SampleView:
+    """A period's sample as the parties see it: the seed only once the log has closed."""
+
+    contract_id: int
+    period: Period
+    commitment: str
+    committed_at: datetime
+    log_closes_at: datetime
+    seed: str | None
+    drawn_at: datetime | None
+    sizes: dict[str, int] | None
+    logged_calls: int | None
+    audit: list[SampledCall] | None
+    self_assessment: list[SampledCall] | None
+    coverage: dict[str, Coverage] | None
+
+
+def read_sample(
+    *, session: Session, actor: Actor, contract_id: int, period: Period, now: datetime | None = None
+) -> SampleView:
+    """Return a period's commitment, and once drawn its seed, samples and coverage."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    sample = sample_of(session, contract.id, period)
+    if sample is None:
+        raise NotFound(f"no seed is committed for {period} yet", location="path")
+    closes = log_closes_at(contract, period)
+    revealed = sample.drawn and (now or utcnow()) >= closes
+    listed: dict[str, list[SampledCall]] = {"audit": [], "self": []}
+    shares = None
+    if revealed:
+        for call in session.scalars(
+            select(SampledCall)
+            .where(SampledCall.sample_id == sample.id)
+            .order_by(SampledCall.purpose, SampledCall.rank_key)
+        ):
+            listed[call.purpose].append(call)
+        form_id = terms_for_period(contract, period).version.form_id
+        shares = coverage(session, contract, period, sample, form_id)
+    return SampleView(
+        contract_id=contract.id,
+        period=period,
+        commitment=sample.commitment,
+        committed_at=sample.committed_at,
+        log_closes_at=closes,
+        seed=sample.seed if revealed else None,
+        drawn_at=sample.drawn_at if revealed else None,
+        sizes=sample.sizes if revealed else None,
+        logged_calls=sample.logged_calls if revealed else None,
+        audit=listed["audit"] if revealed else None,
+        self_assessment=listed["self"] if revealed else None,
+        coverage=shares,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A stored draw recomputed from the stored log and seed: whether all of it matches."""
+
+    contract_id: int
+    period: Period
+    commitment_matches: bool
+    samples_match: bool
+    logged_calls: int
+    differences: dict[str, dict[str, list[str]]]
+
+    @property
+    def matches(self) -> bool:
+        return self.commitment_matches and self.samples_match
+
+
+def verify_sample(
+    *, session: Session, actor: Actor, contract_id: int, period: Period
+) -> Verification:
+    """Recompute a drawn sample from the stored log and seed, and compare it with the stored."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    sample = sample_of(session, contract.id, period)
+    if sample is None or not sample.drawn or sample.sizes is None:
+        raise NotFound(f"the samples of {period} are not drawn yet", location="path")
+    seed = bytes.fromhex(sample.seed)
+    sizes = sampling.SampleSizes(**sample.sizes)
+    counted = _Counted(_logged_calls(session, contract.id, period))
+    recomputed = sampling.draw(counted, seed, sizes)
+    stored = {
+        purpose: {
+            (call.call_ref, call.rank_key, call.via)
+            for call in session.scalars(
+                select(SampledCall).where(
+                    SampledCall.sample_id == sample.id, SampledCall.purpose == purpose
+                )
+            )
+        }
+        for purpose in sampling.PURPOSES
+    }
+    differences: dict[str, dict[str, list[str]]] = {}
+    for purpose in sampling.PURPOSES:
+        fresh = {(call.call_ref, call.rank_key, call.via) for call in recomputed.of(purpose)}
+        missing = sorted(ref for ref, _, _ in stored[purpose] - fresh)
+        extra = sorted(ref for ref, _, _ in fresh - stored[purpose])
+        if missing or extra:
+            differences[purpose] = {"stored_only": missing, "recomputed_only": extra}
+    return Verification(
+        contract_id=contract.id,
+        period=period,
+        commitment_matches=sampling.commitment(seed) == sample.commitment,
+        samples_match=not differences and counted.count == sample.logged_calls,
+        logged_calls=counted.count,
+        differences=differences,
+    )

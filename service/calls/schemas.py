@@ -1,0 +1,226 @@
+"""HTTP shapes of the call log and its samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from service.calls.models import DIRECTIONS
+from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
+from service.calls.service import MAX_BATCH
+from service.schemas import Instant, PeriodField
+
+PURPOSES = ("audit", "self")
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(1, TEXT_LIMIT), **kwargs)
+
+
+class CallIn(Schema):
+    """One logged call (documentation: the service checks each call itself, by index)."""
+
+    call_ref = _text(required=True)
+    call_at = Instant(required=True)
+    agent_ref = _text(required=True)
+    team = _text(allow_none=True)
+    queue = _text(allow_none=True)
+    direction = fields.String(allow_none=True, validate=validate.OneOf(DIRECTIONS))
+    duration_s = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(0, MAX_DURATION_S)
+    )
+
+
+class CallsIn(Schema):
+    calls = fields.List(
+        fields.Nested(CallIn), required=True, validate=validate.Length(1, MAX_BATCH)
+    )
+
+
+class RawCallsIn(Schema):
+    """What the batch endpoint reads first: each call is then checked on its own."""
+
+    calls = fields.List(fields.Raw(), required=True, validate=validate.Length(1, MAX_BATCH))
+
+
+class LoggedOut(Schema):
+    created = fields.Integer(required=True, metadata={"description": "calls new to the log"})
+    unchanged = fields.Integer(
+        required=True, metadata={"description": "calls the log already held, the same"}
+    )
+
+
+class RejectedRowOut(Schema):
+    row = fields.Integer(required=True, metadata={"description": "row number; the header is 1"})
+    column = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class UploadedOut(LoggedOut):
+    rejected = fields.List(
+        fields.Nested(RejectedRowOut),
+        required=True,
+        metadata={"description": "empty when stored; a refused file lists its bad rows"},
+    )
+
+
+class CallsFileIn(Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "CSV with a header row naming the columns (call_ref, call_at, "
+            "agent_ref, team, queue, direction, duration_s); gzip accepted"
+        },
+    )
+
+
+class CallQuery(Schema):
+    period = PeriodField()
+    agent_ref = _text()
+    sampled = fields.String(validate=validate.OneOf(PURPOSES))
+
+
+class CallOut(Schema):
+    call_ref = fields.String(required=True)
+    call_at = fields.AwareDateTime(required=True)
+    period = fields.String(required=True, metadata={"description": "the contract's month"})
+    agent_ref = fields.String(required=True)
+    team = fields.String(required=True, allow_none=True)
+    queue = fields.String(required=True, allow_none=True)
+    direction = fields.String(required=True, allow_none=True)
+    duration_s = fields.Integer(required=True, allow_none=True)
+    logged_at = fields.AwareDateTime(required=True)
+    sampled = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the samples the call was drawn into: audit, self"},
+    )
+
+
+class DayCountOut(Schema):
+    date = fields.Date(required=True)
+    calls = fields.Integer(required=True)
+
+
+class AgentCountOut(Schema):
+    agent_ref = fields.String(required=True)
+    calls = fields.Integer(required=True)
+
+
+class SummaryOut(Schema):
+    contract_id = fields.Integer(required=True)
+    period = PeriodField(required=True)
+    calls = fields.Integer(required=True)
+    per_day = fields.List(
+        fields.Nested(DayCountOut),
+        required=True,
+        metadata={"description": "days in the contract's time zone"},
+    )
+    per_agent = fields.List(fields.Nested(AgentCountOut), required=True)
+    per_direction = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "inbound, outbound, unknown"},
+    )
+    log_closes_at = fields.AwareDateTime(required=True)
+
+
+class ExportQuery(Schema):
+    period = PeriodField(required=True)
+
+
+class SampledCallOut(Schema):
+    call_ref = fields.String(required=True)
+    agent_ref = fields.String(required=True)
+    rank_key = fields.String(
+        required=True, metadata={"description": 'hmac_sha256(seed, "purpose:call_ref"), hex'}
+    )
+    via = fields.String(
+        required=True,
+        metadata={"description": "agent: among its agent's first; top_up: to the audit minimum"},
+    )
+
+
+class ShareOut(Schema):
+    sampled = fields.Integer(required=True)
+    evaluated = fields.Integer(required=True)
+    rate = fields.Decimal(as_string=True, required=True, allow_none=True)
+
+
+class SampleOut(Schema):
+    contract_id = fields.Integer(required=True)
+    period = PeriodField(required=True)
+    commitment = fields.String(required=True, metadata={"description": "sha256(seed), hex"})
+    committed_at = fields.AwareDateTime(required=True)
+    log_closes_at = fields.AwareDateTime(required=True)
+    seed = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "32 bytes in hex; shown once the log has closed"},
+    )
+    drawn_at = fields.AwareDateTime(required=True, allow_none=True)
+    sizes = fields.Dict(required=True, allow_none=True)
+    logged_calls = fields.Integer(required=True, allow_none=True)
+    audit = fields.Function(
+        lambda view: None if view.audit is None else [call.call_ref for call in view.audit],
+        required=True,
+        allow_none=True,
+        metadata={"type": "array", "items": {"type": "string"}, "nullable": True},
+    )
+    self = fields.Function(
+        lambda view: (
+            None
+            if view.self_assessment is None
+            else [call.call_ref for call in view.self_assessment]
+        ),
+        required=True,
+        allow_none=True,
+        metadata={"type": "array", "items": {"type": "string"}, "nullable": True},
+    )
+    calls = fields.Function(
+        lambda view: (
+            None
+            if view.audit is None or view.self_assessment is None
+            else {
+                "audit": SampledCallOut(many=True).dump(view.audit),
+                "self": SampledCallOut(many=True).dump(view.self_assessment),
+            }
+        ),
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "each sample's calls with their rank keys, ascending",
+        },
+    )
+    coverage = fields.Function(
+        lambda view: (
+            None
+            if view.coverage is None
+            else {
+                "audit": ShareOut().dump(view.coverage["audit"]),
+                "self": ShareOut().dump(view.coverage["self"]),
+            }
+        ),
+        required=True,
+        allow_none=True,
+        metadata={"type": "object", "nullable": True},
+    )
+
+
+class VerificationOut(Schema):
+    contract_id = fields.Integer(required=True)
+    period = PeriodField(required=True)
+    matches = fields.Boolean(required=True)
+    commitment_matches = fields.Boolean(
+        required=True, metadata={"description": "sha256(seed) equals the published commitment"}
+    )
+    samples_match = fields.Boolean(
+        required=True, metadata={"description": "the draw recomputed from the log is the stored"}
+    )
+    logged_calls = fields.Integer(required=True)
+    differences = fields.Dict(required=True)

@@ -1,0 +1,559 @@
+"""The call log: calls logged by the supplier, all or nothing, read by both parties.
+
+A batch or a file goes into a temporary staging table (PostgreSQL `COPY`; SQLite inserts in
+chunks) and joins the log in one statement; logging a call again with the same content
+changes nothing, with other content it is a 409 naming the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contracts.periods import Period
+from service.actors import Actor
+from service.agreements.models import Contract
+from service.agreements.service import get_contract, lock_contracts, period_of, terms_for_period
+from service.calls.models import Call, CallSample, SampledCall
+from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, check_call
+from service.db import UTCDateTime, utcnow
+from service.errors import Conflict, Invalid
+from service.paging import Page, page_of
+
+MAX_BATCH = 10_000
+KEEP_PROBLEMS = 1000  # problems listed in one answer; the rest are counted
+# A supplier's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+# What a logged call holds besides its key: what "the same content" compares.
+CONTENT = ("call_at", "agent_ref", "team", "queue", "direction", "duration_s")
+STAGED = ("row_no", "call_ref", *CONTENT, "period")
+
+
+def log_closes_at(contract: Contract, period: Period) -> datetime:
+    """Return when a period's call log closes: `log_closes_days` after it ends, local time."""
+    terms = terms_for_period(contract, period).terms
+    day = period.end_day + timedelta(days=terms.log_closes_days)
+    return datetime.combine(day, time(), ZoneInfo(terms.timezone))
+
+
+class LogCalendar:
+    """Which month of a contract's log a call time falls in, and whether it may be logged.
+
+    A call may be logged while its month's log is open: not in the future, not before the
+    contract's terms start or after it ends, and before `log_closes_at`. The last month
+    found is kept, so a file of one month's calls costs one comparison a row.
+    """
+
+    def __init__(self, contract: Contract, now: datetime) -> None:
+        self.contract = contract
+        self.now = now
+        self.latest = now + CLOCK_SKEW
+        self.first = contract.terms_versions[0].effective_from
+        self.ends_on = contract.ends_on
+        self.kept: tuple[datetime, datetime, str | LogClosed] | None = None
+
+    def __call__(self, instant: datetime) -> str | LogClosed:
+        if instant > self.latest:
+            return LogClosed("is in the future")
+        kept = self.kept
+        if kept is not None and kept[0] <= instant < kept[1]:
+            return kept[2]
+        period = period_of(self.contract, instant)
+        start, end = period.bounds(terms_for_period(self.contract, period).timezone)
+        self.kept = (start, end, self._answer(period))
+        return self.kept[2]
+
+    def _answer(self, period: Period) -> str | LogClosed:
+        if period.end_day <= self.first:
+            return LogClosed(f"is before the contract's terms start on {self.first}")
+        if self.ends_on is not None and period.first_day > self.ends_on:
+            return LogClosed(f"is after the contract ends on {self.ends_on}")
+        closes = log_closes_at(self.contract, period)
+        if self.now >= closes:
+            return LogClosed(
+                f"the call log of {period} closed at {closes.isoformat()}; "
+                "its calls can no longer be logged"
+            )
+        return str(period)
+
+
+def writable_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
+    """Return a contract whose log the caller writes, locked: 404 outside it, 403 by role.
+
+    One writer of a contract's log at a time (so a batch finds what the one before it
+    stored), and never while its statement or its samples are being made.
+    """
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("supplier")
+    lock_contracts(session, [contract.id], "calls")
+    return contract
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What logging did: calls new to the log, and calls it already held the same."""
+
+    created: int
+    unchanged: int
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def log_calls(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    calls: Sequence[Any],
+    now: datetime | None = None,
+) -> Logged:
+    """Log a batch of calls, all or nothing; every bad call is named by index and field."""
+    contract = writable_contract(session, actor, contract_id)
+    calendar = LogCalendar(contract, now or utcnow())
+    checked: list[tuple[int, Checked]] = []
+    errors: dict[int, Any] = {}
+    for index, record in enumerate(calls):
+        if not isinstance(record, Mapping):
+            errors[index] = {"_schema": ["must be an object"]}
+            continue
+        row, problems = check_call(record, calendar, from_text=False)
+        problems |= {name: ["unknown field"] for name in record if name not in COLUMNS}
+        if problems:
+            errors[index] = problems
+        elif row is not None:
+            checked.append((index, row))
+    if errors:
+        raise Invalid("no call was logged: fix every call listed", {"calls": errors})
+    stored = _store(session, contract, actor, iter(checked), calendar.now)
+    clashes = stored.problems()
+    if clashes:
+        raise Conflict(
+            "no call was logged: these calls are logged with other content",
+            {"calls": {index: {"call_ref": messages} for index, messages in clashes.items()}},
+        )
+    return Logged(stored.created, stored.unchanged)
+
+
+def upload_calls(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    stream: IO[bytes],
+    now: datetime | None = None,
+) -> Logged:
+    """Log a CSV file of calls (gzip or not), all or nothing, streamed into the database.
+
+    A bad row is answered with every bad row found (by spreadsheet row number and column)
+    and nothing is stored.
+    """
+    contract = writable_contract(session, actor, contract_id)
+    calendar = LogCalendar(contract, now or utcnow())
+    rows = CsvRows(stream, calendar, keep=KEEP_PROBLEMS)
+    # Once a row is bad nothing is stored: the rest of the file is only checked.
+    good = (row for row in rows if not rows.bad)
+    stored = _store(session, contract, actor, good, calendar.now, stop=lambda: rows.bad > 0)
+    assert rows.rejected is not None
+    if rows.bad:
+        rejected = list(rows.rejected)
+        cut = len(rejected) >= KEEP_PROBLEMS
+        more = f"; the first {len(rejected):,} problems are listed" if cut else ""
+        bad = f"{rows.bad:,} rows of the file are" if rows.bad != 1 else "1 row of the file is"
+        _refuse_file(Invalid, f"no call was logged: {bad} bad{more}", rejected)
+    clashes = stored.problems()
+    if clashes:
+        rejected = [
+            (row, "call_ref", message) for row, messages in clashes.items() for message in messages
+        ]
+        _refuse_file(Conflict, "no call was logged: the file clashes with logged calls", rejected)
+    return Logged(stored.created, stored.unchanged)
+
+
+def _refuse_file(
+    kind: type[Invalid] | type[Conflict], message: str, rejected: Sequence[tuple[int, str, str]]
+) -> None:
+    """Refuse a file row by row: the house error shape (`errors.files.file.<row>.<column>`),
+    and beside it the upload's own answer with every rejected row listed."""
+    errors: dict[int, dict[str, list[str]]] = {}
+    for row, column, said in rejected:
+        errors.setdefault(row, {}).setdefault(column, []).append(said)
+    listed = [{"row": row, "column": column, "message": said} for row, column, said in rejected]
+    raise kind(
+        message,
+        {"file": errors},
+        location="files",
+        extra={"created": 0, "unchanged": 0, "rejected": listed},
+    )
+
+
+# Staging and storing ----------------------------------------------------------------------
+
+STAGING = Table(
+    "call_staging",
+    MetaData(),
+    Column("row_no", BigInteger),
+    Column("call_ref", String(200)),
+    Column("call_at", UTCDateTime),
+    Column("agent_ref", String(200)),
+    Column("team", String(200)),
+    Column("queue", String(200)),
+    Column("direction", String(8)),
+    Column("duration_s", Integer),
+    Column("period", String(7)),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+SQLITE_CHUNK = 5000
+
+
+@dataclass
+class Stored:
+    """What storing staged calls found: how many were new, how many the same, which changed,
+    and which repeat an earlier row of the same batch (by row or index)."""
+
+    staged: int = 0
+    created: int = 0
+    unchanged: int = 0
+    changed: dict[int, list[str]] = field(default_factory=dict)
+    repeats: dict[int, list[str]] = field(default_factory=dict)
+
+    def problems(self) -> dict[int, list[str]]:
+        return {**self.changed, **self.repeats}
+
+
+def _store(
+    session: Session,
+    contract: Contract,
+    actor: Actor,
+    rows: Iterator[tuple[int, Checked]],
+    now: datetime,
+    stop: Any = None,
+) -> Stored:
+    """Stage the rows and add the new ones to the log in one statement; compare the others.
+
+    Nothing is added when a row repeats another or changes a logged call: the caller raises,
+    and the request rolls back. `stop` says the rows turned bad: then nothing is stored.
+    """
+    connection = session.connection()
+    STAGING.create(connection)
+    stored = Stored(staged=_fill(connection, rows))
+    if stop is not None and stop():
+        STAGING.drop(connection)
+        return stored
+    stored.created = _insert_new(session, contract, actor, now, stored)
+    if not stored.repeats and stored.created < stored.staged:
+        _compare(session, contract.id, stored)
+    STAGING.drop(connection)
+    return stored
+
+
+def _fill(connection: Any, rows: Iterator[tuple[int, Checked]]) -> int:
+    """Put the rows in the staging table: COPY on PostgreSQL, chunked inserts on SQLite."""
+    staged = 0
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        names = ", ".join(STAGED)
+        with driver.cursor() as cursor, cursor.copy(
+            f"COPY call_staging ({names}) FROM STDIN"
+        ) as copy:  # fmt: skip
+            for number, checked in rows:
+                copy.write_row((number, *checked))
+                staged += 1
+        return staged
+    chunk: list[dict[str, Any]] = []
+    for number, checked in rows:
+        chunk.append(dict(zip(STAGED, (number, *checked), strict=True)))
+        if len(chunk) == SQLITE_CHUNK:
+            connection.execute(insert(STAGING), chunk)
+            staged += len(chunk)
+            chunk = []
+    if chunk:
+        connection.execute(insert(STAGING), chunk)
+        staged += len(chunk)
+    return staged
+
+
+def _logged(contract_id: int) -> Any:
+    """Return the condition that matches a staged call with the call logged under its key."""
+    log = Call.__table__.c
+    return and_(log.contract_id == contract_id, log.call_ref == STAGING.c.call_ref)
+
+
+def _insert_new(
+    session: Session, contract: Contract, actor: Actor, now: datetime, stored: Stored
+) -> int:
+    """Add the staged calls the log does not hold, in one statement; return how many.
+
+    Writers of a contract's log take turns (see `writable_contract`), so no other batch adds
+    the same call meanwhile: a key clash can only be two rows of this batch.
+    """
+    staged = STAGING.c
+    names = ["contract_id", "call_ref", *CONTENT, "period", "logged_at", "logged_by"]
+    new = select(
+        literal(contract.id, BigInteger),
+        staged.call_ref,
+        *(staged[name] for name in CONTENT),
+        staged.period,
+        literal(now, UTCDateTime),
+        literal(actor.recorded_user_id, BigInteger),
+    ).where(~exists().where(_logged(contract.id)))
+    savepoint = session.begin_nested()
+    try:
+        result = session.execute(insert(Call).from_select(names, new))
+    except IntegrityError:
+        savepoint.rollback()
+        stored.repeats = _repeats(session)
+        return 0
+    savepoint.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _repeats(session: Session) -> dict[int, list[str]]:
+    """Return each staged row that repeats an earlier row's call (only when some does)."""
+    staged = STAGING.c
+    first = func.min(staged.row_no)
+    query = (
+        select(staged.call_ref, first, func.max(staged.row_no))
+        .group_by(staged.call_ref)
+        .having(func.count() > 1)
+        .order_by(first)
+        .limit(KEEP_PROBLEMS)
+    )
+    return {
+        int(last): [f"call {call_ref!r} repeats {int(earliest)} of this batch"]
+        for call_ref, earliest, last in session.execute(query)
+    }
+
+
+def _compare(session: Session, contract_id: int, stored: Stored) -> None:
+    """Count the staged calls logged with the same content; name those logged otherwise."""
+    staged, log = STAGING.c, Call.__table__.c
+    differs = or_(*(log[name].is_distinct_from(staged[name]) for name in CONTENT))
+    joined = STAGING.join(Call.__table__, _logged(contract_id))
+    changed = session.execute(
+        select(staged.row_no, staged.call_ref, *(log[n] for n in CONTENT), *staged_content())
+        .select_from(joined)
+        .where(differs)
+        .order_by(staged.row_no)
+        .limit(KEEP_PROBLEMS)
+    ).all()
+    for row in changed:
+        given = dict(zip(CONTENT, row[2 + len(CONTENT) :], strict=True))
+        logged = dict(zip(CONTENT, row[2 : 2 + len(CONTENT)], strict=True))
+        said = [
+            f"{name} {_shown(logged[name])} (here {_shown(given[name])})"
+            for name in CONTENT
+            if given[name] != logged[name]
+        ]
+        stored.changed[int(row.row_no)] = [
+            f"call {row.call_ref!r} is logged with other content: {', '.join(said)}"
+        ]
+    if not stored.changed:
+        stored.unchanged = stored.staged - stored.created
+
+
+def staged_content() -> list[Any]:
+    return [STAGING.c[name].label(f"staged_{name}") for name in CONTENT]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def calls_query(
+    *,
+    contract: Contract,
+    period: Period | None = None,
+    agent_ref: str | None = None,
+    sampled: str | None = None,
+) -> Select[Any]:
+    """Select a contract's logged calls, filtered; `sampled` keeps one sample's calls."""
+    query = select(Call).where(Call.contract_id == contract.id)
+    if period is not None:
+        query = query.where(Call.period == str(period))
+    if agent_ref is not None:
+        query = query.where(Call.agent_ref == agent_ref)
+    if sampled is not None:
+        query = query.where(
+            exists().where(
+                CallSample.contract_id == Call.contract_id,
+                CallSample.period == Call.period,
+                SampledCall.sample_id == CallSample.id,
+                SampledCall.purpose == sampled,
+                SampledCall.call_ref == Call.call_ref,
+            )
+        )
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCall:
+    """A logged call, with the samples it was drawn into."""
+
+    call: Call
+    sampled: list[str]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.call, name)
+
+
+def calls_page(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    number: int,
+    size: int,
+    period: Period | None = None,
+    agent_ref: str | None = None,
+    sampled: str | None = None,
+) -> Page[ListedCall]:
+    """Return page `number` of a contract's logged calls, in time order, with their samples."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    query = calls_query(contract=contract, period=period, agent_ref=agent_ref, sampled=sampled)
+    page = page_of(session, query, number, size, Call.call_at, Call.call_ref)
+    samples = samples_of(session, contract.id, [call.call_ref for call in page.rows])
+    rows = [ListedCall(call, samples.get((call.period, call.call_ref), [])) for call in page.rows]
+    return Page(rows, page.total, page.number, page.pages)
+
+
+def samples_of(
+    session: Session, contract_id: int, call_refs: Iterable[str]
+) -> dict[tuple[str, str], list[str]]:
+    """Return the samples each of some calls was drawn into, by (period, call_ref)."""
+    refs = list(call_refs)
+    if not refs:
+        return {}
+    found: dict[tuple[str, str], list[str]] = {}
+    query = (
+        select(CallSample.period, SampledCall.call_ref, SampledCall.purpose)
+        .join(CallSample, CallSample.id == SampledCall.sample_id)
+        .where(CallSample.contract_id == contract_id, SampledCall.call_ref.in_(refs))
+        .order_by(SampledCall.purpose)
+    )
+    for period, call_ref, purpose in session.execute(query):
+        found.setdefault((period, call_ref), []).append(purpose)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A month of a contract's log in figures: calls, per day, per agent, per direction."""
+
+    contract_id: int
+    period: Period
+    calls: int
+    per_day: list[dict[str, Any]]
+    per_agent: list[dict[str, Any]]
+    per_direction: dict[str, int]
+    log_closes_at: datetime
+
+
+def summary(*, session: Session, actor: Actor, contract_id: int, period: Period) -> Summary:
+    """Count a month of a contract's log, in SQL: in all, per local day, agent and direction."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    month = and_(Call.contract_id == contract.id, Call.period == str(period))
+    zone = ZoneInfo(terms_for_period(contract, period).timezone)
+    day = _local_day(Call.call_at, _day_starts(period, zone))
+    per_day = session.execute(
+        select(day.label("day"), func.count()).where(month).group_by(day).order_by(day)
+    ).all()
+    per_agent = session.execute(
+        select(Call.agent_ref, func.count())
+        .where(month)
+        .group_by(Call.agent_ref)
+        .order_by(Call.agent_ref)
+    ).all()
+    directions: dict[str | None, int] = {
+        direction: count
+        for direction, count in session.execute(
+            select(Call.direction, func.count()).where(month).group_by(Call.direction)
+        )
+    }
+    return Summary(
+        contract_id=contract.id,
+        period=period,
+        calls=sum(count for _, count in per_day),
+        per_day=[{"date": date.fromisoformat(day), "calls": count} for day, count in per_day],
+        per_agent=[{"agent_ref": agent, "calls": count} for agent, count in per_agent],
+        per_direction={
+            "inbound": directions.get("inbound", 0),
+            "outbound": directions.get("outbound", 0),
+            "unknown": directions.get(None, 0),
+        },
+        log_closes_at=log_closes_at(contract, period),
+    )
+
+
+def _day_starts(period: Period, zone: ZoneInfo) -> list[tuple[datetime, str]]:
+    """Return each local day of a month with the instant it starts."""
+    days = []
+    day = period.first_day
+    while day < period.end_day:
+        days.append((datetime.combine(day, time(), zone), day.isoformat()))
+        day += timedelta(days=1)
+    return days
+
+
+def _local_day(column: Any, days: Sequence[tuple[datetime, str]]) -> Any:
+    """Return the local day of an instant, as a CASE that bisects the month's day starts.
+
+    Portable (no time zone support needed in the database) and a handful of comparisons
+    per row, whatever the zone's daylight saving does that month.
+    """
+    if len(days) == 1:
+        return literal(days[0][1])
+    middle = len(days) // 2
+    return case(
+        (column < literal(days[middle][0], UTCDateTime), _local_day(column, days[:middle])),
+        else_=_local_day(column, days[middle:]),
+    )
+
+
+def calls_in(session: Session, contract_id: int, period: Period, direction: str | None) -> int:
+    """Count a period's logged calls (of one direction, when given), in SQL."""
+    query = select(func.count()).where(Call.contract_id == contract_id, Call.period == str(period))
+    if direction is not None:
+        query = query.where(Call.direction == direction)
+    return int(session.scalar(query) or 0)
+
+
+def exported_calls(session: Session, contract_id: int, period: Period) -> Iterator[dict[str, Any]]:
+    """Yield a month of a contract's log in time order, read from the database in batches."""
+    query = (
+        select(*(getattr(Call, name) for name in COLUMNS))
+        .where(Call.contract_id == contract_id, Call.period == str(period))
+        .order_by(Call.call_at, Call.call_ref)
+        .execution_options(yield_per=10_000)
+    )
+    for row in session.execute(query):
+        call = dict(zip(COLUMNS, row, strict=True))
+        call["call_at"] = call["call_at"].isoformat()
+        yield call
