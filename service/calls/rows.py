@@ -57,13 +57,13 @@ def check_call(
 ) -> tuple[Checked | None, dict[str, list[str]]]:
     """Check one call's fields; return them checked, or the problems by field.
 
-    `from_text` reads a CSV row: every value is text and an empty one is absent. Otherwise
-    values come from JSON: texts are strings, `duration_s` an integer, absent is null.
+    `from_text` reads a CSV row: every value is text. Otherwise values come from JSON: texts
+    are strings, `duration_s` an integer. Either way a field null or empty is left out.
     """
     problems: dict[str, list[str]] = {}
-    texts = {name: _text(values.get(name), name, problems, from_text) for name in TEXTS}
-    call_at = _instant(values.get("call_at"), problems, from_text)
-    direction = _direction(values.get("direction"), problems, from_text)
+    texts = {name: _text(values.get(name), name, problems) for name in TEXTS}
+    call_at = _instant(values.get("call_at"), problems)
+    direction = _direction(values.get("direction"), problems)
     duration = _duration(values.get("duration_s"), problems, from_text)
     period: str | None = None
     if call_at is not None:
@@ -81,12 +81,13 @@ def check_call(
     return (*checked, duration, period), problems
 
 
-def _absent(value: Any, from_text: bool) -> bool:
-    return value is None or (from_text and value == "")
+def _absent(value: Any) -> bool:
+    """Say whether a field is left out: null, or empty text (so "" is never a reference)."""
+    return value is None or value == ""
 
 
-def _text(value: Any, name: str, problems: dict[str, list[str]], from_text: bool) -> str | None:
-    if _absent(value, from_text):
+def _text(value: Any, name: str, problems: dict[str, list[str]]) -> str | None:
+    if _absent(value):
         if name in REQUIRED:
             problems[name] = [REQUIRED_MESSAGE]
         return None
@@ -103,8 +104,8 @@ def _text(value: Any, name: str, problems: dict[str, list[str]], from_text: bool
     return value
 
 
-def _instant(value: Any, problems: dict[str, list[str]], from_text: bool) -> datetime | None:
-    if _absent(value, from_text):
+def _instant(value: Any, problems: dict[str, list[str]]) -> datetime | None:
+    if _absent(value):
         problems["call_at"] = [REQUIRED_MESSAGE]
         return None
     try:
@@ -120,8 +121,8 @@ def _instant(value: Any, problems: dict[str, list[str]], from_text: bool) -> dat
     return instant
 
 
-def _direction(value: Any, problems: dict[str, list[str]], from_text: bool) -> str | None:
-    if _absent(value, from_text):
+def _direction(value: Any, problems: dict[str, list[str]]) -> str | None:
+    if _absent(value):
         return None
     if value not in DIRECTIONS:
         problems["direction"] = [f"must be one of {', '.join(DIRECTIONS)}"]
@@ -130,7 +131,7 @@ def _direction(value: Any, problems: dict[str, list[str]], from_text: bool) -> s
 
 
 def _duration(value: Any, problems: dict[str, list[str]], from_text: bool) -> int | None:
-    if _absent(value, from_text):
+    if _absent(value):
         return None
     if from_text:
         number = int(value) if value.isascii() and value.isdigit() else None
@@ -182,8 +183,8 @@ class CsvRows:
                     checked = self._check(number, values, len(cells), width)
                 if checked is not None:
                     yield number, checked
-        except csv.Error as error:
-            raise Refused(f"row {number} is not readable CSV: {error}") from None
+        except csv.Error as error:  # raised reading the row after the last one counted
+            raise Refused(f"row {number + 1} is not readable CSV: {error}") from None
         if self.rows == 0:
             raise Refused("the file has no calls under its header")
 

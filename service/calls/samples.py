@@ -140,7 +140,11 @@ def _logged_calls(session: Session, contract_id: int, period: Period) -> Iterato
         .where(Call.contract_id == contract_id, Call.period == str(period))
         .execution_options(yield_per=20_000)
     )
-    return ((call_ref, agent_ref) for call_ref, agent_ref in session.execute(query))
+    result = session.execute(query)
+    try:
+        yield from ((call_ref, agent_ref) for call_ref, agent_ref in result)
+    finally:
+        result.close()  # its server-side cursor too, should the draw stop half-way
 
 
 class _Counted:

@@ -38,7 +38,7 @@ from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, lock_contracts, period_of, terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
-from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, check_call
+from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
 from service.db import UTCDateTime, utcnow
 from service.errors import Conflict, Invalid
 from service.paging import Page, page_of
@@ -174,7 +174,11 @@ def upload_calls(
     rows = CsvRows(stream, calendar, keep=KEEP_PROBLEMS)
     # Once a row is bad nothing is stored: the rest of the file is only checked.
     good = (row for row in rows if not rows.bad)
-    stored = _store(session, contract, actor, good, calendar.now, stop=lambda: rows.bad > 0)
+    try:
+        stored = _store(session, contract, actor, good, calendar.now, stop=lambda: rows.bad > 0)
+    except Refused as refused:
+        said = str(refused)
+        raise Invalid(f"no call was logged: {said}", {"file": [said]}, location="files") from None
     assert rows.rejected is not None
     if rows.bad:
         rejected = list(rows.rejected)
@@ -321,7 +325,10 @@ def _insert_new(
     ).where(~exists().where(_logged(contract.id)))
     savepoint = session.begin_nested()
     try:
-        result = session.execute(insert(Call).from_select(names, new))
+        result = session.execute(
+            insert(Call).from_select(names, new),
+            execution_options={"preserve_rowcount": True},  # how many rows were new
+        )
     except IntegrityError:
         savepoint.rollback()
         stored.repeats = _repeats(session)
@@ -553,7 +560,11 @@ def exported_calls(session: Session, contract_id: int, period: Period) -> Iterat
         .order_by(Call.call_at, Call.call_ref)
         .execution_options(yield_per=10_000)
     )
-    for row in session.execute(query):
-        call = dict(zip(COLUMNS, row, strict=True))
-        call["call_at"] = call["call_at"].isoformat()
-        yield call
+    result = session.execute(query)
+    try:
+        for row in result:
+            call = dict(zip(COLUMNS, row, strict=True))
+            call["call_at"] = call["call_at"].isoformat()
+            yield call
+    finally:
+        result.close()  # its server-side cursor too, when the download stops half-way
