@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,13 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.forms import Form as RulesForm
 from contracts.periods import Period
 from service import seed
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
 from service.actors import OPERATOR, Actor
+from service.agreements.models import Contract
+from service.calls import samples
+from service.calls.rows import COLUMNS
+from service.calls.service import log_closes_at, upload_calls
 from service.disputes import service as disputes
+from service.evaluations.models import Evaluation
 from service.evaluations.service import get_evaluation, submit_evaluations
 from service.forms.service import parsed_form
 from service.statements.service import refresh_draft
@@ -29,6 +36,12 @@ SUPPLIERS = [
     ("Callmaster Napoli", "napoli", 0.93, 0.0),
     ("Voxline Torino", "torino", 0.84, 0.5),
 ]
+# Napoli's contract pays its logged inbound calls and counts only samples nobody chose.
+SAMPLED = "napoli"
+# Of its audit sample the client audits this share, so coverage clears the terms' 90% floor.
+AUDITED_SHARE = 0.95
+# And it audits this many self-sampled calls, so the self-assessment check has its pairs.
+PAIRED_AUDITS = 25
 TIMEZONE = "Europe/Rome"
 # Demo users also sign in to the pages with their email and this password.
 DEMO_PASSWORD = "fiducia-demo-2026"
@@ -90,10 +103,16 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
             supplier,
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
+            terms=load_example(SAMPLED_TERMS) if login == SAMPLED else None,
         )
+        # The log has its own random numbers, so the evaluations and volumes stay as before.
+        log_rng = random.Random(seed_value * 1000 + contract.id)
         audited: list[int] = []
         for period in periods:
+            samples.commit_seed(session, contract, period, _start(period))
             own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
+            volumes = _volumes(rng, period)
+            _log_month(session, supplier_member.actor, contract, period, volumes, own, log_rng)
             submit_evaluations(session=session, actor=supplier_member.actor, records=own)
             stored = submit_evaluations(session=session, actor=client_member.actor, records=audits)
             audited = stored.ids  # the last month's audits are the ones still disputable
@@ -102,8 +121,13 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
                 session=session,
                 actor=supplier_member.actor,
                 contract_id=contract.id,
-                volumes=_volumes(rng, period),
+                volumes=volumes,
             )
+            evaluations += _evaluate_samples(
+                session, rules_form, contract, period, (supplier_member, client_member), log_rng,
+                skill, today,
+            )  # fmt: skip
+        samples.commit_seed(session, contract, periods[-1].next(), _start(periods[-1].next()))
         if login == "napoli":
             _disputes(session, rules_form, audited, supplier_member.actor, client_member.actor)
         for period in periods:
@@ -114,7 +138,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
     months = ", ".join(str(period) for period in periods)
     summary = (
         f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations, "
-        f"daily volumes and draft statements for {months}.\n"
+        f"daily volumes, call logs and draft statements for {months}.\n"
         f"Sign in at /sign-in with an email below and the password {DEMO_PASSWORD!r}, "
         f"or with a token."
     )
@@ -279,6 +303,110 @@ def flattered(
             elif isinstance(value, int) and question.scale is not None:
                 flattered[question.key] = min(question.scale[1], value + 1)
     return flattered
+
+
+def _start(period: Period) -> datetime:
+    """Return when a month begins in the demo's time zone."""
+    return datetime.combine(period.first_day, time(), ZoneInfo(TIMEZONE))
+
+
+def _log_month(
+    session: Session,
+    supplier: Actor,
+    contract: Contract,
+    period: Period,
+    volumes: list[dict[str, Any]],
+    evaluated: dict[int, dict[str, Any]],
+    rng: random.Random,
+) -> None:
+    """Log a month of calls as a call center would: a CSV file, as many a day as its volumes.
+
+    The calls it evaluated are among them; the others are made up, inbound mostly, spread
+    over the working day. Uploaded while the month's log is still open.
+    """
+    zone = ZoneInfo(TIMEZONE)
+    known: dict[date, list[str]] = {}
+    for record in evaluated.values():
+        moment = record["call_at"]
+        row = (record["call_ref"], moment.isoformat(), record["agent_ref"], record["team"])
+        known.setdefault(moment.astimezone(zone).date(), []).append(
+            ",".join((*row, "energia", "inbound", str(180 + rng.randrange(600))))
+        )
+    lines = [",".join(COLUMNS)]
+    for volume in volumes:
+        day = volume["date"]
+        lines += known.get(day, [])
+        for number in range(volume["units"] - len(known.get(day, []))):
+            moment = datetime.combine(day, time(8), zone) + timedelta(seconds=rng.randrange(43200))
+            agent = rng.randrange(1, 13)
+            team = "inbound-a" if agent <= 6 else "inbound-b"
+            direction = "outbound" if rng.random() < 0.08 else "inbound"
+            duration = 60 + rng.randrange(840)
+            lines.append(
+                f"{contract.id}-{day:%Y%m%d}-{number:05d},{moment.isoformat()},"
+                f"agent-{agent:02d},{team},energia,{direction},{duration}"
+            )
+    upload_calls(
+        session=session,
+        actor=supplier,
+        contract_id=contract.id,
+        stream=io.BytesIO("\n".join(lines).encode()),
+        now=datetime.combine(period.end_day, time(12), zone),
+    )
+
+
+def _evaluate_samples(
+    session: Session,
+    form: RulesForm,
+    contract: Contract,
+    period: Period,
+    members: tuple[seed.Member, seed.Member],
+    rng: random.Random,
+    skill: float,
+    today: date,
+) -> int:
+    """Draw a closed month's samples, then evaluate them: every self-sampled call by the call
+    center, most audit-sampled calls by the client, and a few self-sampled calls by the client
+    too (they count for nothing but check the self-assessment). Return how many were made."""
+    closes = log_closes_at(contract, period)
+    if closes.date() > today:
+        return 0  # the month's log is still open: its samples are drawn later
+    sample = samples.draw_samples(session, contract, period, closes)
+    if sample is None:
+        return 0  # the contract does not sample
+    supplier, client = members
+    drawn = samples.sampled_calls(session, sample)
+    made = 0
+    for purpose, member, share in (("self", supplier, 1.0), ("audit", client, AUDITED_SHARE)):
+        source = "supplier" if purpose == "self" else "client"
+        done = set(
+            session.scalars(
+                select(Evaluation.call_ref).where(
+                    Evaluation.contract_id == contract.id, Evaluation.source == source
+                )
+            )
+        )
+        chosen = [c for c in drawn[purpose] if rng.random() < share and c.call_ref not in done]
+        if purpose == "audit":
+            audited = {call.call_ref for call in drawn["audit"]}
+            chosen += [c for c in drawn["self"] if c.call_ref not in audited][:PAIRED_AUDITS]
+        records = {
+            index: {
+                "contract_id": contract.id,
+                "call_ref": call.call_ref,
+                "source": source,
+                "agent_ref": call.agent_ref,
+                "team": call.team,
+                "call_at": call.call_at,
+                "form": form.ref,
+                "answers": random_answers(rng, form, skill),
+                "evaluator_ref": "qa-lead" if purpose == "self" else "client-auditor",
+                "comment": None,
+            }
+            for index, call in enumerate(chosen)
+        }
+        made += submit_evaluations(session=session, actor=member.actor, records=records).created
+    return made
 
 
 def _volumes(rng: random.Random, period: Period) -> list[dict[str, Any]]:

@@ -124,6 +124,23 @@ def draw_samples(
     return sample
 
 
+def sampled_calls(session: Session, sample: CallSample) -> dict[str, list[Call]]:
+    """Return the logged calls of each of a drawn period's samples, in order of rank key."""
+    found: dict[str, list[Call]] = {purpose: [] for purpose in sampling.PURPOSES}
+    query = (
+        select(SampledCall.purpose, Call)
+        .join(
+            Call,
+            (Call.contract_id == sample.contract_id) & (Call.call_ref == SampledCall.call_ref),
+        )
+        .where(SampledCall.sample_id == sample.id)
+        .order_by(SampledCall.purpose, SampledCall.rank_key)
+    )
+    for purpose, call in session.execute(query):
+        found[purpose].append(call)
+    return found
+
+
 def sizes_document(sizes: sampling.SampleSizes) -> dict[str, int]:
     """Return the sizes a sample was drawn with, as stored and shown."""
     return {

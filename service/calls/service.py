@@ -286,17 +286,21 @@ def _fill(connection: Any, rows: Iterator[tuple[int, Checked]]) -> int:
                 copy.write_row((number, *checked))
                 staged += 1
         return staged
-    chunk: list[dict[str, Any]] = []
-    for number, checked in rows:
-        chunk.append(dict(zip(STAGED, (number, *checked), strict=True)))
+    # SQLite: the driver's executemany, each time bound as the column's type stores it.
+    store_time = STAGING.c.call_at.type.bind_processor(connection.dialect)
+    assert store_time is not None
+    statement = f"INSERT INTO call_staging ({', '.join(STAGED)}) VALUES ({', '.join('?' * 9)})"
+    cursor = connection.connection.driver_connection.cursor()
+    chunk: list[tuple[Any, ...]] = []
+    for number, (call_ref, call_at, *rest) in rows:
+        chunk.append((number, call_ref, store_time(call_at), *rest))
         if len(chunk) == SQLITE_CHUNK:
-            connection.execute(insert(STAGING), chunk)
+            cursor.executemany(statement, chunk)
             staged += len(chunk)
             chunk = []
-    if chunk:
-        connection.execute(insert(STAGING), chunk)
-        staged += len(chunk)
-    return staged
+    cursor.executemany(statement, chunk)
+    cursor.close()
+    return staged + len(chunk)
 
 
 def _logged(contract_id: int) -> Any:

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from service.calls.models import Call, CallSample
 from service.cli import main
 from service.demo import demo_periods, load_demo
 from service.disputes.models import Dispute
@@ -53,13 +54,38 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
         days = session.scalar(select(func.count()).select_from(DailyVolume))
         sources = set(session.scalars(select(Evaluation.source).distinct()))
         statements = session.scalar(select(func.count()).select_from(Statement))
+        logged = dict(
+            session.execute(select(Call.contract_id, func.count()).group_by(Call.contract_id)).all()
+        )
+        units = dict(
+            session.execute(
+                select(DailyVolume.contract_id, func.sum(DailyVolume.units)).group_by(
+                    DailyVolume.contract_id
+                )
+            ).all()
+        )
+        drawn = session.execute(
+            select(CallSample.period, CallSample.drawn_at.is_not(None)).order_by(CallSample.period)
+        ).all()
+        sampled_evaluations = session.scalar(
+            select(func.count())
+            .select_from(Evaluation)
+            .where(Evaluation.call_ref.not_like("2026-%"))
+        )
         dispute_states = sorted(
             (status, outcome or "") for status, outcome in session.execute(
                 select(Dispute.status, Dispute.outcome)
             )
         )  # fmt: skip
-    # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months.
-    assert evaluations == 2 * 3 * (90 + 30)
+    # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months;
+    # and Napoli's samples: 120 self-sampled calls, most of its 60 audit-sampled ones, and 25
+    # self-sampled calls audited to check the self-assessment, each month.
+    assert evaluations == 2 * 3 * (90 + 30) + sampled_evaluations
+    assert 3 * (120 + 54 + 25) <= sampled_evaluations <= 3 * (120 + 60 + 25)
+    # Each contract logs as many calls as its daily volumes say.
+    assert logged == units and len(logged) == 2
+    # Napoli's closed months are drawn; the month running is committed, not drawn.
+    assert drawn == [("2026-08", True), ("2026-09", True), ("2026-10", True), ("2026-11", False)]
     assert days == 2 * (31 + 30 + 31)
     assert sources == {"supplier", "client"}
     assert statements == 2 * 3
