@@ -158,6 +158,7 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
+    from service.calls.pages import blp as call_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
@@ -180,6 +181,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         dispute_pages,
         statement_pages,
         form_pages,
+        call_pages,
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)

@@ -221,6 +221,51 @@ def coverage(
 # Reading ----------------------------------------------------------------------------------
 
 
+# Which sample each role evaluates: the call center its own, the client (and an admin, as
+# the third party) the audit sample.
+ROLE_PURPOSE = {"supplier": "self", "client": "audit", "admin": "audit"}
+
+
+@dataclass(frozen=True, slots=True)
+class ToDo:
+    """The calls of a caller's sample that its side has not evaluated yet."""
+
+    contract: Contract
+    period: Period
+    purpose: str
+    drawn: bool
+    sampled: int
+    calls: list[Call]
+
+
+def to_do(*, session: Session, actor: Actor, contract_id: int, period: Period) -> ToDo:
+    """List the calls of the caller's sample of a month still to evaluate, by rank key."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("supplier", "client")
+    purpose = ROLE_PURPOSE[actor.role]
+    sample = sample_of(session, contract.id, period)
+    if sample is None or not sample.drawn:
+        return ToDo(contract, period, purpose, False, 0, [])
+    start, end = period.bounds(terms_for_period(contract, period).timezone)
+    evaluated = exists().where(
+        Evaluation.contract_id == contract.id,
+        Evaluation.call_ref == Call.call_ref,
+        Evaluation.call_at >= start,
+        Evaluation.call_at < end,
+        Evaluation.retracted.is_(False),
+        Evaluation.source.in_(SIDES[purpose]),
+    )
+    drawn = (
+        select(Call)
+        .join(SampledCall, SampledCall.call_ref == Call.call_ref)
+        .where(Call.contract_id == contract.id, SampledCall.sample_id == sample.id)
+        .where(SampledCall.purpose == purpose)
+    )
+    sampled = session.scalar(select(func.count()).select_from(drawn.subquery())) or 0
+    waiting = list(session.scalars(drawn.where(~evaluated).order_by(SampledCall.rank_key)))
+    return ToDo(contract, period, purpose, True, sampled, waiting)
+
+
 @dataclass(frozen=True, slots=True)
 class SampleView:
     """A period's sample as the parties see it: the seed only once the log has closed."""

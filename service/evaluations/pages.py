@@ -141,8 +141,18 @@ def scoring_page(
         source=amending.source if amending else _source(),
         refused=refused,
         amending=amending,
+        prefill=_prefill(),
     )
     return shown, refused.status if refused else 200
+
+
+# What a link may fill in for a call to score (the to-do list of sampled calls does).
+PREFILLED = ("call_ref", "agent_ref", "team", "call_at")
+
+
+def _prefill() -> dict[str, str]:
+    """Return the call fields the query string fills in, each cut to what the form takes."""
+    return {name: request.args.get(name, "")[:200] for name in PREFILLED}
 
 
 @blp.post("/evaluations/new")

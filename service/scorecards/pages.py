@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
+from service.calls import samples
+from service.calls.service import calls_in
 from service.db import get_session
 from service.disputes.figures import evaluator_figures
 from service.scorecards import service as scorecards
@@ -45,6 +47,13 @@ def contract(contract_id: int) -> Any:
     evaluators = evaluator_figures(
         session=db, actor=g.actor, contract_id=contract_id, period=period
     )
+    sample = None
+    if overview.terms.sampling is not None:
+        found = samples.sample_of(db, contract_id, period)
+        if found is not None:
+            sample = samples.read_sample(
+                session=db, actor=g.actor, contract_id=contract_id, period=period
+            )
     return render_template(
         "scorecards/contract.html",
         contract=overview.contract,
@@ -55,6 +64,8 @@ def contract(contract_id: int) -> Any:
         pass_mark=overview.pass_mark,
         statements=list(reversed(history)),
         evaluators=evaluators,
+        logged=calls_in(db, contract_id, period, None),
+        sample=sample,
     )
 
 

@@ -1,0 +1,84 @@
+"""The call log's pages: a contract's calls with their samples, and each side's to-do list."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, render_template, request
+
+from service.agreements.service import get_contract, terms_for_period
+from service.calls import samples
+from service.calls.service import calls_page
+from service.db import get_session
+from service.web.query import PAGE_SIZE, chosen_period, page_number
+from service.web.session import page
+
+blp = Blueprint("call_pages", __name__)
+
+SAMPLED_AS = {"audit": "sampled for audit", "self": "sampled for self-assessment"}
+
+
+def evaluation_link(call: Any, period: Any, zone: str) -> dict[str, Any]:
+    """Return the query of the scoring page pre-filled with a call's reference, agent, time."""
+    local = call.call_at.astimezone(ZoneInfo(zone))
+    return {
+        "contract_id": call.contract_id,
+        "period": str(period),
+        "call_ref": call.call_ref,
+        "agent_ref": call.agent_ref,
+        "team": call.team or "",
+        "call_at": local.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+
+
+@blp.get("/contracts/<id:contract_id>/calls")
+@page
+def calls(contract_id: int) -> Any:
+    """List a month of a contract's call log, a page at a time, with the samples of each call."""
+    period = chosen_period()
+    sampled = request.args.get("sampled")
+    sampled = sampled if sampled in SAMPLED_AS else None
+    agent = request.args.get("agent_ref", "").strip()[:200] or None
+    shown = calls_page(
+        session=get_session(),
+        actor=g.actor,
+        contract_id=contract_id,
+        number=page_number(),
+        size=PAGE_SIZE,
+        period=period,
+        agent_ref=agent,
+        sampled=sampled,
+    )
+    contract = get_contract(session=get_session(), actor=g.actor, contract_id=contract_id)
+    zone = terms_for_period(contract, period).timezone
+    return render_template(
+        "calls/calls.html",
+        contract=contract,
+        period=period,
+        zone=zone,
+        shown=shown,
+        sampled=sampled,
+        agent=agent,
+        sampled_as=SAMPLED_AS,
+        link=lambda call: evaluation_link(call, period, zone),
+    )
+
+
+@blp.get("/contracts/<id:contract_id>/to-do")
+@page
+def to_do(contract_id: int) -> Any:
+    """List the sampled calls of the month that the caller's side has not evaluated yet."""
+    period = chosen_period()
+    todo = samples.to_do(
+        session=get_session(), actor=g.actor, contract_id=contract_id, period=period
+    )
+    zone = terms_for_period(todo.contract, period).timezone
+    return render_template(
+        "calls/to_do.html",
+        todo=todo,
+        period=period,
+        zone=zone,
+        sampled_as=SAMPLED_AS,
+        link=lambda call: evaluation_link(call, period, zone),
+    )
