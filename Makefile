@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint unit browser bench-ingest bench-statements clean
+.PHONY: install run test lint unit browser bench-ingest bench-statements bench-calls clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-ingest: install
 
 bench-statements: install
 	$(BIN)/python -m bench.statements
+
+bench-calls: install
+	$(BIN)/python -m bench.calls
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

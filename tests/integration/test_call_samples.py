@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import time_machine
@@ -459,3 +460,41 @@ def test_unlogged_calls_do_not_count_and_the_scorecard_says_how_many(
     assert card["n"] == 15 and card["unlogged"] == 5
     assert card["sampling"] is None
     assert Decimal(card["mean"]) == Decimal("100.00")
+
+
+def readme_snippet() -> str:
+    """Return the README's lines that check a month's sample by hand."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- verify-sample -->", 1)[1]
+    return block.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_check_by_hand_passes_on_a_real_sample_and_fails_on_a_forged_one(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    contract_id, _ = drawn_november(app, world)
+    client = app.test_client()
+    with time_machine.travel(DRAWN, tick=False):
+        exported = client.get(
+            f"/api/v1/contracts/{contract_id}/calls/export?period=2026-11",
+            headers=world.headers("supplier"),
+        ).data
+        sample = json_of(sample_of(app, world, contract_id))
+    (tmp_path / "log.jsonl").write_bytes(exported)
+    script = tmp_path / "check.py"
+    script.write_text(readme_snippet(), encoding="utf-8")
+
+    def check(shown: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "sample.json").write_text(json.dumps(shown), encoding="utf-8")
+        return subprocess.run(
+            [sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True
+        )
+
+    real = check(sample)
+    logged = [json.loads(line)["call_ref"] for line in exported.decode().splitlines()]
+    outsider = next(ref for ref in logged if ref not in sample["audit"])
+    forged = sample | {"audit": [*sample["audit"][:-1], outsider]}
+
+    assert real.returncode == 0, real.stderr
+    assert "both samples of 2026-11 are the ones the committed seed draws" in real.stdout
+    assert check(forged).returncode != 0

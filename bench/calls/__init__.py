@@ -1,0 +1,1 @@
+"""Call log benchmark: a month's CSV over HTTP beside a raw COPY, then its samples drawn."""
