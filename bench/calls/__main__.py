@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy.orm import sessionmaker
-
 from bench.calls.generate import write_month
 from bench.calls.measure import draw, raw_copy, upload
 from bench.common import (
@@ -30,6 +28,7 @@ from bench.common import (
     drop_database,
     terminate,
 )
+from bench.ingest import load
 from bench.ingest.serve import serving
 from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
@@ -56,35 +55,11 @@ def set_up(url: str) -> tuple[int, str, Period]:
     The log of last month stays open for a month (`log_closes_days: 31`), so the upload is
     taken whatever day the benchmark runs; the draw then runs as of the log's close.
     """
-    from service import seed
-    from service.db import make_engine
-    from service.migrate import upgrade
-
-    upgrade(url)
     period = Period.of(datetime.now(UTC).date()).previous()
     terms = load_example(SAMPLED_TERMS)
     terms["quality"]["sampling"]["log_closes_days"] = 31
-    engine = make_engine(url)
-    try:
-        with sessionmaker(engine, expire_on_commit=False).begin() as session:
-            client = seed.organization(session, "Bench Client", "client")
-            supplier = seed.organization(session, "Bench Supplier", "supplier")
-            client_qa = seed.member(session, client, role="client", email="client@bench.fiducia")
-            supplier_qa = seed.member(
-                session, supplier, role="supplier", email="supplier@bench.fiducia"
-            )
-            seed.standard_form(session, client_qa)
-            contract = seed.contract(
-                session,
-                client_qa,
-                supplier,
-                name="Bench call log",
-                effective_from=date(period.year - 1, 1, 1),
-                terms=terms,
-            )
-            return contract.id, supplier_qa.token, period
-    finally:
-        engine.dispose()
+    world = load.set_up(url, terms, date(period.year - 1, 1, 1))
+    return world.contract_id, world.token, period
 
 
 def verdict(met: bool) -> str:

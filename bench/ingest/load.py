@@ -14,8 +14,13 @@ from bench.common import EVALUATION_COLUMNS, BenchError
 from bench.ingest.generate import World
 
 
-def set_up(url: str) -> World:
-    """Migrate the database and create the parties, form and contract in one session."""
+def set_up(
+    url: str, terms: dict[str, Any] | None = None, effective_from: date = date(2026, 1, 1)
+) -> World:
+    """Migrate the database and create the parties, form and contract in one session.
+
+    The contract is on the shipped quality terms, unless `terms` are given.
+    """
     from service import seed
     from service.db import make_engine
     from service.migrate import upgrade
@@ -36,7 +41,8 @@ def set_up(url: str) -> World:
                 client_qa,
                 supplier,
                 name="Bench customer care",
-                effective_from=date(2026, 1, 1),
+                effective_from=effective_from,
+                terms=terms,
             )
             world = World(url, supplier_qa.token, contract.id, form.id, supplier_qa.user.id)
     finally:

@@ -11,13 +11,12 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import case, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from contracts import sampling
-from contracts.money import round_ratio
+from contracts.payout import SampleShare
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
 from service.actors import Actor
@@ -29,7 +28,6 @@ from service.db import utcnow
 from service.errors import NotFound
 from service.evaluations.models import Evaluation
 
-COVERAGE_PLACES = 4
 # Who must evaluate each sample: the client (or a third party) audits, the call center
 # assesses itself.
 SIDES = {"audit": AUDIT_SOURCES, "self": ("supplier",)}
@@ -177,21 +175,9 @@ class _Counted:
             yield item
 
 
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """How much of one sample the side that owes it has evaluated."""
-
-    sampled: int
-    evaluated: int
-
-    @property
-    def rate(self) -> Decimal | None:
-        return round_ratio(self.evaluated, self.sampled, COVERAGE_PLACES) if self.sampled else None
-
-
 def coverage(
     session: Session, contract: Contract, period: Period, sample: CallSample, form_id: int
-) -> dict[str, Coverage]:
+) -> dict[str, SampleShare]:
     """Count, per sample, its calls and those evaluated by the side that owes them, in SQL.
 
     An evaluation covers a call when it is of that call, in the period, on the terms' form,
@@ -214,7 +200,7 @@ def coverage(
             func.count(), func.coalesce(func.sum(case((evaluated, 1), else_=0)), 0)
         ).where(SampledCall.sample_id == sample.id, SampledCall.purpose == purpose)
         sampled, done = session.execute(counts).one()
-        found[purpose] = Coverage(int(sampled), int(done))
+        found[purpose] = SampleShare(int(sampled), int(done))
     return found
 
 
@@ -281,7 +267,7 @@ class SampleView:
     logged_calls: int | None
     audit: list[SampledCall] | None
     self_assessment: list[SampledCall] | None
-    coverage: dict[str, Coverage] | None
+    coverage: dict[str, SampleShare] | None
 
 
 def read_sample(

@@ -295,8 +295,7 @@ def _sample_figures(
     closes = log_closes_at(contract, period)
     shares = {"audit": payout.SampleShare(0, 0), "self": payout.SampleShare(0, 0)}
     if sample is not None and sample.drawn:
-        for purpose, share in coverage(session, contract, period, sample, form_id).items():
-            shares[purpose] = payout.SampleShare(share.sampled, share.evaluated)
+        shares = coverage(session, contract, period, sample, form_id)
     return payout.SampleFigures(
         commitment=None if sample is None else sample.commitment,
         seed=sample.seed if sample is not None and sample.drawn else None,
