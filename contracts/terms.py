@@ -158,8 +158,10 @@ class Terms:
     @property
     def uses_call_log(self) -> bool:
         """Say whether the call log moves the money: units from it, samples, logged calls."""
-        return self.volume.source == "calls" or self.sampling is not None or (
-            self.require_logged_calls
+        return (
+            self.volume.source == "calls"
+            or self.sampling is not None
+            or (self.require_logged_calls)
         )
 
     @property

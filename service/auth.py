@@ -42,7 +42,9 @@ def refuse_unstorable_input() -> None:
     where: tuple[tuple[Location, Any], ...] = (("query", request.args), ("form", request.form))
     for location, values in where:
         for key, value in values.items(multi=True):
-            why = unstorable(key) or unstorable(value)
+            # A form part with a name werkzeug cannot read (a lone carriage return) has none.
+            texts = [text for text in (key, value) if isinstance(text, str)]
+            why = next(filter(None, map(unstorable, texts)), None)
             if why is not None:
                 raise Invalid(UNSTORABLE, {key: [why]}, location=location)
     if request.is_json:

@@ -386,10 +386,11 @@ def _evaluate_samples(
                 )
             )
         )
-        chosen = [c for c in drawn[purpose] if rng.random() < share and c.call_ref not in done]
+        chosen = [call for call in drawn[purpose] if rng.random() < share]
         if purpose == "audit":
             audited = {call.call_ref for call in drawn["audit"]}
             chosen += [c for c in drawn["self"] if c.call_ref not in audited][:PAIRED_AUDITS]
+        chosen = [call for call in chosen if call.call_ref not in done]
         records = {
             index: {
                 "contract_id": contract.id,

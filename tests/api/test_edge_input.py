@@ -216,3 +216,17 @@ def test_a_json_integer_past_4300_digits_is_400_not_500(client: FlaskClient, wor
     )
     assert response.status_code == 400
     assert json_of(response)["errors"] == {"json": ["Invalid JSON body."]}
+
+
+def test_a_form_field_without_a_value_is_no_server_error(client: FlaskClient, world: World) -> None:
+    # Found by the schema fuzzer: a multipart part named by a carriage return alone.
+    body = b'--b\r\nContent-Disposition: form-data; name="\r"\r\n\r\nnull\r\n--b--\r\n'
+    for path in ("/calls/upload", "/evaluations/upload"):
+        response = client.post(
+            f"/api/v1/contracts/{world.ids['contract']}{path}",
+            data=body,
+            content_type="multipart/form-data; boundary=b",
+            headers=world.headers("supplier"),
+        )
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert json_of(response)["errors"]
