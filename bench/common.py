@@ -90,6 +90,7 @@ EVALUATION_COLUMNS = (
     "agent_ref",
     "team",
     "call_at",
+    "period",
     "form_id",
     "answers",
     "evaluator_ref",

@@ -81,6 +81,12 @@ def encode(records: Sequence[dict[str, Any]], batch: int) -> list[Batch]:
     return [Batch(json.dumps({"evaluations": chunk}).encode(), len(chunk)) for chunk in chunks]
 
 
+def _month(call_at: datetime) -> str:
+    """Return the contract's month of a call: the shipped terms count in Europe/Rome."""
+    local = call_at.astimezone(ZoneInfo("Europe/Rome"))
+    return f"{local.year:04d}-{local.month:02d}"
+
+
 def stored_row(
     record: dict[str, Any], form: rules.Form, world: World, created_at: datetime
 ) -> tuple[Any, ...]:
@@ -111,6 +117,7 @@ def stored_row(
         record["agent_ref"],
         record["team"],
         call_at,
+        _month(call_at),
         world.form_id,
         json.dumps(record["answers"]),
         record["evaluator_ref"],

@@ -136,7 +136,7 @@ def check_stored(url: str, rows: Sequence[tuple[Any, ...]], rng: random.Random) 
         raise BenchError(f"{len(stored)} of {len(sample)} sampled evaluations are stored")
     for values in stored:
         expected = list(sample[values[1]][: len(EVALUATION_COLUMNS) - 2])
-        for position in (7, 15):  # the JSON documents, compared as documents
+        for position in (8, 16):  # the JSON documents, compared as documents
             expected[position] = json.loads(expected[position])
         if list(values) != expected:
             raise BenchError(f"stored row differs from the pre-computed one: {values}")

@@ -135,7 +135,8 @@ def month_rows(
             )
             agent = rng.randrange(AGENTS)
             call_ref = f"{period}-{contract_id}-{call:05d}"
-            shared = (f"agent-{agent + 1:02d}", f"team-{agent // 10 + 1}", call_at)
+            # 08:00-20:00 local: the call is always of the month generated.
+            shared = (f"agent-{agent + 1:02d}", f"team-{agent // 10 + 1}", call_at, str(period))
             for source, graded, evaluator, user_id in (
                 ("supplier", variants[level], f"qa-{agent % 4 + 1}", supplier_user_id),
                 ("client", variants[0], "client-auditor", world.client_user_id),

@@ -78,6 +78,7 @@ class Evaluation(Scored, Base):
     __table_args__ = (
         UniqueConstraint("contract_id", "call_ref", "source"),
         Index("ix_evaluations_contract_call_at", "contract_id", "call_at"),
+        Index("ix_evaluations_contract_period", "contract_id", "period"),
         CheckConstraint("source IN ('supplier', 'client', 'third_party')", name="source"),
         CheckConstraint(
             "score_hundredths IS NULL OR score_hundredths BETWEEN 0 AND 10000", name="score"
@@ -91,6 +92,9 @@ class Evaluation(Scored, Base):
     agent_ref: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
     call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The contract's month the call falls in (in its terms' time zone), kept as the call is
+    # stored: every figure of a month reads it, and a change of time zone moves no call.
+    period: Mapped[str] = mapped_column(String(7))
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
     evaluator_ref: Mapped[str | None] = mapped_column(String(200))
     comment: Mapped[str | None] = mapped_column(Text)

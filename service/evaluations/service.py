@@ -134,7 +134,7 @@ def _scored_rows(
     rows: dict[int, dict[str, Any]] = {}
     now = utcnow()
     for index, record in records.items():
-        form, problem = _form_of(session, contracts[record["contract_id"]], record, forms)
+        form, problem, period = _form_of(session, contracts[record["contract_id"]], record, forms)
         if form is None:
             errors[index] = {"form": [problem]}
             continue
@@ -143,7 +143,7 @@ def _scored_rows(
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form[0], score, now)
+        rows[index] = _row(actor, record, form[0], score, now) | {"period": str(period)}
     return rows
 
 
@@ -152,16 +152,16 @@ def _form_of(
     contract: Contract,
     record: Mapping[str, Any],
     forms: dict[tuple[int, str], FormPair | None],
-) -> tuple[FormPair | None, str]:
-    """Return the record's form if it is the one its terms name, else why not."""
+) -> tuple[FormPair | None, str, Period]:
+    """Return the record's form if it is the one its terms name (else why not), and its month."""
     period, named = _form_of_the_terms(contract, record["call_at"])
     if record["form"] != named:
-        return None, f"the terms of contract {contract.id} for {period} name form {named}"
+        return None, f"the terms of contract {contract.id} for {period} name form {named}", period
     key = (contract.client_id, named)
     if key not in forms:
         found = find_form(session, contract.client_id, named)
         forms[key] = None if found is None else (found, parsed_form(found))
-    return forms[key], f"the client publishes no form {named}"
+    return forms[key], f"the client publishes no form {named}", period
 
 
 def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:

@@ -1,5 +1,8 @@
 """Alembic environment: the URL comes from the caller, the metadata from the models."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -28,8 +31,31 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
     )
-    with context.begin_transaction():
+    with _foreign_keys_checked_after(connection), context.begin_transaction():
         context.run_migrations()
+
+
+@contextmanager
+def _foreign_keys_checked_after(connection: Connection) -> Iterator[None]:
+    """On SQLite, migrate with foreign keys off, then check every key and turn them on again.
+
+    SQLite changes a column by rebuilding its table, and dropping the old table would fail
+    (or, deferred, never recover) for the rows of other tables that refer to it. SQLite's
+    own procedure for this: keys off outside the transaction, `foreign_key_check` after.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: autocommit
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows that refer to nothing: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

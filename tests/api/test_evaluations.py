@@ -6,6 +6,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.evaluations.models import Evaluation
+from tests.api.conftest import evaluation
 from tests.conftest import World, json_of, row_counts
 
 URL = "/api/v1/evaluations"
@@ -273,3 +275,16 @@ def test_another_organizations_evaluation_is_404(
     assert client.get(url, headers=world.headers("client")).status_code == 200
     for who in ("other_client", "other_supplier", "other_finance"):
         assert client.get(url, headers=world.headers(who)).status_code == 404
+
+
+def test_an_evaluation_keeps_the_contracts_month_of_its_call(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    # 23:30 UTC on 31 October is already November in the contract's Rome.
+    record = evaluation(world, call_at="2026-10-31T23:30:00+00:00", call_ref="midnight")
+    response = client.post("/api/v1/evaluations", json=record, headers=world.headers("supplier"))
+    assert response.status_code == 201
+
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        stored = session.get_one(Evaluation, json_of(response)["id"])
+    assert stored.period == "2026-11"

@@ -152,3 +152,55 @@ def test_every_existing_user_stays_active(empty_url: str) -> None:
     assert active is True or active == 1
     command.downgrade(alembic_config(url), "0008")
     engine.dispose()
+
+
+def test_every_stored_evaluation_gets_the_month_of_its_call_in_its_terms_time_zone(
+    empty_url: str,
+) -> None:
+    url = empty_url
+    upgrade(url, "0010")
+    engine = create_engine(engine_url(url))
+    as_json = "CAST(:doc AS jsonb)" if engine.dialect.name == "postgresql" else ":doc"
+    rome, tokyo = json.dumps({"timezone": "Europe/Rome"}), json.dumps({"timezone": "Asia/Tokyo"})
+    parties = [
+        "INSERT INTO organizations (id, name, kind, created_at) VALUES "
+        "(1, 'client', 'client', '2026-01-01'), (2, 'napoli', 'supplier', '2026-01-01')",
+        "INSERT INTO contracts (id, client_id, supplier_id, name, created_at) "
+        "VALUES (1, 1, 2, 'rome', '2026-01-01'), (2, 1, 2, 'rome then tokyo', '2026-01-01')",
+        "INSERT INTO forms (id, organization_id, code, version, title, document, created_at) "
+        "VALUES (1, 1, 'standard', 1, 'Standard', '{}', '2026-01-01')",
+    ]
+    terms = text(
+        "INSERT INTO terms_versions (id, contract_id, effective_from, form_id, document, "
+        f"created_at) VALUES (:id, :contract, :start, 1, {as_json}, '2026-01-01')"
+    )
+    evaluation = text(
+        "INSERT INTO evaluations (id, contract_id, call_ref, source, agent_ref, call_at, "
+        "form_id, answers, score_hundredths, passed, critical_customer, critical_business, "
+        "critical_compliance, section_scores, content_hash, created_at, revision, revised_at, "
+        "retracted, settled_questions) VALUES (:id, :contract, :call, 'client', 'a-1', :at, 1, "
+        "'{}', 9000, true, false, false, false, '{}', 'h', '2026-11-01', 1, '2026-11-01', "
+        "false, '[]')"
+    )
+    with engine.begin() as connection:
+        for insert in parties:
+            connection.execute(text(insert))
+        connection.execute(terms, [
+            {"id": 1, "contract": 1, "start": "2026-01-01", "doc": rome},
+            {"id": 2, "contract": 2, "start": "2026-01-01", "doc": rome},
+            {"id": 3, "contract": 2, "start": "2026-11-01", "doc": tokyo},
+        ])  # fmt: skip
+        connection.execute(evaluation, [
+            # 23:30 UTC on 31 October is half past midnight on 1 November in Rome.
+            {"id": 1, "contract": 1, "call": "c-1", "at": "2026-10-31 23:30:00"},
+            {"id": 2, "contract": 1, "call": "c-2", "at": "2026-10-31 22:30:00"},
+            # From November the contract counts in Tokyo: 20:00 UTC on 30 November is
+            # already 1 December there.
+            {"id": 3, "contract": 2, "call": "c-3", "at": "2026-11-30 20:00:00"},
+        ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        periods = connection.execute(text("SELECT id, period FROM evaluations ORDER BY id")).all()
+    assert [tuple(row) for row in periods] == [(1, "2026-11"), (2, "2026-10"), (3, "2026-12")]
+    command.downgrade(alembic_config(url), "0010")
+    engine.dispose()
