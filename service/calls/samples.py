@@ -8,11 +8,11 @@ The draw itself is `contracts.sampling.draw`, fed the period's log as a stream.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, insert, select
+from sqlalchemy import BigInteger, and_, case, column, exists, func, insert, or_, select, values
 from sqlalchemy.orm import Session
 
 from contracts import sampling
@@ -175,33 +175,67 @@ class _Counted:
             yield item
 
 
-def coverage(
-    session: Session, contract: Contract, period: Period, sample: CallSample, form_id: int
-) -> dict[str, SampleShare]:
-    """Count, per sample, its calls and those evaluated by the side that owes them, in SQL.
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A contract's drawn sample of a month, and the form its terms count evaluations on."""
 
-    An evaluation covers a call when it is of that call, in the period, on the terms' form,
+    contract_id: int
+    sample_id: int
+    form_id: int
+
+
+def coverage_by_contract(
+    session: Session, drawn: Sequence[Drawn], period: Period
+) -> dict[tuple[int, str], SampleShare]:
+    """Count, per drawn sample and purpose, its calls and those evaluated by the side that
+    owes them, in one query whatever the number of contracts.
+
+    An evaluation covers a call when it is of that call, in the month, on the terms' form,
     not retracted, and from the right side (an audit for the audit sample, the call center's
     own for the self sample).
     """
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
-    found = {}
-    for purpose, sources in SIDES.items():
-        evaluated = exists().where(
-            Evaluation.contract_id == contract.id,
-            Evaluation.call_ref == SampledCall.call_ref,
-            Evaluation.call_at >= start,
-            Evaluation.call_at < end,
-            Evaluation.form_id == form_id,
-            Evaluation.retracted.is_(False),
-            Evaluation.source.in_(sources),
+    if not drawn:
+        return {}
+    names = ("contract_id", "sample_id", "form_id")
+    rows = [(each.contract_id, each.sample_id, each.form_id) for each in drawn]
+    listed = values(*(column(name, BigInteger) for name in names), name="drawn")
+    table = listed.data(rows).cte("drawn")
+    right_side = or_(
+        *(
+            and_(SampledCall.purpose == purpose, Evaluation.source.in_(sources))
+            for purpose, sources in SIDES.items()
         )
-        counts = select(
-            func.count(), func.coalesce(func.sum(case((evaluated, 1), else_=0)), 0)
-        ).where(SampledCall.sample_id == sample.id, SampledCall.purpose == purpose)
-        sampled, done = session.execute(counts).one()
-        found[purpose] = SampleShare(int(sampled), int(done))
-    return found
+    )
+    evaluated = exists().where(
+        Evaluation.contract_id == table.c.contract_id,
+        Evaluation.call_ref == SampledCall.call_ref,
+        Evaluation.period == str(period),
+        Evaluation.form_id == table.c.form_id,
+        Evaluation.retracted.is_(False),
+        right_side,
+    )
+    query = (
+        select(
+            table.c.contract_id,
+            SampledCall.purpose,
+            func.count(),
+            func.coalesce(func.sum(case((evaluated, 1), else_=0)), 0),
+        )
+        .join(table, table.c.sample_id == SampledCall.sample_id)
+        .group_by(table.c.contract_id, SampledCall.purpose)
+    )
+    return {
+        (contract, purpose): SampleShare(int(sampled), int(done))
+        for contract, purpose, sampled, done in session.execute(query)
+    }
+
+
+def coverage(
+    session: Session, contract: Contract, period: Period, sample: CallSample, form_id: int
+) -> dict[str, SampleShare]:
+    """Return how much of each of one drawn sample is evaluated (see `coverage_by_contract`)."""
+    found = coverage_by_contract(session, [Drawn(contract.id, sample.id, form_id)], period)
+    return {purpose: found.get((contract.id, purpose), SampleShare(0, 0)) for purpose in SIDES}
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -232,12 +266,10 @@ def to_do(*, session: Session, actor: Actor, contract_id: int, period: Period) -
     sample = sample_of(session, contract.id, period)
     if sample is None or not sample.drawn:
         return ToDo(contract, period, purpose, False, 0, [])
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
     evaluated = exists().where(
         Evaluation.contract_id == contract.id,
         Evaluation.call_ref == Call.call_ref,
-        Evaluation.call_at >= start,
-        Evaluation.call_at < end,
+        Evaluation.period == str(period),
         Evaluation.retracted.is_(False),
         Evaluation.source.in_(SIDES[purpose]),
     )

@@ -5,6 +5,7 @@ An evaluator who is often overturned is a calibration problem, and the client sh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
 from service.actors import Actor
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, terms_for_period
+from service.agreements.service import get_contract
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 
@@ -49,44 +50,73 @@ def overturn_rate(overturned: int, audits: int) -> Decimal | None:
 
 def dispute_figures(session: Session, contract: Contract, period: Period) -> DisputeFigures:
     """Count a contract's month of audits and disputes, in SQL."""
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
-    audits = session.scalar(
-        select(func.count())
-        .select_from(Evaluation)
-        .where(
-            Evaluation.contract_id == contract.id,
-            Evaluation.call_at >= start,
-            Evaluation.call_at < end,
-            Evaluation.source.in_(AUDIT_SOURCES),
-            Evaluation.retracted.is_(False),
-        )
+    return dispute_figures_by_contract(session, [contract.id], period)[contract.id]
+
+
+def dispute_figures_by_contract(
+    session: Session, contract_ids: Sequence[int], period: Period
+) -> dict[int, DisputeFigures]:
+    """Count each contract's month of audits and disputes, in three queries for them all."""
+    audits = dict(
+        session.execute(
+            select(Evaluation.contract_id, func.count())
+            .where(
+                Evaluation.contract_id.in_(contract_ids),
+                Evaluation.period == str(period),
+                Evaluation.source.in_(AUDIT_SOURCES),
+                Evaluation.retracted.is_(False),
+            )
+            .group_by(Evaluation.contract_id)
+        ).all()
     )
     settled = Dispute.status.in_(("decided", "arbitrated"))
 
     def settled_as(outcome: str) -> Any:
         return func.coalesce(func.sum(case((settled & (Dispute.outcome == outcome), 1))), 0)
 
-    counts = select(
-        func.count(Dispute.id).label("disputed"),
-        settled_as("accepted").label("accepted"),
-        settled_as("partly_accepted").label("partly_accepted"),
-        settled_as("rejected").label("rejected"),
-    ).where(
-        Dispute.contract_id == contract.id,
-        Dispute.period == str(period),
-        Dispute.status != "withdrawn",  # a withdrawn dispute counts nowhere
-    )
-    row = session.execute(counts).one()
-    still_open = unresolved_disputes(session, contract.id, period)
-    return DisputeFigures(
-        audits=int(audits or 0),
-        disputed=int(row.disputed),
-        accepted=int(row.accepted),
-        partly_accepted=int(row.partly_accepted),
-        rejected=int(row.rejected),
-        open=len(still_open),
-        still_open=tuple(still_open),
-    )
+    counts = {
+        row.contract_id: row
+        for row in session.execute(
+            select(
+                Dispute.contract_id,
+                func.count(Dispute.id).label("disputed"),
+                settled_as("accepted").label("accepted"),
+                settled_as("partly_accepted").label("partly_accepted"),
+                settled_as("rejected").label("rejected"),
+            )
+            .where(
+                Dispute.contract_id.in_(contract_ids),
+                Dispute.period == str(period),
+                Dispute.status != "withdrawn",  # a withdrawn dispute counts nowhere
+            )
+            .group_by(Dispute.contract_id)
+        )
+    }
+    waiting: dict[int, list[int]] = {}
+    for contract_id, dispute_id in session.execute(
+        select(Dispute.contract_id, Dispute.id)
+        .where(
+            Dispute.contract_id.in_(contract_ids),
+            Dispute.period == str(period),
+            Dispute.status.in_(rules.UNRESOLVED),
+        )
+        .order_by(Dispute.id)
+    ):
+        waiting.setdefault(contract_id, []).append(dispute_id)
+    found = {}
+    for contract_id in contract_ids:
+        row = counts.get(contract_id)
+        still_open = waiting.get(contract_id, [])
+        found[contract_id] = DisputeFigures(
+            audits=int(audits.get(contract_id) or 0),
+            disputed=int(row.disputed) if row else 0,
+            accepted=int(row.accepted) if row else 0,
+            partly_accepted=int(row.partly_accepted) if row else 0,
+            rejected=int(row.rejected) if row else 0,
+            open=len(still_open),
+            still_open=tuple(still_open),
+        )
+    return found
 
 
 def contract_dispute_figures(
@@ -119,7 +149,6 @@ def evaluator_figures(
     An audit is overturned when a dispute of it was accepted in part or whole.
     """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    start, end = period.bounds(terms_for_period(contract, period).timezone)
     settled = Dispute.status.in_(("decided", "arbitrated"))
     overturned = settled & Dispute.outcome.in_(("accepted", "partly_accepted"))
     per_audit = (
@@ -132,8 +161,7 @@ def evaluator_figures(
         .outerjoin(Dispute, Dispute.evaluation_id == Evaluation.id)
         .where(
             Evaluation.contract_id == contract.id,
-            Evaluation.call_at >= start,
-            Evaluation.call_at < end,
+            Evaluation.period == str(period),
             Evaluation.source.in_(AUDIT_SOURCES),
             Evaluation.retracted.is_(False),
         )

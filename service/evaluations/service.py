@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, false, insert, literal, or_, select, tuple_
+from sqlalchemy import Select, Table, insert, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -422,35 +422,15 @@ def evaluations_query(
     agent_ref: str | None = None,
 ) -> Select[Evaluation]:
     """Select the evaluations the caller may see, filtered; a period is each contract's month."""
-    if contract_id is not None:
-        contracts = [get_contract(session=session, actor=actor, contract_id=contract_id)]
-    elif period is not None:
-        contracts = list(session.scalars(visible_contracts(actor)))
-    else:
-        contracts = []
     query = select(Evaluation)
     if contract_id is not None:
+        get_contract(session=session, actor=actor, contract_id=contract_id)  # 404 outside
         query = query.where(Evaluation.contract_id == contract_id)
     else:
         visible = visible_contracts(actor).with_only_columns(Contract.id)
         query = query.where(Evaluation.contract_id.in_(visible))
     if period is not None:
-        by_timezone: dict[str, list[int]] = {}
-        for contract in contracts:
-            by_timezone.setdefault(terms_for_period(contract, period).timezone, []).append(
-                contract.id
-            )
-        windows = []
-        for timezone, ids in by_timezone.items():
-            start, end = period.bounds(timezone)
-            windows.append(
-                and_(
-                    Evaluation.contract_id.in_(ids),
-                    Evaluation.call_at >= start,
-                    Evaluation.call_at < end,
-                )
-            )
-        query = query.where(or_(*windows) if windows else false())
+        query = query.where(Evaluation.period == str(period))
     if source is not None:
         query = query.where(Evaluation.source == source)
     if agent_ref is not None:

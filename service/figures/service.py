@@ -1,16 +1,34 @@
-"""A contract's month as the database sees it: sufficient statistics in SQL (DESIGN §5).
+"""A month as the database sees it: sufficient statistics in SQL (DESIGN §5), every contract
+of the month in one pass.
 
 Scorecards show these figures; statements pay on them. Both read them here, so a scorecard
-and a statement of the same month can never disagree.
+and a statement of the same month can never disagree. Each contract brings its own rules
+(the form and sources its terms name, its samples, whether unlogged calls count) as a row of
+a `scopes` table sent with the query, so a month of 500 contracts costs the same handful of
+statements as a month of one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, exists, false, func, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    values,
+)
 from sqlalchemy.orm import Session
 
 from contracts import payout, stats
@@ -19,11 +37,11 @@ from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
-from service.calls.models import Call, SampledCall
-from service.calls.samples import coverage, sample_of
-from service.calls.service import calls_in, log_closes_at
+from service.calls.models import Call, CallSample, SampledCall
+from service.calls.samples import Drawn, coverage_by_contract
+from service.calls.service import log_closes_at
 from service.evaluations.models import Evaluation
-from service.volumes.service import units_in
+from service.volumes.models import DailyVolume
 
 PACK = 100_000  # above any score in hundredths (10,000), so rank * PACK + score sorts by rank
 
@@ -48,43 +66,88 @@ class PeriodAggregate:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What a period's aggregate reads: a contract's month, in its time zone, on one form.
+    """What a contract's month counts: its terms (the form, the sources, the call log's
+    rules) and the month's sample, if its seed was committed."""
 
-    Under terms that use the call log, only evaluations of logged calls count
-    (`logged_only`), and with `counts: sampled` only those of sampled calls: of the drawn
-    sample `sample_id`, or none at all while it is not drawn (`sample_id` None).
-    """
-
-    contract_id: int
+    contract: Contract
     period: Period
-    timezone: str
+    terms: Terms
+    terms_version_id: int
     form_id: int
-    logged_only: bool = False
-    sampled_only: bool = False
-    sample_id: int | None = None
+    sample: CallSample | None
+
+    @property
+    def sampled_only(self) -> bool:
+        """Say whether only evaluations of sampled calls count (`counts: sampled`)."""
+        return self.terms.sampling is not None and self.terms.sampling.counts == "sampled"
+
+    @property
+    def drawn_sample_id(self) -> int | None:
+        """Return the id of the month's drawn sample (None: none drawn yet, nothing counts)."""
+        return self.sample.id if self.sample is not None and self.sample.drawn else None
+
+    @property
+    def sources(self) -> Sequence[str]:
+        return SOURCES if self.terms.quality is None else self.terms.quality.sources
 
 
-def _scope(
-    session: Session, contract: Contract, period: Period, terms: Terms, form_id: int | None
-) -> Scope:
-    form_id = form_id if form_id is not None else terms_for_period(contract, period).version.form_id
-    sampled_only = terms.sampling is not None and terms.sampling.counts == "sampled"
-    sample = sample_of(session, contract.id, period) if sampled_only else None
-    drawn = sample.id if sample is not None and sample.drawn else None
-    return Scope(
-        contract.id,
-        period,
-        terms.timezone,
-        form_id,
-        logged_only=terms.require_logged_calls,
-        sampled_only=sampled_only,
-        sample_id=drawn,
-    )
+def scopes_of(
+    session: Session,
+    contracts: Sequence[Contract],
+    period: Period,
+    overrides: Mapping[int, tuple[Terms, int]] | None = None,
+) -> list[Scope]:
+    """Return each contract's scope of a month, the samples read in one query.
+
+    `overrides` gives a contract other terms and the id of their form (a simulation); its
+    terms version id stays the real one.
+    """
+    ids = [contract.id for contract in contracts]
+    samples = {
+        sample.contract_id: sample
+        for sample in session.scalars(
+            select(CallSample).where(
+                CallSample.contract_id.in_(ids), CallSample.period == str(period)
+            )
+        )
+    }
+    scopes = []
+    for contract in contracts:
+        in_force = terms_for_period(contract, period)
+        terms, form_id = (overrides or {}).get(
+            contract.id, (in_force.terms, in_force.version.form_id)
+        )
+        scopes.append(
+            Scope(contract, period, terms, in_force.version.id, form_id, samples.get(contract.id))
+        )
+    return scopes
 
 
-def _in_sample(scope: Scope, purpose: str) -> Any:
+def _scopes_table(scopes: Sequence[Scope], lower_by: Mapping[int, int] | None = None) -> Any:
+    """Return the scopes as a table of the query (a VALUES list), one row per contract."""
+    names = (
+        "contract_id", "form_id", "client", "third_party", "supplier", "logged_only",
+        "sampled_only", "sample_id", "lower_by",
+    )  # fmt: skip
+    rows = [
+        (
+            scope.contract.id,
+            scope.form_id,
+            *(int(source in scope.sources) for source in ("client", "third_party", "supplier")),
+            int(scope.terms.require_logged_calls),
+            int(scope.sampled_only),
+            scope.drawn_sample_id or 0,  # 0 is no sample: ids start at 1, so nothing matches
+            (lower_by or {}).get(scope.contract.id, 0),
+        )
+        for scope in scopes
+    ]
+    columns = [column(name, BigInteger if name == "sample_id" else Integer) for name in names]
+    return values(*columns, name="scopes").data(rows).cte("scopes")
+
+
+def _in_sample(scopes: Any, purpose: str) -> Any:
     return exists().where(
-        SampledCall.sample_id == scope.sample_id,
+        SampledCall.sample_id == scopes.c.sample_id,
         SampledCall.purpose == purpose,
         SampledCall.call_ref == Evaluation.call_ref,
     )
@@ -96,46 +159,58 @@ def _logged() -> Any:
     )
 
 
-def _counted(scope: Scope, *, audits_anywhere: bool = False) -> list[Any]:
-    """Return what the call log asks of a counted evaluation (DESIGN 13).
-
-    Under `counts: sampled` an audit counts if its call is in the audit sample, a
-    self-assessment if its call is in the self sample; `audits_anywhere` lets any audit of a
-    self-sampled call pair with it for the self-assessment check.
-    """
-    conditions = [_logged()] if scope.logged_only else []
-    if scope.sampled_only and scope.sample_id is None:
-        conditions.append(false())  # nothing counts before the samples are drawn
-    elif scope.sampled_only:
-        audit = true() if audits_anywhere else _in_sample(scope, "audit")
-        supplier = Evaluation.source == "supplier"
-        conditions.append(or_(and_(supplier, _in_sample(scope, "self")), and_(~supplier, audit)))
-    return conditions
-
-
-def _in_scope(scope: Scope, sources: Sequence[str]) -> list[Any]:
-    """Return the conditions of a month's scored evaluations, on the terms' form, from `sources`.
+def _in_scope(scopes: Any, period: Period, *, all_sources: bool = False) -> list[Any]:
+    """Return the conditions of a month's scored evaluations, each on its scope's terms.
 
     Only the form the terms name counts: an evaluation stored on another form (before that
     was refused at submission) never moves the figures. The row holds the current revision;
-    a retracted evaluation counts nowhere (DESIGN 12).
+    a retracted evaluation counts nowhere (DESIGN 12). Only the sources the terms list count,
+    unless `all_sources` (the self-assessment check pairs every source).
     """
-    start, end = scope.period.bounds(scope.timezone)
-    return [
-        Evaluation.contract_id == scope.contract_id,
-        Evaluation.call_at >= start,
-        Evaluation.call_at < end,
-        Evaluation.form_id == scope.form_id,
+    conditions = [
+        Evaluation.contract_id == scopes.c.contract_id,
+        Evaluation.period == str(period),
+        Evaluation.form_id == scopes.c.form_id,
         Evaluation.score_hundredths.is_not(None),
         Evaluation.retracted.is_(False),
-        Evaluation.source.in_(sources),
+    ]
+    if not all_sources:
+        conditions.append(
+            or_(
+                *(
+                    and_(Evaluation.source == source, getattr(scopes.c, source) == 1)
+                    for source in SOURCES
+                )
+            )
+        )
+    return conditions
+
+
+def _counted(scopes: Any, *, audits_anywhere: bool = False) -> list[Any]:
+    """Return what the call log asks of a counted evaluation (DESIGN 13).
+
+    Where the terms require it, the call is in the log. Under `counts: sampled`, an audit
+    counts if its call is in the audit sample, a self-assessment if its call is in the self
+    sample, and nothing before the samples are drawn; `audits_anywhere` lets any audit of a
+    self-sampled call pair with it for the self-assessment check.
+    """
+    supplier = Evaluation.source == "supplier"
+    audit = true() if audits_anywhere else _in_sample(scopes, "audit")
+    return [
+        or_(scopes.c.logged_only == 0, _logged()),
+        or_(
+            scopes.c.sampled_only == 0,
+            and_(supplier, _in_sample(scopes, "self")),
+            and_(~supplier, audit),
+        ),
     ]
 
 
-def _scored_in(scope: Scope, sources: Sequence[str], *, audits_anywhere: bool = False) -> Any:
-    """Select the counted evaluations of a contract's month (see `_in_scope`, `_counted`)."""
+def _scored(scopes: Any, period: Period, *, pairs: bool = False) -> Any:
+    """Select the counted evaluations of every scope's month (see `_in_scope`, `_counted`)."""
     return (
         select(
+            Evaluation.contract_id,
             Evaluation.call_ref,
             Evaluation.source,
             Evaluation.agent_ref,
@@ -146,55 +221,57 @@ def _scored_in(scope: Scope, sources: Sequence[str], *, audits_anywhere: bool = 
             Evaluation.critical_business,
             Evaluation.critical_compliance,
             RANK,
+            scopes.c.lower_by,
         )
-        .where(*_in_scope(scope, sources), *_counted(scope, audits_anywhere=audits_anywhere))
+        .join(scopes, scopes.c.contract_id == Evaluation.contract_id)
+        .where(*_in_scope(scopes, period, all_sources=pairs))
+        .where(*_counted(scopes, audits_anywhere=pairs))
         .cte("scored")
     )
 
 
-def _pairs(session: Session, scope: Scope) -> tuple[int, int]:
-    """Return the supplier/audit pairs of a month and the sum of their differences (hundredths).
+def _pairs(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, tuple[int, int]]:
+    """Return each contract's supplier/audit pairs and the sum of their differences.
 
-    One pass grouped by call: the supplier's score beside the score of the call's highest
-    ranked audit (rank and score packed in one number, so MAX picks the audit by rank). Any
-    audit of a counted self-assessment pairs with it, sampled for audit or not.
+    One pass grouped by contract and call: the supplier's score beside the score of the
+    call's highest ranked audit (rank and score packed in one number, so MAX picks the audit
+    by rank). Any audit of a counted self-assessment pairs with it, sampled for audit or not.
     """
-    scored = _scored_in(scope, SOURCES, audits_anywhere=True)
+    scored = _scored(_scopes_table(scopes), period, pairs=True)
     own = func.max(case((scored.c.source == "supplier", scored.c.score)))
     packed = func.max(
         case((scored.c.source.in_(AUDIT_SOURCES), scored.c.rank * PACK + scored.c.score))
     )
     per_call = (
-        select(own.label("own"), (packed % PACK).label("audit"))
-        .group_by(scored.c.call_ref)
+        select(scored.c.contract_id, own.label("own"), (packed % PACK).label("audit"))
+        .group_by(scored.c.contract_id, scored.c.call_ref)
         .subquery("per_call")
     )
-    query = select(
-        func.count(), func.coalesce(func.sum(per_call.c.own - per_call.c.audit), 0)
-    ).where(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
-    pairs, difference = session.execute(query).one()
-    return int(pairs), int(difference)
+    query = (
+        select(
+            per_call.c.contract_id,
+            func.count(),
+            func.coalesce(func.sum(per_call.c.own - per_call.c.audit), 0),
+        )
+        .where(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
+        .group_by(per_call.c.contract_id)
+    )
+    return {contract: (int(n), int(diff)) for contract, n, diff in session.execute(query)}
 
 
-def _aggregate(
-    scope: Scope,
-    sources: Sequence[str],
-    lower_supplier_by: int,
-    group_by: Sequence[str] = (),
-) -> Select[Any]:
+def _aggregate(scored: Any, group_by: Sequence[str] = ()) -> Select[Any]:
     """Build the one-pass aggregate: one evaluation per call by precedence, corrected scores."""
-    scored = _scored_in(scope, sources)
     best = (
-        select(scored.c.call_ref, func.max(scored.c.rank).label("rank"))
-        .group_by(scored.c.call_ref)
+        select(scored.c.contract_id, scored.c.call_ref, func.max(scored.c.rank).label("rank"))
+        .group_by(scored.c.contract_id, scored.c.call_ref)
         .subquery("best")
     )
-    lowered = scored.c.score - lower_supplier_by
+    lowered = scored.c.score - scored.c.lower_by
     score = cast(
         case((scored.c.source != "supplier", scored.c.score), (lowered < 0, 0), else_=lowered),
         BigInteger,
     )
-    columns = [getattr(scored.c, name) for name in group_by]
+    columns = [scored.c.contract_id, *(getattr(scored.c, name) for name in group_by)]
     return (
         select(
             *columns,
@@ -210,7 +287,14 @@ def _aggregate(
             ],
         )
         .select_from(scored)
-        .join(best, and_(best.c.call_ref == scored.c.call_ref, best.c.rank == scored.c.rank))
+        .join(
+            best,
+            and_(
+                best.c.contract_id == scored.c.contract_id,
+                best.c.call_ref == scored.c.call_ref,
+                best.c.rank == scored.c.rank,
+            ),
+        )
         .group_by(*columns)
     )
 
@@ -225,17 +309,57 @@ def _statistics(row: Any) -> stats.SufficientStatistics:
     )
 
 
-def _sources_and_rule(terms: Terms) -> tuple[Sequence[str], Any]:
-    if terms.quality is None:
-        return SOURCES, None
-    return terms.quality.sources, terms.quality.self_assessment
+NONE_COUNTED = stats.SufficientStatistics(0, 0, 0)
 
 
-def _self_assessment(session: Session, scope: Scope, terms: Terms) -> stats.SelfAssessmentCheck:
-    """Measure the month's self-assessment inflation and decide whether to correct it."""
-    _, rule = _sources_and_rule(terms)
-    pairs, difference = _pairs(session, scope)
-    return stats.self_assessment_check(pairs, difference, rule)
+def _checks(
+    session: Session, scopes: Sequence[Scope], period: Period
+) -> dict[int, stats.SelfAssessmentCheck]:
+    """Measure each contract's self-assessment inflation and decide whether to correct it."""
+    pairs = _pairs(session, scopes, period)
+    return {
+        scope.contract.id: stats.self_assessment_check(
+            *pairs.get(scope.contract.id, (0, 0)),
+            None if scope.terms.quality is None else scope.terms.quality.self_assessment,
+        )
+        for scope in scopes
+    }
+
+
+def aggregate_month(
+    session: Session,
+    contracts: Sequence[Contract],
+    period: Period,
+    overrides: Mapping[int, tuple[Terms, int]] | None = None,
+) -> dict[int, PeriodAggregate]:
+    """Compute every contract's month in SQL, correction included, in a fixed number of queries.
+
+    The pairs of every contract first (their inflation decides each contract's correction),
+    then one grouped aggregate, the units, the samples' coverage and the unlogged evaluations,
+    whatever the number of contracts.
+    """
+    if not contracts:
+        return {}
+    scopes = scopes_of(session, contracts, period, overrides)
+    checks = _checks(session, scopes, period)
+    lower_by = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
+    query = _aggregate(_scored(_scopes_table(scopes, lower_by), period))
+    found = {row.contract_id: _statistics(row) for row in session.execute(query)}
+    units = _units(session, scopes, period)
+    coverage = _coverage(session, scopes, period)
+    unlogged = _unlogged(session, scopes, period)
+    return {
+        scope.contract.id: PeriodAggregate(
+            terms_version_id=scope.terms_version_id,
+            terms=scope.terms,
+            statistics=found.get(scope.contract.id, NONE_COUNTED),
+            self_assessment=checks[scope.contract.id],
+            units=units[scope.contract.id],
+            sampling=_sample_figures(scope, coverage),
+            unlogged=unlogged.get(scope.contract.id) if scope.terms.require_logged_calls else None,
+        )
+        for scope in scopes
+    }
 
 
 def aggregate_period(
@@ -245,66 +369,101 @@ def aggregate_period(
     terms: Terms | None = None,
     form_id: int | None = None,
 ) -> PeriodAggregate:
-    """Compute the sufficient statistics of a contract's period in SQL, correction included.
+    """Compute one contract's month (see `aggregate_month`).
 
     `terms` and the id of their form override the terms in force (for simulations); the
     version id stays the real one.
     """
-    in_force = terms_for_period(contract, period)
-    version_id = in_force.version.id
-    terms = terms or in_force.terms
-    scope = _scope(session, contract, period, terms, form_id)
-    sources, _ = _sources_and_rule(terms)
-    check = _self_assessment(session, scope, terms)
-    lower_by = stats.inflation_hundredths(check)
-    row = session.execute(_aggregate(scope, sources, lower_by)).one()
-    return PeriodAggregate(
-        terms_version_id=version_id,
-        terms=terms,
-        statistics=_statistics(row),
-        self_assessment=check,
-        units=_units(session, contract, period, terms),
-        sampling=_sample_figures(session, contract, period, terms, scope.form_id),
-        unlogged=_unlogged(session, scope, sources) if scope.logged_only else None,
+    overrides = None
+    if terms is not None:
+        in_force = terms_for_period(contract, period).version.form_id
+        overrides = {contract.id: (terms, form_id if form_id is not None else in_force)}
+    return aggregate_month(session, [contract], period, overrides)[contract.id]
+
+
+def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, int]:
+    """Return the units each contract's month pays: its logged calls, or its declared days."""
+    ids = [scope.contract.id for scope in scopes]
+    declared = dict(
+        session.execute(
+            select(DailyVolume.contract_id, func.sum(DailyVolume.units))
+            .where(
+                DailyVolume.contract_id.in_(ids),
+                DailyVolume.day >= period.first_day,
+                DailyVolume.day < period.end_day,
+            )
+            .group_by(DailyVolume.contract_id)
+        ).all()
     )
+    logging = [scope.contract.id for scope in scopes if scope.terms.volume.source == "calls"]
+    logged: dict[tuple[int, str | None], int] = {}
+    if logging:
+        query = (
+            select(Call.contract_id, Call.direction, func.count())
+            .where(Call.contract_id.in_(logging), Call.period == str(period))
+            .group_by(Call.contract_id, Call.direction)
+        )
+        logged = {(contract, direction): n for contract, direction, n in session.execute(query)}
+    units = {}
+    for scope in scopes:
+        volume, id_ = scope.terms.volume, scope.contract.id
+        if volume.source == "calls":
+            units[id_] = sum(
+                n
+                for (contract, direction), n in logged.items()
+                if contract == id_ and volume.direction in (None, direction)
+            )
+        else:
+            units[id_] = int(declared.get(id_) or 0)
+    return units
 
 
-def _units(session: Session, contract: Contract, period: Period, terms: Terms) -> int:
-    """Return the units a period pays: its logged calls, or its declared daily volumes."""
-    if terms.volume.source == "calls":
-        return calls_in(session, contract.id, period, terms.volume.direction)
-    return units_in(session, contract.id, period)
-
-
-def _unlogged(session: Session, scope: Scope, sources: Sequence[str]) -> int:
-    """Count the month's evaluations left out because their call is not in the log."""
-    query = (
-        select(func.count()).select_from(Evaluation).where(*_in_scope(scope, sources), ~_logged())
-    )
-    return int(session.scalar(query) or 0)
+def _coverage(
+    session: Session, scopes: Sequence[Scope], period: Period
+) -> dict[tuple[int, str], payout.SampleShare]:
+    """Count how much of each contract's drawn samples its sides evaluated, in one query."""
+    drawn = [
+        Drawn(scope.contract.id, scope.drawn_sample_id, scope.form_id)
+        for scope in scopes
+        if scope.terms.sampling is not None and scope.drawn_sample_id is not None
+    ]
+    return coverage_by_contract(session, drawn, period)
 
 
 def _sample_figures(
-    session: Session, contract: Contract, period: Period, terms: Terms, form_id: int
+    scope: Scope, coverage: Mapping[tuple[int, str], payout.SampleShare]
 ) -> payout.SampleFigures | None:
-    """Return what a period's samples say: committed, drawn, and how much of each is covered."""
-    rule = terms.sampling
+    """Return what a month's samples say: committed, drawn, and how much of each is covered."""
+    rule = scope.terms.sampling
     if rule is None:
         return None
-    sample = sample_of(session, contract.id, period)
-    closes = log_closes_at(contract, period)
-    shares = {"audit": payout.SampleShare(0, 0), "self": payout.SampleShare(0, 0)}
-    if sample is not None and sample.drawn:
-        shares = coverage(session, contract, period, sample, form_id)
+    sample, id_ = scope.sample, scope.contract.id
+    closes = log_closes_at(scope.contract, scope.period)
+    empty = payout.SampleShare(0, 0)
     return payout.SampleFigures(
         commitment=None if sample is None else sample.commitment,
         seed=sample.seed if sample is not None and sample.drawn else None,
         counts=rule.counts,
         min_coverage=rule.min_coverage,
-        audit=shares["audit"],
-        self_assessment=shares["self"],
-        log_closes=f"{closes:%Y-%m-%d %H:%M} {terms.timezone}",
+        audit=coverage.get((id_, "audit"), empty),
+        self_assessment=coverage.get((id_, "self"), empty),
+        log_closes=f"{closes:%Y-%m-%d %H:%M} {scope.terms.timezone}",
     )
+
+
+def _unlogged(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, int]:
+    """Count each month's evaluations left out because their call is not in the log."""
+    logging = [scope for scope in scopes if scope.terms.require_logged_calls]
+    if not logging:
+        return {}
+    table = _scopes_table(logging)
+    query = (
+        select(Evaluation.contract_id, func.count())
+        .join(table, table.c.contract_id == Evaluation.contract_id)
+        .where(*_in_scope(table, period), ~_logged())
+        .group_by(Evaluation.contract_id)
+    )
+    return {contract: int(n) for contract, n in session.execute(query)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,17 +481,16 @@ def aggregate_groups(
 
     `columns` are `agent_ref` and `team`: the contract's correction applies to every group.
     """
-    terms = terms_for_period(contract, period).terms
-    scope = _scope(session, contract, period, terms, None)
-    sources, _ = _sources_and_rule(terms)
-    check = _self_assessment(session, scope, terms)
-    lower_by = stats.inflation_hundredths(check)
+    scopes = scopes_of(session, [contract], period)
+    check = _checks(session, scopes, period)[contract.id]
+    lower_by = {contract.id: stats.inflation_hundredths(check)}
+    scored = _scored(_scopes_table(scopes, lower_by), period)
     groups: dict[str, list[Group]] = {}
-    for column in columns:
-        query = _aggregate(scope, sources, lower_by, [column]).order_by(column)
-        groups[column] = [
-            Group(getattr(row, column), _statistics(row))
+    for name in columns:
+        query = _aggregate(scored, [name]).order_by(getattr(scored.c, name))
+        groups[name] = [
+            Group(getattr(row, name), _statistics(row))
             for row in session.execute(query)
-            if getattr(row, column) is not None
+            if getattr(row, name) is not None
         ]
     return check, groups

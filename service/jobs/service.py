@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import partial
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from contracts.periods import Period
 from service.actors import OPERATOR, Actor
@@ -137,23 +139,73 @@ def _months(first: Period, last: Period) -> list[Period]:
     return months
 
 
-def close_item(
-    factory: sessionmaker[Session], item: Item, now: datetime, *, finalize: bool = False
-) -> str:
-    """Draft, refresh or finalize one contract's period in one transaction; return what happened."""
-    # SQLite has no advisory locks: the write lock, taken first, makes a second process
-    # wait for this item to commit and then find it done.
+@contextmanager
+def _holding(factory: sessionmaker[Session], item: Item) -> Iterator[Session | None]:
+    """Open an item's transaction holding its lock; None when another process holds it.
+
+    PostgreSQL: an advisory lock per contract and month. SQLite has none: the write lock,
+    taken first, makes a second process wait for this item to commit and then find it done.
+    """
     with writing(factory) as session:
         if session.get_bind().dialect.name == "postgresql":
             locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
             if not locked:
-                return "busy"  # another scheduler holds this item right now
-        contract = session.get(Contract, item.contract_id)
-        assert contract is not None
-        # The samples first: the first run after the log closes draws them, and the draft
-        # below counts what they say.
-        samples.commit_seed(session, contract, item.period, now)
-        samples.draw_samples(session, contract, item.period, now)
+                yield None  # another scheduler holds this item right now
+                return
+        yield session
+
+
+def draw_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
+    """Commit a sampled month's seed if it never was, and draw its samples once its log has
+    closed, under the item's lock; return what happened."""
+    with _holding(factory, item) as session:
+        if session is None:
+            return "busy"
+        contract = session.get_one(Contract, item.contract_id)
+        before = samples.sample_of(session, contract.id, item.period)
+        if before is not None and before.drawn:
+            return "drawn_before"
+        if samples.draw_samples(session, contract, item.period, now) is not None:
+            return "drawn"
+        samples.commit_seed(session, contract, item.period, now)  # the log is still open
+        return "committed" if before is None else "waiting"
+
+
+def prepare(
+    factory: sessionmaker[Session], period: Period, contract_ids: Sequence[int]
+) -> dict[int, statements.Prepared]:
+    """Aggregate every due contract's month in one pass; on any failure, none (each item
+    then aggregates its own month, so one bad contract cannot stop the others)."""
+    try:
+        with writing(factory) as session:
+            contracts = session.scalars(
+                select(Contract)
+                .where(Contract.id.in_(contract_ids))
+                .order_by(Contract.id)
+                .options(selectinload(Contract.terms_versions))
+            ).all()
+            return statements.prepare_month(session, contracts, period)
+    except Exception:
+        log.exception("aggregating %s for every contract failed; closing each on its own", period)
+        return {}
+
+
+def close_item(
+    factory: sessionmaker[Session],
+    item: Item,
+    now: datetime,
+    *,
+    finalize: bool = False,
+    prepared: statements.Prepared | None = None,
+) -> str:
+    """Draft, refresh or finalize one contract's period in one transaction; return what happened.
+
+    A month `prepared` with the others is written as it is, unless an input changed since.
+    """
+    with _holding(factory, item) as session:
+        if session is None:
+            return "busy"
+        contract = session.get_one(Contract, item.contract_id)
         try:
             statement, created = statements.refresh_draft(
                 session=session,
@@ -161,6 +213,7 @@ def close_item(
                 contract_id=contract.id,
                 period=item.period,
                 now=now,
+                prepared=prepared,
             )
         except Conflict:
             return "already_final"  # finalized since the due work was listed
@@ -174,18 +227,20 @@ def close_item(
 
 def commit_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
     """Commit the seed of a contract's running period, once, under the close's lock."""
-    with writing(factory) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            locked = session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(item))))
-            if not locked:
-                return "busy"
-        contract = session.get(Contract, item.contract_id)
-        assert contract is not None
+    with _holding(factory, item) as session:
+        if session is None:
+            return "busy"
+        contract = session.get_one(Contract, item.contract_id)
         if samples.sample_of(session, contract.id, item.period) is not None:
             return "committed_before"
         if samples.commit_seed(session, contract, item.period, now) is None:
             return "not_sampled"
         return "committed"
+
+
+def _samples(session: Session, item: Item) -> bool:
+    contract = session.get_one(Contract, item.contract_id)
+    return terms_for_period(contract, item.period).terms.sampling is not None
 
 
 def running_periods(session: Session, now: datetime) -> list[Item]:
@@ -217,6 +272,7 @@ def run_close(
         session.flush()
         run_id = run.id
         items = due_items(session, now, period=period, contract_id=contract_id)
+        sampled = [item for item in items if _samples(session, item)]
         running = [] if period is not None else running_periods(session, now)
         running = [item for item in running if contract_id in (None, item.contract_id)]
     report = CloseReport()
@@ -226,13 +282,25 @@ def run_close(
         outcome = _attempt(report, item, commit, "committed_before")
         if outcome in ("committed", "failed"):
             report.counts[outcome] += 1
-    for item in items:
-        close = partial(close_item, factory, item, now, finalize=finalize)
-        outcome = _attempt(report, item, close, "already_final")
-        report.counts[outcome] += 1
-        log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
-        if on_item is not None:
-            on_item(item, outcome)
+    for item in sampled:
+        # The samples before the statements: the first run after a log closes draws them,
+        # and the drafts below count what they say.
+        outcome = _attempt(report, item, partial(draw_item, factory, item, now), "drawn_before")
+        if outcome in ("drawn", "committed", "failed"):
+            report.counts[outcome] += 1
+    for month, group in groupby(items, key=lambda item: item.period):
+        due = list(group)
+        prepared = prepare(factory, month, [item.contract_id for item in due])
+        for item in due:
+            close = partial(
+                close_item, factory, item, now, finalize=finalize,
+                prepared=prepared.get(item.contract_id),
+            )  # fmt: skip
+            outcome = _attempt(report, item, close, "already_final")
+            report.counts[outcome] += 1
+            log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
+            if on_item is not None:
+                on_item(item, outcome)
     with writing(factory) as session:
         run = session.get_one(JobRun, run_id)
         run.finished_at = utcnow()

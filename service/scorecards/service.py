@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from contracts import stats
 from contracts.payout import SampleFigures
@@ -14,9 +15,9 @@ from contracts.terms import Terms
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
-from service.disputes.figures import DisputeFigures, dispute_figures
+from service.disputes.figures import DisputeFigures, dispute_figures_by_contract
 from service.errors import Invalid
-from service.figures.service import aggregate_groups, aggregate_period
+from service.figures.service import aggregate_groups, aggregate_month
 from service.forms.service import find_form, parsed_form
 
 MAX_TREND_MONTHS = 36
@@ -56,17 +57,26 @@ def scorecard(*, session: Session, actor: Actor, contract_id: int, period: Perio
 
 
 def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecard:
-    aggregate = aggregate_period(session, contract, period)
-    return Scorecard(
-        contract=contract,
-        period=period,
-        figures=stats.figures(aggregate.statistics),
-        self_assessment=aggregate.self_assessment,
-        units=aggregate.units,
-        disputes=dispute_figures(session, contract, period),
-        sampling=aggregate.sampling,
-        unlogged=aggregate.unlogged,
-    )
+    return _scorecards(session, [contract], period)[0]
+
+
+def _scorecards(session: Session, contracts: Sequence[Contract], period: Period) -> list[Scorecard]:
+    """Return the month's scorecard of each contract, every contract in the same few queries."""
+    aggregates = aggregate_month(session, contracts, period)
+    disputes = dispute_figures_by_contract(session, [c.id for c in contracts], period)
+    return [
+        Scorecard(
+            contract=contract,
+            period=period,
+            figures=stats.figures(aggregates[contract.id].statistics),
+            self_assessment=aggregates[contract.id].self_assessment,
+            units=aggregates[contract.id].units,
+            disputes=disputes[contract.id],
+            sampling=aggregates[contract.id].sampling,
+            unlogged=aggregates[contract.id].unlogged,
+        )
+        for contract in contracts
+    ]
 
 
 def agent_scorecards(
@@ -120,8 +130,9 @@ def contract_overview(
 
 def compare(*, session: Session, actor: Actor, period: Period) -> list[Scorecard]:
     """Return every visible contract's scorecard for a period, side by side."""
-    contracts = session.scalars(visible_contracts(actor).order_by(Contract.id)).all()
-    return [_scorecard(session, contract, period) for contract in contracts]
+    query = visible_contracts(actor).order_by(Contract.id)
+    contracts = session.scalars(query.options(selectinload(Contract.terms_versions))).all()
+    return _scorecards(session, contracts, period)
 
 
 def trend(

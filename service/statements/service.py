@@ -31,12 +31,16 @@ from service.calls.models import Call
 from service.calls.samples import sample_of
 from service.calls.service import log_closes_at
 from service.db import utcnow
-from service.disputes.figures import DisputeFigures, dispute_figures
+from service.disputes.figures import (
+    DisputeFigures,
+    dispute_figures,
+    dispute_figures_by_contract,
+)
 from service.disputes.schemas import DisputeBasisDocument
 from service.errors import Conflict, Invalid, NotFound
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
-from service.figures.service import PeriodAggregate, aggregate_period
+from service.figures.service import PeriodAggregate, aggregate_month, aggregate_period
 from service.notices.service import enqueue
 from service.paging import Page, page_of
 from service.statements.models import CarriedAdjustment, Statement
@@ -68,6 +72,35 @@ class Simulation:
         return None if self.actual is None else self.simulated.total - self.actual.total
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A contract's month aggregated ahead with every other contract's, and when.
+
+    Writing its statement later, under the contract's lock, uses it unless an input of the
+    month changed since `stamp`; then the month is aggregated again, alone.
+    """
+
+    aggregate: PeriodAggregate
+    disputes: DisputeFigures
+    stamp: datetime
+
+
+def prepare_month(
+    session: Session, contracts: Sequence[Contract], period: Period
+) -> dict[int, Prepared]:
+    """Aggregate every contract's month in one pass, with its inputs complete as stamped.
+
+    The contracts are locked FOR UPDATE first, so every input being written for them is
+    committed (and visible) before the stamp is taken; anything later is newer than it.
+    """
+    ids = [contract.id for contract in contracts]
+    lock_contracts(session, ids, "statement")
+    stamp = utcnow()
+    aggregates = aggregate_month(session, contracts, period)
+    disputes = dispute_figures_by_contract(session, ids, period)
+    return {id_: Prepared(aggregates[id_], disputes[id_], stamp) for id_ in ids}
+
+
 def compute(
     session: Session,
     contract: Contract,
@@ -75,9 +108,11 @@ def compute(
     terms: Terms | None = None,
     prior_adjustments: Sequence[payout.PriorAdjustment] = (),
     form_id: int | None = None,
+    aggregate: PeriodAggregate | None = None,
 ) -> Computed:
-    """Aggregate a contract's period in SQL and apply the terms (those in force by default)."""
-    aggregate = aggregate_period(session, contract, period, terms, form_id)
+    """Aggregate a contract's period in SQL (unless given) and apply the terms (those in
+    force by default)."""
+    aggregate = aggregate or aggregate_period(session, contract, period, terms, form_id)
     figures = stats.figures(aggregate.statistics)
     statement = payout.compute_statement(
         aggregate.terms,
@@ -100,13 +135,15 @@ def refresh_draft(
     contract_id: int,
     period: Period,
     now: datetime | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[Statement, bool]:
     """Compute (or recompute) a contract's draft of an ended period; return it and whether it
     is new. Clients, finance and admins may; the close does it as the operator.
 
     The contract and the statement are locked first (see `lock_contracts`), so a final
     statement is never overwritten and the stamp `computed_at` is taken once every input
-    written before it is visible.
+    written before it is visible. A month `prepared` ahead is used as it is, unless one of
+    its inputs changed since it was aggregated.
     """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     actor.require("client", "finance")
@@ -126,10 +163,12 @@ def refresh_draft(
             f"the next statement",
             {"period": [f"statement {statement.id} of {period} is final"]},
         )
-    computed = compute(
-        session, contract, period, None, prior_adjustments(session, contract, period)
-    )
-    disputes = dispute_figures(session, contract, period)
+    if prepared is not None and _inputs_changed(session, contract.id, period, prepared.stamp):
+        prepared = None  # an input arrived since: aggregate the month again, alone
+    aggregate = prepared.aggregate if prepared else None
+    adjustments = prior_adjustments(session, contract, period)
+    computed = compute(session, contract, period, None, adjustments, aggregate=aggregate)
+    disputes = prepared.disputes if prepared else dispute_figures(session, contract, period)
     created = statement is None
     if statement is None:
         statement = Statement(contract_id=contract.id, period=str(period), status="draft")
@@ -227,9 +266,7 @@ def prior_adjustments(
     for final in session.execute(_finals_to_check(contract.id, period)):
         final_period = Period.parse(final.period)
         version = _terms_version(contract, final.terms_version_id)
-        if not _inputs_changed(
-            session, contract.id, final_period, version.timezone, final.computed_at
-        ):
+        if not _inputs_changed(session, contract.id, final_period, final.computed_at):
             continue
         recomputed = compute(
             session, contract, final_period, version.terms, form_id=version.version.form_id
@@ -290,16 +327,12 @@ def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
     )
 
 
-def _inputs_changed(
-    session: Session, contract_id: int, period: Period, timezone: str, since: datetime
-) -> bool:
+def _inputs_changed(session: Session, contract_id: int, period: Period, since: datetime) -> bool:
     """Say whether an evaluation (or a revision of one), a volume or a logged call of the
     period arrived after `since`."""
-    start, end = period.bounds(timezone)
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
-        Evaluation.call_at >= start,
-        Evaluation.call_at < end,
+        Evaluation.period == str(period),
         Evaluation.revised_at > since,
     )
     late_volume = exists().where(
