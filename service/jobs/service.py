@@ -27,6 +27,7 @@ from service.db import utcnow, writing
 from service.disputes.figures import unresolved_disputes
 from service.errors import Conflict
 from service.jobs.models import JobRun
+from service.partitions import ensure_partitions, months_ahead
 from service.statements import service as statements
 from service.statements.models import Statement
 
@@ -271,11 +272,14 @@ def run_close(
         session.add(run)
         session.flush()
         run_id = run.id
+        made = ensure_partitions(session, months_ahead(Period.of(now.date())))
         items = due_items(session, now, period=period, contract_id=contract_id)
         sampled = [item for item in items if _samples(session, item)]
         running = [] if period is not None else running_periods(session, now)
         running = [item for item in running if contract_id in (None, item.contract_id)]
     report = CloseReport()
+    if made:
+        report.counts["partitions"] = len(made)
     for item in running:
         # A period that has begun gets its seed committed; the run counts only new ones.
         commit = partial(commit_item, factory, item, now)
