@@ -30,6 +30,8 @@ SUPPLIERS = [
     ("Voxline Torino", "torino", 0.84, 0.5),
 ]
 TIMEZONE = "Europe/Rome"
+# The demo's companies are Italian: their report files and notices are in Italian.
+LANGUAGE = "it"
 # Demo users also sign in to the pages with their email and this password.
 DEMO_PASSWORD = "fiducia-demo-2026"
 
@@ -65,7 +67,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
         users = session.scalars(select(User).where(User.email.like("%@demo.fiducia"))).all()
         return DemoResult("demo data already loaded; fresh tokens issued", _logins(session, users))
 
-    client = seed.organization(session, CLIENT, "client")
+    client = seed.organization(session, CLIENT, "client", LANGUAGE)
     admin = seed.member(session, None, role="admin", email="admin@demo.fiducia", name="Demo Admin")
     client_member = seed.member(
         session, client, role="client", email="client@demo.fiducia", name="Chiara Conti"
@@ -79,7 +81,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
     rng = random.Random(seed_value)
     evaluations = 0
     for name, login, skill, flattery in SUPPLIERS:
-        supplier = seed.organization(session, name, "supplier")
+        supplier = seed.organization(session, name, "supplier", LANGUAGE)
         supplier_member = seed.member(
             session, supplier, role="supplier", email=f"{login}@demo.fiducia", name=f"{name} QA"
         )

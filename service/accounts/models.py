@@ -13,11 +13,16 @@ ORGANIZATION_KINDS = ("client", "supplier")
 ROLES = ("admin", "client", "finance", "supplier")
 # The kind of organization each non-admin role belongs to.
 ROLE_ORGANIZATION_KIND = {"client": "client", "finance": "client", "supplier": "supplier"}
+# The languages people read Fiducia in (DESIGN §15); English when nothing says otherwise.
+LANGUAGES = ("it", "en")
 
 
 class Organization(Base):
     __tablename__ = "organizations"
-    __table_args__ = (CheckConstraint("kind IN ('client', 'supplier')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('client', 'supplier')", name="kind"),
+        CheckConstraint("language IN ('it', 'en')", name="language"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -25,6 +30,8 @@ class Organization(Base):
     # Where finalized statements are announced (client organizations), signed with the secret.
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    # The language of its report files and of its notices' text.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -33,6 +40,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'client', 'finance', 'supplier')", name="role"),
         CheckConstraint("role = 'admin' OR organization_id IS NOT NULL", name="member"),
+        CheckConstraint("language IN ('it', 'en')", name="language"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -44,6 +52,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # A deactivated user signs in to nothing: its tokens and sessions are refused while it is.
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The language of its pages; null: the browser's (Accept-Language), else English.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from types import EllipsisType
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -59,13 +60,28 @@ class IssuedToken:
     created_at: object
 
 
-def create_organization(*, session: Session, actor: Actor, name: str, kind: str) -> Organization:
-    """Create an organization (admins only)."""
+def create_organization(
+    *, session: Session, actor: Actor, name: str, kind: str, language: str = "en"
+) -> Organization:
+    """Create an organization (admins only), with the language of its reports and notices."""
     actor.require("admin")
     if session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
         raise Conflict("an organization with this name exists", {"name": ["already taken"]})
-    organization = Organization(name=name, kind=kind)
+    organization = Organization(name=name, kind=kind, language=language)
     session.add(organization)
+    session.flush()
+    return organization
+
+
+def update_organization(
+    *, session: Session, actor: Actor, organization_id: int, language: str
+) -> Organization:
+    """Change the language an organization's report files and notices are made in (admins)."""
+    actor.require("admin")
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("no such organization")
+    organization.language = language
     session.flush()
     return organization
 
@@ -158,8 +174,12 @@ def update_user(
     name: str | None = None,
     role: str | None = None,
     active: bool | None = None,
+    language: str | None | EllipsisType = ...,
 ) -> User:
-    """Rename a user, change its role or (de)activate it (admins only).
+    """Rename a user, change its role or language, or (de)activate it (admins only).
+
+    `language` left out keeps the user's language; None clears the user's own choice (its
+    browser's counts again).
 
     Deactivating ends the user's browser sessions; its tokens are refused while it is
     inactive and work again, unless revoked, once it is reactivated.
@@ -177,6 +197,16 @@ def update_user(
         user.active = active
     if name is not None:
         user.name = name
+    if not isinstance(language, EllipsisType):
+        user.language = language
+    session.flush()
+    return user
+
+
+def set_own_language(*, session: Session, actor: Actor, language: str | None) -> User:
+    """Choose the language of one's own pages; None follows the browser again."""
+    user = get_user(session=session, user_id=actor.user_id)
+    user.language = language
     session.flush()
     return user
 
