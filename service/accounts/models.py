@@ -19,10 +19,7 @@ LANGUAGES = ("it", "en")
 
 class Organization(Base):
     __tablename__ = "organizations"
-    __table_args__ = (
-        CheckConstraint("kind IN ('client', 'supplier')", name="kind"),
-        CheckConstraint("language IN ('it', 'en')", name="language"),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('client', 'supplier')", name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -40,7 +37,6 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'client', 'finance', 'supplier')", name="role"),
         CheckConstraint("role = 'admin' OR organization_id IS NOT NULL", name="member"),
-        CheckConstraint("language IN ('it', 'en')", name="language"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -152,3 +152,27 @@ def test_every_existing_user_stays_active(empty_url: str) -> None:
     assert active is True or active == 1
     command.downgrade(alembic_config(url), "0008")
     engine.dispose()
+
+
+def test_existing_organizations_speak_english_and_users_their_browsers_language(
+    empty_url: str,
+) -> None:
+    url = empty_url
+    upgrade(url, "0009")  # merge: the revision before 0011 becomes 0010
+    engine = create_engine(engine_url(url))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO organizations (id, name, kind, created_at) "
+            "VALUES (1, 'Demo Energia', 'client', '2026-01-01')"
+        ))  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO users (id, organization_id, name, email, role, created_at) "
+            "VALUES (1, 1, 'Chiara', 'chiara@example.test', 'client', '2026-01-01')"
+        ))  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        organization = connection.execute(text("SELECT language FROM organizations")).scalar_one()
+        user = connection.execute(text("SELECT language FROM users")).scalar_one()
+    assert (organization, user) == ("en", None)
+    command.downgrade(alembic_config(url), "0009")
+    engine.dispose()

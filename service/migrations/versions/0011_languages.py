@@ -1,5 +1,8 @@
 """languages: each user may have a language, each organization has one (English until set)
 
+The columns are added and dropped in place, so no table is rebuilt on SQLite (where other
+rows refer to both); the API's schemas take only `it` and `en`.
+
 Revision ID: 0011
 Revises: 0009
 Create Date: 2026-11-23 12:00:00.000000
@@ -22,20 +25,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("language", sa.String(length=8), server_default="en", nullable=False)
         )
-        batch_op.create_check_constraint(
-            batch_op.f("ck_organizations_language"), "language IN ('it', 'en')"
-        )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
-        batch_op.create_check_constraint(
-            batch_op.f("ck_users_language"), "language IN ('it', 'en')"
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_users_language"), type_="check")
-        batch_op.drop_column("language")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_organizations_language"), type_="check")
-        batch_op.drop_column("language")
+    # Dropped in place too (SQLite 3.35 and later can), not by rebuilding the tables.
+    op.drop_column("users", "language")
+    op.drop_column("organizations", "language")
