@@ -8,6 +8,7 @@ The API stays English.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,44 @@ class Speech:
         """Say an English message of the service in this language, when the catalog has it."""
         if isinstance(text, Text):
             return self.gettext(text.template, **text.values)
-        return self._catalog.gettext(text) if text else text
+        if not text:
+            return text
+        said = self._catalog.gettext(text)
+        if said != text or self.language == DEFAULT_LANGUAGE:
+            return said
+        for pattern, template in SCHEMA_MESSAGES:
+            found = pattern.fullmatch(text)
+            if found is not None:
+                return self.gettext(template, **found.groupdict())
+        return text
+
+
+# Marshmallow's words for a field it refuses, which the pages show: those it fills in with
+# figures, as patterns; those it says as they are, for the catalogs.
+SCHEMA_MESSAGES = [
+    (
+        re.compile(r"Length must be between (?P<low>\d+) and (?P<high>\d+)\."),
+        N_("Length must be between %(low)s and %(high)s."),
+    ),
+    (
+        re.compile(r"Shorter than minimum length (?P<low>\d+)\."),
+        N_("Shorter than minimum length %(low)s."),
+    ),
+    (
+        re.compile(r"Longer than maximum length (?P<high>\d+)\."),
+        N_("Longer than maximum length %(high)s."),
+    ),
+    (re.compile(r"Must be one of: (?P<choices>.*)\."), N_("Must be one of: %(choices)s.")),
+]
+SCHEMA_WORDS = (
+    N_("Not a valid email address."),
+    N_("Not a valid integer."),
+    N_("Not a valid string."),
+    N_("Not a valid boolean."),
+    N_("Field may not be null."),
+    N_("Unknown field."),
+    N_("Invalid value."),
+)
 
 
 def current_language() -> str:
