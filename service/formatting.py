@@ -45,7 +45,7 @@ def number(value: Any, places: int | None = None, language: str | None = None) -
 
 
 def percent(rate: Any, places: int = 1, language: str | None = None) -> str:
-    """Format a fraction as a percentage: 0.0125 -> "1.3%" ("1,3%" in Italian)."""
+    """Format a fraction as a percentage: 0.0126 -> "1.3%" ("1,3%" in Italian)."""
     if rate is None or rate == "":
         return NOTHING
     pattern = "#,##0." + "0" * places + "%" if places else "#,##0%"

@@ -64,14 +64,14 @@ class Reasons:
         value = Decimal(str(text))
         if value == value.to_integral_value():
             return self.count(int(value))
-        return self.exact(value.normalize())
+        return self.exact(value)
 
     def percent(self, fraction: str | Decimal, *, signed: bool = False) -> str:
         """Write a fraction as a percentage, as the rules wrote it: "+6%", "2.22%"."""
         value = Decimal(str(fraction))
         if value == 0:
             return "0%"
-        points = self.score(value.scaleb(2))
+        points = self.score(value.scaleb(2).normalize())
         return f"+{points}%" if signed and value > 0 else f"{points}%"
 
     def money(self, amount: str | Decimal, *, signed: bool = False) -> str:

@@ -100,6 +100,10 @@ def printable(statement: Statement, language: str = DEFAULT_LANGUAGE) -> str:
     )
 
 
+# The page's margins hold no body text: they need their own font.
+MARGIN_TEXT = "font: 8pt 'DejaVu Sans', sans-serif; color: #5c6475;"
+
+
 def page_style(statement: Statement, language: str) -> str:
     """Return the PDF's page rules: A4, and on every page who and when, and its number."""
     say = Speech(language)
@@ -109,8 +113,8 @@ def page_style(statement: Statement, language: str) -> str:
     )
     return (
         "@page { size: A4; margin: 18mm 16mm 20mm 16mm;"
-        f" @bottom-left {{ content: {_css_text(where)}; font-size: 8pt; color: #5c6475; }}"
-        f' @bottom-right {{ content: "{_css_escape(of)}"; font-size: 8pt; color: #5c6475; }} }}'
+        f" @bottom-left {{ content: {_css_text(where)}; {MARGIN_TEXT} }}"
+        f' @bottom-right {{ content: "{_css_escape(of)}"; {MARGIN_TEXT} }} }}'
         " body { margin: 0; max-width: none; padding: 0; font-family: 'DejaVu Sans', sans-serif; }"
         " tr { break-inside: avoid; }"
     )
