@@ -61,8 +61,8 @@ def month(period: Period | str, language: str | None = None) -> str:
 
 
 def short_month(period: Period, language: str | None = None) -> str:
-    """Name a month briefly, for a chart's axis: "Oct 26", "ott 26"."""
-    return format_date(date(period.year, period.month, 1), "LLL yy", locale=locale_of(language))
+    """Name a month briefly, for a chart's axis: "Sep 26", "set 26" (three letters each)."""
+    return f"{month(period, language)[:3]} {period.year % 100:02d}"
 
 
 def day(value: date | None, language: str | None = None) -> str:

@@ -109,8 +109,8 @@ def statement_csv(statement: Statement, language: str = "en") -> str:
     rows += _lines(statement, say)
     rows += [
         [],
-        ["total", say.gettext("Total"), statement.total, ""],
-        ["volume_only", say.gettext("Volume only"), statement.volume_only, ""],
+        ["total", "", statement.total, ""],
+        ["volume_only", "", statement.volume_only, ""],
     ]
     if statement.content_hash:
         rows.append(["content_hash", statement.content_hash, "", ""])

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from babel.numbers import get_currency_symbol
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,4 +146,49 @@ def test_a_critical_line_below_the_minimum_sample_says_why_in_italian() -> None:
     assert reasons(DESIGN, "it").of(stored) == (
         "Nessuna penale per errori critici (conformità): 45 valutazioni, meno del campione"
         " minimo di 60"
+    )
+
+
+@pytest.mark.parametrize(
+    ("figures", "italian"),
+    [
+        (
+            Figures(0, None, None, None, None, {}),
+            "Nessun adeguamento per fascia di qualità: nessuna valutazione con punteggio nel"
+            " periodo",
+        ),
+        (
+            scores("70.00"),
+            "Fascia di qualità 0+ (-8%): la media 70,00 vi rientra",
+        ),
+    ],
+)
+def test_a_point_band_line_says_in_italian_what_the_mean_did(
+    figures: Figures, italian: str
+) -> None:
+    terms = with_quality(DESIGN, evidence="point", min_sample=0)
+    result = statement(terms, figures)
+    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+    assert reasons(terms, "it").of(band) == italian
+
+
+def test_no_units_is_said_in_italian_too() -> None:
+    result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), units=0)
+    assert reasons(DESIGN, "it").of(lines_document(result)[0]) == (
+        "Compenso a volume: nessuna unità (handled contact)"
+    )
+
+
+def test_an_unverified_self_assessment_is_said_in_italian_with_the_pairs_needed() -> None:
+    assert DESIGN.quality is not None
+    check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
+    result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), self_assessment=check)
+    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+    assert (
+        reasons(DESIGN, "it")
+        .of(band)
+        .endswith(
+            "; le autovalutazioni del fornitore non sono verificate: 12 chiamate con audit, meno"
+            " delle 20 richieste"
+        )
     )
