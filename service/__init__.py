@@ -144,6 +144,8 @@ def _secure_headers(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         docs = request.endpoint == DOCS_ENDPOINT
         response.headers["Content-Security-Policy"] = DOCS_POLICY if docs else page_policy
+        if errors.wants_page():
+            response.vary.add("Accept-Language")  # a page's language may come from the browser
         return response
 
 

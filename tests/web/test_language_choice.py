@@ -154,3 +154,11 @@ def test_an_italian_reader_is_told_in_italian_when_a_month_is_not_one(
 ) -> None:
     page = supplier.get("/statements?period=2026-13", headers=ITALIAN).text
     assert "«2026-13» non è un mese tra 2000-01 e 2199-12 nella forma AAAA-MM" in page
+
+
+def test_a_page_varies_with_the_browsers_language_and_the_api_does_not(
+    client: FlaskClient, world: World
+) -> None:
+    assert "Accept-Language" in client.get("/sign-in").headers["Vary"]
+    api = client.get("/api/v1/me", headers=world.headers("client"))
+    assert "Accept-Language" not in api.headers.get("Vary", "")
