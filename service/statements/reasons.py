@@ -17,8 +17,9 @@ from babel.numbers import format_decimal
 
 from contracts.payout import PRIOR_ADJUSTMENT
 from service.formatting import locale_of, money
-from service.i18n import N_, Speech
+from service.i18n import Speech
 from service.statements.models import Statement
+from service.web.labels import LABELS
 
 Basis = Mapping[str, Any]
 
@@ -250,11 +251,11 @@ class Reasons:
     def critical(self, basis: Basis) -> str:
         say = self.say
         category = str(basis["category"])
-        name = say.gettext(CATEGORY_ERRORS.get(category, category))
+        name = say.gettext(LABELS.get(f"critical_{category}", category)).capitalize()
         if basis.get("reason") == "min_sample":
             return say.gettext(
                 "No %(category)s critical error adjustment: %(why)s",
-                category=say.gettext(CATEGORIES.get(category, category)),
+                category=say.gettext(LABELS.get(category, category)),
                 why=self.too_few(basis),
             )
         if basis.get("rate") is None or basis.get("interval") is None:
@@ -323,19 +324,6 @@ class Reasons:
             amount=self.money(amount, signed=True),
             statement=basis["statement_id"],
         )
-
-
-# The names of the critical error categories, as a line's reason says them.
-CATEGORY_ERRORS = {
-    "customer": N_("Customer critical errors"),
-    "business": N_("Business critical errors"),
-    "compliance": N_("Compliance critical errors"),
-}
-CATEGORIES = {
-    "customer": N_("customer"),
-    "business": N_("business"),
-    "compliance": N_("compliance"),
-}
 
 
 def reasons_of(statement: Statement, language: str) -> list[str]:

@@ -162,3 +162,26 @@ def test_a_page_varies_with_the_browsers_language_and_the_api_does_not(
     assert "Accept-Language" in client.get("/sign-in").headers["Vary"]
     api = client.get("/api/v1/me", headers=world.headers("client"))
     assert "Accept-Language" not in api.headers.get("Vary", "")
+
+
+def test_an_admin_who_chooses_italian_for_itself_reads_the_note_in_italian(
+    app: Flask, world: World
+) -> None:
+    admin = app.test_client()
+    sign_in(admin, world.tokens["admin"])
+    me = world.ids["user:admin"]
+    token = csrf(admin, f"/people/{me}")
+    response = admin.post(
+        f"/people/{me}",
+        data={"csrf_token": token, "name": "admin", "role": "admin", "language": "it"},
+        headers=ENGLISH,
+        follow_redirects=True,
+    )
+    assert "admin è salvato con il ruolo amministratore." in response.text
+
+
+def test_a_code_with_no_word_is_shown_as_it_is_and_none_as_nothing(app: Flask) -> None:
+    from service.web.labels import label
+
+    with app.test_request_context("/", headers=ITALIAN):
+        assert (label("draft"), label("weird_code"), label(None)) == ("bozza", "weird_code", "")
