@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint unit browser bench-ingest bench-statements bench-calls clean
+.PHONY: install run test lint unit browser pdf-libraries translations bench-ingest bench-statements bench-calls clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,24 @@ lint: install
 browser:
 	bash .ci/install-browser
 
+# WeasyPrint's system libraries (and pdftoppm for the screenshots), installed when missing.
+pdf-libraries:
+	bash .ci/install-pdf-libraries
+
+# After wrapping a new string in _() or {% trans %}: extract every message, add the new ones
+# to the catalogs (translate them in service/translations/it/LC_MESSAGES/messages.po), compile.
+CATALOGS := service/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k said \
+		--no-location --sort-output --width 100 -o $(CATALOGS)/messages.pot contracts service
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) \
+		--ignore-obsolete --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
+
 # The whole suite on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL server,
 # every database-backed test again on a throwaway database created on that server.
 # Screenshots of the main pages land in artifacts/screenshots/.
-test: lint browser
+test: lint browser pdf-libraries
 	$(BIN)/pytest --cov --cov-report=term
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \

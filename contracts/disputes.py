@@ -17,6 +17,7 @@ from typing import Literal
 
 from contracts.errors import RuleError
 from contracts.terms import Disputes as Deadlines
+from contracts.text import said
 
 Status = Literal["open", "decided", "escalated", "arbitrated", "withdrawn"]
 Outcome = Literal["accepted", "partly_accepted", "rejected"]
@@ -124,11 +125,11 @@ def open_dispute(items: Sequence[Item], now: datetime, deadlines: Deadlines) -> 
     """Open a dispute of the given questions, each contested once."""
     problems: dict[str, list[str]] = {}
     if not items:
-        problems["items"] = ["name at least one question"]
+        problems["items"] = [said("name at least one question")]
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item.question in seen:
-            problems[f"items.{index}.question"] = ["contested twice"]
+            problems[f"items.{index}.question"] = [said("contested twice")]
         seen.add(item.question)
     if problems:
         raise RuleError(problems)
@@ -194,14 +195,16 @@ def _verdicts_for(questions: Sequence[str], verdicts: Sequence[Verdict]) -> dict
     found: dict[str, Verdict] = {}
     for index, verdict in enumerate(verdicts):
         if verdict.question not in questions:
-            problems[f"items.{index}.question"] = ["is not a question awaiting this verdict"]
+            problems[f"items.{index}.question"] = [said("is not a question awaiting this verdict")]
         elif verdict.question in found:
-            problems[f"items.{index}.question"] = ["decided twice"]
+            problems[f"items.{index}.question"] = [said("decided twice")]
         else:
             found[verdict.question] = verdict
     missing = [question for question in questions if question not in found]
     if missing:
-        problems["items"] = [f"decide every question: {', '.join(missing)} left undecided"]
+        problems["items"] = [
+            said("decide every question: %(left)s left undecided", left=", ".join(missing))
+        ]
     if problems:
         raise RuleError(problems)
     return found

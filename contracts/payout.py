@@ -58,10 +58,13 @@ class SampleFigures:
     def drawn(self) -> bool:
         return self.seed is not None
 
+    def of(self, name: str) -> SampleShare:
+        """Return the share of the sample named "audit" or "self"."""
+        return self.audit if name == "audit" else self.self_assessment
+
     def short(self) -> tuple[str, ...]:
         """Return the samples whose coverage is under the floor: "audit", "self", both or none."""
-        shares = {"audit": self.audit, "self": self.self_assessment}
-        return tuple(name for name, share in shares.items() if share.below(self.min_coverage))
+        return tuple(name for name in ("audit", "self") if self.of(name).below(self.min_coverage))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,17 +217,23 @@ def _held_by_sampling(sampling: SampleFigures | None) -> Held | None:
         return None
     if not sampling.drawn:
         why = f"the samples are drawn when the call log closes ({sampling.log_closes})"
-        return "sample_pending", why, {}
+        return "sample_pending", why, {"log_closes": sampling.log_closes}
     short = sampling.short()
     if not short:
         return None
     floor = fields.percent_out(sampling.min_coverage, signed=False)
     said = [_coverage_words(name, sampling, floor) for name in short]
-    return "coverage", " and ".join(said), {"short": list(short)}
+    shares = {name: _share_basis(sampling.of(name)) for name in short}
+    figures = {"short": list(short), "min_coverage": _decimal(sampling.min_coverage)}
+    return "coverage", " and ".join(said), figures | {"shares": shares}
+
+
+def _share_basis(share: SampleShare) -> dict[str, Any]:
+    return {"sampled": share.sampled, "evaluated": share.evaluated, "rate": _optional(share.rate)}
 
 
 def _coverage_words(name: str, sampling: SampleFigures, floor: str) -> str:
-    share = sampling.audit if name == "audit" else sampling.self_assessment
+    share = sampling.of(name)
     whose = (
         "the client's audit sample"
         if name == "audit"
@@ -501,14 +510,7 @@ def _sampling_basis(period: PeriodFigures) -> dict[str, Any]:
             "seed": sampling.seed,
             "counts": sampling.counts,
             "min_coverage": _decimal(sampling.min_coverage),
-            "coverage": {
-                name: {
-                    "sampled": share.sampled,
-                    "evaluated": share.evaluated,
-                    "rate": _optional(share.rate),
-                }
-                for name, share in (("audit", sampling.audit), ("self", sampling.self_assessment))
-            },
+            "coverage": {name: _share_basis(sampling.of(name)) for name in ("audit", "self")},
         }
     return basis
 

@@ -12,7 +12,7 @@ from flask import Flask, Response, request, send_from_directory
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, db, errors
+from service import auth, db, errors, i18n
 from service.config import (
     checked_secret_key,
     default_database_url,
@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     _allow_large_uploads(app)  # before anything reads a request's body
     auth.init_app(app)
+    i18n.init_app(app)
     api_blueprints = _register_api(app)
     _register_pages(app, api_blueprints)
     errors.register(app)
@@ -152,6 +153,8 @@ def _secure_headers(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         docs = request.endpoint == DOCS_ENDPOINT
         response.headers["Content-Security-Policy"] = DOCS_POLICY if docs else page_policy
+        if errors.wants_page():
+            response.vary.add("Accept-Language")  # a page's language may come from the browser
         return response
 
 
@@ -162,10 +165,10 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
-    from service.formatting import FILTERS
     from service.forms.pages import blp as form_pages
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
+    from service.web import templating
     from service.web.people import blp as account_pages
     from service.web.routes import blp as web
 
@@ -185,4 +188,4 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)
-    app.jinja_env.filters.update(FILTERS)
+    templating.register(app)

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.notices.addresses import parse_networks
 
@@ -56,7 +57,18 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "WEBHOOK_ALLOW_HTTP": env.get("FIDUCIA_WEBHOOK_ALLOW_HTTP") == "1",
         "WEBHOOK_ALLOWED_NETWORKS": parse_networks(env.get("FIDUCIA_WEBHOOK_ALLOWED_NETWORKS", "")),
         "WEBHOOK_DEADLINE_SECONDS": float(env.get("FIDUCIA_WEBHOOK_DEADLINE_SECONDS", "10")),
+        # Times that belong to no contract (tokens issued, forms published) are shown here.
+        "DISPLAY_TIMEZONE": checked_timezone(env.get("FIDUCIA_TIMEZONE") or "UTC"),
     }
+
+
+def checked_timezone(name: str) -> str:
+    """Return a time zone's name if the system knows it; refuse to start otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"FIDUCIA_TIMEZONE: {name!r} is not a time zone") from None
+    return name
 
 
 def checked_secret_key(configured: str | None, folder: str | os.PathLike[str]) -> str:

@@ -43,6 +43,8 @@ AUDITED_SHARE = 0.95
 # And it audits this many self-sampled calls, so the self-assessment check has its pairs.
 PAIRED_AUDITS = 25
 TIMEZONE = "Europe/Rome"
+# The demo's companies are Italian: their report files and notices are in Italian.
+LANGUAGE = "it"
 # Demo users also sign in to the pages with their email and this password.
 DEMO_PASSWORD = "fiducia-demo-2026"
 
@@ -78,7 +80,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
         users = session.scalars(select(User).where(User.email.like("%@demo.fiducia"))).all()
         return DemoResult("demo data already loaded; fresh tokens issued", _logins(session, users))
 
-    client = seed.organization(session, CLIENT, "client")
+    client = seed.organization(session, CLIENT, "client", LANGUAGE)
     admin = seed.member(session, None, role="admin", email="admin@demo.fiducia", name="Demo Admin")
     client_member = seed.member(
         session, client, role="client", email="client@demo.fiducia", name="Chiara Conti"
@@ -92,7 +94,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
     rng = random.Random(seed_value)
     evaluations = 0
     for name, login, skill, flattery in SUPPLIERS:
-        supplier = seed.organization(session, name, "supplier")
+        supplier = seed.organization(session, name, "supplier", LANGUAGE)
         supplier_member = seed.member(
             session, supplier, role="supplier", email=f"{login}@demo.fiducia", name=f"{name} QA"
         )

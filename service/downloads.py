@@ -12,6 +12,7 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html",
+    "pdf": "application/pdf",
     "zip": "application/zip",
 }
 

@@ -12,6 +12,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from service.i18n import N_, translated
+
 # Where a bad input was, as flask-smorest (webargs) names it for schema errors.
 Location = Literal["json", "query", "path", "form", "files", "headers"]
 
@@ -102,11 +104,15 @@ def wants_page() -> bool:
     return not request.path.startswith(("/api/", "/health"))
 
 
+# The titles of error pages people meet most; others show the HTTP phrase.
+TITLES = {404: N_("Not found"), 403: N_("Not allowed"), 401: N_("Please sign in")}
+
+
 def error_page(status: HTTPStatus, message: str) -> ResponseReturnValue:
-    """Render an error as a page people can read."""
-    titles = {404: "Not found", 403: "Not allowed", 401: "Please sign in"}
-    title = titles.get(status.value, status.phrase)
-    return render_template("error.html", title=title, message=message), status.value
+    """Render an error as a page people can read, in their language."""
+    title = translated(TITLES.get(status.value, status.phrase))
+    shown = render_template("error.html", title=title, message=translated(message))
+    return shown, status.value
 
 
 def register(app: Flask) -> None:
@@ -139,7 +145,7 @@ def register(app: Flask) -> None:
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         status = HTTPStatus(error.code or 500)
         if isinstance(error, CSRFError):
-            message = "This form has expired. Go back, reload the page and try again."
+            message = N_("This form has expired. Go back, reload the page and try again.")
             return http_error(status, message)
         data = getattr(error, "data", None) or {}  # what webargs attaches to a schema error
         message = data.get("message") or _schema_message(data) or error.description or ""

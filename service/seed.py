@@ -34,9 +34,11 @@ class Member:
         return actor_of(self.user)
 
 
-def organization(session: Session, name: str, kind: str) -> Organization:
+def organization(session: Session, name: str, kind: str, language: str = "en") -> Organization:
     """Create a client or supplier organization, as the operator."""
-    return create_organization(session=session, actor=OPERATOR, name=name, kind=kind)
+    return create_organization(
+        session=session, actor=OPERATOR, name=name, kind=kind, language=language
+    )
 
 
 def member(

@@ -13,6 +13,8 @@ ORGANIZATION_KINDS = ("client", "supplier")
 ROLES = ("admin", "client", "finance", "supplier")
 # The kind of organization each non-admin role belongs to.
 ROLE_ORGANIZATION_KIND = {"client": "client", "finance": "client", "supplier": "supplier"}
+# The languages people read Fiducia in (DESIGN §15); English when nothing says otherwise.
+LANGUAGES = ("it", "en")
 
 
 class Organization(Base):
@@ -25,6 +27,8 @@ class Organization(Base):
     # Where finalized statements are announced (client organizations), signed with the secret.
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    # The language of its report files and of its notices' text.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -44,6 +48,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # A deactivated user signs in to nothing: its tokens and sessions are refused while it is.
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The language of its pages; null: the browser's (Accept-Language), else English.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")

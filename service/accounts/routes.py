@@ -10,6 +10,7 @@ from service.accounts.schemas import (
     MeOut,
     OrganizationIn,
     OrganizationOut,
+    OrganizationPatchIn,
     PasswordIn,
     TokenInfoOut,
     TokenOut,
@@ -38,6 +39,17 @@ class Organizations(MethodView):
         return service.create_organization(session=get_session(), actor=current_actor(), **body)
 
 
+@blp.route("/organizations/<id:organization_id>")
+class OneOrganization(MethodView):
+    @blp.arguments(OrganizationPatchIn)
+    @blp.response(200, OrganizationOut)
+    def patch(self, body: dict[str, Any], organization_id: int) -> Any:
+        """Change the language of an organization's report files and notices (admin)."""
+        return service.update_organization(
+            session=get_session(), actor=current_actor(), organization_id=organization_id, **body
+        )
+
+
 @blp.route("/users")
 class Users(MethodView):
     @blp.arguments(UsersQuery, location="query")
@@ -58,7 +70,7 @@ class OneUser(MethodView):
     @blp.arguments(UserPatchIn)
     @blp.response(200, UserOut)
     def patch(self, body: dict[str, Any], user_id: int) -> Any:
-        """Rename a user, change its role, or deactivate or reactivate it (admin).
+        """Rename a user, change its role or language, or deactivate or reactivate it (admin).
 
         A deactivated user's sessions end and its tokens are refused at once; reactivating it
         restores the tokens that were not revoked. An admin cannot deactivate itself.

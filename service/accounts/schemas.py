@@ -4,19 +4,37 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.accounts.models import ORGANIZATION_KINDS, ROLES
+from service.accounts.models import LANGUAGES, ORGANIZATION_KINDS, ROLES
 from service.schemas import Id
+
+
+def language_field(**options: Any) -> fields.String:
+    """A language Fiducia speaks: `it` or `en`."""
+    return fields.String(validate=validate.OneOf(LANGUAGES), **options)
 
 
 class OrganizationIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     kind = fields.String(required=True, validate=validate.OneOf(ORGANIZATION_KINDS))
+    language = language_field(
+        load_default="en",
+        metadata={"description": "the language of its report files and notices' text"},
+    )
+
+
+class LanguageIn(Schema):
+    language = language_field(required=True, allow_none=True)
+
+
+class OrganizationPatchIn(Schema):
+    language = language_field(required=True)
 
 
 class OrganizationOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
+    language = fields.String(required=True)
     created_at = fields.AwareDateTime(required=True)
 
 
@@ -36,6 +54,11 @@ class UserOut(Schema):
     active = fields.Boolean(
         required=True,
         metadata={"description": "false: deactivated, its tokens and sign-ins are refused"},
+    )
+    language = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the language of its pages; null: its browser's, else en"},
     )
     created_at = fields.AwareDateTime(required=True)
 
@@ -61,11 +84,15 @@ class UserPatchIn(Schema):
             "are refused); true restores its tokens that were not revoked"
         }
     )
+    language = language_field(
+        allow_none=True,
+        metadata={"description": "the language of its pages (it, en); null: its browser's"},
+    )
 
     @validates_schema
     def _changes_something(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not data:
-            raise ValidationError("give at least one of name, role and active")
+            raise ValidationError("give at least one of name, role, active and language")
 
 
 class MeOut(UserOut):

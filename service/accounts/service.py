@@ -6,12 +6,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from types import EllipsisType
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from contracts.text import said
 from service.accounts.models import (
     ROLE_ORGANIZATION_KIND,
     ApiToken,
@@ -22,6 +24,7 @@ from service.accounts.models import (
 from service.actors import Actor, actor_of
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound, Unauthorized
+from service.i18n import N_
 
 TOKEN_PREFIX = "fid_"
 
@@ -59,13 +62,28 @@ class IssuedToken:
     created_at: object
 
 
-def create_organization(*, session: Session, actor: Actor, name: str, kind: str) -> Organization:
-    """Create an organization (admins only)."""
+def create_organization(
+    *, session: Session, actor: Actor, name: str, kind: str, language: str = "en"
+) -> Organization:
+    """Create an organization (admins only), with the language of its reports and notices."""
     actor.require("admin")
     if session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
-        raise Conflict("an organization with this name exists", {"name": ["already taken"]})
-    organization = Organization(name=name, kind=kind)
+        raise Conflict(N_("an organization with this name exists"), {"name": [N_("already taken")]})
+    organization = Organization(name=name, kind=kind, language=language)
     session.add(organization)
+    session.flush()
+    return organization
+
+
+def update_organization(
+    *, session: Session, actor: Actor, organization_id: int, language: str
+) -> Organization:
+    """Change the language an organization's report files and notices are made in (admins)."""
+    actor.require("admin")
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(N_("no such organization"))
+    organization.language = language
     session.flush()
     return organization
 
@@ -94,15 +112,23 @@ def create_user(
     expected_kind = ROLE_ORGANIZATION_KIND.get(role)
     if expected_kind is not None and organization is None:
         raise Invalid(
-            "a user with this role belongs to an organization",
-            {"organization_id": [f"a {role} user needs an existing {expected_kind} organization"]},
+            N_("a user with this role belongs to an organization"),
+            {
+                "organization_id": [
+                    said(
+                        "a %(role)s user needs an existing %(kind)s organization",
+                        role=role,
+                        kind=expected_kind,
+                    )
+                ]
+            },
         )
     if organization_id is not None and organization is None:
-        raise Invalid("unknown organization", {"organization_id": ["no such organization"]})
+        raise Invalid(N_("unknown organization"), {"organization_id": [N_("no such organization")]})
     check_role(role, organization)
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("a user with this email exists", {"email": ["already taken"]})
+        raise Conflict(N_("a user with this email exists"), {"email": [N_("already taken")]})
     user = User(organization_id=organization_id, name=name, email=email, role=role)
     session.add(user)
     session.flush()
@@ -114,29 +140,43 @@ def check_role(role: str, organization: Organization | None) -> None:
     expected_kind = ROLE_ORGANIZATION_KIND.get(role)
     if expected_kind is None and organization is not None:
         raise Invalid(
-            "role and organization do not match",
-            {"role": ["an admin user belongs to no organization"]},
+            N_("role and organization do not match"),
+            {"role": [N_("an admin user belongs to no organization")]},
         )
     if expected_kind is not None and organization is None:
         raise Invalid(
-            "role and organization do not match",
+            N_("role and organization do not match"),
             {
                 "role": [
-                    f"a {role} user belongs to a {expected_kind} organization; this one has none"
+                    said(
+                        "a %(role)s user belongs to a %(kind)s organization; this one has none",
+                        role=role,
+                        kind=expected_kind,
+                    )
                 ]
             },
         )
     if organization is not None and organization.kind != expected_kind:
         raise Invalid(
-            "role and organization do not match",
-            {"role": [f"a {role} user belongs to a {expected_kind} organization"]},
+            N_("role and organization do not match"),
+            {
+                "role": [
+                    said(
+                        "a %(role)s user belongs to a %(kind)s organization",
+                        role=role,
+                        kind=expected_kind,
+                    )
+                ]
+            },
         )
 
 
 def list_users(*, session: Session, actor: Actor, organization_id: int | None = None) -> list[User]:
     """List users by organization: admins everyone's, others their own organization's."""
     unknown = NotFound(
-        "no such organization", {"organization_id": ["no such organization"]}, location="query"
+        N_("no such organization"),
+        {"organization_id": [N_("no such organization")]},
+        location="query",
     )
     if not actor.is_admin:
         if organization_id not in (None, actor.organization_id):
@@ -158,8 +198,12 @@ def update_user(
     name: str | None = None,
     role: str | None = None,
     active: bool | None = None,
+    language: str | None | EllipsisType = ...,
 ) -> User:
-    """Rename a user, change its role or (de)activate it (admins only).
+    """Rename a user, change its role or language, or (de)activate it (admins only).
+
+    `language` left out keeps the user's language; None clears the user's own choice (its
+    browser's counts again).
 
     Deactivating ends the user's browser sessions; its tokens are refused while it is
     inactive and work again, unless revoked, once it is reactivated.
@@ -170,13 +214,25 @@ def update_user(
         check_role(role, user.organization)
         user.role = role
     if active is False and user.id == actor.user_id:
-        raise Invalid("you cannot deactivate yourself", {"active": ["an admin stays active"]})
+        raise Invalid(
+            N_("you cannot deactivate yourself"), {"active": [N_("an admin stays active")]}
+        )
     if active is False and user.active:
         end_web_sessions(session, WebSession.user_id == user.id)
     if active is not None:
         user.active = active
     if name is not None:
         user.name = name
+    if not isinstance(language, EllipsisType):
+        user.language = language
+    session.flush()
+    return user
+
+
+def set_own_language(*, session: Session, actor: Actor, language: str | None) -> User:
+    """Choose the language of one's own pages; None follows the browser again."""
+    user = get_user(session=session, user_id=actor.user_id)
+    user.language = language
     session.flush()
     return user
 
@@ -184,7 +240,7 @@ def update_user(
 def list_tokens(*, session: Session, actor: Actor, user_id: int) -> list[ApiToken]:
     """List a user's API tokens, newest first, never their secret: admins, or the user."""
     if not actor.is_admin and actor.user_id != user_id:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     user = get_user(session=session, user_id=user_id)
     return list(
         session.scalars(
@@ -210,8 +266,8 @@ def change_own_password(
     user = get_user(session=session, user_id=actor.user_id)
     if check_password(session=session, email=user.email, password=current_password) is None:
         raise Invalid(
-            "the current password is wrong",
-            {"current_password": ["this is not your current password"]},
+            N_("the current password is wrong"),
+            {"current_password": [N_("this is not your current password")]},
         )
     set_password(session=session, actor=actor, user_id=user.id, password=password)
 
@@ -219,10 +275,10 @@ def change_own_password(
 def issue_token(*, session: Session, actor: Actor | None, user_id: int) -> IssuedToken:
     """Issue a new API token for a user: admins for anyone, a user for themselves."""
     if actor is not None and not actor.is_admin and actor.user_id != user_id:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     token = new_token()
     api_token = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12])
     session.add(api_token)
@@ -236,7 +292,7 @@ def revoke_token(*, session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token: admins any, a user their own; revoking twice is harmless."""
     api_token = session.get(ApiToken, token_id)
     if api_token is None or (not actor.is_admin and api_token.user_id != actor.user_id):
-        raise NotFound("no such token")
+        raise NotFound(N_("no such token"))
     if api_token.revoked_at is None:
         api_token.revoked_at = utcnow()
         end_web_sessions(session, WebSession.api_token_id == api_token.id)
@@ -247,7 +303,7 @@ def get_user(*, session: Session, user_id: int) -> User:
     """Return a user by id."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     return user
 
 
@@ -259,7 +315,7 @@ _NOBODY = PASSWORDS.hash("no user has this password")
 def set_password(*, session: Session, actor: Actor, user_id: int, password: str) -> None:
     """Set a user's password for the pages: admins for anyone, a user for themselves."""
     if not actor.is_admin and actor.user_id != user_id:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     user = get_user(session=session, user_id=user_id)
     user.password_hash = PASSWORDS.hash(password)
     end_web_sessions(session, WebSession.user_id == user.id)

@@ -220,6 +220,16 @@ def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:
     return PeriodTerms(in_force[-1] if in_force else versions[0])
 
 
+def contract_timezone(contract: Contract, instant: datetime | None = None) -> str:
+    """Return the time zone a contract counts in at an instant (by default, its latest terms').
+
+    Every time a page or a report shows about a contract is shown in this zone.
+    """
+    if instant is None:
+        return PeriodTerms(contract.terms_versions[-1]).timezone
+    return terms_for_period(contract, Period.of(instant.astimezone(UTC).date())).timezone
+
+
 def period_of(contract: Contract, instant: datetime) -> Period:
     """Return the contract's period an instant falls in, counted in the contract's time zone."""
     month = Period.of(instant.astimezone(UTC).date())

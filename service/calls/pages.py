@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from service.agreements.service import get_contract, terms_for_period
 from service.calls import samples
@@ -16,7 +17,8 @@ from service.web.session import page
 
 blp = Blueprint("call_pages", __name__)
 
-SAMPLED_AS = {"audit": "sampled for audit", "self": "sampled for self-assessment"}
+SAMPLED_AS = {"audit": _l("sampled for audit"), "self": _l("sampled for self-assessment")}
+DIRECTIONS = {"inbound": _l("inbound"), "outbound": _l("outbound")}
 
 
 def evaluation_link(call: Any, period: Any, zone: str) -> dict[str, Any]:
@@ -61,6 +63,7 @@ def calls(contract_id: int) -> Any:
         sampled=sampled,
         agent=agent,
         sampled_as=SAMPLED_AS,
+        directions=DIRECTIONS,
         link=lambda call: evaluation_link(call, period, zone),
     )
 

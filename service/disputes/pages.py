@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from service.agreements.service import get_contract, list_contracts
+from service.agreements.service import contract_timezone, get_contract, list_contracts
 from service.db import get_session, utcnow
 from service.disputes import service
 from service.disputes.models import Dispute, DisputeItem
@@ -29,9 +30,11 @@ from service.evaluations.service import (
 )
 from service.formatting import moment, number
 from service.forms.service import parsed_form
+from service.i18n import N_
 from service.paging import Page
 from service.schemas import MAX_PAGE
 from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
+from service.web.labels import label
 from service.web.query import PAGE_SIZE, given_number
 from service.web.session import page
 
@@ -40,21 +43,21 @@ blp = Blueprint("dispute_pages", __name__)
 # What each role works through, the list it acts on first: (key, title, statuses).
 SECTIONS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
     "supplier": (
-        ("open", "Waiting for a decision", ("open",)),
-        ("decided", "Decided", ("decided",)),
-        ("escalated", "With the arbiter", ("escalated",)),
+        ("open", N_("Waiting for a decision"), ("open",)),
+        ("decided", N_("Decided"), ("decided",)),
+        ("escalated", N_("With the arbiter"), ("escalated",)),
     ),
     "client": (
-        ("open", "To decide", ("open",)),
-        ("decided", "Decided", ("decided", "escalated", "arbitrated")),
+        ("open", N_("To decide"), ("open",)),
+        ("decided", N_("Decided"), ("decided", "escalated", "arbitrated")),
     ),
     "finance": (
-        ("open", "Waiting for the client's decision", ("open",)),
-        ("decided", "Decided", ("decided", "escalated", "arbitrated")),
+        ("open", N_("Waiting for the client's decision"), ("open",)),
+        ("decided", N_("Decided"), ("decided", "escalated", "arbitrated")),
     ),
     "admin": (
-        ("escalated", "To arbitrate", ("escalated",)),
-        ("open", "Open", ("open",)),
+        ("escalated", N_("To arbitrate"), ("escalated",)),
+        ("open", N_("Open"), ("open",)),
     ),
 }
 # A verdict as its radio buttons send it.
@@ -111,7 +114,13 @@ def amend(evaluation_id: int) -> Any:
         amended = amend_evaluation(session=db, actor=g.actor, evaluation_id=found.id, **body)
     except (Invalid, Conflict) as error:
         return evaluation_page(found.id, refusal("amend", error, fields=("answers", "reason")))
-    flash(f"Revision {amended.revision} is stored: the score is now {number(amended.score, 2)}.")
+    flash(
+        _(
+            "Revision %(number)s is stored: the score is now %(score)s.",
+            number=amended.revision,
+            score=number(amended.score, 2),
+        )
+    )
     return redirect(url_for(".evaluation", evaluation_id=found.id))
 
 
@@ -126,7 +135,12 @@ def retract(evaluation_id: int) -> Any:
         )
     except (Invalid, Conflict) as error:
         return evaluation_page(evaluation_id, refusal("retract", error, fields=("reason",)))
-    flash(f"Retracted as revision {retracted.revision}: it no longer counts anywhere.")
+    flash(
+        _(
+            "Retracted as revision %(number)s: it no longer counts anywhere.",
+            number=retracted.revision,
+        )
+    )
     return redirect(url_for(".evaluation", evaluation_id=retracted.id))
 
 
@@ -136,7 +150,7 @@ def disputes() -> Any:
     """List the caller's disputes in the sections its role works through, nearest deadline first."""
     db, now = get_session(), utcnow()
     sections = [
-        Section(key, title, _page_of(key, statuses))
+        Section(key, _(title), _page_of(key, statuses))
         for key, title, statuses in SECTIONS[g.actor.role]
     ]
     listed = [dispute for section in sections for dispute in section.disputes.rows]
@@ -151,7 +165,7 @@ def disputes() -> Any:
 
 def _page_of(key: str, statuses: tuple[str, ...]) -> Page[Dispute]:
     """Return the page of a section's disputes its own `?<key>_page=` asks for."""
-    number = given_number(f"{key}_page", MAX_PAGE, "a page number") or 1
+    number = given_number(f"{key}_page", MAX_PAGE, _("a page number")) or 1
     return service.disputes_page(
         session=get_session(), actor=g.actor, number=number, size=PAGE_SIZE, status=statuses
     )
@@ -207,7 +221,14 @@ def open_dispute(evaluation_id: int) -> Any:
             found.id,
             refusal("dispute", error, fields=("items", "comment"), items=[q.key for q in chosen]),
         )
-    flash(f"Dispute {opened.id} is open; it is to be decided by {moment(opened.decide_by)}.")
+    zone = contract_timezone(get_contract(session=db, actor=g.actor, contract_id=found.contract_id))
+    flash(
+        _(
+            "Dispute %(id)s is open; it is to be decided by %(when)s.",
+            id=opened.id,
+            when=moment(opened.decide_by, zone),
+        )
+    )
     return redirect(url_for(".dispute", dispute_id=opened.id))
 
 
@@ -260,13 +281,20 @@ def _rule_on(
 def _ruled(ruled: Dispute) -> str:
     """Say how a decision or an arbitration went, and what it did to the score."""
     last = ruled.steps[-1]
-    outcome = (ruled.outcome or "").replace("_", " ")
-    before, after = number(last.score_before, 2), number(last.score_after, 2)
-    if before == after:
-        return f"Dispute {ruled.id} is {ruled.status} ({outcome}); the score stays {after}."
-    return (
-        f"Dispute {ruled.id} is {ruled.status} ({outcome}); the score went from {before} to "
-        f"{after} (revision {last.revision})."
+    values = {
+        "id": ruled.id,
+        "status": label(ruled.status),
+        "outcome": label(ruled.outcome or ""),
+        "before": number(last.score_before, 2),
+        "after": number(last.score_after, 2),
+    }
+    if values["before"] == values["after"]:
+        return _("Dispute %(id)s is %(status)s (%(outcome)s); the score stays %(after)s.", **values)
+    return _(
+        "Dispute %(id)s is %(status)s (%(outcome)s); the score went from %(before)s to %(after)s"
+        " (revision %(revision)s).",
+        revision=last.revision,
+        **values,
     )
 
 
@@ -281,7 +309,7 @@ def escalate(dispute_id: int) -> Any:
         )
     except (Invalid, Conflict) as error:
         return dispute_page(dispute_id, refusal("escalate", error, fields=("reason",)))
-    flash(f"Dispute {escalated.id} is escalated: an admin arbitrates what was rejected.")
+    flash(_("Dispute %(id)s is escalated: an admin arbitrates what was rejected.", id=escalated.id))
     return redirect(url_for(".dispute", dispute_id=escalated.id))
 
 
@@ -293,5 +321,5 @@ def withdraw(dispute_id: int) -> Any:
         withdrawn = service.withdraw(session=get_session(), actor=g.actor, dispute_id=dispute_id)
     except Conflict as error:
         return dispute_page(dispute_id, refusal("withdraw", error))
-    flash(f"Dispute {withdrawn.id} is withdrawn; the audit stands as it was.")
+    flash(_("Dispute %(id)s is withdrawn; the audit stands as it was.", id=withdrawn.id))
     return redirect(url_for(".dispute", dispute_id=withdrawn.id))

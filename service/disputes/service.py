@@ -20,6 +20,7 @@ from contracts.errors import RuleError
 from contracts.forms import score_evaluation
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, Terms
+from contracts.text import said
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
@@ -34,6 +35,7 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
 from service.evaluations import service as evaluations
 from service.evaluations.models import Evaluation
 from service.forms.service import parsed_form
+from service.i18n import N_
 from service.notices.service import enqueue_for_both
 from service.paging import Page, count, page_of
 
@@ -52,11 +54,11 @@ def open_dispute(
         session=session, actor=actor, evaluation_id=evaluation_id
     )
     if actor.role != "supplier":
-        raise Forbidden("only the supplier of the contract disputes its audits")
+        raise Forbidden(N_("only the supplier of the contract disputes its audits"))
     if evaluation.source not in AUDIT_SOURCES:
         raise Invalid(
-            "only audits are disputed",
-            {"evaluation_id": ["a supplier-source evaluation is the supplier's own: amend it"]},
+            N_("only audits are disputed"),
+            {"evaluation_id": [N_("a supplier-source evaluation is the supplier's own: amend it")]},
             location="path",
         )
     now = now or utcnow()
@@ -104,15 +106,26 @@ def _check_disputable(
     """
     if evaluation.held_by_dispute_id is not None:
         raise Conflict(
-            f"dispute {evaluation.held_by_dispute_id} of this evaluation is still waiting",
-            {"evaluation_id": [f"already disputed by dispute {evaluation.held_by_dispute_id}"]},
+            said(
+                "dispute %(id)s of this evaluation is still waiting",
+                id=evaluation.held_by_dispute_id,
+            ),
+            {
+                "evaluation_id": [
+                    said("already disputed by dispute %(id)s", id=evaluation.held_by_dispute_id)
+                ]
+            },
             location="path",
         )
     closes = rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
     if now > closes:
         raise Invalid(
-            "the dispute window of this evaluation is over",
-            {"evaluation_id": [f"the dispute window closed at {closes.isoformat()}"]},
+            N_("the dispute window of this evaluation is over"),
+            {
+                "evaluation_id": [
+                    said("the dispute window closed at %(when)s", when=closes.isoformat())
+                ]
+            },
             location="path",
         )
     cap = terms.disputes.max_per_month
@@ -124,8 +137,18 @@ def _check_disputable(
         )
         if (opened or 0) >= cap:
             raise Invalid(
-                "the monthly cap of disputes is reached",
-                {"items": [f"the terms allow {cap} disputes for {period}; {opened} are opened"]},
+                N_("the monthly cap of disputes is reached"),
+                {
+                    "items": [
+                        said(
+                            "the terms allow %(cap)s disputes for %(period)s;"
+                            " %(opened)s are opened",
+                            cap=cap,
+                            period=period,
+                            opened=opened,
+                        )
+                    ]
+                },
             )
 
 
@@ -172,7 +195,7 @@ def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> li
             if item["question"] in error.errors:
                 problems[f"items.{index}.proposed_answer"] = error.errors[item["question"]]
     if problems:
-        raise Invalid("the dispute names questions it cannot", nest_errors(problems))
+        raise Invalid(N_("the dispute names questions it cannot"), nest_errors(problems))
     return [rules.Item(item["question"], item["proposed_answer"], item["reason"]) for item in items]
 
 
@@ -201,14 +224,18 @@ def escalate(
     nobody decided by its deadline."""
     dispute = _locked(session, actor, dispute_id)
     if actor.role != "supplier":
-        raise Forbidden("only the supplier escalates its disputes")
+        raise Forbidden(N_("only the supplier escalates its disputes"))
     now = now or utcnow()
     ruled = _ruled(lambda: rules.escalate(_rule(dispute), now))
     evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
     if evaluation.held_by_dispute_id not in (None, dispute.id):
         raise Conflict(
-            f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting",
-            {"dispute_id": [f"dispute {evaluation.held_by_dispute_id} waits on the evaluation"]},
+            said("dispute %(id)s of this evaluation is waiting", id=evaluation.held_by_dispute_id),
+            {
+                "dispute_id": [
+                    said("dispute %(id)s waits on the evaluation", id=evaluation.held_by_dispute_id)
+                ]
+            },
             location="path",
         )
     _store(dispute, ruled)
@@ -242,7 +269,7 @@ def withdraw(
     """Withdraw an open dispute (the supplier)."""
     dispute = _locked(session, actor, dispute_id)
     if actor.role != "supplier":
-        raise Forbidden("only the supplier withdraws its disputes")
+        raise Forbidden(N_("only the supplier withdraws its disputes"))
     ruled = _ruled(lambda: rules.withdraw(_rule(dispute)))
     return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [])
 
@@ -407,10 +434,12 @@ def _ruled(step: Callable[[], rules.Dispute]) -> rules.Dispute:
         return step()
     except rules.IllegalStep as illegal:
         raise Conflict(
-            str(illegal), {"status": [f"the dispute is {illegal.status}"]}, location="path"
+            str(illegal),
+            {"status": [said("the dispute is %(status)s", status=illegal.status)]},
+            location="path",
         ) from None
     except RuleError as error:
-        raise Invalid("the dispute step breaks a rule", nest_errors(error.errors)) from None
+        raise Invalid(N_("the dispute step breaks a rule"), nest_errors(error.errors)) from None
 
 
 def _contract_of(session: Session, evaluation: Evaluation) -> Contract:
@@ -443,7 +472,7 @@ def get_dispute(*, session: Session, actor: Actor, dispute_id: int) -> Dispute:
     """Return a dispute the caller may see, or 404."""
     dispute = session.scalar(visible_disputes(actor).where(Dispute.id == dispute_id))
     if dispute is None:
-        raise NotFound("no such dispute")
+        raise NotFound(N_("no such dispute"))
     return dispute
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from contracts.periods import Period
 from service.agreements.models import Contract
@@ -26,6 +27,7 @@ from service.evaluations.service import (
     submit_evaluation,
 )
 from service.formatting import number
+from service.i18n import translated, translated_tree
 from service.schemas import MAX_ID
 from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
 from service.web.query import PAGE_SIZE, chosen_period, given_number, page_number
@@ -37,7 +39,7 @@ blp = Blueprint("evaluation_pages", __name__)
 def _filters() -> dict[str, Any]:
     """Read the list's filters from the query string, leaving out what is not given."""
     filters: dict[str, Any] = {}
-    contract_id = given_number("contract_id", MAX_ID, "a contract")
+    contract_id = given_number("contract_id", MAX_ID, _("a contract"))
     if contract_id is not None:
         filters["contract_id"] = contract_id
     if request.args.get("period"):
@@ -92,7 +94,7 @@ def _local_time(text: str | None, zone: str) -> str | None:
 
 
 def _chosen_contract() -> Contract | None:
-    contract_id = given_number("contract_id", MAX_ID, "a contract")
+    contract_id = given_number("contract_id", MAX_ID, _("a contract"))
     if contract_id is None:
         return None
     return get_contract(session=get_session(), actor=g.actor, contract_id=contract_id)
@@ -190,8 +192,13 @@ def submit() -> Any:
     except FiduciaError as error:
         fields_shown = ("answers", "form", *CALL_FIELDS)
         return scoring_page(contract, period, refusal("score", error, fields=fields_shown))
-    said = "is stored" if created else "was already stored with these answers"
-    flash(f"Call {stored.call_ref} {said}: it scores {number(stored.score, 2)}.")
+    values = {"call": stored.call_ref, "score": number(stored.score, 2)}
+    if created:
+        flash(_("Call %(call)s is stored: it scores %(score)s.", **values))
+    else:
+        flash(
+            _("Call %(call)s was already stored with these answers: it scores %(score)s.", **values)
+        )
     return redirect(url_for("dispute_pages.evaluation", evaluation_id=stored.id))
 
 
@@ -201,7 +208,7 @@ def preview() -> Any:
     """Score the answers given so far, storing nothing: the page's live score (JSON)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return jsonify({"message": "send the answers as a JSON object"}), 400
+        return jsonify({"message": _("send the answers as a JSON object")}), 400
     try:
         contract = get_contract(
             session=get_session(), actor=g.actor, contract_id=int(body.get("contract_id") or 0)
@@ -218,7 +225,8 @@ def preview() -> Any:
         )
         scored = preview_evaluation(session=get_session(), actor=g.actor, **checked)
     except FiduciaError as error:
-        return jsonify({"message": error.message, "errors": error.errors}), error.status.value
+        said = {"message": translated(error.message), "errors": translated_tree(error.errors)}
+        return jsonify(said), error.status.value
     except ValueError:
-        return jsonify({"message": "name the contract and the month", "errors": {}}), 400
+        return jsonify({"message": _("name the contract and the month"), "errors": {}}), 400
     return jsonify(PreviewOut().dump(scored))

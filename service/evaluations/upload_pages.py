@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from contracts.periods import Period
 from service.db import get_session
@@ -30,6 +32,7 @@ from service.evaluations.uploads import (
     upload_evaluations,
     uploadable_contract,
 )
+from service.i18n import translated
 from service.web.query import given_period
 from service.web.session import page
 
@@ -41,7 +44,7 @@ CONFIRM_FORM_BYTES = 4 * (MAX_BYTES // 3 + 1) + 64 * 1024
 
 def _period() -> Period:
     """Return the month asked for, else the current month (evaluations are of recent calls)."""
-    return given_period("this month") or Period.of(datetime.now(UTC).date())
+    return given_period(_("this month")) or Period.of(datetime.now(UTC).date())
 
 
 @blp.get("/contracts/<id:contract_id>/upload")
@@ -107,7 +110,7 @@ def check(contract_id: int) -> Any:
     chosen = request.files.get("file")
     content = chosen.read(MAX_BYTES + 1) if chosen else b""
     if not content:
-        return _upload_page(contract_id, refused="Choose a file to check.", status=422)
+        return _upload_page(contract_id, refused=_("Choose a file to check."), status=422)
     options = _options()
     try:
         report = upload_evaluations(
@@ -140,7 +143,7 @@ def confirm(contract_id: int) -> Any:
     except (binascii.Error, ValueError):
         content = b""
     if not content or hashlib.sha256(content).hexdigest() != request.form.get("sha256"):
-        message = "The file changed after it was checked; choose it and check it again."
+        message = _("The file changed after it was checked; choose it and check it again.")
         return _upload_page(contract_id, refused=message, status=422)
     try:
         report = upload_evaluations(
@@ -160,8 +163,12 @@ def confirm(contract_id: int) -> Any:
             status=error.status.value,
         )
     flash(
-        f"Stored {report.created} new evaluation{'s' if report.created != 1 else ''}"
-        f" ({report.unchanged} already stored unchanged)."
+        ngettext(
+            "Stored %(num)s new evaluation (%(unchanged)s already stored unchanged).",
+            "Stored %(num)s new evaluations (%(unchanged)s already stored unchanged).",
+            report.created,
+            unchanged=report.unchanged,
+        )
     )
     return redirect(url_for("evaluation_pages.evaluations", contract_id=contract_id))
 
@@ -170,10 +177,10 @@ def _said(error: FiduciaError) -> str:
     """Return a refusal in words, with the file's own messages."""
     messages = error.errors.get("file") if isinstance(error.errors, dict) else None
     if isinstance(messages, list) and messages and messages[0] != error.message:
-        return f"{error.message}: {'; '.join(messages)}"
+        return f"{translated(error.message)}: {'; '.join(map(translated, messages))}"
     if isinstance(error.errors, dict) and "source" in error.errors:
-        return f"{error.message}: {'; '.join(error.errors['source'])}"
-    return error.message
+        return f"{translated(error.message)}: {'; '.join(map(translated, error.errors['source']))}"
+    return translated(error.message)
 
 
 def _refused_report(error: FiduciaError) -> UploadReport | None:

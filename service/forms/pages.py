@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from service.accounts.service import list_organizations
@@ -154,9 +155,20 @@ def _editor_page(base: Form, draft: editor.Draft, refused: Refusal | None = None
 
 def _published(published: Form, created: bool) -> Any:
     if created:
-        flash(f"{published.title} version {published.version} is published.")
+        flash(
+            _(
+                "%(title)s version %(version)s is published.",
+                title=published.title,
+                version=published.version,
+            )
+        )
     else:
-        flash(f"{published.ref} was already published with this content; nothing changed.")
+        flash(
+            _(
+                "%(ref)s was already published with this content; nothing changed.",
+                ref=published.ref,
+            )
+        )
     owner: dict[str, Any] = (
         {"organization_id": published.organization_id} if g.actor.is_admin else {}
     )
@@ -169,7 +181,7 @@ def _may_publish() -> bool:
 
 def _owner_asked() -> dict[str, int]:
     """Return the owner an admin's link names (`?organization_id=`), when it names one."""
-    owner = given_number("organization_id", MAX_ID, "an organization")
+    owner = given_number("organization_id", MAX_ID, _("an organization"))
     return {"organization_id": owner} if owner is not None else {}
 
 

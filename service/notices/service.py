@@ -32,6 +32,7 @@ from service.errors import Invalid, NotFound
 from service.notices import delivery
 from service.notices.addresses import AddressPolicy, RefusedURL, check
 from service.notices.models import WebhookDelivery
+from service.notices.texts import summary
 
 log = logging.getLogger(__name__)
 
@@ -97,16 +98,20 @@ def enqueue(
     *,
     statement_id: int | None = None,
 ) -> None:
-    """Queue a notice for an organization's webhook, if it has one, in the caller's transaction."""
+    """Queue a notice for an organization's webhook, if it has one, in the caller's transaction.
+
+    The notice gets its human text (`summary`) in the organization's language.
+    """
     organization = session.get(Organization, organization_id)
     if organization is None or not organization.webhook_url:
         return
+    language = organization.language
     session.add(
         WebhookDelivery(
             organization_id=organization.id,
             statement_id=statement_id,
             url=organization.webhook_url,
-            payload=payload,
+            payload=payload | {"summary": summary(payload, language), "language": language},
             next_attempt_at=now or utcnow(),
         )
     )

@@ -17,7 +17,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from contracts.money import minor_unit
 from contracts.payout import PRIOR_ADJUSTMENT
 from service.downloads import as_cell
+from service.i18n import N_, Speech
 from service.statements.models import Statement
+from service.statements.reasons import reasons_of
 
 PRIOR = PRIOR_ADJUSTMENT
 PAYOUT_COLUMNS = [
@@ -34,6 +36,20 @@ PAYOUT_COLUMNS = [
     "total",
 ]
 MONEY_COLUMNS = {"volume_only", "quality", "prior_adjustments", "total"}
+# Each column's header, in the file's language.
+PAYOUT_HEADERS = {
+    "contract_id": N_("contract_id"),
+    "contract": N_("contract"),
+    "supplier": N_("supplier"),
+    "period": N_("period"),
+    "status": N_("status"),
+    "currency": N_("currency"),
+    "units": N_("units"),
+    "volume_only": N_("volume_only"),
+    "quality": N_("quality"),
+    "prior_adjustments": N_("prior_adjustments"),
+    "total": N_("total"),
+}
 
 
 # A spreadsheet runs text that begins with one of these as a formula (DESIGN §14).
@@ -56,29 +72,41 @@ def money_format(currency: str) -> str:
     return f'#,##{digits} "{currency}";-#,##{digits} "{currency}"'
 
 
-def _heading(statement: Statement) -> list[tuple[str, Any]]:
+def _heading(statement: Statement, say: Speech) -> list[tuple[str, Any]]:
     return [
-        ("Statement", statement.id),
-        ("Contract", statement.contract.name),
-        ("Supplier", statement.contract.supplier.name),
-        ("Client", statement.contract.client.name),
-        ("Period", statement.period),
-        ("Status", statement.status),
-        ("Currency", statement.currency),
-        ("Terms version", statement.terms_version_id),
-        ("Units", statement.figures.get("units")),
-        ("Evaluations counted", statement.figures.get("n")),
-        ("Mean score", statement.figures.get("mean")),
+        (say.gettext("Statement"), statement.id),
+        (say.gettext("Contract"), statement.contract.name),
+        (say.gettext("Supplier"), statement.contract.supplier.name),
+        (say.gettext("Client"), statement.contract.client.name),
+        (say.gettext("Period"), statement.period),
+        (say.gettext("Status"), statement.status),
+        (say.gettext("Currency"), statement.currency),
+        (say.gettext("Terms version"), statement.terms_version_id),
+        (say.gettext("Units"), statement.figures.get("units")),
+        (say.gettext("Evaluations counted"), statement.figures.get("n")),
+        (say.gettext("Mean score"), statement.figures.get("mean")),
     ]
 
 
-def statement_csv(statement: Statement) -> str:
-    """Return a statement as CSV: its heading, its lines with their basis, its total."""
-    rows: list[Sequence[Any]] = [[label, value] for label, value in _heading(statement)]
-    rows += [[], ["code", "description", "amount", "basis"]]
-    for line in statement.lines:
-        basis = json.dumps(line["basis"], sort_keys=True)
-        rows.append([line["code"], line["description"], Decimal(line["amount"]), basis])
+def _lines(statement: Statement, say: Speech) -> list[list[Any]]:
+    """Return each line as a row: its code, its reason in the file's language, amount, basis."""
+    reasons = reasons_of(statement, say.language)
+    return [
+        [line["code"], reason, Decimal(line["amount"]), json.dumps(line["basis"], sort_keys=True)]
+        for line, reason in zip(statement.lines, reasons, strict=True)
+    ]
+
+
+def statement_csv(statement: Statement, language: str = "en") -> str:
+    """Return a statement as CSV: its heading, its lines with their basis, its total.
+
+    Labels and reasons are in `language`; codes, amounts and the basis stay as the API has them.
+    """
+    say = Speech(language)
+    rows: list[Sequence[Any]] = [[label, value] for label, value in _heading(statement, say)]
+    header = [say.gettext("code"), say.gettext("description"), say.gettext("amount")]
+    rows += [[], [*header, say.gettext("basis")]]
+    rows += _lines(statement, say)
     rows += [
         [],
         ["total", "", statement.total, ""],
@@ -89,30 +117,33 @@ def statement_csv(statement: Statement) -> str:
     return _csv(rows)
 
 
-def statement_xlsx(statement: Statement) -> bytes:
+def statement_xlsx(statement: Statement, language: str = "en") -> bytes:
     """Return a statement as a workbook whose amounts are number cells in the currency."""
+    say = Speech(language)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Statement"
+    sheet.title = say.gettext("Statement")
     money = money_format(statement.currency)
-    for label, value in _heading(statement):
+    for label, value in _heading(statement, say):
         _append(sheet, [label, value])
     _append(sheet, [])
-    _append(sheet, ["Code", "Description", "Amount", "Basis"])
+    header = [say.gettext("Code"), say.gettext("Description"), say.gettext("Amount")]
+    _append(sheet, [*header, say.gettext("Basis")])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for line in statement.lines:
-        basis = json.dumps(line["basis"], sort_keys=True)
-        _append(sheet, [line["code"], line["description"], Decimal(line["amount"]), basis])
+    for row in _lines(statement, say):
+        _append(sheet, row)
         sheet.cell(row=sheet.max_row, column=3).number_format = money
     _append(sheet, [])
-    for label, amount in (("Total", statement.total), ("Volume only", statement.volume_only)):
+    totals = ((say.gettext("Total"), statement.total),
+              (say.gettext("Volume only"), statement.volume_only))  # fmt: skip
+    for label, amount in totals:
         _append(sheet, [label, "", amount])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
         sheet.cell(row=sheet.max_row, column=3).number_format = money
     if statement.content_hash:
-        _append(sheet, ["Content hash", statement.content_hash])
+        _append(sheet, [say.gettext("Content hash"), statement.content_hash])
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 70
     sheet.column_dimensions["C"].width = 18
@@ -171,18 +202,25 @@ def payout_totals(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Decimal
     return totals
 
 
-def payouts_csv(rows: Sequence[dict[str, Any]]) -> str:
+def payout_headers(language: str) -> list[str]:
+    """Return the payout columns' headers in a language (English: the API's field names)."""
+    say = Speech(language)
+    return [say.gettext(PAYOUT_HEADERS[column]) for column in PAYOUT_COLUMNS]
+
+
+def payouts_csv(rows: Sequence[dict[str, Any]], language: str = "en") -> str:
     """Return a month's payouts as CSV, one row per contract."""
-    return _csv([PAYOUT_COLUMNS, *([row[column] for column in PAYOUT_COLUMNS] for row in rows)])
+    values = ([row[column] for column in PAYOUT_COLUMNS] for row in rows)
+    return _csv([payout_headers(language), *values])
 
 
-def payouts_xlsx(rows: Sequence[dict[str, Any]]) -> bytes:
+def payouts_xlsx(rows: Sequence[dict[str, Any]], language: str = "en") -> bytes:
     """Return a month's payouts as a workbook, amounts as number cells in their currency."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Payouts"
-    _append(sheet, PAYOUT_COLUMNS)
+    sheet.title = Speech(language).gettext("Payouts")
+    _append(sheet, payout_headers(language))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from service.db import get_session
 from service.downloads import attachment
+from service.i18n import current_language
 from service.statements import exports, reports
 from service.statements import service as statements
+from service.statements.reasons import reasons_of
 from service.web.query import PAGE_SIZE, chosen_period, given_period, page_number
 from service.web.session import page
 
@@ -40,8 +43,13 @@ def statement(statement_id: int) -> Any:
     """Show a statement: its figures, and each line with the rule and figures behind it."""
     db = get_session()
     found = statements.get_statement(session=db, actor=g.actor, statement_id=statement_id)
-    files = reports.list_reports(db, found)
-    return render_template("statements/statement.html", statement=found, files=files)
+    files = reports.report_names(db, found)
+    return render_template(
+        "statements/statement.html",
+        statement=found,
+        files=files,
+        reasons=reasons_of(found, current_language()),
+    )
 
 
 @blp.route("/statements/<id:statement_id>/finalize", methods=["GET", "POST"])
@@ -51,16 +59,16 @@ def finalize(statement_id: int) -> Any:
     db = get_session()
     found = statements.finalizable(db, g.actor, statement_id)
     if found.is_final:
-        flash("This statement is already final.")
+        flash(_("This statement is already final."))
     elif request.method == "POST":
         statements.finalize(session=db, actor=g.actor, statement_id=found.id)
-        flash(f"Statement {found.id} is final. Its files are ready to download.")
+        flash(_("Statement %(id)s is final. Its files are ready to download.", id=found.id))
     else:
         return render_template("statements/finalize.html", statement=found)
     return redirect(url_for(".statement", statement_id=found.id))
 
 
-@blp.get("/statements/<id:statement_id>/download/<any(csv, xlsx, html):format_>")
+@blp.get("/statements/<id:statement_id>/download/<any(csv, xlsx, html, pdf):format_>")
 @page
 def download_statement(statement_id: int, format_: str) -> Any:
     """Download a statement: its stored report file once final, else the current draft."""
@@ -85,5 +93,6 @@ def download_payouts(format_: str) -> Any:
     """Download a month's payouts as CSV or XLSX, or the bundle with every statement's files."""
     db, period = get_session(), chosen_period()
     found = statements.list_statements(session=db, actor=g.actor, period=period)
-    file = reports.payouts_file(db, period, found, format_)
+    language = reports.organization_language(db, g.actor.organization_id)
+    file = reports.payouts_file(db, period, found, format_, language)
     return attachment(file.content, file.name)

@@ -1,4 +1,5 @@
-"""Report files made once per finalized statement: CSV and XLSX for finance, a printable page."""
+"""Report files made once per finalized statement: CSV and XLSX for finance, a printable page
+and the same statement as an A4 PDF to file, all in the client organization's language."""
 
 from __future__ import annotations
 
@@ -17,20 +18,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
+from service.accounts.models import Organization
+from service.agreements.service import contract_timezone
 from service.downloads import MEDIA_TYPES, File
-from service.formatting import money, month, number
+from service.formatting import moment, money, month, number
+from service.i18n import DEFAULT_LANGUAGE, Speech, catalog
 from service.statements import exports
 from service.statements.models import ReportFile, Statement
+from service.statements.reasons import reasons_of
+from service.web.labels import LABELS
 
-FORMATS = ("csv", "xlsx", "html")
+FORMATS = ("csv", "xlsx", "html", "pdf")
 
 
 @cache
-def _templates() -> Environment:
-    return Environment(
+def _templates(language: str = DEFAULT_LANGUAGE) -> Environment:
+    """Return the report templates speaking a language (one environment per language)."""
+    environment = Environment(
         loader=PackageLoader("service.statements", "templates"),
         autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_translations(catalog(language), newstyle=True)  # type: ignore[attr-defined]
+    return environment
 
 
 @cache
@@ -45,25 +56,101 @@ def printable_style_source() -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def printable(statement: Statement) -> str:
-    """Render a statement as a self-contained HTML page that prints well."""
+def language_of(statement: Statement) -> str:
+    """Return the language a statement's report files are made in: its client's."""
+    return statement.contract.client.language
+
+
+def printable(statement: Statement, language: str = DEFAULT_LANGUAGE) -> str:
+    """Render a statement as a self-contained HTML page that prints well, in a language."""
+    currency, figures, say = statement.currency, statement.figures, Speech(language)
+    reasons = reasons_of(statement, language)
     lines = [
-        {**line, "amount": money(Decimal(line["amount"]), statement.currency)}
-        for line in statement.lines
+        {
+            "name": say.gettext(LABELS.get(line["code"], line["code"])).capitalize(),
+            "amount": money(Decimal(line["amount"]), currency, language),
+            "reason": reason,
+        }
+        for line, reason in zip(statement.lines, reasons, strict=True)
     ]
+    zone = contract_timezone(statement.contract)
     return (
-        _templates()
+        _templates(language)
         .get_template("statement.html")
         .render(
+            language=language,
             statement=statement,
-            period_name=month(statement.period),
-            figures=statement.figures,
-            units=number(statement.figures.get("units") or 0),
+            period_name=month(statement.period, language),
+            figures=figures,
+            units=number(figures.get("units") or 0, language=language),
+            evaluations=number(figures.get("n") or 0, language=language),
+            mean=number(figures["mean"], 2, language) if figures.get("mean") else None,
+            interval=[number(end, 2, language) for end in figures.get("ci") or []],
+            inflation=number(figures["self_assessment"]["inflation"], 2, language)
+            if (figures.get("self_assessment") or {}).get("inflation")
+            else None,
             lines=lines,
-            total=money(statement.total, statement.currency),
-            volume_only=money(statement.volume_only, statement.currency),
+            total=money(statement.total, currency, language),
+            volume_only=money(statement.volume_only, currency, language),
+            difference=money(statement.total - statement.volume_only, currency, language),
+            finalized=moment(statement.finalized_at, zone, language),
+            computed=moment(statement.computed_at, zone, language),
+            commitment=(figures.get("sampling") or {}).get("commitment"),
         )
     )
+
+
+# The page's margins hold no body text: they need their own font.
+MARGIN_TEXT = "font: 8pt 'DejaVu Sans', sans-serif; color: #5c6475;"
+
+
+def page_style(statement: Statement, language: str) -> str:
+    """Return the PDF's page rules: A4, and on every page who and when, and its number."""
+    say = Speech(language)
+    where = f"{statement.contract.name} · {month(statement.period, language)}"
+    of = say.gettext(
+        "Page %(page)s of %(pages)s", page='" counter(page) "', pages='" counter(pages) "'
+    )
+    return (
+        "@page { size: A4; margin: 18mm 16mm 20mm 16mm;"
+        f" @bottom-left {{ content: {_css_text(where)}; {MARGIN_TEXT} }}"
+        f' @bottom-right {{ content: "{_css_escape(of)}"; {MARGIN_TEXT} }} }}'
+        " body { margin: 0; max-width: none; padding: 0; font-family: 'DejaVu Sans', sans-serif; }"
+        " tr { break-inside: avoid; }"
+    )
+
+
+def _css_escape(text: str) -> str:
+    """Escape what a CSS string cannot hold as is, leaving the counters' own quotes alone."""
+    return text.replace("\\", "\\\\").replace("\n", " ")
+
+
+def _css_text(text: str) -> str:
+    """Quote text as a CSS string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def pdf(statement: Statement, language: str = DEFAULT_LANGUAGE) -> bytes:
+    """Render the printable statement as an A4 PDF with page numbers (WeasyPrint)."""
+    from weasyprint import CSS, HTML  # a heavy import, needed only here
+
+    document = HTML(string=printable(statement, language))
+    return bytes(document.write_pdf(stylesheets=[CSS(string=page_style(statement, language))]))
+
+
+RENDERERS: dict[str, Callable[[Statement, str], str | bytes]] = {
+    "csv": exports.statement_csv,
+    "xlsx": exports.statement_xlsx,
+    "html": printable,
+    "pdf": pdf,
+}
+
+
+def render(statement: Statement, format_: str) -> bytes:
+    """Return a statement's report file of a format, in its client's language."""
+    made = RENDERERS[format_](statement, language_of(statement))
+    return made.encode() if isinstance(made, str) else made
 
 
 def make_reports(session: Session, statement: Statement) -> list[ReportFile]:
@@ -75,20 +162,14 @@ def make_reports(session: Session, statement: Statement) -> list[ReportFile]:
             select(ReportFile).where(ReportFile.statement_id == statement.id)
         )
     }
-    base = f"statement-{statement.id}-{statement.period}"
-    contents = {
-        "csv": (lambda: exports.statement_csv(statement).encode(), MEDIA_TYPES["csv"]),
-        "xlsx": (lambda: exports.statement_xlsx(statement), MEDIA_TYPES["xlsx"]),
-        "html": (lambda: printable(statement).encode(), MEDIA_TYPES["html"]),
-    }
-    for format_, (render, media_type) in contents.items():
+    for format_ in FORMATS:
         if format_ not in made:
             made[format_] = ReportFile(
                 statement_id=statement.id,
-                name=f"{base}.{format_}",
+                name=_name(statement, format_),
                 format=format_,
-                media_type=media_type,
-                content=render(),
+                media_type=MEDIA_TYPES[format_],
+                content=render(statement, format_),
             )
             session.add(made[format_])
     session.flush()
@@ -106,41 +187,80 @@ def list_reports(session: Session, statement: Statement) -> list[ReportFile]:
     )
 
 
-def payout_bundle(session: Session, period: Period, statements: list[Statement]) -> bytes:
+def payout_bundle(
+    session: Session, period: Period, statements: list[Statement], language: str
+) -> bytes:
     """Zip a month's payouts (CSV and XLSX) with every report file of its statements."""
     rows = exports.payout_rows(statements)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(f"payouts-{period}.csv", exports.payouts_csv(rows))
-        bundle.writestr(f"payouts-{period}.xlsx", exports.payouts_xlsx(rows))
+        bundle.writestr(f"payouts-{period}.csv", exports.payouts_csv(rows, language))
+        bundle.writestr(f"payouts-{period}.xlsx", exports.payouts_xlsx(rows, language))
         for statement in statements:
-            for report in list_reports(session, statement):
+            for report in report_files(session, statement):
                 bundle.writestr(report.name, report.content)
     return buffer.getvalue()
 
 
+def _unmade(stored: list[ReportFile], statement: Statement) -> list[str]:
+    """Return the formats a final statement has no stored file of (added after it was final)."""
+    made = {report.format for report in stored}
+    return [format_ for format_ in FORMATS if statement.is_final and format_ not in made]
+
+
+def _name(statement: Statement, format_: str) -> str:
+    return f"statement-{statement.id}-{statement.period}.{format_}"
+
+
+def report_files(session: Session, statement: Statement) -> list[ReportFile]:
+    """Return a final statement's report files; a format added after it was finalized (the
+    PDF) is made on the spot, not stored: what was stored at finalization stays as it was."""
+    stored = list_reports(session, statement)
+    return stored + [
+        ReportFile(
+            statement_id=statement.id,
+            name=_name(statement, format_),
+            format=format_,
+            media_type=MEDIA_TYPES[format_],
+            content=render(statement, format_),
+        )
+        for format_ in _unmade(stored, statement)
+    ]
+
+
+def report_names(session: Session, statement: Statement) -> list[tuple[str, str]]:
+    """Return the (format, name) of every report file of a final statement, making none."""
+    stored = list_reports(session, statement)
+    return [(report.format, report.name) for report in stored] + [
+        (format_, _name(statement, format_)) for format_ in _unmade(stored, statement)
+    ]
+
+
 def statement_file(session: Session, statement: Statement, format_: str) -> File:
-    """Return a statement as CSV, XLSX or a printable page: its stored file once final (made
-    once, never again), else the draft as it stands."""
-    for report in list_reports(session, statement):
+    """Return a statement as CSV, XLSX, a printable page or a PDF: its stored file once final
+    (made once, never again), else the draft as it stands."""
+    for report in report_files(session, statement):
         if report.format == format_:
             return File(report.content, report.name)
-    render: dict[str, Callable[[Statement], str | bytes]] = {
-        "csv": exports.statement_csv, "xlsx": exports.statement_xlsx, "html": printable
-    }  # fmt: skip
     name = f"statement-{statement.id}-{statement.period}-{statement.status}.{format_}"
-    return File(render[format_](statement), name)
+    return File(render(statement, format_), name)
+
+
+def organization_language(session: Session, organization_id: int | None) -> str:
+    """Return an organization's language (English for the operator, who has none)."""
+    organization = session.get(Organization, organization_id) if organization_id else None
+    return organization.language if organization is not None else DEFAULT_LANGUAGE
 
 
 def payouts_file(
-    session: Session, period: Period, statements: list[Statement], format_: str
+    session: Session, period: Period, statements: list[Statement], format_: str, language: str
 ) -> File:
     """Return a month's payouts as CSV or XLSX, or the zip bundle with every statement's files."""
     name = f"payouts-{period}.{format_}"
     if format_ == "zip":
-        return File(payout_bundle(session, period, statements), name)
+        return File(payout_bundle(session, period, statements, language), name)
     rows = exports.payout_rows(statements)
-    render: dict[str, Callable[[list[dict[str, Any]]], str | bytes]] = {
+    render: dict[str, Callable[[list[dict[str, Any]], str], str | bytes]] = {
         "csv": exports.payouts_csv, "xlsx": exports.payouts_xlsx
     }  # fmt: skip
-    return File(render[format_](rows), name)
+    return File(render[format_](rows, language), name)

@@ -106,7 +106,8 @@ class Payouts(MethodView):
         )
         if query["format"] == "json":
             return exports.payout_rows(statements)
-        file = reports.payouts_file(session, query["period"], statements, query["format"])
+        language = reports.organization_language(session, current_actor().organization_id)
+        file = reports.payouts_file(session, query["period"], statements, query["format"], language)
         return attachment(file.content, file.name)
 
 
@@ -121,13 +122,11 @@ class Reports(MethodView):
         )
         return [
             {
-                "name": report.name,
-                "format": report.format,
-                "url": url_for(
-                    "statements.ReportFile", statement_id=statement.id, format=report.format
-                ),
+                "name": name,
+                "format": format_,
+                "url": url_for("statements.ReportFile", statement_id=statement.id, format=format_),
             }
-            for report in reports.list_reports(session, statement)
+            for format_, name in reports.report_names(session, statement)
         ]
 
 
@@ -140,9 +139,9 @@ class ReportFile(MethodView):
         statement = service.get_statement(
             session=session, actor=current_actor(), statement_id=statement_id
         )
-        for report in reports.list_reports(session, statement):
-            if report.format == format:
-                return attachment(report.content, report.name)
+        if statement.is_final and format in reports.FORMATS:
+            file = reports.statement_file(session, statement, format)
+            return attachment(file.content, file.name)
         raise NotFound(f"statement {statement.id} has no {format} report")
 
 
@@ -156,5 +155,6 @@ class PayoutBundle(MethodView):
         statements = service.list_statements(
             session=session, actor=current_actor(), period=query["period"]
         )
-        file = reports.payouts_file(session, query["period"], statements, "zip")
+        language = reports.organization_language(session, current_actor().organization_id)
+        file = reports.payouts_file(session, query["period"], statements, "zip", language)
         return attachment(file.content, file.name)

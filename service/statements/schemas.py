@@ -91,7 +91,7 @@ class SimulationOut(Schema):
 
 class ReportOut(Schema):
     name = fields.String(required=True, metadata={"example": "statement-7-2026-10.xlsx"})
-    format = fields.String(required=True, metadata={"enum": ["csv", "xlsx", "html"]})
+    format = fields.String(required=True, metadata={"enum": ["csv", "xlsx", "html", "pdf"]})
     url = fields.String(required=True, metadata={"description": "downloads the file"})
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from flask_babel import gettext as _
+
 from contracts.periods import Period
 from contracts.stats import Figures
-from service.formatting import month
+from service.formatting import month, number, short_month
 
 
 class Scorecard(Protocol):
@@ -65,14 +67,15 @@ def trend_chart(
     for tick in range(int(low), 101, 10):
         chart.y_ticks.append((y(tick), str(tick)))
     for index, card in enumerate(cards):
-        chart.x_labels.append((x(index), month(card.period)[:3] + " " + str(card.period.year)[2:]))
+        chart.x_labels.append((x(index), short_month(card.period)))
     band_paths = [_plot_run(chart, run, x, y) for run in _runs(cards)]
     chart.band = " ".join(path for path in band_paths if path)
     if pass_mark is not None and low <= float(pass_mark) <= high:
-        chart.lines.append(Line(y(float(pass_mark)), f"pass mark {pass_mark}", "pass"))
+        label = _("pass mark %(mark)s", mark=number(pass_mark))
+        chart.lines.append(Line(y(float(pass_mark)), label, "pass"))
     for edge in band_edges:
         if low < float(edge) < high:
-            chart.lines.append(Line(y(float(edge)), f"band {edge}+", "band"))
+            chart.lines.append(Line(y(float(edge)), _("band %(edge)s+", edge=number(edge)), "band"))
     return chart
 
 
@@ -107,10 +110,15 @@ def _plot_run(
     """Add a run's mean line and points to the chart; return its interval band's path."""
     chart.mean.append(" ".join(f"{x(i):.1f},{y(float(c.figures.mean or 0)):.1f}" for i, c in run))
     for i, c in run:
-        label = f"{month(c.period)}: mean {c.figures.mean}"
+        label = _("%(month)s: mean %(mean)s", month=month(c.period), mean=number(c.figures.mean, 2))
         if c.figures.ci:
-            label += f", 95% interval {c.figures.ci.low}–{c.figures.ci.high}"
-        chart.points.append((x(i), y(float(c.figures.mean or 0)), label + f", n {c.figures.n}"))
+            label += ", " + _(
+                "95%% interval %(low)s–%(high)s",
+                low=number(c.figures.ci.low, 2),
+                high=number(c.figures.ci.high, 2),
+            )
+        label += ", " + _("n %(count)s", count=number(c.figures.n))
+        chart.points.append((x(i), y(float(c.figures.mean or 0)), label))
     intervals = [(i, c.figures.ci) for i, c in run if c.figures.ci is not None]
     if not intervals:
         return ""

@@ -14,9 +14,10 @@ from werkzeug.datastructures import MultiDict
 from contracts.forms import Form, Question
 from service.db import get_session
 from service.errors import FiduciaError, Invalid
+from service.i18n import N_, translated
 
 # Marshmallow's words for a field left empty, said for someone filling in a form.
-REQUIRED = {"Missing data for required field.": "This is required."}
+REQUIRED = {"Missing data for required field.": N_("This is required.")}
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
@@ -97,7 +98,7 @@ def refusal(
     errors = error.errors if isinstance(error.errors, dict) else {"_schema": error.errors or []}
     return Refusal(
         form=form,
-        message=error.message,
+        message=translated(error.message),
         errors=_flat(errors, items),
         fields=tuple(fields),
         typed=request.form.copy(),
@@ -120,6 +121,7 @@ def _flat(errors: Mapping[Any, Any], items: Sequence[str], path: str = "") -> di
             flat.update(_flat(value, items, where))
         else:
             messages = value if isinstance(value, list) else [value]
-            said = [REQUIRED.get(str(message), str(message)) for message in messages]
+            texts = [text if isinstance(text, str) else str(text) for text in messages]
+            said = [translated(REQUIRED.get(text, text)) for text in texts]
             flat.setdefault(where, []).extend(said)
     return flat

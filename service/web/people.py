@@ -10,14 +10,23 @@ from collections import defaultdict
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 
 from service.accounts import service
 from service.accounts.models import ROLES, User
-from service.accounts.schemas import OwnPasswordIn, PasswordIn, UserIn, UserPatchIn
+from service.accounts.schemas import (
+    LanguageIn,
+    OwnPasswordIn,
+    PasswordIn,
+    UserIn,
+    UserPatchIn,
+)
 from service.accounts.service import IssuedToken
 from service.db import get_session
 from service.errors import Conflict, Invalid
 from service.web.forms import Refusal, given, loaded, refusal, typed
+from service.web.labels import label
 from service.web.session import page
 from service.web.session import sign_in as start_session
 
@@ -87,7 +96,14 @@ def create_user() -> Any:
     except (Invalid, Conflict) as error:
         fields = ("organization_id", "name", "email", "role", "password")
         return people_page(refusal("create", error, fields=fields))
-    flash(f"{user.name} ({user.email}) is added as a {user.role} user.")
+    flash(
+        _(
+            "%(name)s (%(email)s) is added as a %(role)s user.",
+            name=user.name,
+            email=user.email,
+            role=label(user.role),
+        )
+    )
     return redirect(url_for(".person", user_id=user.id))
 
 
@@ -118,14 +134,18 @@ def person_page(
 @blp.post("/people/<id:user_id>")
 @page
 def change_user(user_id: int) -> Any:
-    """Rename a user or change its role (admin)."""
+    """Rename a user, or change its role or language (admin); no language: its browser's."""
     g.actor.require("admin")
     try:
-        body = loaded(UserPatchIn(), given(name=typed("name"), role=typed("role")))
+        typed_in = given(name=typed("name"), role=typed("role"))
+        body = loaded(UserPatchIn(), {**typed_in, "language": typed("language")})
         user = service.update_user(session=get_session(), actor=g.actor, user_id=user_id, **body)
     except Invalid as error:
-        return person_page(user_id, refusal("change", error, fields=("name", "role")))
-    flash(f"{user.name} is stored as a {user.role} user.")
+        fields = ("name", "role", "language")
+        return person_page(user_id, refusal("change", error, fields=fields))
+    if user.id == g.user.id:
+        refresh()  # an admin who changed its own language reads the note in it
+    flash(_("%(name)s is stored as a %(role)s user.", name=user.name, role=label(user.role)))
     return redirect(url_for(".person", user_id=user.id))
 
 
@@ -140,9 +160,19 @@ def set_active(user_id: int) -> Any:
     except Invalid as error:
         return person_page(user_id, refusal("active", error, fields=("active",)))
     if user.active:
-        flash(f"{user.name} is active again: its tokens that were not revoked work again.")
+        flash(
+            _(
+                "%(name)s is active again: its tokens that were not revoked work again.",
+                name=user.name,
+            )
+        )
     else:
-        flash(f"{user.name} is deactivated: its sessions ended and its tokens are refused.")
+        flash(
+            _(
+                "%(name)s is deactivated: its sessions ended and its tokens are refused.",
+                name=user.name,
+            )
+        )
     return redirect(url_for(".person", user_id=user.id))
 
 
@@ -156,7 +186,7 @@ def reset_password(user_id: int) -> Any:
         service.set_password(session=get_session(), actor=g.actor, user_id=user_id, **body)
     except Invalid as error:
         return person_page(user_id, refusal("password", error, fields=("password",)))
-    flash("The password is set; the user's browser sessions ended.")
+    flash(_("The password is set; the user's browser sessions ended."))
     return redirect(url_for(".person", user_id=user_id))
 
 
@@ -174,7 +204,7 @@ def issue_token(user_id: int) -> Any:
 def revoke_token(token_id: int) -> Any:
     """Revoke a token: the caller's own (back to its account) or, for an admin, anyone's."""
     revoked = service.revoke_token(session=get_session(), actor=g.actor, token_id=token_id)
-    flash(f"Token {revoked.prefix}… is revoked; sessions opened with it ended.")
+    flash(_("Token %(prefix)s… is revoked; sessions opened with it ended.", prefix=revoked.prefix))
     if revoked.user_id == g.actor.user_id:
         return redirect(url_for(".account"))
     return redirect(url_for(".person", user_id=revoked.user_id))
@@ -211,5 +241,19 @@ def change_password() -> Any:
     except Invalid as error:
         return account_page(refusal("password", error, fields=("current_password", "password")))
     start_session(db, g.user, None)  # the change ended every session, this one too
-    flash("Your password is changed; your other browser sessions are signed out.")
+    flash(_("Your password is changed; your other browser sessions are signed out."))
+    return redirect(url_for(".account"))
+
+
+@blp.post("/account/language")
+@page
+def change_language() -> Any:
+    """Choose the language of one's own pages; none follows the browser's again."""
+    try:
+        body = loaded(LanguageIn(), {"language": typed("language")})
+        service.set_own_language(session=get_session(), actor=g.actor, **body)
+    except Invalid as error:
+        return account_page(refusal("language", error, fields=("language",)))
+    refresh()  # the note below is said in the language just chosen
+    flash(_("Your language is stored."))
     return redirect(url_for(".account"))

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from service.accounts import throttle
 from service.accounts.service import check_password, user_of_token
@@ -56,13 +57,13 @@ def sign_in() -> Any:
         if token:
             found = user_of_token(db, token)
             user, token_id = found if found is not None else (None, None)
-            error = "That token is not valid: it may have been revoked."
+            error = _("That token is not valid: it may have been revoked.")
         else:
             user = check_password(
                 session=db, email=email or "", password=request.form.get("password", "")
             )
             token_id = None
-            error = "The email or the password is wrong."
+            error = _("The email or the password is wrong.")
         if user is not None:
             throttle.forget(db, attempt)
             start_session(db, user, token_id)
@@ -74,5 +75,5 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     """Sign out: the session ends on the server too."""
     end_session(get_session())
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("web.sign_in"))

@@ -59,7 +59,7 @@ def test_a_draft_appears_when_the_month_ends_and_is_final_after_the_dispute_wind
             .join(Statement, ReportFile.statement_id == Statement.id)
             .where(Statement.contract_id == contract)
         ).all()
-    assert sorted(formats) == ["csv", "html", "xlsx"]
+    assert sorted(formats) == ["csv", "html", "pdf", "xlsx"]
 
     # A final month is left alone by later runs.
     later = run_close_at(app, datetime(2026, 9, 6, 12, 0, tzinfo=UTC))

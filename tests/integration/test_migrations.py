@@ -204,3 +204,27 @@ def test_every_stored_evaluation_gets_the_month_of_its_call_in_its_terms_time_zo
     assert [tuple(row) for row in periods] == [(1, "2026-11"), (2, "2026-10"), (3, "2026-12")]
     command.downgrade(alembic_config(url), "0010")
     engine.dispose()
+
+
+def test_existing_organizations_speak_english_and_users_their_browsers_language(
+    empty_url: str,
+) -> None:
+    url = empty_url
+    upgrade(url, "0012")
+    engine = create_engine(engine_url(url))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO organizations (id, name, kind, created_at) "
+            "VALUES (1, 'Demo Energia', 'client', '2026-01-01')"
+        ))  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO users (id, organization_id, name, email, role, created_at) "
+            "VALUES (1, 1, 'Chiara', 'chiara@example.test', 'client', '2026-01-01')"
+        ))  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        organization = connection.execute(text("SELECT language FROM organizations")).scalar_one()
+        user = connection.execute(text("SELECT language FROM users")).scalar_one()
+    assert (organization, user) == ("en", None)
+    command.downgrade(alembic_config(url), "0012")
+    engine.dispose()

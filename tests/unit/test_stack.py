@@ -108,3 +108,15 @@ def test_the_stack_has_no_secret_default_and_sends_cookies_over_https_only() -> 
     assert "change-me" not in text
     environment = COMPOSE["x-fiducia-environment"]
     assert environment["FIDUCIA_SECURE_COOKIES"] == "1"
+
+
+def test_the_image_installs_every_library_the_pdf_statements_need() -> None:
+    script = (ROOT / ".ci" / "install-pdf-libraries").read_text()
+    listed = re.search(r"packages=\(([^)]*)\)", script)
+    assert listed is not None
+    needed = set(listed.group(1).split()) - {"poppler-utils"}  # poppler: screenshots only
+    installed = re.search(r"apt-get install[^&]*", DOCKERFILE)
+    assert installed is not None
+    assert needed <= set(installed.group(0).replace("\\", " ").split())
+    readme = (ROOT / "README.md").read_text()
+    assert all(package in readme for package in needed)

@@ -408,7 +408,7 @@ def test_an_audit_is_offered_for_dispute_only_inside_its_window(
     with time_machine.travel(TODAY + timedelta(days=4, hours=23), tick=False):
         page = signed_in(app, world.tokens["supplier"]).get(f"/evaluations/{audit}").text
         assert forms_on(page) == {"dispute-form"}
-        assert "(until 28 Nov 2026, 09:00 UTC)" in page
+        assert "(until 28 Nov 2026, 10:00 CET)" in page  # the contract's zone
     with time_machine.travel(TODAY + timedelta(days=5, minutes=5), tick=False):
         page = signed_in(app, world.tokens["supplier"]).get(f"/evaluations/{audit}").text
         assert "Call call-001" in page and forms_on(page) == set()

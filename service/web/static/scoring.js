@@ -6,6 +6,7 @@
   if (!form) { return; }
   var token = form.querySelector("input[name=csrf_token]").value;
   var KEYS = { y: "yes", n: "no", a: "na" };
+  var WORDS = JSON.parse(form.dataset.words);  // in the page's language
   var timer = null;
   var asked = 0;
 
@@ -21,6 +22,7 @@
   }
 
   function text(id, value) { document.getElementById(id).textContent = value; }
+  function figure(score) { return String(score).replace(".", WORDS.point); }  // "87,50" in Italian
 
   function show(data, ok) {
     var problem = document.getElementById("live-problem");
@@ -29,16 +31,21 @@
       var errors = (data.errors && data.errors.answers) || {};
       problem.textContent = Object.keys(errors).length
         ? Object.keys(errors).map(function (key) { return key + ": " + errors[key].join(", "); }).join("; ")
-        : (data.message || "the answers cannot be scored");
+        : (data.message || WORDS.unscorable);
       return;
     }
-    text("live-score", data.score === null ? "–" : data.score);
-    text("live-passed", data.passed === null ? "–" : (data.passed ? "passed" : "failed"));
-    text("live-critical", data.critical_errors.length ? data.critical_errors.join(", ") : "none");
-    text("live-missing", data.missing.length ? data.missing.length + " questions to answer" : "every question answered");
+    text("live-score", data.score === null ? "–" : figure(data.score));
+    text("live-passed", data.passed === null ? "–" : (data.passed ? WORDS.passed : WORDS.failed));
+    text("live-critical", data.critical_errors.length
+      ? data.critical_errors.map(function (category) { return WORDS[category] || category; }).join(", ")
+      : WORDS.none);
+    var missing = data.missing.length;
+    text("live-missing", missing
+      ? (missing === 1 ? WORDS.one : WORDS.many).replace("%(num)s", missing)
+      : WORDS.done);
     form.querySelectorAll("[data-section]").forEach(function (section) {
       var score = data.section_scores[section.dataset.section];
-      section.textContent = score === undefined ? "–" : (score === null ? "not applicable" : score);
+      section.textContent = score === undefined ? "–" : (score === null ? WORDS.na : figure(score));
     });
   }
 

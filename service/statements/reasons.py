@@ -1,0 +1,394 @@
+"""Why each line of a statement pays what it pays, said in a reader's language.
+
+A statement stores its lines with an English `description` (the API's, covered by the content
+hash) and a `basis`: the figures and the rule behind each line. People read the reason made
+here from the line's code and basis (and the statement's terms, for the band above and the
+self-assessment rule), with every figure written as their language writes it. In English it
+reads as the stored description does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from contracts.payout import PRIOR_ADJUSTMENT
+from service.formatting import locale_of, money
+from service.i18n import Speech
+from service.statements.models import Statement
+from service.web.labels import LABELS
+
+Basis = Mapping[str, Any]
+
+
+class Reasons:
+    """The reasons of a statement's lines in one language, its figures written in it."""
+
+    def __init__(self, language: str, currency: str, terms: Basis | None = None) -> None:
+        self.say = Speech(language)
+        self.currency = currency
+        self.locale = locale_of(self.say.language)
+        self.quality: Basis = (terms or {}).get("quality") or {}
+
+    def of(self, line: Mapping[str, Any]) -> str:
+        """Return a line's reason; a line this code does not know keeps its description."""
+        code, basis = line["code"], line.get("basis") or {}
+        if code == "volume":
+            return self.volume(basis)
+        if code == "quality_band":
+            return self.band(basis) + self.self_assessment(basis)
+        if code.startswith("critical_") and "category" in basis:
+            return self.critical(basis)
+        if code == "cap":
+            return self.cap(basis)
+        if code == PRIOR_ADJUSTMENT:
+            return self.prior(basis, line["amount"])
+        return str(line.get("description", ""))
+
+    # figures, as the language writes them
+
+    def count(self, value: int) -> str:
+        return format_decimal(value, format="#,##0", locale=self.locale)
+
+    def exact(self, text: str | Decimal) -> str:
+        """Write a decimal with the places it has, grouped: "1,234.50", "1.234,50"."""
+        value = Decimal(str(text))
+        places = max(-int(value.as_tuple().exponent), 0)
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def score(self, text: str | Decimal) -> str:
+        """Write a score or a band's edge as the rules wrote it: "85", "92.5"."""
+        value = Decimal(str(text))
+        if value == value.to_integral_value():
+            return self.count(int(value))
+        return self.exact(value)
+
+    def percent(self, fraction: str | Decimal, *, signed: bool = False) -> str:
+        """Write a fraction as a percentage, as the rules wrote it: "+6%", "2.22%"."""
+        value = Decimal(str(fraction))
+        if value == 0:
+            return "0%"
+        points = self.score(value.scaleb(2).normalize())
+        return f"+{points}%" if signed and value > 0 else f"{points}%"
+
+    def money(self, amount: str | Decimal, *, signed: bool = False) -> str:
+        written = money(Decimal(str(amount)), self.currency, self.say.language)
+        # As the stored description's `:+` writes it: a plus before anything not negative.
+        return f"+{written}" if signed and not Decimal(str(amount)).is_signed() else written
+
+    def band_label(self, band: Basis | None) -> str:
+        if band is None:
+            return self.say.gettext("below every band")
+        return self.say.gettext(
+            "%(edge)s+ (%(adjust)s)",
+            edge=self.score(band["from"]),
+            adjust=self.percent(band["adjust"], signed=True),
+        )
+
+    def interval(self, interval: list[str]) -> str:
+        return f"{self.exact(interval[0])}–{self.exact(interval[1])}"
+
+    # the lines
+
+    def volume_source(self, basis: Basis) -> str:
+        """Say where the units came from (" (logged calls)"); older statements do not say."""
+        source, say = basis.get("source"), self.say
+        if source is None:
+            return ""
+        if source == "declared":
+            return " " + say.gettext("(declared daily volumes)")
+        if basis.get("direction") == "inbound":
+            return " " + say.gettext("(logged inbound calls)")
+        if basis.get("direction") == "outbound":
+            return " " + say.gettext("(logged outbound calls)")
+        return " " + say.gettext("(logged calls)")
+
+    def volume(self, basis: Basis) -> str:
+        say, unit, tiers = self.say, basis["unit"], basis["tiers"]
+        if not tiers:
+            return say.gettext("Volume fee: no units of %(unit)s", unit=unit) + (
+                self.volume_source(basis)
+            )
+        counted = say.ngettext(
+            "%(units)s unit of %(unit)s",
+            "%(units)s units of %(unit)s",
+            basis["units"],
+            units=self.count(basis["units"]),
+            unit=unit,
+        ) + self.volume_source(basis)
+        if len(tiers) == 1:
+            return say.gettext(
+                "Volume fee: %(counted)s at %(price)s",
+                counted=counted,
+                price=self.exact(tiers[0]["price"]),
+            )
+        priced = [
+            say.gettext(
+                "%(units)s at %(price)s",
+                units=self.count(tier["units"]),
+                price=self.exact(tier["price"]),
+            )
+            for tier in tiers
+        ]
+        return say.gettext(
+            "Volume fee: %(counted)s, %(tiers)s and %(last)s",
+            counted=counted,
+            tiers=", ".join(priced[:-1]),
+            last=priced[-1],
+        )
+
+    def held(self, basis: Basis) -> str | None:
+        """Say why every quality line is 0, if it is: too few evaluations, or the samples."""
+        reason, say = basis.get("reason"), self.say
+        if reason == "min_sample":
+            return self.too_few(basis)
+        if reason == "sample_pending":
+            return say.gettext(
+                "the samples are drawn when the call log closes (%(when)s)",
+                when=basis["log_closes"],
+            )
+        if reason == "coverage":
+            floor = self.percent(basis["min_coverage"])
+            return say.gettext(" and ").join(
+                self.coverage(name, basis["shares"][name], floor) for name in basis["short"]
+            )
+        return None
+
+    def coverage(self, name: str, share: Basis, floor: str) -> str:
+        values = {
+            "rate": self.percent(share["rate"] or "0"),
+            "evaluated": self.count(share["evaluated"]),
+            "sampled": self.count(share["sampled"]),
+            "floor": floor,
+        }
+        if name == "audit":
+            return self.say.gettext(
+                "the client's audit sample is %(rate)s evaluated (%(evaluated)s of %(sampled)s"
+                " calls), below the %(floor)s floor",
+                **values,
+            )
+        return self.say.gettext(
+            "the call center's self-assessment sample is %(rate)s evaluated (%(evaluated)s of"
+            " %(sampled)s calls), below the %(floor)s floor",
+            **values,
+        )
+
+    def band(self, basis: Basis) -> str:
+        say = self.say
+        held = self.held(basis)
+        if held is not None:
+            return say.gettext("No quality band adjustment: %(why)s", why=held)
+        if basis["evidence"] == "point":
+            return self.point_band(basis)
+        interval = basis.get("interval")
+        if interval is None:
+            evaluations = say.ngettext(
+                "%(num)s evaluation gives no 95%% interval",
+                "%(num)s evaluations give no 95%% interval",
+                basis["n"],
+            )
+            return say.gettext(
+                "No quality band adjustment: %(why)s, and money moves only on evidence",
+                why=evaluations,
+            )
+        shown = say.gettext("the 95%% interval %(interval)s", interval=self.interval(interval))
+        return self.confident_band(basis, shown)
+
+    def point_band(self, basis: Basis) -> str:
+        say, band = self.say, basis.get("band")
+        if basis.get("mean") is None:
+            return say.gettext("No quality band adjustment: no scored evaluations in the period")
+        mean = self.exact(basis["mean"])
+        if band is None:
+            return say.gettext(
+                "No quality band adjustment: mean %(mean)s is below every band", mean=mean
+            )
+        return say.gettext(
+            "Quality band %(band)s: mean %(mean)s falls in it",
+            band=self.band_label(band),
+            mean=mean,
+        )
+
+    def confident_band(self, basis: Basis, interval: str) -> str:
+        say, low, high = self.say, basis.get("low_band"), basis.get("high_band")
+        band = basis.get("band")
+        if band is not None and Decimal(band["adjust"]) > 0:
+            return say.gettext(
+                "Quality band %(band)s: %(interval)s lies wholly at or above %(edge)s",
+                band=self.band_label(band),
+                interval=interval,
+                edge=self.score(band["from"]),
+            )
+        if band is not None and Decimal(band["adjust"]) < 0:
+            above = self.edge_above(band)
+            if above is None:
+                return say.gettext(
+                    "Quality band %(band)s: %(interval)s lies wholly in it",
+                    band=self.band_label(band),
+                    interval=interval,
+                )
+            return say.gettext(
+                "Quality band %(band)s: %(interval)s lies wholly below %(edge)s",
+                band=self.band_label(band),
+                interval=interval,
+                edge=self.score(above),
+            )
+        if low == high:
+            if low is None:
+                return say.gettext(
+                    "No quality band adjustment: %(interval)s is below every band",
+                    interval=interval,
+                )
+            return say.gettext(
+                "Quality band %(band)s: %(interval)s lies wholly in it",
+                band=self.band_label(low),
+                interval=interval,
+            )
+        return say.gettext(
+            "No quality band adjustment: %(interval)s spans bands %(low)s to %(high)s;"
+            " no side is proven",
+            interval=interval,
+            low=self.band_label(low),
+            high=self.band_label(high),
+        )
+
+    def edge_above(self, band: Basis) -> Decimal | None:
+        """Return where the band above a band starts, by the terms (None: it is the top)."""
+        edges = sorted(Decimal(str(each["from"])) for each in self.quality.get("bands", []))
+        higher = [edge for edge in edges if edge > Decimal(band["from"])]
+        return higher[0] if higher else None
+
+    def too_few(self, basis: Basis) -> str:
+        return self.say.ngettext(
+            "%(count)s evaluation, fewer than the minimum sample of %(minimum)s",
+            "%(count)s evaluations, fewer than the minimum sample of %(minimum)s",
+            basis["n"],
+            count=self.count(basis["n"]),
+            minimum=self.count(basis["min_sample"]),
+        )
+
+    def self_assessment(self, basis: Basis) -> str:
+        check, say = basis.get("self_assessment"), self.say
+        rule = self.quality.get("self_assessment")
+        if check is None:
+            return ""
+        pairs = self.count(check["pairs"])
+        if check["status"] == "corrected" and check.get("inflation") is not None:
+            note = say.gettext(
+                "; supplier self-scores were lowered by %(points)s points, their inflation"
+                " over %(pairs)s audited calls",
+                points=self.exact(check["inflation"]),
+                pairs=pairs,
+            )
+            if rule:
+                note += say.gettext(
+                    " above the %(tolerance)s-point tolerance",
+                    tolerance=self.score(rule["tolerance"]),
+                )
+            return note
+        if check["status"] == "unverified":
+            note = say.gettext(
+                "; supplier self-scores are unverified: %(pairs)s audited calls", pairs=pairs
+            )
+            if rule:
+                note += say.gettext(
+                    ", fewer than the %(needed)s needed", needed=self.count(rule["min_pairs"])
+                )
+            return note
+        return ""
+
+    def critical(self, basis: Basis) -> str:
+        say = self.say
+        category = str(basis["category"])
+        name = say.gettext(LABELS.get(f"critical_{category}", category)).capitalize()
+        held = self.held(basis)
+        if held is not None:
+            return say.gettext(
+                "No %(category)s critical error adjustment: %(why)s",
+                category=say.gettext(LABELS.get(category, category)),
+                why=held,
+            )
+        if basis.get("rate") is None or basis.get("interval") is None:
+            return say.gettext("%(name)s: no scored evaluations in the period", name=name)
+        values = {
+            "name": name,
+            "rate": say.gettext(
+                "rate %(rate)s (%(errors)s of %(calls)s)",
+                rate=self.percent(basis["rate"]),
+                errors=self.count(basis["errors"]),
+                calls=self.count(basis["n"]),
+            ),
+            "limit": self.percent(basis["max_rate"]),
+            "adjust": self.percent(basis["adjust"], signed=True),
+            "wilson": say.gettext(
+                "the 95%% Wilson interval %(low)s–%(high)s",
+                low=self.percent(basis["interval"][0]),
+                high=self.percent(basis["interval"][1]),
+            ),
+        }
+        above = Decimal(basis["rate"]) > Decimal(basis["max_rate"])
+        if basis["applied"] and basis["evidence"] == "point":
+            return say.gettext(
+                "%(name)s (%(adjust)s): %(rate)s is above the %(limit)s limit", **values
+            )
+        if basis["applied"]:
+            return say.gettext(
+                "%(name)s (%(adjust)s): %(rate)s; %(wilson)s lies wholly above the %(limit)s limit",
+                **values,
+            )
+        if above:
+            return say.gettext(
+                "%(name)s: %(rate)s is above the %(limit)s limit, but %(wilson)s reaches down to"
+                " it, so the excess is not proven",
+                **values,
+            )
+        return say.gettext("%(name)s: %(rate)s is within the %(limit)s limit", **values)
+
+    def cap(self, basis: Basis) -> str:
+        say, parts = self.say, []
+        if Decimal(basis["bonus_trimmed"]):
+            parts.append(
+                say.gettext(
+                    "quality bonus of %(amount)s trimmed to %(cap)s of the volume fee, %(limit)s",
+                    amount=self.money(basis["bonus_lines"]),
+                    cap=self.percent(basis["bonus_cap"]),
+                    limit=self.money(basis["bonus_limit"]),
+                )
+            )
+        if Decimal(basis["malus_trimmed"]):
+            parts.append(
+                say.gettext(
+                    "quality malus of %(amount)s trimmed to %(cap)s of the volume fee, %(limit)s",
+                    amount=self.money(basis["malus_lines"]),
+                    cap=self.percent(basis["malus_cap"]),
+                    limit=self.money(basis["malus_limit"]),
+                )
+            )
+        return say.gettext("Cap: %(parts)s", parts="; ".join(parts))
+
+    def prior(self, basis: Basis, amount: str) -> str:
+        return self.say.gettext(
+            "Prior period adjustment for %(period)s: recomputed with current data, the period"
+            " pays %(amount)s against final statement %(statement)s",
+            period=basis["period"],
+            amount=self.money(amount, signed=True),
+            statement=basis["statement_id"],
+        )
+
+
+def reasons_of(statement: Statement, language: str) -> list[str]:
+    """Return the reason of each line of a statement, in a language."""
+    terms = next(
+        (
+            v.document
+            for v in statement.contract.terms_versions
+            if v.id == statement.terms_version_id
+        ),
+        None,
+    )
+    reasons = Reasons(language, statement.currency, terms)
+    return [reasons.of(line) for line in statement.lines]
