@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint unit browser bench-ingest bench-statements bench-calls clean
+.PHONY: install run test lint unit browser wrk bench-ingest bench-statements bench-scorecards bench-calls clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,14 @@ lint: install
 browser:
 	bash .ci/install-browser
 
+# Debian's wrk, the HTTP load generator of bench-scorecards and its smoke test.
+wrk:
+	bash .ci/install-wrk
+
 # The whole suite on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL server,
 # every database-backed test again on a throwaway database created on that server.
 # Screenshots of the main pages land in artifacts/screenshots/.
-test: lint browser
+test: lint browser wrk
 	$(BIN)/pytest --cov --cov-report=term
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
@@ -46,11 +50,15 @@ unit: install
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
 
+# ARGS passes options on: make bench-statements ARGS='--scale 10m'
 bench-statements: install
-	$(BIN)/python -m bench.statements
+	$(BIN)/python -m bench.statements $(ARGS)
+
+bench-scorecards: install wrk
+	$(BIN)/python -m bench.scorecards $(ARGS)
 
 bench-calls: install
-	$(BIN)/python -m bench.calls
+	$(BIN)/python -m bench.calls $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -60,7 +60,6 @@ class World:
 
     form_id: int
     client_user_id: int
-    client_token: str  # the client's API token: it sees every contract
     contracts: tuple[tuple[int, int], ...]  # (contract id, its supplier user's id)
 
 

@@ -75,7 +75,7 @@ def set_up(url: str, contracts: int, first_day: date) -> World:
                     effective_from=first_day,
                 )
                 made.append((contract.id, supplier_qa.user.id))
-            world = World(form.id, client_qa.user.id, client_qa.token, tuple(made))
+            world = World(form.id, client_qa.user.id, tuple(made))
     finally:
         engine.dispose()
     return world

@@ -115,13 +115,17 @@ def describe(engine: Engine, period_text: str | None) -> Month:
     return Month(period, end + CLOSE_AFTER, evaluations, contracts)
 
 
+def expected_counts(engine: Engine, period: Period) -> dict[int, tuple[int, int]]:
+    """Return each contract's counted calls and supplier/audit pairs of the month, in SQL."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(EXPECTED), {"period": str(period)})
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+
 def check(engine: Engine, period: Period) -> int:
     """Check each draft counts the month's calls and pairs; return the month's evaluations."""
+    expected = expected_counts(engine, period)
     with engine.connect() as connection:
-        expected = {
-            row[0]: (row[1], row[2])
-            for row in connection.execute(text(EXPECTED), {"period": str(period)})
-        }
         drafts = {
             row[0]: (row[1], row[2])
             for row in connection.execute(
