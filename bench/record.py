@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import operator
+import os
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,14 @@ class Figure:
         if self.target is None:
             return ""
         return "met" if self.target.met_by(self.value) else "missed"
+
+
+def load_average() -> Figure:
+    """Return the machine's load average over the last minute, to read the timings against.
+
+    Above the number of cores, other processes competed with the measurement.
+    """
+    return Figure(f"load average, 1 min ({os.cpu_count()} cores)", os.getloadavg()[0], "")
 
 
 def table(figures: Sequence[Figure]) -> list[str]:

@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, url: str) -> list[Figure]:
             raise BenchError(f"the upload created {answer.get('created')} calls")
         copy_seconds = raw_copy(url, path)
     drawn = draw(url, contract_id, str(period))
+    machine = record.load_average()
     busy = busy or bool(not args.check and other_bench_pids(OTHER_BENCHES))
     uploaded, copied = args.count / upload_seconds, args.count / copy_seconds
     print(f"drawn: {drawn['audit']:.0f} calls for audit, {drawn['self']:.0f} for "
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace, url: str) -> list[Figure]:
         Figure("upload / raw COPY", uploaded / copied, "x", Target(">=", 0.5)),
         Figure("draw of the samples", drawn["seconds"], "s", Target("<", 10)),
         Figure("draw peak RSS", drawn["rss_mb"], "MB", Target("<", 300), 0),
+        machine,
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from bench.common import BenchError, other_bench_pids, other_benchmarks, wait_for_quiet
+from bench.record import Figure, load_average
 from bench.scorecards.wrk import Latency, run_wrk
 from bench.statements.explain import capturing
 from bench.statements.measure import Month, expected_counts
@@ -128,6 +129,7 @@ class Loaded:
     runs: list[tuple[Endpoint, Latency]]
     waited_seconds: float
     still_busy: bool
+    load: Figure  # the machine's load average as the last run ended
 
 
 def load(
@@ -154,4 +156,4 @@ def load(
             )
             runs.append((endpoint, latency))
     still_busy = still_busy or bool(wait and other_bench_pids(OTHER_BENCHES))
-    return Loaded(runs, waited, still_busy)
+    return Loaded(runs, waited, still_busy, load_average())

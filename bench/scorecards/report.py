@@ -31,7 +31,7 @@ def figures(loaded: Loaded, statements: Mapping[str, int]) -> list[Figure]:
         Figure(f"{name}: SQL statements per request", count, "", None, 0)
         for name, count in statements.items()
     ]
-    return said
+    return [*said, loaded.load]
 
 
 def built(found: Built) -> str:

@@ -24,6 +24,7 @@ from bench.common import (
     timed,
     wait_for_quiet,
 )
+from bench.record import Figure, load_average
 from bench.statements.explain import Captured, Explained, capturing, explain_all
 from contracts.examples import QUALITY_TERMS, load_example
 from contracts.periods import Period
@@ -83,6 +84,7 @@ class Measured:
     explained: list[Explained]
     waited_seconds: float
     still_busy: bool
+    load: Figure  # the machine's load average as the timed runs ended
 
 
 def close_month(factory: sessionmaker[Session], month: Month, tick: int) -> int:
@@ -165,7 +167,7 @@ def measure(url: str, period_text: str | None, runs: int, wait: bool) -> Measure
         for _ in range(runs):  # in turns, so a disturbance hits both sides alike
             close_runs.append(timed(lambda: close_month(factory, month, next(ticks))))
             bare_runs.append(timed(lambda: bare_group_by(engine, month.period)))
-        rss_peak = peak_rss_mb()
+        rss_peak, load = peak_rss_mb(), load_average()
         tracemalloc.start()
         close_month(factory, month, next(ticks))
         traced_peak = tracemalloc.get_traced_memory()[1] / 1e6
@@ -191,6 +193,7 @@ def measure(url: str, period_text: str | None, runs: int, wait: bool) -> Measure
         explained=explained,
         waited_seconds=waited,
         still_busy=still_busy,
+        load=load,
     )
 
 

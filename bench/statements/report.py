@@ -49,6 +49,7 @@ def figures(found: Measured, scale: Scale, saved: Path) -> tuple[list[Figure], l
         Figure("SQL statements per close", found.captured.statements, "", None, 0),
         Figure(RSS_FIGURE, found.rss_peak_mb, "MB", None, 0),
         Figure("Python allocations during one close, peak", found.traced_peak_mb, "MB", None, 1),
+        found.load,
     ]
     notes = []
     if scale.flat_against is not None:
