@@ -11,7 +11,7 @@ import requests
 
 from bench.common import BenchError, other_bench_pids, other_benchmarks, wait_for_quiet
 from bench.record import Figure, load_average
-from bench.scorecards.wrk import Latency, run_wrk
+from bench.scorecards.wrk import Latency, run_wrk, wrk_output
 from bench.statements.explain import capturing
 from bench.statements.measure import Month, expected_counts
 from service.db import make_engine
@@ -144,8 +144,8 @@ def load(
     waited, still_busy = wait_for_quiet(OTHER_BENCHES) if wait else (0.0, False)
     runs = []
     for endpoint in found:
-        if warm_up > 0:
-            run_wrk(f"{base}{endpoint.path}", endpoint.headers, max(levels), warm_up)
+        if warm_up > 0:  # not read: wrk drops what is in flight when its time is up
+            wrk_output(f"{base}{endpoint.path}", endpoint.headers, max(levels), warm_up)
         for connections in levels:
             latency = run_wrk(f"{base}{endpoint.path}", endpoint.headers, connections, seconds)
             print(

@@ -103,8 +103,8 @@ def parse(output: str, connections: int) -> Latency:
     )
 
 
-def run_wrk(url: str, headers: Mapping[str, str], connections: int, seconds: int) -> Latency:
-    """Load one URL from `connections` connections for `seconds`; return what wrk measured."""
+def wrk_output(url: str, headers: Mapping[str, str], connections: int, seconds: int) -> str:
+    """Load one URL from `connections` connections for `seconds`; return what wrk printed."""
     with tempfile.TemporaryDirectory(prefix="fiducia-wrk-") as scratch:
         script = Path(scratch) / "figures.lua"
         script.write_text(SCRIPT)
@@ -128,4 +128,9 @@ def run_wrk(url: str, headers: Mapping[str, str], connections: int, seconds: int
         )
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return parse(done.stdout, connections)
+    return done.stdout
+
+
+def run_wrk(url: str, headers: Mapping[str, str], connections: int, seconds: int) -> Latency:
+    """Load one URL with wrk; return its latency figures."""
+    return parse(wrk_output(url, headers, connections, seconds), connections)
