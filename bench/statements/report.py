@@ -62,13 +62,15 @@ def figures(found: Measured, scale: Scale, saved: Path) -> tuple[list[Figure], l
         else:
             said.append(
                 Figure(
-                    f"peak RSS / at {scale.flat_against} ({before[0]:.0f} MB)",
+                    f"peak RSS / peak RSS at {scale.flat_against}",
                     found.rss_peak_mb / before[0],
                     "x",
                     Target("<=", FLAT),
                 )
             )
-            notes.append(f"peak RSS at {scale.flat_against} from the run of {before[1]}")
+            notes.append(
+                f"peak RSS at {scale.flat_against}: {before[0]:.0f} MB, from the run of {before[1]}"
+            )
     return said, notes
 
 
