@@ -34,6 +34,7 @@ from bench.scorecards import load, report
 from bench.scorecards.measure import check, endpoints, sign_in, sql_per_request
 from bench.scorecards.measure import load as put_load
 from bench.scorecards.wrk import wrk_path
+from bench.statements.report import scale_of
 
 CHECK = {"evaluations": 600, "contracts": 3, "months": 2}
 
@@ -78,17 +79,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def scale_label(args: argparse.Namespace) -> str:
-    """Return the scale the CSV names."""
-    if args.check:
-        return "check"
-    if args.database:
-        return "kept-database"
-    if (args.evaluations, args.contracts, args.months) == (1_000_000, 50, 12):
-        return "1m"
-    return f"{args.evaluations}/{args.contracts}/{args.months}"
-
-
 def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
     """Load the data (when fresh), serve it, check the answers, load them, report."""
     wrk_path()  # before anything is generated: say now if wrk is missing
@@ -111,7 +101,8 @@ def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
     for note in report.notes(loaded, args.check):
         print(note)
     print("\n" + "\n".join(record.table(figures)))
-    print(f"saved: {record.save('scorecards', scale_label(args), figures, args.results)}")
+    scale = scale_of(month, args.check)
+    print(f"saved: {record.save('scorecards', scale, figures, args.results)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

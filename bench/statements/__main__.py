@@ -97,20 +97,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def scale_label(args: argparse.Namespace) -> str:
-    """Return the scale the CSV names: the scale's name, `check`, or the sizes."""
-    if args.check:
-        return "check"
-    scale = report.SCALES[args.scale]
-    if (args.evaluations, args.contracts, args.months) == (
-        scale.evaluations,
-        scale.contracts,
-        scale.months,
-    ):
-        return scale.name
-    return f"{args.evaluations}/{args.contracts}/{args.months}"
-
-
 def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
     """Generate the data (when fresh), measure, and print and save what was found."""
     if fresh:
@@ -124,11 +110,13 @@ def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
     print("\n".join(report.sql(found) + report.plans(found)))
     if args.profile:
         print("\n".join(profile(url, found.month, args.profile_top)))
-    label = scale_label(args)
+    # The targets of the scale the database holds (a kept one too), else those asked for.
+    label = report.scale_of(found.month, args.check)
+    scale = report.SCALES.get(label, report.SCALES[args.scale])
     saved = args.results / "statements.csv"
-    figures, notes = report.figures(found, report.SCALES[args.scale], saved)
-    if label not in report.SCALES:
-        notes.append(f"note: {label} is not the {args.scale} scale; its targets are shown as is")
+    figures, notes = report.figures(found, scale, saved)
+    if label not in report.SCALES and not args.check:
+        notes.append(f"note: the data is not of the {scale.name} scale; its targets are shown")
     for note in report.notes(found, args.check) + notes:
         print(note)
     print("\n" + "\n".join(record.table(figures)))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bench.record import Figure, Target, last_value
 from bench.statements.load import Built
-from bench.statements.measure import Measured
+from bench.statements.measure import Measured, Month
 from contracts.periods import Period
 
 RSS_FIGURE = "peak RSS of the benchmark process"
@@ -35,6 +35,17 @@ SCALES = {
     "1m": Scale("1m", 1_000_000, 50, 12, ratio=1.5),
     "10m": Scale("10m", 10_000_000, 500, 12, ratio=2.0, seconds=3.0, flat_against="1m"),
 }
+
+
+def scale_of(month: Month, check: bool) -> str:
+    """Name the data's scale for the CSV: a scale's name, `check`, or its evaluations and
+    contracts (as counted in the database, so a kept database is named for what it holds)."""
+    if check:
+        return "check"
+    for scale in SCALES.values():
+        if (month.evaluations, month.contracts) == (scale.evaluations, scale.contracts):
+            return scale.name
+    return f"{month.evaluations}/{month.contracts}"
 
 
 def figures(found: Measured, scale: Scale, saved: Path) -> tuple[list[Figure], list[str]]:
