@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 QUIET_POLL_SECONDS = 10.0
 
 
+# Every benchmark (python -m bench.NAME); each waits while any other runs.
+BENCHMARKS = ("ingest", "statements", "scorecards", "calls")
+
+
 QUIET_LIMIT_SECONDS = 20 * 60.0
 
 
@@ -36,6 +40,11 @@ def other_bench_pids(other: str) -> set[int]:
     except FileNotFoundError:
         return set()
     return {int(pid) for pid in found.stdout.split()} - {os.getpid(), os.getppid()}
+
+
+def other_benchmarks(own: str) -> str:
+    """Return the pgrep pattern of every benchmark but `own`."""
+    return r"bench\.(" + "|".join(name for name in BENCHMARKS if name != own) + ")"
 
 
 def wait_for_quiet(other: str) -> tuple[float, bool]:

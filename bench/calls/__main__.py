@@ -4,13 +4,13 @@
 
 Reports rows/s of the upload beside the raw COPY (target: at least 0.5 of it), the draw's
 time (target: under 10 s for 2M calls) and its peak memory (target: under 300 MB), says
-`met` or `missed` for each, and saves the figures in bench/results/calls.csv.
+`met` or `missed` for each, and appends the figures to bench/results/calls.csv (the columns
+of bench.record). `--check` is a smoke run: a few hundred calls, no waiting.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import signal
 import sys
 import tempfile
@@ -18,22 +18,27 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench import record
 from bench.calls.generate import write_month
 from bench.calls.measure import draw, raw_copy, upload
 from bench.common import (
-    ROOT,
     BenchError,
     add_server_option,
     create_database,
     drop_database,
+    other_bench_pids,
+    other_benchmarks,
     terminate,
+    wait_for_quiet,
 )
 from bench.ingest import load
 from bench.ingest.serve import serving
+from bench.record import Figure, Target
 from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
 
-RESULTS = ROOT / "bench" / "results" / "calls.csv"
+OTHER_BENCHES = other_benchmarks("calls")  # measured alone: wait while one runs
+CHECK = {"count": 300, "agents": 10, "workers": 1}
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -43,7 +48,15 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated calls")
     add_server_option(parser)
+    parser.add_argument(
+        "--check", action="store_true", help="a smoke run: a few hundred calls, no waiting"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=record.RESULTS, help="where the CSV goes (%(default)s)"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        vars(args).update(CHECK)
     if args.count < 1 or args.agents < 1:
         parser.error("--count and --agents must be positive")
     return args
@@ -62,11 +75,7 @@ def set_up(url: str) -> tuple[int, str, Period]:
     return world.contract_id, world.token, period
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "missed"
-
-
-def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, str]]:
+def run(args: argparse.Namespace, url: str) -> list[Figure]:
     contract_id, token, period = set_up(url)
     with tempfile.TemporaryDirectory(prefix="fiducia-calls-") as scratch:
         path = Path(scratch) / "calls.csv"
@@ -75,39 +84,36 @@ def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, str]]:
               f"{size / 1e6:.0f} MB of CSV", flush=True)  # fmt: skip
         log = Path(scratch) / "gunicorn.log"
         with serving(url, args.workers, log) as base:
+            waited, busy = wait_for_quiet(OTHER_BENCHES) if not args.check else (0.0, False)
             upload_seconds, answer = upload(base, token, contract_id, path)
         if answer.get("created") != args.count:
             raise BenchError(f"the upload created {answer.get('created')} calls")
         copy_seconds = raw_copy(url, path)
     drawn = draw(url, contract_id, str(period))
+    machine = record.load_average()
+    busy = busy or bool(not args.check and other_bench_pids(OTHER_BENCHES))
     uploaded, copied = args.count / upload_seconds, args.count / copy_seconds
-    ratio = uploaded / copied
-    seconds, rss = drawn["seconds"], drawn["rss_mb"]
-    rows = [
-        ("upload over HTTP, rows/s", f"{uploaded:,.0f}", "", ""),
-        ("raw COPY into a bare table, rows/s", f"{copied:,.0f}", "", ""),
-        ("upload / raw COPY", f"{ratio:.2f}", ">= 0.50", verdict(ratio >= 0.5)),
-        ("draw of the samples, s", f"{seconds:.2f}", "< 10", verdict(seconds < 10)),
-        ("draw peak RSS, MB", f"{rss:.0f}", "< 300", verdict(rss < 300)),
-    ]
     print(f"drawn: {drawn['audit']:.0f} calls for audit, {drawn['self']:.0f} for "
           f"self-assessment, from {drawn['logged']:,.0f} logged")  # fmt: skip
-    for name, value, target, said in rows:
-        print(f"{name:38} {value:>12} {target:>8} {said}")
-    return rows
+    if waited:
+        print(f"note: waited {waited:.0f} s for another benchmark to end")
+    if busy:
+        print("note: another benchmark ran during the measurement; timings are disturbed")
+    if args.check:
+        print("note: --check: a few hundred calls, no waiting; the figures mean nothing")
+    return [
+        Figure("upload over HTTP", uploaded, "rows/s", None, 0),
+        Figure("raw COPY into a bare table", copied, "rows/s", None, 0),
+        Figure("upload / raw COPY", uploaded / copied, "x", Target(">=", 0.5)),
+        Figure("draw of the samples", drawn["seconds"], "s", Target("<", 10)),
+        Figure("draw peak RSS", drawn["rss_mb"], "MB", Target("<", 300), 0),
+        machine,
+    ]
 
 
-def save(args: argparse.Namespace, rows: list[tuple[str, str, str, str]]) -> None:
-    """Append this run's figures to bench/results/calls.csv (kept out of git)."""
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="") as out:
-        writer = csv.writer(out)
-        if new:
-            writer.writerow(["run_at", "count", "figure", "value", "target", "verdict"])
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        for row in rows:
-            writer.writerow([stamp, args.count, *row])
+def scale_label(args: argparse.Namespace) -> str:
+    """Return the scale the CSV names: `check`, or the calls in the month."""
+    return "check" if args.check else f"{args.count}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     name, url = create_database(args.server, "fiducia_bench_calls")
     try:
-        save(args, run(args, url))
+        figures = run(args, url)
+        print("\n" + "\n".join(record.table(figures)))
+        print(f"saved: {record.save('calls', scale_label(args), figures, args.results)}")
     except BenchError as error:
         print(f"bench.calls: {error}", file=sys.stderr)
         return 1

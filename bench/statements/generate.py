@@ -31,6 +31,16 @@ AUDIT_EVERY = 3  # the client re-grades every third call
 COMMENTS = (None, None, None, None, None, "caller asked for a callback")
 
 
+AMENDED = 0.02  # share of evaluations at a second revision (an amendment by their side)
+
+
+RETRACTED = 0.01  # share retracted by their side: revision 2, counted nowhere
+
+
+# What the service stores beside EVALUATION_COLUMNS (COPY order: these follow them).
+REVISION_COLUMNS = ("revision", "revised_at", "retracted", "settled_questions")
+
+
 @dataclass(frozen=True, slots=True)
 class Graded:
     """One answer set as the service stores it: JSON answers, score, flags, section scores."""
@@ -160,6 +170,7 @@ def month_rows(
                         hashlib.sha256(f"{call_ref}{source}".encode()).hexdigest(),
                         created_at,
                         user_id,
+                        *revised(rng, created_at),
                     )
                 )
                 made += 1
@@ -168,6 +179,15 @@ def month_rows(
             call += 1
     rows.sort(key=lambda row: row[5])
     return rows
+
+
+def revised(rng: random.Random, created_at: datetime) -> tuple[int, datetime, bool, str]:
+    """Return an evaluation's revision, when it was made, whether it is retracted, and the
+    questions a dispute settled: mostly the submission; a few amended or retracted a day on."""
+    draw = rng.random()
+    if draw >= AMENDED + RETRACTED:
+        return 1, created_at, False, "[]"
+    return 2, created_at + timedelta(days=1), draw < RETRACTED, "[]"
 
 
 def volume_rows(
