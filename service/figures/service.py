@@ -24,6 +24,7 @@ from sqlalchemy import (
     column,
     exists,
     func,
+    literal,
     or_,
     select,
     true,
@@ -186,28 +187,36 @@ def _in_scope(scopes: Any, period: Period, *, all_sources: bool = False) -> list
     return conditions
 
 
-def _counted(scopes: Any, *, audits_anywhere: bool = False) -> list[Any]:
+def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = False) -> list[Any]:
     """Return what the call log asks of a counted evaluation (DESIGN 13).
 
     Where the terms require it, the call is in the log. Under `counts: sampled`, an audit
     counts if its call is in the audit sample, a self-assessment if its call is in the self
     sample, and nothing before the samples are drawn; `audits_anywhere` lets any audit of a
-    self-sampled call pair with it for the self-assessment check.
+    self-sampled call pair with it for the self-assessment check. A condition no scope needs
+    is left out, so a month of contracts that use no call log is planned as plainly as it is.
     """
-    supplier = Evaluation.source == "supplier"
-    audit = true() if audits_anywhere else _in_sample(scopes, "audit")
-    return [
-        or_(scopes.c.logged_only == 0, _logged()),
-        or_(
-            scopes.c.sampled_only == 0,
-            and_(supplier, _in_sample(scopes, "self")),
-            and_(~supplier, audit),
-        ),
-    ]
+    conditions = []
+    if any(scope.terms.require_logged_calls for scope in scopes):
+        conditions.append(or_(table.c.logged_only == 0, _logged()))
+    if any(scope.sampled_only for scope in scopes):
+        supplier = Evaluation.source == "supplier"
+        audit = true() if audits_anywhere else _in_sample(table, "audit")
+        conditions.append(
+            or_(
+                table.c.sampled_only == 0,
+                and_(supplier, _in_sample(table, "self")),
+                and_(~supplier, audit),
+            )
+        )
+    return conditions
 
 
-def _scored(scopes: Any, period: Period, *, pairs: bool = False) -> Any:
+def _scored(
+    scopes: Sequence[Scope], period: Period, lower_by: Mapping[int, int] | None = None
+) -> Any:
     """Select the counted evaluations of every scope's month (see `_in_scope`, `_counted`)."""
+    table = _scopes_table(scopes, lower_by)
     return (
         select(
             Evaluation.contract_id,
@@ -221,42 +230,88 @@ def _scored(scopes: Any, period: Period, *, pairs: bool = False) -> Any:
             Evaluation.critical_business,
             Evaluation.critical_compliance,
             RANK,
-            scopes.c.lower_by,
+            table.c.lower_by,
         )
-        .join(scopes, scopes.c.contract_id == Evaluation.contract_id)
-        .where(*_in_scope(scopes, period, all_sources=pairs))
-        .where(*_counted(scopes, audits_anywhere=pairs))
+        .join(table, table.c.contract_id == Evaluation.contract_id)
+        .where(*_in_scope(table, period), *_counted(table, scopes))
         .cte("scored")
     )
 
 
-def _pairs(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, tuple[int, int]]:
-    """Return each contract's supplier/audit pairs and the sum of their differences.
+# A call's counted evaluation, packed in one number so that MAX picks it by precedence and
+# carries its figures: rank (3 bits) above score in hundredths (14 bits) above four flags.
+SCORE_AT, RANK_AT = 16, 2**18
+FLAGS = ("passed", "critical_customer", "critical_business", "critical_compliance")
 
-    One pass grouped by contract and call: the supplier's score beside the score of the
-    call's highest ranked audit (rank and score packed in one number, so MAX picks the audit
-    by rank). Any audit of a counted self-assessment pairs with it, sampled for audit or not.
+
+def _one_pass(
+    session: Session, scopes: Sequence[Scope], period: Period
+) -> dict[int, tuple[tuple[int, int], stats.SufficientStatistics]]:
+    """Read every contract's month once: its supplier/audit pairs and its uncorrected sums.
+
+    Per call, in one grouping: the supplier's own score and the highest ranked audit (any
+    audit of a counted self-assessment pairs with it, sampled for audit or not), and the
+    call's counted evaluation by precedence, packed with its flags. Per contract: the pairs,
+    the sum of their differences, and the sufficient statistics of the counted evaluations
+    as they stand, which is what a contract whose self-scores are not lowered pays on.
     """
-    scored = _scored(_scopes_table(scopes), period, pairs=True)
-    own = func.max(case((scored.c.source == "supplier", scored.c.score)))
-    packed = func.max(
-        case((scored.c.source.in_(AUDIT_SOURCES), scored.c.rank * PACK + scored.c.score))
+    table = _scopes_table(scopes)
+    score = Evaluation.score_hundredths
+    flags = sum(
+        (
+            case((getattr(Evaluation, flag).is_(True), 2 ** (len(FLAGS) - 1 - place)), else_=0)
+            for place, flag in enumerate(FLAGS)
+        ),
+        literal(0),
     )
+    counted = or_(
+        *(and_(Evaluation.source == name, getattr(table.c, name) == 1) for name in SOURCES)
+    )
+    if any(scope.sampled_only for scope in scopes):
+        in_audit = _in_sample(table, "audit")
+        counted &= or_(table.c.sampled_only == 0, Evaluation.source == "supplier", in_audit)
     per_call = (
-        select(scored.c.contract_id, own.label("own"), (packed % PACK).label("audit"))
-        .group_by(scored.c.contract_id, scored.c.call_ref)
+        select(
+            Evaluation.contract_id,
+            func.max(case((Evaluation.source == "supplier", score))).label("own"),
+            (
+                func.max(case((Evaluation.source.in_(AUDIT_SOURCES), RANK * PACK + score))) % PACK
+            ).label("audit"),
+            func.max(case((counted, RANK * RANK_AT + score * SCORE_AT + flags))).label("best"),
+        )
+        .join(table, table.c.contract_id == Evaluation.contract_id)
+        .where(*_in_scope(table, period, all_sources=True))
+        .where(*_counted(table, scopes, audits_anywhere=True))
+        .group_by(Evaluation.contract_id, Evaluation.call_ref)
         .subquery("per_call")
     )
-    query = (
-        select(
-            per_call.c.contract_id,
-            func.count(),
-            func.coalesce(func.sum(per_call.c.own - per_call.c.audit), 0),
-        )
-        .where(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
-        .group_by(per_call.c.contract_id)
-    )
-    return {contract: (int(n), int(diff)) for contract, n, diff in session.execute(query)}
+    paired = and_(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
+    best = per_call.c.best
+    counted_score = cast((best // SCORE_AT) % (RANK_AT // SCORE_AT), BigInteger)
+
+    def bit(place: int) -> Any:
+        return func.coalesce(func.sum((best // 2 ** (len(FLAGS) - 1 - place)) % 2), 0)
+
+    query = select(
+        per_call.c.contract_id,
+        func.count(case((paired, 1))).label("pairs"),
+        func.coalesce(func.sum(case((paired, per_call.c.own - per_call.c.audit))), 0).label(
+            "difference"
+        ),
+        func.count(best).label("n"),
+        func.coalesce(func.sum(counted_score), 0).label("sum"),
+        func.coalesce(func.sum(counted_score * counted_score), 0).label("sum_squares"),
+        bit(0).label("passed"),
+        *[
+            bit(place).label(flag.removeprefix("critical_"))
+            for place, flag in enumerate(FLAGS)
+            if place
+        ],
+    ).group_by(per_call.c.contract_id)
+    return {
+        row.contract_id: ((int(row.pairs), int(row.difference)), _statistics(row))
+        for row in session.execute(query)
+    }
 
 
 def _aggregate(scored: Any, group_by: Sequence[str] = ()) -> Select[Any]:
@@ -313,13 +368,13 @@ NONE_COUNTED = stats.SufficientStatistics(0, 0, 0)
 
 
 def _checks(
-    session: Session, scopes: Sequence[Scope], period: Period
+    scopes: Sequence[Scope],
+    passed: Mapping[int, tuple[tuple[int, int], stats.SufficientStatistics]],
 ) -> dict[int, stats.SelfAssessmentCheck]:
-    """Measure each contract's self-assessment inflation and decide whether to correct it."""
-    pairs = _pairs(session, scopes, period)
+    """Judge each contract's self-assessment inflation and decide whether to correct it."""
     return {
         scope.contract.id: stats.self_assessment_check(
-            *pairs.get(scope.contract.id, (0, 0)),
+            *passed.get(scope.contract.id, ((0, 0), NONE_COUNTED))[0],
             None if scope.terms.quality is None else scope.terms.quality.self_assessment,
         )
         for scope in scopes
@@ -341,10 +396,15 @@ def aggregate_month(
     if not contracts:
         return {}
     scopes = scopes_of(session, contracts, period, overrides)
-    checks = _checks(session, scopes, period)
-    lower_by = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
-    query = _aggregate(_scored(_scopes_table(scopes, lower_by), period))
-    found = {row.contract_id: _statistics(row) for row in session.execute(query)}
+    passed = _one_pass(session, scopes, period)
+    checks = _checks(scopes, passed)
+    found = {id_: statistics for id_, (_, statistics) in passed.items()}
+    lowered = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
+    corrected = [scope for scope in scopes if lowered[scope.contract.id]]
+    if corrected:
+        # A contract whose self-scores are lowered is summed again, its scores corrected.
+        query = _aggregate(_scored(corrected, period, lowered))
+        found |= {row.contract_id: _statistics(row) for row in session.execute(query)}
     units = _units(session, scopes, period)
     coverage = _coverage(session, scopes, period)
     unlogged = _unlogged(session, scopes, period)
@@ -482,9 +542,9 @@ def aggregate_groups(
     `columns` are `agent_ref` and `team`: the contract's correction applies to every group.
     """
     scopes = scopes_of(session, [contract], period)
-    check = _checks(session, scopes, period)[contract.id]
+    check = _checks(scopes, _one_pass(session, scopes, period))[contract.id]
     lower_by = {contract.id: stats.inflation_hundredths(check)}
-    scored = _scored(_scopes_table(scopes, lower_by), period)
+    scored = _scored(scopes, period, lower_by)
     groups: dict[str, list[Group]] = {}
     for name in columns:
         query = _aggregate(scored, [name]).order_by(getattr(scored.c, name))
