@@ -30,7 +30,7 @@ PHASES = (
     ("JSON depth check + parse", "service/auth.py", "json_body"),
     ("NUL and surrogate scan of the body", "service/schemas.py", "find_unstorable"),
     ("webargs: JSON re-parse + load", "webargs/core.py", "parse"),
-    ("marshmallow load per record", "service/evaluations/schemas.py", "load_each"),
+    ("record loading (compiled check)", "service/fastload.py", "load_each"),
     ("contract + role check (SQL)", "service/evaluations/service.py", "_contracts_for"),
     ("form lookup (SQL)", "service/forms/service.py", "find_form"),
     ("parsed_form per record", "service/forms/service.py", "parsed_form"),

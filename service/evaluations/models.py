@@ -78,7 +78,23 @@ class Evaluation(Scored, Base):
     __table_args__ = (
         UniqueConstraint("contract_id", "call_ref", "source"),
         Index("ix_evaluations_contract_call_at", "contract_id", "call_at"),
-        Index("ix_evaluations_contract_period", "contract_id", "period"),
+        # A month's figures read this index alone (see migration 0014).
+        Index(
+            "ix_evaluations_month",
+            "period",
+            "contract_id",
+            "call_ref",
+            postgresql_include=[
+                "source",
+                "form_id",
+                "score_hundredths",
+                "passed",
+                "critical_customer",
+                "critical_business",
+                "critical_compliance",
+                "retracted",
+            ],
+        ),
         CheckConstraint("source IN ('supplier', 'client', 'third_party')", name="source"),
         CheckConstraint(
             "score_hundredths IS NULL OR score_hundredths BETWEEN 0 AND 10000", name="score"

@@ -9,6 +9,7 @@ from service.db import get_session
 from service.downloads import MEDIA_TYPES, attachment
 from service.evaluations import service, uploads
 from service.evaluations.schemas import (
+    EVALUATIONS,
     AmendmentIn,
     BatchOut,
     EvaluationBatchIn,
@@ -24,7 +25,6 @@ from service.evaluations.schemas import (
     UploadFileIn,
     UploadIn,
     UploadOut,
-    load_each,
 )
 from service.schemas import Blueprint
 
@@ -70,7 +70,7 @@ class EvaluationBatch(MethodView):
     @blp.response(201, BatchOut)
     def post(self, body: dict[str, Any]) -> Any:
         """Store up to 1,000 evaluations, all or nothing; every bad record is listed by index."""
-        records, errors = load_each(EvaluationIn(), body["evaluations"])
+        records, errors = EVALUATIONS.load_each(body["evaluations"])
         return service.submit_evaluations(
             session=get_session(),
             actor=current_actor(),

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, literal, select, tuple_
+from sqlalchemy import Select, Table, column, insert, literal, select, text, tuple_
+from sqlalchemy import table as table_clause
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -187,21 +189,77 @@ def _refuse_repeats(rows: dict[int, dict[str, Any]], errors: dict[int, Any]) -> 
 def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, int]:
     """Insert the rows whose call and source are new, in one statement; return their ids.
 
-    Rows already stored are skipped by the unique constraint itself, so no lookup runs first.
+    Rows already stored are skipped by the key's unique constraint itself (on a partitioned
+    table, by the trigger that keeps the key: so the conflict names no target), and no
+    lookup runs first. A batch on PostgreSQL is copied into a staging table first: `COPY`
+    moves it in one stream, and one `INSERT ... SELECT` merges it.
     """
     rows = list(rows)
     if not rows:
         return {}
     table = cast(Table, Evaluation.__table__)
-    statement = (
-        upsert_statement(session, table)
-        .on_conflict_do_nothing(index_elements=["contract_id", "call_ref", "source"])
-        .returning(table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
-    )
-    result = session.execute(statement, rows)
+    returned = (table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
+    if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        result = _merge_staged(session, rows, returned)
+    else:
+        statement = upsert_statement(session, table).on_conflict_do_nothing().returning(*returned)
+        result = session.execute(statement, rows)
     inserted = {(contract, call, source): id_ for id_, contract, call, source in result}
     _record_submissions(session, list(inserted.values()))
     return inserted
+
+
+# Batches this size and larger go through COPY on PostgreSQL; smaller ones cost less inline.
+COPY_FROM = 20
+STAGED = (
+    "contract_id",
+    "call_ref",
+    "source",
+    "agent_ref",
+    "team",
+    "call_at",
+    "period",
+    "form_id",
+    "evaluator_ref",
+    "comment",
+    *SCORED_COLUMNS,
+    "content_hash",
+    "created_by",
+    "created_at",
+    "revised_at",
+)
+DOCUMENTS = {"answers", "section_scores"}
+
+
+def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -> Any:
+    """Copy rows into a temporary twin of `evaluations` and insert the new ones from it."""
+    names = ", ".join(STAGED)
+    connection = session.connection()
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE evaluation_staging ON COMMIT DROP AS "
+            f"SELECT {names} FROM evaluations WITH NO DATA"
+        )
+    )
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(
+        f"COPY evaluation_staging ({names}) FROM STDIN"
+    ) as copy:  # fmt: skip
+        for row in rows:
+            copy.write_row(
+                [json.dumps(row[name]) if name in DOCUMENTS else row[name] for name in STAGED]
+            )
+    table = cast(Table, Evaluation.__table__)
+    staged = table_clause("evaluation_staging", *(column(name) for name in STAGED))
+    statement = (
+        postgresql.insert(table)
+        .from_select(list(STAGED), select(staged))
+        .on_conflict_do_nothing()
+        .returning(*returned)
+    )
+    result = session.execute(statement).all()
+    session.execute(text("DROP TABLE evaluation_staging"))
+    return result
 
 
 def _record_submissions(session: Session, ids: list[int]) -> None:
