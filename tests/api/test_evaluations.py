@@ -170,6 +170,46 @@ def test_a_batch_is_stored_whole(client: FlaskClient, world: World, make_evaluat
     assert json_of(again)["ids"][:5] == body["ids"]
 
 
+@pytest.mark.parametrize("size", [5, 40], ids=["inline", "staged"])
+def test_a_batch_large_or_small_keeps_every_field_and_its_key(
+    app: Flask, client: FlaskClient, world: World, make_evaluation: Any, size: int
+) -> None:
+    # 40 records go through COPY and a staging table on PostgreSQL, 5 through one INSERT.
+    records = [
+        make_evaluation(call_ref=f"call-{n}", comment=f"note {n}\ttab \\ back", team="T")
+        for n in range(size)
+    ]
+    records[-1]["answers"]["greeting"] = "no"
+    headers = world.headers("supplier")
+    body = json_of(client.post(f"{URL}/batch", json={"evaluations": records}, headers=headers))
+    assert body["created"] == size and len(set(body["ids"])) == size
+    last = json_of(client.get(f"{URL}/{body['ids'][-1]}", headers=headers))
+    assert (last["call_ref"], last["score"], last["comment"]) == (
+        f"call-{size - 1}",
+        "95.00",
+        f"note {size - 1}\ttab \\ back",
+    )
+    assert last["section_scores"]["communication"] == "75.00"
+    assert last["call_at"] == "2026-10-14T08:30:00+00:00" and last["team"] == "T"
+    revisions = json_of(client.get(f"{URL}/{body['ids'][-1]}/revisions", headers=headers))
+    assert [revision["kind"] for revision in revisions] == ["submission"]
+
+    again = client.post(f"{URL}/batch", json={"evaluations": records}, headers=headers)
+    assert (json_of(again)["created"], json_of(again)["unchanged"]) == (0, size)
+    assert json_of(again)["ids"] == body["ids"]
+
+    records[2]["answers"]["tone"] = 1
+    before = row_counts(app)
+    changed = client.post(
+        f"{URL}/batch",
+        json={"evaluations": [*records, make_evaluation(call_ref="new")]},
+        headers=headers,
+    )
+    assert changed.status_code == 409
+    assert set(json_of(changed)["errors"]["json"]["evaluations"]) == {"2"}
+    assert row_counts(app) == before
+
+
 def test_one_bad_record_rejects_the_batch_listing_every_bad_record(
     app: Flask, client: FlaskClient, world: World, make_evaluation: Any
 ) -> None:

@@ -54,8 +54,8 @@ def record(contract_id: int, call_at: str, **changes: object) -> dict[str, objec
 def test_keys_stay_exact_across_months_and_a_month_reads_one_partition(
     partitioned: Flask,
 ) -> None:
-    from service.evaluations.service import submit_evaluations
     from service.errors import Conflict
+    from service.evaluations.service import submit_evaluations
 
     factory = partitioned.extensions["fiducia.sessionmaker"]
     with factory.begin() as session:
