@@ -1,8 +1,20 @@
-"""Ingest benchmark: evaluations over HTTP against a raw PostgreSQL COPY of the same rows."""
+"""Ingest benchmark: evaluations over HTTP against a raw PostgreSQL COPY of the same rows.
+
+    python -m bench.ingest [--count N] [--batch N] [--check]
+
+Posts `--count` evaluations in batches to gunicorn from a few client threads, checks what
+was stored, COPYs the same rows into the emptied table, then loads single
+`POST /evaluations` from 8 wrk connections for `--single-seconds`. Prints each target
+beside its figure with `met` or `missed` (the batch rate as a ratio of the COPY's, measured
+in the same run; the single POST's p99), a profile of where a batch's server time goes, and
+appends the figures to bench/results/ingest.csv. `--check` is a smoke run: a few hundred
+evaluations, one second of wrk, no profile.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import signal
 import sys
@@ -11,10 +23,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench import record
 from bench.common import (
     BenchError,
     add_server_option,
@@ -34,8 +48,13 @@ from bench.ingest.measure import (
     profile,
 )
 from bench.ingest.serve import serving
+from bench.record import Figure, Target
+from bench.scorecards.wrk import Latency, run_wrk
 from contracts import forms as rules
 from contracts.examples import STANDARD_FORM, load_example
+
+CHECK = {"count": 300, "batch": 100, "workers": 1, "single_seconds": 1, "skip_profile": True}
+SINGLE_CONNECTIONS = 8
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -56,7 +75,18 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-profile", action="store_true", help="skip the cProfile run")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated data")
+    parser.add_argument(
+        "--single-seconds", type=int, default=20, help="wrk's run of single POSTs, in seconds"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="a smoke run: a few hundred evaluations, no profile"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=record.RESULTS, help="where the CSV goes (%(default)s)"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        vars(args).update(CHECK)
     if args.count < 1 or not 1 <= args.batch <= 1000:
         parser.error("--count must be positive and --batch within 1..1000")
     if args.workers < 1 or args.concurrency < 1 or args.profile_batches < 1:
@@ -64,8 +94,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, url: str) -> None:
-    """Set up, ingest over HTTP, COPY the same rows, profile, and print the summary."""
+def run(args: argparse.Namespace, url: str) -> list[Figure]:
+    """Set up, ingest over HTTP, COPY the same rows, time single POSTs, profile; report."""
     started = time.perf_counter()
     world = set_up(url)
     form = rules.parse_form(load_example(STANDARD_FORM))
@@ -93,19 +123,29 @@ def run(args: argparse.Namespace, url: str) -> None:
             print(f"serving: {base} with {args.workers} workers; posting...", flush=True)
             with analyzing(url, args.analyze_every):
                 api_seconds = post_all(base, world.token, batches, args.concurrency)
-    setting = report.Setting(
-        args.count, args.batch, args.workers, args.concurrency, args.analyze_every
-    )
-    api_line = report.ingested(setting, api_seconds)
-    print(api_line, flush=True)
-    check_stored(url, rows, rng)
-    print("check: row count and 200 sampled rows match the pre-computed COPY rows")
+        setting = report.Setting(
+            args.count, args.batch, args.workers, args.concurrency, args.analyze_every
+        )
+        api_line = report.ingested(setting, api_seconds)
+        print(api_line, flush=True)
+        check_stored(url, rows, rng)
+        print("check: row count and 200 sampled rows match the pre-computed COPY rows")
 
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("TRUNCATE evaluations RESTART IDENTITY")
-    copy_seconds = time_copy(url, rows)
-    copy_line = report.copied(args.count, copy_seconds)
-    print(copy_line, flush=True)
+        with psycopg.connect(url, autocommit=True) as connection:
+            # Revisions (and anything referring to them) go too: the table starts empty.
+            connection.execute("TRUNCATE evaluations RESTART IDENTITY CASCADE")
+        copy_seconds = time_copy(url, rows)
+        copy_line = report.copied(args.count, copy_seconds)
+        print(copy_line, flush=True)
+
+        with serving(url, args.workers, log) as base:
+            single = single_posts(base, world.token, records[0], args.single_seconds)
+        print(
+            f"single POST /evaluations: {single.requests} from {single.connections} wrk "
+            f"connections in {single.seconds:.0f} s, p50 {single.p50:.1f} ms, "
+            f"p99 {single.p99:.1f} ms",
+            flush=True,
+        )
 
     if app is not None:
         extra = make_records(
@@ -116,6 +156,31 @@ def run(args: argparse.Namespace, url: str) -> None:
         print("\n".join(lines))
 
     print(report.summary(api_line, copy_line, api_seconds, copy_seconds))
+    if args.check:
+        print("note: --check: a few hundred evaluations; the figures mean nothing")
+    api_rate, copy_rate = args.count / api_seconds, args.count / copy_seconds
+    return [
+        Figure("batches over HTTP", api_rate, "evaluations/s", None, 0),
+        Figure("raw COPY into evaluations", copy_rate, "rows/s", None, 0),
+        Figure("batches / raw COPY", api_rate / copy_rate, "x", Target(">=", 0.35)),
+        Figure("single POST, 8 conn., p50", single.p50, "ms", None, 1),
+        Figure("single POST, 8 conn., p99", single.p99, "ms", Target("<", 40), 1),
+        Figure("single POST, 8 conn., requests/s", single.rate, "req/s", None, 0),
+        record.load_average(),
+    ]
+
+
+def single_posts(base: str, token: str, sample: dict[str, Any], seconds: int) -> Latency:
+    """Load `POST /evaluations` with one evaluation per request, each of its own call."""
+    body = json.dumps(sample | {"call_ref": "CALL_REF"})
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/v1/evaluations"
+    return run_wrk(url, headers, SINGLE_CONNECTIONS, seconds, body=body, expected=201)
+
+
+def scale_label(args: argparse.Namespace) -> str:
+    """Return the scale the CSV names: `check`, or the evaluations posted."""
+    return "check" if args.check else f"{args.count}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     name, url = create_database(args.server, "fiducia_bench")
     try:
-        run(args, url)
+        figures = run(args, url)
+        print("\n" + "\n".join(record.table(figures)))
+        print(f"saved: {record.save('ingest', scale_label(args), figures, args.results)}")
     except BenchError as error:
         print(f"bench.ingest: {error}", file=sys.stderr)
         return 1

@@ -90,7 +90,7 @@ def _month(call_at: datetime) -> str:
 def stored_row(
     record: dict[str, Any], form: rules.Form, world: World, created_at: datetime
 ) -> tuple[Any, ...]:
-    """Return the values the service stores for a record, in EVALUATION_COLUMNS order."""
+    """Return the values the service stores for a record: EVALUATION_COLUMNS, REVISION_COLUMNS."""
     score = rules.score_evaluation(form, record["answers"])
     call_at = datetime.fromisoformat(record["call_at"]).astimezone(UTC)
     content = {
@@ -131,4 +131,9 @@ def stored_row(
         digest,
         created_at,
         world.supplier_user_id,
+        # REVISION_COLUMNS: the submission is revision 1, as the service stores it.
+        1,
+        created_at,
+        False,
+        "[]",
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.common import EVALUATION_COLUMNS, BenchError
 from bench.ingest.generate import World
+from bench.statements.generate import REVISION_COLUMNS
 
 
 def set_up(
@@ -52,7 +53,7 @@ def set_up(
 
 def time_copy(url: str, rows: Sequence[tuple[Any, ...]]) -> float:
     """COPY the rows into the evaluations table in one transaction; return the seconds."""
-    statement = f"COPY evaluations ({', '.join(EVALUATION_COLUMNS)}) FROM STDIN"
+    statement = f"COPY evaluations ({', '.join(EVALUATION_COLUMNS + REVISION_COLUMNS)}) FROM STDIN"
     with psycopg.connect(url) as connection:
         start = time.perf_counter()
         with connection.cursor() as cursor, cursor.copy(statement) as copy:

@@ -1,8 +1,9 @@
 """The load generator: wrk against one URL, its latency percentiles read from its output.
 
 wrk prints 50/75/90/99% with --latency; the script below makes it print one JSON line with
-the percentiles the targets name (p50, p95) and counts every answer that is not a 200 (a
-redirect to the sign-in page would otherwise pass for a fast page).
+the percentiles the targets name (p50, p95) and counts every answer other than the one
+expected (a redirect to the sign-in page would otherwise pass for a fast page). Given a JSON
+body, each request posts it with `CALL_REF` replaced by a reference no other request used.
 """
 
 from __future__ import annotations
@@ -24,14 +25,28 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 function init(args)
   not_200 = 0
+  sent = 0
+  posted = {}
+  for name, value in pairs(wrk.headers) do posted[name] = value end
+  posted["Content-Type"] = "application/json"
+end
+
+BODY = @BODY@
+if BODY ~= nil then
+  request = function()
+    sent = sent + 1
+    local body = BODY:gsub("CALL_REF", "wrk-" .. id .. "-" .. sent)
+    return wrk.format("POST", nil, posted, body)
+  end
 end
 
 function response(status, headers, body)
-  if status ~= 200 then
+  if status ~= @EXPECTED@ then
     not_200 = not_200 + 1
   end
 end
@@ -103,11 +118,24 @@ def parse(output: str, connections: int) -> Latency:
     )
 
 
-def wrk_output(url: str, headers: Mapping[str, str], connections: int, seconds: int) -> str:
-    """Load one URL from `connections` connections for `seconds`; return what wrk printed."""
+def wrk_output(
+    url: str,
+    headers: Mapping[str, str],
+    connections: int,
+    seconds: int,
+    *,
+    body: str | None = None,
+    expected: int = 200,
+) -> str:
+    """Load one URL from `connections` connections for `seconds`; return what wrk printed.
+
+    With a `body`, every request posts it (each with its own `CALL_REF`) and expects
+    `expected`; without, every request is a GET that expects it.
+    """
+    quoted = "nil" if body is None else "[==[" + body + "]==]"
     with tempfile.TemporaryDirectory(prefix="fiducia-wrk-") as scratch:
         script = Path(scratch) / "figures.lua"
-        script.write_text(SCRIPT)
+        script.write_text(SCRIPT.replace("@BODY@", quoted).replace("@EXPECTED@", str(expected)))
         command = [
             wrk_path(),
             "--threads",
@@ -131,6 +159,15 @@ def wrk_output(url: str, headers: Mapping[str, str], connections: int, seconds: 
     return done.stdout
 
 
-def run_wrk(url: str, headers: Mapping[str, str], connections: int, seconds: int) -> Latency:
-    """Load one URL with wrk; return its latency figures."""
-    return parse(wrk_output(url, headers, connections, seconds), connections)
+def run_wrk(
+    url: str,
+    headers: Mapping[str, str],
+    connections: int,
+    seconds: int,
+    *,
+    body: str | None = None,
+    expected: int = 200,
+) -> Latency:
+    """Load one URL with wrk (see `wrk_output`); return its latency figures."""
+    output = wrk_output(url, headers, connections, seconds, body=body, expected=expected)
+    return parse(output, connections)
