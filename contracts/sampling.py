@@ -64,10 +64,12 @@ class SampledCall:
 
 @dataclass(frozen=True, slots=True)
 class Samples:
-    """A period's two samples, each in ascending order of rank key."""
+    """A period's two samples, each in ascending order of rank key, and how many logged
+    calls they were drawn from."""
 
     audit: tuple[SampledCall, ...]
     self_assessment: tuple[SampledCall, ...]
+    calls: int = 0
 
     def of(self, purpose: str) -> tuple[SampledCall, ...]:
         """Return the sample of a purpose ("audit" or "self")."""
@@ -107,29 +109,30 @@ class _Ranking:
         self.agents: dict[str, Kept] = {}
         self.overall: Kept = []
 
-    def offer(self, calls: list[tuple[str, str]]) -> None:
-        """Rank a batch of calls, keeping each agent's lowest and the lowest overall."""
+    def offer(self, calls: list[tuple[bytes, str, str]]) -> None:
+        """Rank a batch of (encoded call_ref, call_ref, agent_ref), keeping each agent's
+        lowest and the lowest overall."""
         inner, outer, insort, agents = self.inner.copy, self.outer.copy, bisect.insort, self.agents
         per_agent, size, overall = self.per_agent, self.size, self.overall
-        for call_ref, agent_ref in calls:
+        for encoded, call_ref, agent_ref in calls:
             mac = inner()
-            mac.update(call_ref.encode())
+            mac.update(encoded)
             digest = outer()
             digest.update(mac.digest())
-            entry = (digest.digest(), call_ref, agent_ref)
+            key = digest.digest()
             if per_agent:
                 kept = agents.get(agent_ref)
                 if kept is None:
-                    kept = agents[agent_ref] = []
-                if len(kept) < per_agent:
-                    insort(kept, entry)
-                elif entry[0] < kept[-1][0]:
-                    insort(kept, entry)
+                    agents[agent_ref] = [(key, call_ref, agent_ref)]
+                elif len(kept) < per_agent:
+                    insort(kept, (key, call_ref, agent_ref))
+                elif key < kept[-1][0]:
+                    insort(kept, (key, call_ref, agent_ref))
                     kept.pop()
             if len(overall) < size:
-                insort(overall, entry)
-            elif size and entry[0] < overall[-1][0]:
-                insort(overall, entry)
+                insort(overall, (key, call_ref, agent_ref))
+            elif size and key < overall[-1][0]:
+                insort(overall, (key, call_ref, agent_ref))
                 overall.pop()
 
     def sample(self, minimum: int) -> tuple[SampledCall, ...]:
@@ -172,8 +175,12 @@ def draw(calls: Iterable[tuple[str, str]], seed: bytes, sizes: SampleSizes) -> S
     audit = _Ranking(seed, "audit", sizes.audit_per_agent, sizes.audit_min)
     own = _Ranking(seed, "self", sizes.self_per_agent, 0)
     rankings = [ranking for ranking in (audit, own) if ranking.per_agent or ranking.size]
-    stream = iter(calls)
-    while batch := list(itertools.islice(stream, BATCH)):
+    stream, count = iter(calls), 0
+    while batch := [
+        (call_ref.encode(), call_ref, agent_ref)
+        for call_ref, agent_ref in itertools.islice(stream, BATCH)
+    ]:
+        count += len(batch)
         for ranking in rankings:
             ranking.offer(batch)
-    return Samples(audit.sample(sizes.audit_min), own.sample(0))
+    return Samples(audit.sample(sizes.audit_min), own.sample(0), count)

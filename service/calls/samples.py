@@ -101,8 +101,9 @@ def draw_samples(
         return sample
     sizes = terms_for_period(contract, period).terms.sampling
     assert sizes is not None
-    counted = _Counted(_logged_calls(session, contract.id, period))
-    drawn = sampling.draw(counted, bytes.fromhex(sample.seed), sizes.sizes)
+    drawn = sampling.draw(
+        _logged_calls(session, contract.id, period), bytes.fromhex(sample.seed), sizes.sizes
+    )
     rows = [
         {
             "sample_id": sample.id,
@@ -118,7 +119,7 @@ def draw_samples(
     if rows:
         session.execute(insert(SampledCall), rows)
     sample.sizes = sizes_document(sizes.sizes)
-    sample.logged_calls = counted.count
+    sample.logged_calls = drawn.calls
     sample.drawn_at = now
     session.flush()
     return sample
@@ -162,22 +163,9 @@ def _logged_calls(session: Session, contract_id: int, period: Period) -> Iterato
     streamed = {"stream_results": True, "max_row_buffer": STREAM_BUFFER}
     result = session.connection().execute(query, execution_options=streamed)
     try:
-        yield from ((call_ref, agent_ref) for call_ref, agent_ref in result)
+        yield from result  # rows unpack as (call_ref, agent_ref)
     finally:
         result.close()  # its server-side cursor too, should the draw stop half-way
-
-
-class _Counted:
-    """An iterator that counts what passes through it."""
-
-    def __init__(self, items: Iterator[tuple[str, str]]) -> None:
-        self.items = items
-        self.count = 0
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        for item in self.items:
-            self.count += 1
-            yield item
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,8 +358,7 @@ def verify_sample(
         raise NotFound(f"the samples of {period} are not drawn yet", location="path")
     seed = bytes.fromhex(sample.seed)
     sizes = sampling.SampleSizes(**sample.sizes)
-    counted = _Counted(_logged_calls(session, contract.id, period))
-    recomputed = sampling.draw(counted, seed, sizes)
+    recomputed = sampling.draw(_logged_calls(session, contract.id, period), seed, sizes)
     stored = {
         purpose: {
             (call.call_ref, call.rank_key, call.via)
@@ -394,7 +381,7 @@ def verify_sample(
         contract_id=contract.id,
         period=period,
         commitment_matches=sampling.commitment(seed) == sample.commitment,
-        samples_match=not differences and counted.count == sample.logged_calls,
-        logged_calls=counted.count,
+        samples_match=not differences and recomputed.calls == sample.logged_calls,
+        logged_calls=recomputed.calls,
         differences=differences,
     )
