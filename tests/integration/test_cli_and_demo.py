@@ -1,13 +1,18 @@
 """The command line: bootstrap an admin, load the demo."""
 
 from datetime import date
+from decimal import Decimal
 
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from contracts.periods import Period
+from service.agreements.models import Contract
+from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample
+from service.calls.samples import coverage
 from service.cli import main
 from service.demo import demo_periods, load_demo
 from service.disputes.models import Dispute
@@ -67,21 +72,36 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
         drawn = session.execute(
             select(CallSample.period, CallSample.drawn_at.is_not(None)).order_by(CallSample.period)
         ).all()
-        sampled_evaluations = session.scalar(
-            select(func.count())
-            .select_from(Evaluation)
-            .where(Evaluation.call_ref.not_like("2026-%"))
+        # The month's own calls (refs `2026-..`), evaluated before any sample was drawn.
+        regular = dict(
+            session.execute(
+                select(Evaluation.source, func.count())
+                .where(Evaluation.call_ref.like("2026-%"))
+                .group_by(Evaluation.source)
+            ).all()
         )
+        shares = {}
+        for sample in session.scalars(select(CallSample).where(CallSample.drawn_at.is_not(None))):
+            contract = session.get_one(Contract, sample.contract_id)
+            period = Period.parse(sample.period)
+            form_id = terms_for_period(contract, period).version.form_id
+            shares[sample.period] = coverage(session, contract, period, sample, form_id)
         dispute_states = sorted(
             (status, outcome or "") for status, outcome in session.execute(
                 select(Dispute.status, Dispute.outcome)
             )
         )  # fmt: skip
-    # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3 months;
-    # and Napoli's samples: 120 self-sampled calls, most of its 60 audit-sampled ones, and 25
-    # self-sampled calls audited to check the self-assessment, each month.
-    assert evaluations == 2 * 3 * (90 + 30) + sampled_evaluations
-    assert 3 * (120 + 54 + 25) <= sampled_evaluations <= 3 * (120 + 60 + 25)
+    # 90 self-assessed calls a month, a third of them audited by the client, 2 suppliers, 3
+    # months. The samples are drawn from a random seed, so they may take some of those calls:
+    # none is self-assessed twice, and a sampled one may gain an audit.
+    assert regular["supplier"] == 2 * 3 * 90 and regular["client"] >= 2 * 3 * 30
+    # Napoli's samples: every self-sampled call assessed, the audit sample above the terms'
+    # 90% floor, and 25 self-sampled calls audited besides, to check the self-assessment.
+    assert set(shares) == {"2026-08", "2026-09", "2026-10"}
+    for share in shares.values():
+        assert share["self"].sampled == 120 and share["self"].evaluated == 120
+        assert share["audit"].sampled == 60 and not share["audit"].below(Decimal("0.9"))
+    assert evaluations - 2 * 3 * (90 + 30) >= 3 * (120 + 54)
     # Each contract logs as many calls as its daily volumes say.
     assert logged == units and len(logged) == 2
     # Napoli's closed months are drawn; the month running is committed, not drawn.
