@@ -53,11 +53,13 @@ wrk:
 # on that server. Branch coverage counts both passes: code only PostgreSQL runs (COPY,
 # partitions) is covered by the second. Screenshots of the main pages land in
 # artifacts/screenshots/.
+# Each pass spreads the test files over one process per core (pytest-xdist).
+PARALLEL := -n auto --dist loadfile
 test: lint browser pdf-libraries wrk
-	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report= --cov-fail-under=0
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) --cov --cov-report= --cov-fail-under=0
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest --cov --cov-append --cov-report= --cov-fail-under=0 \
+		$(BIN)/pytest $(PARALLEL) --cov --cov-append --cov-report= --cov-fail-under=0 \
 			tests/integration tests/api tests/web tests/e2e; \
 	fi
 	$(BIN)/coverage report

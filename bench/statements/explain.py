@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 # A statement no marker names is shown by its first words.
 SQL_LABELS = (
     ("sum(passed::int)", "bare GROUP BY (the reference)"),
-    ("per_call", "_pairs: supplier/audit pairs"),
-    ("sum_squares", "_aggregate: one-pass sums (figures)"),
+    ("per_call", "aggregate_month: every contract's pairs and sums, one read"),
+    ("sum_squares", "aggregate_month: lowered self-scores summed again"),
     ("AS count_1 \nFROM evaluations", "dispute_figures: audits"),
     ("FROM daily_volumes", "units_in (volumes)"),
     ("FROM disputes", "dispute_figures: disputes"),

@@ -221,7 +221,7 @@ def test_the_statements_benchmark_runs_through_on_a_few_hundred_rows(
     assert main(["--check", "--server", SERVER, "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "check: every draft's n and pairs equal the month's counted calls and pairs" in out
-    assert "== _aggregate: one-pass sums (figures)" in out
+    assert "== aggregate_month: every contract's pairs and sums, one read" in out
     assert "scans: evaluations" in out
     figures = saved(tmp_path / "statements.csv")
     assert figures["close / bare GROUP BY"]["verdict"] in ("met", "missed")
