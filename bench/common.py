@@ -72,7 +72,19 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Return the peak resident set size of this process so far, in MB (Linux: ru_maxrss in kB)."""
+    """Return the peak resident set size of this process so far, in MB.
+
+    Linux's `VmHWM` is that of the process's own memory since it started its program;
+    `ru_maxrss` also keeps the peak of the parent's memory it was forked from (the kernel
+    carries it across exec), so a small process started by a large one would read large.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 

@@ -54,6 +54,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--results", type=Path, default=record.RESULTS, help="where the CSV goes (%(default)s)"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (to look into it) and print its URL"
+    )
     args = parser.parse_args(argv)
     if args.check:
         vars(args).update(CHECK)
@@ -128,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench.calls: {error}", file=sys.stderr)
         return 1
     finally:
-        drop_database(args.server, name)
+        if args.keep:
+            print(f"kept: {url}")
+        else:
+            drop_database(args.server, name)
     return 0
 
 

@@ -50,7 +50,8 @@ def raw_copy(url: str, path: Path) -> float:
 
 
 DRAW = """
-import json, resource, sys, time
+import json, sys, time
+from bench.common import peak_rss_mb
 from datetime import timedelta
 from sqlalchemy.orm import sessionmaker
 from contracts.periods import Period
@@ -69,7 +70,7 @@ with writing(factory) as session:
     sample = samples.draw_samples(session, contract, period, closes)
     elapsed = time.perf_counter() - started
     drawn = samples.sampled_calls(session, sample)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+rss = peak_rss_mb()  # this program's own peak, not the forking benchmark's
 print(json.dumps({"seconds": elapsed, "rss_mb": rss, "logged": sample.logged_calls,
                   "audit": len(drawn["audit"]), "self": len(drawn["self"])}))
 """
