@@ -360,3 +360,25 @@ def test_a_sample_that_is_not_there_is_a_404_and_a_bad_month_a_422(
 
     assert client.get(sample, headers=world.headers(who)).status_code == status
     assert client.get(sample + "/verify", headers=world.headers(who)).status_code == status
+
+
+@pytest.mark.parametrize("way", ["batch", "upload"])
+def test_a_call_at_the_first_instant_of_the_month_counts_in_that_month(
+    client: FlaskClient, world: World, way: str
+) -> None:
+    # Midnight in Rome on 1 November is 23:00 UTC on 31 October: the month's first instant
+    # belongs to November and to its first day, logged one way or the other.
+    first = calls(1, prefix="EDGE")[0] | {"call_at": "2026-11-01T00:00:00+01:00"}
+    if way == "batch":
+        client.post(url(world), json={"calls": [first]}, headers=world.headers("supplier"))
+    else:
+        upload(client, world, csv_of([first]))
+    summary = json_of(
+        client.get(url(world, "/summary?period=2026-11"), headers=world.headers("client"))
+    )
+    assert summary["calls"] == 1
+    assert [day for day in summary["per_day"] if day["calls"]] == [
+        {"date": "2026-11-01", "calls": 1}
+    ]
+    listed = json_of(client.get(url(world, "?period=2026-11"), headers=world.headers("client")))
+    assert [call["call_at"] for call in listed] == ["2026-10-31T23:00:00+00:00"]
