@@ -161,6 +161,7 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
+    from service.agreements.service import shown_zone
     from service.calls.pages import blp as call_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
@@ -188,4 +189,4 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)
-    templating.register(app)
+    templating.register(app, zone=shown_zone)

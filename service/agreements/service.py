@@ -19,7 +19,7 @@ from contracts.periods import Period
 from service.accounts.models import Organization
 from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
-from service.db import utcnow
+from service.db import get_session, utcnow
 from service.errors import Conflict, Invalid, NotFound, nest_errors
 from service.forms.models import Form
 from service.forms.service import find_form, share_forms
@@ -228,6 +228,13 @@ def contract_timezone(contract: Contract, instant: datetime | None = None) -> st
     if instant is None:
         return PeriodTerms(contract.terms_versions[-1]).timezone
     return terms_for_period(contract, Period.of(instant.astimezone(UTC).date())).timezone
+
+
+def shown_zone(contract: Contract | int) -> str:
+    """Return the zone a page shows a contract's times in (a contract or its id; the
+    pages' `zone` filter)."""
+    found = contract if isinstance(contract, Contract) else get_session().get(Contract, contract)
+    return contract_timezone(found) if found is not None else "UTC"
 
 
 def period_of(contract: Contract, instant: datetime) -> Period:

@@ -1,4 +1,4 @@
-"""What the pages' templates share beyond text: the words for codes, and each contract's zone."""
+"""What the pages' templates share beyond text: formats, the words for codes, said messages."""
 
 from __future__ import annotations
 
@@ -6,23 +6,15 @@ from typing import Any
 
 from flask import Flask
 
-from service.agreements.models import Contract
-from service.agreements.service import contract_timezone
-from service.db import get_session
 from service.formatting import FILTERS
 from service.i18n import translated
 from service.web.labels import label
 
 
-def zone(contract: Contract | int) -> str:
-    """Return the time zone a contract (or a contract's id) shows its times in."""
-    found = contract if isinstance(contract, Contract) else get_session().get(Contract, contract)
-    return contract_timezone(found) if found is not None else "UTC"
-
-
-def register(app: Flask) -> None:
-    """Give the pages' templates the formatting filters, `label`, `zone` and `said` (a
-    service's English message in the reader's language), and the zone of other times."""
-    filters: dict[str, Any] = {**FILTERS, "label": label, "zone": zone, "said": translated}
+def register(app: Flask, **domain_filters: Any) -> None:
+    """Give the pages' templates the formatting filters, `label`, `said` (a service's English
+    message in the reader's language), the domains' own filters (the app passes `zone`,
+    which the agreements know) and the zone of other times."""
+    filters: dict[str, Any] = {**FILTERS, "label": label, "said": translated, **domain_filters}
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["display_zone"] = app.config["DISPLAY_TIMEZONE"]
