@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -204,6 +204,22 @@ def get_engine(app: Flask) -> Engine:
     """Return the app's engine."""
     engine: Engine = app.extensions["fiducia.engine"]
     return engine
+
+
+def copy_rows(
+    connection: Any, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Stream rows into a PostgreSQL table with `COPY`, in the connection's transaction;
+    return how many. Each row's values go in the order of `names`."""
+    driver = connection.connection.driver_connection
+    copied = 0
+    with driver.cursor() as cursor, cursor.copy(
+        f"COPY {table} ({', '.join(names)}) FROM STDIN"
+    ) as copy:  # fmt: skip
+        for row in rows:
+            copy.write_row(row)
+            copied += 1
+    return copied
 
 
 def upsert_statement(session: Session, table: Any) -> Any:

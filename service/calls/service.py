@@ -39,7 +39,7 @@ from service.agreements.models import Contract
 from service.agreements.service import get_contract, lock_contracts, period_of, terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
-from service.db import UTCDateTime, utcnow
+from service.db import UTCDateTime, copy_rows, utcnow
 from service.errors import Conflict, Invalid
 from service.paging import Page, page_of
 
@@ -275,17 +275,10 @@ def _store(
 
 def _fill(connection: Any, rows: Iterator[tuple[int, Checked]]) -> int:
     """Put the rows in the staging table: COPY on PostgreSQL, chunked inserts on SQLite."""
-    staged = 0
     if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        names = ", ".join(STAGED)
-        with driver.cursor() as cursor, cursor.copy(
-            f"COPY call_staging ({names}) FROM STDIN"
-        ) as copy:  # fmt: skip
-            for number, checked in rows:
-                copy.write_row((number, *checked))
-                staged += 1
-        return staged
+        numbered = ((number, *checked) for number, checked in rows)
+        return copy_rows(connection, "call_staging", STAGED, numbered)
+    staged = 0
     # SQLite: the driver's executemany, each time bound as the column's type stores it.
     store_time = STAGING.c.call_at.type.bind_processor(connection.dialect)
     assert store_time is not None

@@ -27,7 +27,7 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.db import reread_locked, upsert_statement, utcnow
+from service.db import copy_rows, reread_locked, upsert_statement, utcnow
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
 from service.forms.models import Form
@@ -211,49 +211,29 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
 
 # Batches this size and larger go through COPY on PostgreSQL; smaller ones cost less inline.
 COPY_FROM = 20
-STAGED = (
-    "contract_id",
-    "call_ref",
-    "source",
-    "agent_ref",
-    "team",
-    "call_at",
-    "period",
-    "form_id",
-    "evaluator_ref",
-    "comment",
-    *SCORED_COLUMNS,
-    "content_hash",
-    "created_by",
-    "created_at",
-    "revised_at",
-)
 DOCUMENTS = {"answers", "section_scores"}
 
 
 def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -> Any:
     """Copy rows into a temporary twin of `evaluations` and insert the new ones from it."""
-    names = ", ".join(STAGED)
-    connection = session.connection()
+    names = list(rows[0])  # every row has the columns `_row` makes
     session.execute(
         text(
             f"CREATE TEMPORARY TABLE evaluation_staging ON COMMIT DROP AS "
-            f"SELECT {names} FROM evaluations WITH NO DATA"
+            f"SELECT {', '.join(names)} FROM evaluations WITH NO DATA"
         )
     )
-    driver: Any = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(
-        f"COPY evaluation_staging ({names}) FROM STDIN"
-    ) as copy:  # fmt: skip
-        for row in rows:
-            copy.write_row(
-                [json.dumps(row[name]) if name in DOCUMENTS else row[name] for name in STAGED]
-            )
+    copy_rows(
+        session.connection(),
+        "evaluation_staging",
+        names,
+        ([json.dumps(row[n]) if n in DOCUMENTS else row[n] for n in names] for row in rows),
+    )
     table = cast(Table, Evaluation.__table__)
-    staged = table_clause("evaluation_staging", *(column(name) for name in STAGED))
+    staged = table_clause("evaluation_staging", *(column(name) for name in names))
     statement = (
         postgresql.insert(table)
-        .from_select(list(STAGED), select(staged))
+        .from_select(names, select(staged))
         .on_conflict_do_nothing()
         .returning(*returned)
     )
