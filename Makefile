@@ -62,7 +62,8 @@ test: lint browser pdf-libraries wrk
 		$(BIN)/pytest $(PARALLEL) --cov --cov-append --cov-report= --cov-fail-under=0 \
 			tests/integration tests/api tests/web tests/e2e; \
 	fi
-	$(BIN)/coverage report
+	@# Without PostgreSQL the code only it runs (COPY, partitions) goes uncovered: a lower floor.
+	$(BIN)/coverage report $(if $(TEST_DATABASE_URL),,--fail-under=95.5)
 
 unit: install
 	$(BIN)/pytest tests/unit
