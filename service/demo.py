@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -388,7 +389,9 @@ def _evaluate_samples(
                 )
             )
         )
-        chosen = [call for call in drawn[purpose] if rng.random() < share]
+        # Exactly this share of the sample, calls picked at random: a coin per call would now
+        # and then fall short of the terms' floor.
+        chosen = rng.sample(drawn[purpose], math.ceil(share * len(drawn[purpose])))
         if purpose == "audit":
             audited = {call.call_ref for call in drawn["audit"]}
             chosen += [c for c in drawn["self"] if c.call_ref not in audited][:PAIRED_AUDITS]
