@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from math import sqrt
 from typing import Literal
 
 from scipy import stats as distributions
+from scipy.special import ndtri
 
 from contracts.money import round_half_up, round_ratio
 from contracts.terms import SelfAssessment
@@ -122,13 +124,28 @@ def critical_figures(errors: int, n: int, confidence: Decimal = CONFIDENCE) -> C
         raise ValueError(f"errors must lie between 0 and n, got {errors} of {n}")
     if n == 0:
         return CriticalFigures(errors, None, None)
-    bounds = distributions.binomtest(errors, n).proportion_ci(
-        confidence_level=float(confidence), method="wilson"
-    )
-    low = min(max(Decimal(str(float(bounds.low))), Decimal(0)), Decimal(1))
-    high = min(max(Decimal(str(float(bounds.high))), Decimal(0)), Decimal(1))
+    low_bound, high_bound = wilson_interval(errors, n, float(confidence))
+    low = min(max(Decimal(str(low_bound)), Decimal(0)), Decimal(1))
+    high = min(max(Decimal(str(high_bound)), Decimal(0)), Decimal(1))
     ci = Interval(round_half_up(low, RATE_PLACES), round_half_up(high, RATE_PLACES))
     return CriticalFigures(errors, round_ratio(errors, n, RATE_PLACES), ci)
+
+
+def wilson_interval(errors: int, n: int, confidence: float) -> tuple[float, float]:
+    """Return the two-sided Wilson score interval of `errors` in `n` (no continuity correction).
+
+    The same floats as SciPy's `binomtest(errors, n).proportion_ci(confidence, "wilson")`: the
+    same operations in the same order (a test holds them equal). `binomtest` first computes an
+    exact p-value nobody reads, about 2 ms a call: 150 calls on every scorecards page.
+    """
+    p = errors / n
+    z = ndtri(0.5 + 0.5 * confidence)  # a NumPy float, as SciPy's own arithmetic has it
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    delta = z / denom * sqrt(4 * n * p * (1 - p) + z**2)
+    low = 0.0 if errors == 0 else float(center - delta)
+    high = 1.0 if errors == n else float(center + delta)
+    return low, high
 
 
 def self_assessment_check(

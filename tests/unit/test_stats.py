@@ -19,6 +19,7 @@ from contracts.stats import (
     figures,
     inflation_hundredths,
     self_assessment_check,
+    wilson_interval,
 )
 from contracts.terms import SelfAssessment
 
@@ -268,3 +269,19 @@ def test_self_assessment_scoring_below_the_audits_is_verified_and_never_raised()
 
     assert check == SelfAssessmentCheck(30, Decimal("-1.50"), False, "verified")
     assert inflation_hundredths(check) == 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=2_000_000),
+    st.data(),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.999]),
+)
+def test_the_wilson_interval_is_scipys_to_the_last_bit(
+    n: int, data: st.DataObject, confidence: float
+) -> None:
+    errors = data.draw(st.one_of(st.integers(0, min(n, 50)), st.integers(0, n)))
+    scipy = distributions.binomtest(errors, n).proportion_ci(
+        confidence_level=confidence, method="wilson"
+    )
+    assert wilson_interval(errors, n, confidence) == (scipy.low, scipy.high)
