@@ -185,3 +185,15 @@ def test_a_code_with_no_word_is_shown_as_it_is_and_none_as_nothing(app: Flask) -
 
     with app.test_request_context("/", headers=ITALIAN):
         assert (label("draft"), label("weird_code"), label(None)) == ("bozza", "weird_code", "")
+
+
+def test_the_words_for_codes_follow_each_reader_not_the_first_one(supplier: FlaskClient) -> None:
+    """A worker renders a page for many readers: Jinja computes a filter over a constant
+    (`{{ "yes_no"|label }}`) once, when it compiles the template, and kept the first reader's
+    language for everyone after."""
+    first = supplier.get("/forms/standard/1", headers=ENGLISH).text
+    later = supplier.get("/forms/standard/1", headers=ITALIAN).text
+    assert "<td>yes / no</td>" in first
+    assert "<td>sì / no</td>" in later
+    assert "<td>sì / no</td>" in supplier.get("/forms/standard/1", headers=ITALIAN).text
+    assert "<td>yes / no</td>" in supplier.get("/forms/standard/1", headers=ENGLISH).text
