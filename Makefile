@@ -53,8 +53,9 @@ wrk:
 # on that server. Branch coverage counts both passes: code only PostgreSQL runs (COPY,
 # partitions) is covered by the second. Screenshots of the main pages land in
 # artifacts/screenshots/.
-# Each pass spreads the test files over one process per core (pytest-xdist).
-PARALLEL := -n auto --dist loadfile
+# Each pass spreads the tests over one process per core (pytest-xdist); an idle process takes
+# tests queued for a busy one, so one long file (the API fuzzing) does not set the pace.
+PARALLEL := -n auto --dist worksteal
 test: lint browser pdf-libraries wrk
 	env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) --cov --cov-report= --cov-fail-under=0
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

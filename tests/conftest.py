@@ -95,7 +95,20 @@ def app(shared_app: Flask) -> Iterator[Flask]:
     yield shared_app
     shared_app.config.clear()
     shared_app.config.update(config)
-    engine = shared_app.extensions["fiducia.engine"]
+    remove_every_row(shared_app)
+
+
+@pytest.fixture
+def fresh_app(database_url: str) -> Iterator[Flask]:
+    """Return an app of the test's own, for a test that adds to its setup (a route, say)."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    yield app
+    remove_every_row(app)
+
+
+def remove_every_row(app: Flask) -> None:
+    """Empty every table of the test database and close the app's connections."""
+    engine = app.extensions["fiducia.engine"]
     with engine.begin() as connection:
         # The one circle of keys: an evaluation names the dispute that holds it.
         connection.execute(update(Evaluation).values(held_by_dispute_id=None))
@@ -130,6 +143,11 @@ class World:
 @pytest.fixture
 def world(app: Flask) -> World:
     """Build a small world through the seed (the services), committed once."""
+    return make_world(app)
+
+
+def make_world(app: Flask) -> World:
+    """Build the `world` fixture's world in an app's database."""
     from service import seed
 
     world = World()

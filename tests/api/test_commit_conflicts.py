@@ -4,10 +4,13 @@ from flask import Flask
 
 from service.accounts.models import Organization
 from service.db import get_session
-from tests.conftest import World, json_of, row_counts
+from tests.conftest import json_of, make_world, row_counts
 
 
-def test_a_clash_found_at_commit_is_a_409_and_writes_nothing(app: Flask, world: World) -> None:
+def test_a_clash_found_at_commit_is_a_409_and_writes_nothing(fresh_app: Flask) -> None:
+    app = fresh_app  # the test adds a route: an app of its own
+    world = make_world(app)
+
     @app.post("/api/v1/test-only/organizations")
     def add_without_flushing() -> dict[str, str]:
         # Like any write the session flushes only when the request commits.
