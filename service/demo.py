@@ -73,8 +73,15 @@ def demo_periods(today: date) -> list[Period]:
     ]
 
 
-def load_demo(session: Session, today: date | None = None, seed_value: int = 7) -> DemoResult:
-    """Load the demo data once; later calls only issue fresh tokens to the demo users."""
+def load_demo(
+    session: Session, today: date | None = None, seed_value: int = 7, traffic: float = 1.0
+) -> DemoResult:
+    """Load the demo data once; later calls only issue fresh tokens to the demo users.
+
+    `traffic` is the share of a busy call center's daily calls the demo handles and logs:
+    the tests of pages and reports take a small share, as they need the demo's every state,
+    not its three hundred thousand calls.
+    """
     today = today or datetime.now(ZoneInfo(TIMEZONE)).date()
     client = session.scalar(select(Organization).where(Organization.name == CLIENT))
     if client is not None:
@@ -114,7 +121,7 @@ def load_demo(session: Session, today: date | None = None, seed_value: int = 7) 
         for period in periods:
             samples.commit_seed(session, contract, period, _start(period))
             own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
-            volumes = _volumes(rng, period)
+            volumes = _volumes(rng, period, traffic)
             _log_month(session, supplier_member.actor, contract, period, volumes, own, log_rng)
             submit_evaluations(session=session, actor=supplier_member.actor, records=own)
             stored = submit_evaluations(session=session, actor=client_member.actor, records=audits)
@@ -415,11 +422,13 @@ def _evaluate_samples(
     return made
 
 
-def _volumes(rng: random.Random, period: Period) -> list[dict[str, Any]]:
+def _volumes(rng: random.Random, period: Period, traffic: float) -> list[dict[str, Any]]:
     volumes = []
     day = period.first_day
     while day < period.end_day:
         base = 2100 if day.weekday() < 5 else 700
-        volumes.append({"date": day, "units": base + rng.randrange(-250, 250)})
+        units = base + rng.randrange(-250, 250)
+        # At least a day's evaluated calls, which the log holds among the day's calls.
+        volumes.append({"date": day, "units": max(round(units * traffic), 40)})
         day += timedelta(days=1)
     return volumes

@@ -52,6 +52,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
+# The share of the demo's calls the tests of pages and reports load: every state the pages
+# show, in a twentieth of the time (the demo's own test loads it whole).
+DEMO_TRAFFIC = 0.05
+
 # Every test runs on this day, so none depends on the day it runs: "the last month that ended"
 # is October 2026 whenever the suite runs. The clock ticks on from there.
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
 from service.demo import DEMO_PASSWORD, DemoResult, load_demo
+from tests.conftest import DEMO_TRAFFIC
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -43,7 +44,7 @@ class LiveDemo:
 def live(app: Flask) -> Iterator[LiveDemo]:
     """Serve the app with the demo data on a free loopback port."""
     with app.extensions["fiducia.sessionmaker"].begin() as session:
-        demo = load_demo(session)
+        demo = load_demo(session, traffic=DEMO_TRAFFIC)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -25,6 +25,7 @@ from service.notices.texts import summary
 from service.statements import reports
 from service.statements.models import Statement
 from service.statements.service import finalize
+from tests.conftest import DEMO_TRAFFIC
 
 HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -33,7 +34,7 @@ HASH = re.compile(r"[0-9a-f]{64}")
 def final(app: Flask) -> int:
     """Load the demo and finalize Callmaster Napoli's first month, as the close would."""
     with app.extensions["fiducia.sessionmaker"].begin() as session:
-        load_demo(session)
+        load_demo(session, traffic=DEMO_TRAFFIC)
         client = session.scalars(select(Organization).where(Organization.kind == "client")).one()
         client.webhook_url, client.webhook_secret = "https://hooks.example.test/in", "s" * 32
         first = session.scalars(select(Statement).order_by(Statement.id)).first()

@@ -32,6 +32,7 @@ from service.evaluations.models import Evaluation
 from service.forms.models import Form
 from service.i18n import LANGUAGE_NAMES
 from service.statements.models import Statement
+from tests.conftest import DEMO_TRAFFIC
 from tests.web.test_pages import csrf
 
 CATALOG = Path(__file__).resolve().parents[2] / "service/translations/it/LC_MESSAGES/messages.po"
@@ -175,7 +176,7 @@ def not_italian(pieces: list[str], data: list[str]) -> set[str]:
 def demo(app: Flask) -> dict[str, int]:
     """Load the demo (every state a page shows) and return the ids the pages need."""
     with app.extensions["fiducia.sessionmaker"].begin() as session:
-        load_demo(session)
+        load_demo(session, traffic=DEMO_TRAFFIC)
         napoli = session.scalars(select(Contract).order_by(Contract.id)).first()
         assert napoli is not None
         disputed = session.scalars(select(Dispute).order_by(Dispute.id)).first()
