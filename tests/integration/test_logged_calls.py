@@ -160,3 +160,22 @@ def test_a_final_november_is_not_changed_by_the_same_references_logged_in_decemb
     codes = [line["code"] for line in december.lines]
     assert codes.count("prior_period_adjustment") == 0, december.lines
     assert december.total == Decimal("0.00")  # December logged calls but declared no units
+
+
+def test_a_final_november_is_corrected_once_by_its_own_months_late_log(
+    app: Flask, world: World
+) -> None:
+    contract_id = logged_contract(app, world)
+    evaluate_november(app, world, contract_id)
+    early = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # November's log closes on 4 December
+    november = draft(app, contract_id, NOVEMBER, early)
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        statements.finalize(session=session, actor=OPERATOR, statement_id=november.id, now=early)
+
+    with time_machine.travel(early + timedelta(days=1), tick=False):
+        log(app, world, contract_id, NOVEMBER, now=early + timedelta(days=1))
+    december = draft(app, contract_id, DECEMBER, DECEMBER_ENDED)
+
+    [carried] = [line for line in december.lines if line["code"] == "prior_period_adjustment"]
+    assert carried["basis"]["statement_id"] == november.id
+    assert Decimal(carried["amount"]) == WITH_THE_BAND - VOLUME_ONLY  # 5,940.00
