@@ -247,3 +247,20 @@ def test_an_evaluation_of_a_spaced_reference_pairs_with_the_logged_call(
 
     assert card["n"] == 1 and not card["unlogged"]
     assert card["mean"] == "100.00"
+
+
+def test_a_reference_longer_than_200_characters_once_normalized_is_a_422_naming_it(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    long = "\ufdfa" * 12  # 12 characters typed, 216 once NFKC spells each out
+    before = row_counts(app)
+
+    logged = log_json(client, world, a_call(long))
+    uploaded = log_file(client, world, a_call(long))
+    one = submit_one(client, world, long)
+
+    assert logged.status_code == uploaded.status_code == one.status_code == 422
+    assert errors_at(logged, "json.calls.0.call_ref") == ["must be at most 200 characters"]
+    assert errors_at(uploaded, "files.file.2.call_ref") == ["must be at most 200 characters"]
+    assert errors_at(one, "json.call_ref") == ["Length must be between 1 and 200."]
+    assert row_counts(app) == before
