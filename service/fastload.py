@@ -75,8 +75,12 @@ AS_GIVEN = object()
 
 
 def _how(field: fields.Field) -> Any:
-    """Return how a field's value loads once the compiled check passed it."""
-    if isinstance(field, fields.String):
+    """Return how a field's value loads once the compiled check passed it.
+
+    A plain string is taken as given; a string field of its own (a call reference is read
+    normalized) loads through itself.
+    """
+    if type(field) is fields.String:
         return AS_GIVEN
     if isinstance(field, fields.Dict):
         return dict

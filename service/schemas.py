@@ -11,6 +11,7 @@ import flask_smorest
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
+from contracts.calls import normalize_call_ref
 from contracts.periods import PERIOD_PATTERN, PERIODS, YEARS, Period
 from service.errors import ErrorSchema
 
@@ -75,6 +76,24 @@ class NumberOrString(fields.Raw):
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"oneOf": [{"type": "number"}, {"type": "string"}]}
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+
+class CallRef(fields.String):
+    """A call reference, read as it is compared (DESIGN 13): trimmed, NFKC-normalized, case
+    kept, then 1 to 200 characters; only spaces is no reference."""
+
+    default_error_messages = {"blank": "This is required."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"description": "compared trimmed and NFKC-normalized, case kept"}
+        metadata |= kwargs.pop("metadata", {})
+        super().__init__(validate=validate.Length(1, 200), metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        reference = normalize_call_ref(super()._deserialize(value, attr, data, **kwargs))
+        if not reference:
+            raise self.make_error("blank")
+        return reference
 
 
 class PeriodQuery(Schema):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from contracts.calls import normalize_call_ref
 from contracts.periods import YEARS
 from service.calls.models import DIRECTIONS
 from service.schemas import IN_YEARS, unstorable
@@ -94,6 +95,11 @@ def _text(value: Any, name: str, problems: dict[str, list[str]]) -> str | None:
     if not isinstance(value, str):
         problems[name] = ["must be text"]
         return None
+    if name == "call_ref":
+        value = normalize_call_ref(value)  # the reference as it is compared (DESIGN 13)
+        if not value:
+            problems[name] = [REQUIRED_MESSAGE]
+            return None
     if len(value) > TEXT_LIMIT:
         problems[name] = [f"must be at most {TEXT_LIMIT} characters"]
         return None
@@ -229,6 +235,7 @@ def _quick(values: tuple[str, ...], month_of: MonthOf) -> Checked | None:
     UTF-8, no lone surrogate, so only lengths and values remain to check here.
     """
     call_ref, call_at_text, agent_ref, team, queue, direction, duration = values
+    call_ref = normalize_call_ref(call_ref)
     if not (call_ref and agent_ref) or direction not in _DIRECTIONS:
         return None
     if max(len(call_ref), len(agent_ref), len(team), len(queue)) > TEXT_LIMIT:

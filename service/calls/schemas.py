@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from service.calls.models import DIRECTIONS
 from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
 from service.calls.service import MAX_BATCH
-from service.schemas import Instant, PeriodField
+from service.schemas import CallRef, Instant, PeriodField
 
 PURPOSES = ("audit", "self")
 
@@ -22,7 +22,7 @@ def _text(**kwargs: Any) -> fields.String:
 class CallIn(Schema):
     """One logged call (documentation: the service checks each call itself, by index)."""
 
-    call_ref = _text(required=True)
+    call_ref = CallRef(required=True)
     call_at = Instant(required=True)
     agent_ref = _text(required=True)
     team = _text(allow_none=True)

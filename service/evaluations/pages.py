@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from contracts.calls import normalize_call_ref
 from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, list_contracts, period_of, terms_for_period
@@ -153,8 +154,11 @@ PREFILLED = ("call_ref", "agent_ref", "team", "call_at")
 
 
 def _prefill() -> dict[str, str]:
-    """Return the call fields the query string fills in, each cut to what the form takes."""
-    return {name: request.args.get(name, "")[:200] for name in PREFILLED}
+    """Return the call fields the query string fills in, each cut to what the form takes;
+    the reference as it will be stored."""
+    prefill = {name: request.args.get(name, "") for name in PREFILLED}
+    prefill["call_ref"] = normalize_call_ref(prefill["call_ref"])
+    return {name: value[:200] for name, value in prefill.items()}
 
 
 @blp.post("/evaluations/new")

@@ -10,14 +10,14 @@ from marshmallow import Schema, fields, validate
 from contracts.forms import CRITICAL_CATEGORIES
 from service.evaluations.models import SOURCES
 from service.fastload import FastLoader
-from service.schemas import DecimalString, Id, Instant, PeriodField
+from service.schemas import CallRef, DecimalString, Id, Instant, PeriodField
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
 
 class EvaluationIn(Schema):
     contract_id = Id(required=True, strict=True)
-    call_ref = fields.String(required=True, validate=validate.Length(1, 200))
+    call_ref = CallRef(required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     agent_ref = fields.String(required=True, validate=validate.Length(1, 200))
     team = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))

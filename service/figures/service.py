@@ -155,8 +155,15 @@ def _in_sample(scopes: Any, purpose: str) -> Any:
 
 
 def _logged() -> Any:
+    """Return the condition that an evaluation's call is in the log of its own month.
+
+    A reference logged in another month is another call (DESIGN 13): a November evaluation
+    counts only on November's log, so a month's figures change only with its own inputs.
+    """
     return exists().where(
-        Call.contract_id == Evaluation.contract_id, Call.call_ref == Evaluation.call_ref
+        Call.contract_id == Evaluation.contract_id,
+        Call.period == Evaluation.period,
+        Call.call_ref == Evaluation.call_ref,
     )
 
 

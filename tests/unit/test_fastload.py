@@ -35,6 +35,9 @@ ODD_VALUES = st.one_of(
         [
             "",
             "x" * 201,
+            " call-1 ",
+            "ＡＤＶ-1",
+            "\u3000",
             "standard@0",
             "standard@1\n",
             "STANDARD@1",
@@ -66,6 +69,8 @@ def outcome(load: Any, record: Any) -> tuple[str, Any]:
 @example(changes={"contract_id": 3.0}, dropped=set())
 @example(changes={"contract_id": True}, dropped=set())
 @example(changes={"team": None, "comment": ""}, dropped={"evaluator_ref"})
+@example(changes={"call_ref": " ＡＤＶ-1 "}, dropped=set())
+@example(changes={"call_ref": "\u3000"}, dropped=set())
 @given(
     changes=st.dictionaries(st.sampled_from([*GOOD, "extra"]), ODD_VALUES, max_size=3),
     dropped=st.sets(st.sampled_from(list(GOOD)), max_size=2),
