@@ -95,7 +95,8 @@ class WebSession(Base):
 
 
 class SignInAttempt(Base):
-    """A password or token sign-in that has not (yet) succeeded: what the throttle counts."""
+    """A failed sign-in (a wrong password or token) or a wrong current password: what the
+    throttle counts."""
 
     __tablename__ = "sign_in_attempts"
     __table_args__ = (

@@ -11,7 +11,8 @@ from service.accounts.schemas import (
     OrganizationIn,
     OrganizationOut,
     OrganizationPatchIn,
-    PasswordIn,
+    PasswordChangeIn,
+    TokenIn,
     TokenInfoOut,
     TokenOut,
     UserIn,
@@ -19,6 +20,7 @@ from service.accounts.schemas import (
     UserPatchIn,
     UsersQuery,
 )
+from service.accounts.throttle import Throttle
 from service.actors import current_actor
 from service.db import get_session
 
@@ -87,10 +89,21 @@ class UserTokens(MethodView):
         """List a user's tokens, newest first, without their secret (admin, or the user)."""
         return service.list_tokens(session=get_session(), actor=current_actor(), user_id=user_id)
 
+    @blp.arguments(TokenIn, required=False)
     @blp.response(201, TokenOut)
-    def post(self, user_id: int) -> Any:
-        """Issue an API token; the token is shown only in this answer."""
-        return service.issue_token(session=get_session(), actor=current_actor(), user_id=user_id)
+    def post(self, body: dict[str, Any], user_id: int) -> Any:
+        """Issue an API token; the token is shown only in this answer.
+
+        An admin issues one for any other user. A user issues one for itself with its
+        `current_password`, so that a token alone cannot mint tokens that outlive it.
+        """
+        return service.issue_token(
+            session=get_session(),
+            actor=current_actor(),
+            user_id=user_id,
+            throttle=Throttle.of_request(),
+            **body,
+        )
 
 
 @blp.route("/tokens/<id:token_id>")
@@ -111,8 +124,18 @@ class Me(MethodView):
 
 @blp.route("/users/<id:user_id>/password")
 class UserPassword(MethodView):
-    @blp.arguments(PasswordIn)
+    @blp.arguments(PasswordChangeIn)
     @blp.response(204)
     def put(self, body: dict[str, Any], user_id: int) -> None:
-        """Set the password a user signs in to the pages with (admin, or the user)."""
-        service.set_password(session=get_session(), actor=current_actor(), user_id=user_id, **body)
+        """Set the password a user signs in to the pages with.
+
+        An admin sets any other user's. A user changes its own with its `current_password`;
+        wrong ones are throttled with the account's failed sign-ins (429 with Retry-After).
+        """
+        service.set_password(
+            session=get_session(),
+            actor=current_actor(),
+            user_id=user_id,
+            throttle=Throttle.of_request(),
+            **body,
+        )

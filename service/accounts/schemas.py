@@ -127,7 +127,29 @@ class PasswordIn(Schema):
     )
 
 
-class OwnPasswordIn(PasswordIn):
-    current_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(1, 200)
+CURRENT_PASSWORD = (
+    "the user's current password: needed when a user (an admin too, once it has a password) "
+    "acts on itself; an admin acting on another user leaves it out"
+)
+
+
+def current_password_field(**options: Any) -> fields.String:
+    """The password a user proves itself with when it acts on its own account."""
+    return fields.String(
+        load_only=True,
+        validate=validate.Length(1, 200),
+        metadata={"format": "password", "description": CURRENT_PASSWORD},
+        **options,
     )
+
+
+class OwnPasswordIn(PasswordIn):
+    current_password = current_password_field(required=True)
+
+
+class PasswordChangeIn(PasswordIn):
+    current_password = current_password_field()
+
+
+class TokenIn(Schema):
+    current_password = current_password_field()

@@ -21,6 +21,7 @@ from service.accounts.models import (
     User,
     WebSession,
 )
+from service.accounts.throttle import Throttle, released
 from service.actors import Actor, actor_of
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -260,25 +261,42 @@ def live_token_counts(session: Session) -> dict[int, int]:
 
 
 def change_own_password(
-    *, session: Session, actor: Actor, current_password: str, password: str
+    *, session: Session, actor: Actor, current_password: str, password: str, throttle: Throttle
 ) -> None:
     """Change the caller's own password, proving the current one first."""
-    user = get_user(session=session, user_id=actor.user_id)
-    if check_password(session=session, email=user.email, password=current_password) is None:
-        raise Invalid(
-            N_("the current password is wrong"),
-            {"current_password": [N_("this is not your current password")]},
-        )
-    set_password(session=session, actor=actor, user_id=user.id, password=password)
+    set_password(
+        session=session,
+        actor=actor,
+        user_id=actor.user_id,
+        password=password,
+        current_password=current_password,
+        throttle=throttle,
+    )
 
 
-def issue_token(*, session: Session, actor: Actor | None, user_id: int) -> IssuedToken:
-    """Issue a new API token for a user: admins for anyone, a user for themselves."""
+def issue_token(
+    *,
+    session: Session,
+    actor: Actor | None,
+    user_id: int,
+    current_password: str | None = None,
+    throttle: Throttle | None = None,
+) -> IssuedToken:
+    """Issue a new API token for a user: admins for anyone else, a user for itself with its
+    current password (see `prove_it_is_them`); `actor` None is the command line."""
     if actor is not None and not actor.is_admin and actor.user_id != user_id:
         raise NotFound(N_("no such user"))
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(N_("no such user"))
+    if actor is not None:
+        prove_it_is_them(
+            session=session,
+            actor=actor,
+            user=user,
+            current_password=current_password,
+            throttle=throttle,
+        )
     token = new_token()
     api_token = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12])
     session.add(api_token)
@@ -312,14 +330,72 @@ PASSWORDS = PasswordHasher()
 _NOBODY = PASSWORDS.hash("no user has this password")
 
 
-def set_password(*, session: Session, actor: Actor, user_id: int, password: str) -> None:
-    """Set a user's password for the pages: admins for anyone, a user for themselves."""
+def set_password(
+    *,
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    password: str,
+    current_password: str | None = None,
+    throttle: Throttle | None = None,
+) -> None:
+    """Set a user's password for the pages: admins for anyone else, a user for itself with its
+    current password (see `prove_it_is_them`)."""
     if not actor.is_admin and actor.user_id != user_id:
         raise NotFound(N_("no such user"))
     user = get_user(session=session, user_id=user_id)
+    prove_it_is_them(
+        session=session,
+        actor=actor,
+        user=user,
+        current_password=current_password,
+        throttle=throttle,
+    )
     user.password_hash = PASSWORDS.hash(password)
     end_web_sessions(session, WebSession.user_id == user.id)
     session.flush()
+
+
+def needs_current_password(actor: Actor, user: User) -> bool:
+    """Say whether an actor gives the user's current password to set it or to mint tokens."""
+    return actor.user_id == user.id and not (actor.is_admin and user.password_hash is None)
+
+
+def prove_it_is_them(
+    *,
+    session: Session,
+    actor: Actor,
+    user: User,
+    current_password: str | None,
+    throttle: Throttle | None,
+) -> None:
+    """Refuse a user acting on its own password or tokens unless it gives its current password.
+
+    A token alone must not leave behind a password, or tokens, that outlive its revocation.
+    An admin acting on another user needs no password (it may set that user's anyway), nor does
+    an admin setting its own first one (`fiducia bootstrap-admin` gives it only a token). Wrong
+    passwords count with the account's failed sign-ins and are throttled with them.
+    """
+    if not needs_current_password(actor, user):
+        return
+    if not current_password:
+        raise Invalid(
+            N_("your current password is needed"),
+            {"current_password": [N_("give your current password")]},
+        )
+    if throttle is None:
+        raise RuntimeError("a current password is checked through the sign-in throttle")
+    email = user.email
+    with released(session):
+        proven = throttle.check(
+            lambda store: check_password(session=store, email=email, password=current_password),
+            email=email,
+        )
+    if proven is None:
+        raise Invalid(
+            N_("the current password is wrong"),
+            {"current_password": [N_("this is not your current password")]},
+        )
 
 
 def check_password(*, session: Session, email: str, password: str) -> User | None:

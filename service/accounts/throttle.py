@@ -1,30 +1,46 @@
-"""The sign-in throttle: too many failed sign-ins per account or per address wait a while.
+"""The sign-in throttle: too many wrong guesses at an account, or from an address, wait a while.
 
-Attempts are rows in the service's database, so every worker and every web replica counts
-the same ones. An attempt is recorded (and committed, in a transaction of its own) before the
-password is checked, and a successful sign-in removes it with the request's own commit: a
-failure stays counted even though its request answers 401 and rolls back, and racing guesses
-see each other.
+Failures are rows in the service's database, so every worker and every web replica counts the
+same ones. Only failures are counted: a right password or token records nothing, so any number
+of people may sign in at once. Each check runs in a transaction of its own that holds its
+account's lock (PostgreSQL: an advisory lock per email; SQLite: the write lock) while it counts
+the account's failures, checks the credential and records a failure, and commits at once: a
+failure stays counted though its request answers 401 and rolls back, and racing guesses at one
+account see each other.
+
+An account with too many failures refuses every attempt, the right password too, before it is
+checked: else a guesser would learn which guess was right. An address with too many failures
+refuses only wrong credentials (429 instead of 401): many people may share one address (an
+office, a proxy that is not trusted), and a guesser among them must not lock the others out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from flask import Flask
-from sqlalchemy import ColumnElement, delete, select
+from flask import Flask, current_app, request
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.text import said
 from service.accounts.models import SignInAttempt
-from service.db import utcnow, writing
+from service.db import take_write_lock, utcnow, writing
 from service.errors import TooManyRequests
+
+# The first key of every account's advisory lock (PostgreSQL), apart from the jobs' locks.
+ACCOUNT_LOCKS = 0x5349474E  # "SIGN"
+
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How many attempts an account and an address may have in one window."""
+    """How many failures an account and an address may have in one window."""
 
     window: timedelta
     per_account: int
@@ -40,59 +56,102 @@ class Limits:
         )
 
 
-def admit(
-    factory: sessionmaker[Session], limits: Limits, *, email: str | None, address: str
-) -> int:
-    """Record a sign-in attempt and return its id, or raise 429 if too many came before it.
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """The shared count of failures, as one caller at one address meets it."""
 
-    Call it before the request's own session is opened: on SQLite that session holds the
-    write lock, which this attempt's transaction needs too.
+    factory: sessionmaker[Session]
+    limits: Limits
+    address: str
+
+    @classmethod
+    def of_request(cls) -> Throttle:
+        """Return the throttle of the current request's client address."""
+        return cls(
+            current_app.extensions["fiducia.sessionmaker"],
+            Limits.of(current_app),
+            request.remote_addr or "unknown",
+        )
+
+    def check(
+        self, verify: Callable[[Session], Found | None], *, email: str | None
+    ) -> Found | None:
+        """Return what `verify` finds (None: the credential is wrong, and counted), or raise 429.
+
+        `verify` checks the credential in the throttle's own session; `email` names the account
+        it is for (None: a token, counted per address only). Call it while no session of the
+        caller holds SQLite's write lock (see `released`).
+        """
+        now = utcnow()
+        account = email.strip().lower()[:320] if email else None
+        address = self.address[:64]
+        limits = self.limits
+        with writing(self.factory) as store:
+            if account is not None:
+                _lock(store, account)
+                wait = _wait(store, limits, now, SignInAttempt.email == account, limits.per_account)
+                if wait:
+                    raise too_many(wait)  # a refused attempt is no guess: nothing is recorded
+            found = verify(store)
+            if found is not None:
+                return found
+            wait = _wait(store, limits, now, SignInAttempt.address == address, limits.per_address)
+            store.execute(
+                delete(SignInAttempt).where(SignInAttempt.attempted_at <= now - limits.window)
+            )
+            store.add(SignInAttempt(email=account, address=address, attempted_at=now))
+        if wait:
+            raise too_many(wait)
+        return None
+
+
+@contextmanager
+def released(session: Session) -> Iterator[None]:
+    """End the transaction of a request's session that has only read, while a check runs in
+    its own; then take the write lock again.
+
+    On SQLite the request's session holds the one write lock, which the check's transaction
+    needs too; on PostgreSQL its connection is free for others meanwhile.
     """
-    now = utcnow()
-    email = email.strip().lower()[:320] if email else None
-    with writing(factory) as session:
-        session.execute(
-            delete(SignInAttempt).where(SignInAttempt.attempted_at <= now - limits.window)
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a credential is checked before its request writes anything")
+    session.rollback()
+    yield
+    take_write_lock(session)
+
+
+def too_many(seconds: int) -> TooManyRequests:
+    """Return the refusal of an attempt that must wait `seconds`."""
+    minutes = math.ceil(seconds / 60)
+    if minutes == 1:
+        message = said("Too many failed attempts. Try again in a minute.")
+    else:
+        message = said(
+            "Too many failed attempts. Try again in %(minutes)s minutes.", minutes=minutes
         )
-        attempt = SignInAttempt(email=email, address=address[:64], attempted_at=now)
-        session.add(attempt)
-        session.flush()
-        attempt_id = attempt.id
-    with writing(factory) as session:
-        retry_after = max(
-            _wait(session, limits, now, attempt_id, SignInAttempt.address == address[:64],
-                  limits.per_address),
-            _wait(session, limits, now, attempt_id, SignInAttempt.email == email,
-                  limits.per_account) if email else 0,
-        )  # fmt: skip
-        if retry_after:
-            # A refused attempt is not a guess: it does not prolong the wait.
-            session.execute(delete(SignInAttempt).where(SignInAttempt.id == attempt_id))
-    if retry_after:
-        minutes = math.ceil(retry_after / 60)
-        raise TooManyRequests(
-            f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
-            retry_after=retry_after,
-        )
-    return attempt_id
+    return TooManyRequests(message, retry_after=seconds)
+
+
+def _lock(store: Session, account: str) -> None:
+    """Hold the account's lock until the store commits: its checks take turns (PostgreSQL).
+
+    SQLite needs none: the store's transaction holds the write lock from its start.
+    """
+    if store.get_bind().dialect.name == "postgresql":
+        store.execute(select(func.pg_advisory_xact_lock(ACCOUNT_LOCKS, func.hashtext(account))))
 
 
 def _wait(
     session: Session,
     limits: Limits,
     now: datetime,
-    attempt_id: int,
     whose: ColumnElement[bool],
     limit: int,
 ) -> int:
-    """Return the seconds until fewer than `limit` earlier attempts remain in the window."""
+    """Return the seconds until fewer than `limit` of these failures remain in the window."""
     earlier = session.scalars(
         select(SignInAttempt.attempted_at)
-        .where(
-            whose,
-            SignInAttempt.id < attempt_id,
-            SignInAttempt.attempted_at > now - limits.window,
-        )
+        .where(whose, SignInAttempt.attempted_at > now - limits.window)
         .order_by(SignInAttempt.attempted_at.desc())
         .offset(limit - 1)
         .limit(1)
@@ -100,8 +159,3 @@ def _wait(
     if earlier is None:
         return 0
     return max(1, math.ceil((earlier + limits.window - now).total_seconds()))
-
-
-def forget(session: Session, attempt_id: int) -> None:
-    """Remove a successful attempt, with the request's commit; a success is not a failure."""
-    session.execute(delete(SignInAttempt).where(SignInAttempt.id == attempt_id))

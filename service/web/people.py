@@ -23,6 +23,7 @@ from service.accounts.schemas import (
     UserPatchIn,
 )
 from service.accounts.service import IssuedToken
+from service.accounts.throttle import Throttle
 from service.db import get_session
 from service.errors import Conflict, Invalid
 from service.web.forms import Refusal, given, loaded, refusal, typed
@@ -120,9 +121,11 @@ def person_page(
     """Render a user's page; after a refused form, with its messages; a new token, once."""
     g.actor.require("admin")
     db = get_session()
+    person = service.get_user(session=db, user_id=user_id)
     shown = render_template(
         "accounts/person.html",
-        person=service.get_user(session=db, user_id=user_id),
+        person=person,
+        proves=service.needs_current_password(g.actor, person),
         tokens=service.list_tokens(session=db, actor=g.actor, user_id=user_id),
         roles=ROLES,
         refused=refused,
@@ -179,13 +182,21 @@ def set_active(user_id: int) -> Any:
 @blp.post("/people/<id:user_id>/password")
 @page
 def reset_password(user_id: int) -> Any:
-    """Set a user's password; its browser sessions end (admin)."""
+    """Set a user's password; its browser sessions end (admin; its own: the current one too)."""
     g.actor.require("admin")
     try:
         body = loaded(PasswordIn(), given(password=secret("password")))
-        service.set_password(session=get_session(), actor=g.actor, user_id=user_id, **body)
+        service.set_password(
+            session=get_session(),
+            actor=g.actor,
+            user_id=user_id,
+            current_password=secret("current_password"),
+            throttle=Throttle.of_request(),
+            **body,
+        )
     except Invalid as error:
-        return person_page(user_id, refusal("password", error, fields=("password",)))
+        fields = ("current_password", "password")
+        return person_page(user_id, refusal("password", error, fields=fields))
     flash(_("The password is set; the user's browser sessions ended."))
     return redirect(url_for(".person", user_id=user_id))
 
@@ -193,9 +204,18 @@ def reset_password(user_id: int) -> Any:
 @blp.post("/people/<id:user_id>/tokens")
 @page
 def issue_token(user_id: int) -> Any:
-    """Issue a token for a user and show it this once (admin)."""
+    """Issue a token for a user and show it this once (admin; its own: the current password)."""
     g.actor.require("admin")
-    issued = service.issue_token(session=get_session(), actor=g.actor, user_id=user_id)
+    try:
+        issued = service.issue_token(
+            session=get_session(),
+            actor=g.actor,
+            user_id=user_id,
+            current_password=secret("current_password"),
+            throttle=Throttle.of_request(),
+        )
+    except Invalid as error:
+        return person_page(user_id, refusal("issue", error, fields=("current_password",)))
     return person_page(user_id, issued=issued)
 
 
@@ -237,7 +257,9 @@ def change_password() -> Any:
             OwnPasswordIn(),
             given(current_password=secret("current_password"), password=secret("password")),
         )
-        service.change_own_password(session=db, actor=g.actor, **body)
+        service.change_own_password(
+            session=db, actor=g.actor, throttle=Throttle.of_request(), **body
+        )
     except Invalid as error:
         return account_page(refusal("password", error, fields=("current_password", "password")))
     start_session(db, g.user, None)  # the change ended every session, this one too

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from service.accounts import throttle
+from service.accounts.models import User
 from service.accounts.service import check_password, user_of_token
+from service.accounts.throttle import Throttle
 from service.db import get_session
 from service.web.session import page
 from service.web.session import sign_in as start_session
@@ -45,28 +46,23 @@ def sign_in() -> Any:
     """Sign in with an email and password, or with an API token; failures are throttled."""
     error = None
     if request.method == "POST":
+        throttle = Throttle.of_request()  # before the request's own session (see its check)
         token = request.form.get("token", "").strip()
-        email = None if token else request.form.get("email", "")
-        attempt = throttle.admit(
-            current_app.extensions["fiducia.sessionmaker"],
-            throttle.Limits.of(current_app),
-            email=email,
-            address=request.remote_addr or "unknown",
-        )
-        db = get_session()
         if token:
-            found = user_of_token(db, token)
-            user, token_id = found if found is not None else (None, None)
+            found = throttle.check(lambda store: user_of_token(store, token), email=None)
+            user_id, token_id = (found[0].id, found[1]) if found else (None, None)
             error = _("That token is not valid: it may have been revoked.")
         else:
-            user = check_password(
-                session=db, email=email or "", password=request.form.get("password", "")
+            email, password = request.form.get("email", ""), request.form.get("password", "")
+            user = throttle.check(
+                lambda store: check_password(session=store, email=email, password=password),
+                email=email,
             )
-            token_id = None
+            user_id, token_id = (user.id if user else None), None
             error = _("The email or the password is wrong.")
-        if user is not None:
-            throttle.forget(db, attempt)
-            start_session(db, user, token_id)
+        if user_id is not None:
+            db = get_session()
+            start_session(db, db.get_one(User, user_id), token_id)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("sign_in.html", error=error), 401 if error else 200
 

@@ -3,7 +3,9 @@
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.api.test_passwords import give_password
 from tests.conftest import World, json_of, row_counts
+from tests.web.test_pages import PASSWORD
 
 
 def test_health_answers_without_a_token(client: FlaskClient) -> None:
@@ -121,9 +123,14 @@ def test_an_invalid_kind_is_422_naming_the_field(client: FlaskClient, world: Wor
     assert "kind" in json_of(response)["errors"]["json"]
 
 
-def test_a_user_issues_and_revokes_its_own_token(client: FlaskClient, world: World) -> None:
+def test_a_user_issues_and_revokes_its_own_token(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    give_password(app, world, "finance")
     issued = client.post(
-        f"/api/v1/users/{world.ids['user:finance']}/tokens", headers=world.headers("finance")
+        f"/api/v1/users/{world.ids['user:finance']}/tokens",
+        json={"current_password": PASSWORD},
+        headers=world.headers("finance"),
     )
     assert issued.status_code == 201
     token = issued.get_json()

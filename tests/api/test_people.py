@@ -6,8 +6,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.api.test_passwords import give_password
 from tests.conftest import World, errors_at, json_of, row_counts
-from tests.web.test_pages import csrf, sign_in
+from tests.web.test_pages import PASSWORD, csrf, sign_in
 
 
 def _patch(client: FlaskClient, world: World, who: str, user: str, body: object) -> object:
@@ -158,10 +159,12 @@ def test_deactivation_stops_tokens_and_sessions_at_once_and_reactivation_restore
 
 
 def test_a_user_and_an_admin_list_its_tokens_without_their_secret(
-    client: FlaskClient, world: World
+    app: Flask, client: FlaskClient, world: World
 ) -> None:
+    give_password(app, world, "supplier")
     path = f"/api/v1/users/{world.ids['user:supplier']}/tokens"
-    issued = json_of(client.post(path, headers=world.headers("supplier")))
+    proof = {"current_password": PASSWORD}
+    issued = json_of(client.post(path, json=proof, headers=world.headers("supplier")))
     client.delete(f"/api/v1/tokens/{issued['id']}", headers=world.headers("supplier"))
     for who in ("supplier", "admin"):
         tokens = json_of(client.get(path, headers=world.headers(who)))

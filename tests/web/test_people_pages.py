@@ -251,7 +251,7 @@ def test_changing_ones_password_needs_the_current_one_and_keeps_this_session(
                  {"current_password": "a guess", "password": PASSWORD})  # fmt: skip
     assert wrong.status_code == 422
     assert field_error(wrong, "current_password") == "this is not your current password"
-    assert row_counts(app) == before
+    assert row_counts(app) == before | {"sign_in_attempts": 1}  # the guess counts, and only it
 
     post(browse, "admin", f"/people/{world.ids['user:finance']}/password", {"password": PASSWORD})
     client = browse("finance")
@@ -271,3 +271,28 @@ def test_a_short_new_password_is_refused_next_to_its_field(browse: Browse) -> No
                     {"current_password": "whatever", "password": "short"})  # fmt: skip
     assert response.status_code == 422
     assert field_error(response, "password") == "Length must be between 12 and 200."
+
+
+def test_an_admin_gives_its_current_password_to_mint_itself_a_token_on_its_page(
+    app: Flask, browse: Browse, world: World
+) -> None:
+    admin = world.ids["user:admin"]
+    assert (
+        post(browse, "admin", f"/people/{admin}/password", {"password": PASSWORD}).status_code
+        == 302
+    )
+    sign_in(browse("admin"), world.tokens["admin"])  # setting it ended the session
+    page = browse("admin").get(f"/people/{admin}").text
+    assert page.count('name="current_password"') == 2  # to set the password, to issue a token
+    before = row_counts(app)
+    alone = post(browse, "admin", f"/people/{admin}/tokens")
+    assert alone.status_code == 422
+    issue_form = alone.text.split('id="issue-form"', 1)[1]
+    assert '<span class="field-error">give your current password</span>' in issue_form
+    assert row_counts(app) == before
+    issued = post(browse, "admin", f"/people/{admin}/tokens", {"current_password": PASSWORD})
+    assert issued.status_code == 200 and 'id="issued-token"' in issued.text
+    assert (
+        'name="current_password"'
+        not in browse("admin").get(f"/people/{world.ids['user:client']}").text
+    )
