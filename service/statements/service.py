@@ -44,7 +44,6 @@ from service.figures.service import PeriodAggregate, aggregate_month, aggregate_
 from service.notices.service import enqueue
 from service.paging import Page, page_of
 from service.statements.models import CarriedAdjustment, Statement
-from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
 
 PRIOR = payout.PRIOR_ADJUSTMENT
@@ -438,7 +437,8 @@ def finalize(
     """Make a draft final for good, in this transaction and under its row lock (finance or
     admin; the close does it as the operator).
 
-    Stamped and hashed, its report files made and its notice queued; never modified again.
+    Stamped and hashed, and its notice queued; never modified again. Its report files are
+    made once this transaction has committed (`reports.store_reports`), never under its lock.
     """
     statement = lock_statement(session, finalizable(session, actor, statement_id))
     if statement.is_final:
@@ -456,7 +456,6 @@ def finalize(
     statement.finalized_by = actor.recorded_user_id
     statement.content_hash = content_hash(statement)
     session.flush()
-    make_reports(session, statement)
     enqueue(
         session,
         statement.contract.client_id,
