@@ -16,6 +16,7 @@ from service.statements.schemas import (
     BundleQuery,
     DraftIn,
     ExportQuery,
+    HashCheckOut,
     PayoutQuery,
     PayoutRow,
     ReportOut,
@@ -67,6 +68,16 @@ class StatementDetail(MethodView):
     def get(self, statement_id: int) -> Any:
         """Return a statement with its lines and their basis."""
         return service.get_statement(
+            session=get_session(), actor=current_actor(), statement_id=statement_id
+        )
+
+
+@blp.route("/statements/<id:statement_id>/verify")
+class Verify(MethodView):
+    @blp.response(200, HashCheckOut)
+    def get(self, statement_id: int) -> Any:
+        """Recompute a statement's content hash from its stored content; say if it matches."""
+        return service.verify_statement(
             session=get_session(), actor=current_actor(), statement_id=statement_id
         )
 

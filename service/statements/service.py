@@ -347,7 +347,12 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
 
 
 def content_hash(statement: Statement) -> str:
-    """Return the SHA-256 of a statement's frozen content."""
+    """Return the SHA-256 of a statement's frozen content.
+
+    The fields are named as the API shows them, so anyone can recompute it from a statement's
+    JSON with the standard library alone (the README's recipe). Changing this changes every
+    stored hash's meaning: it never changes.
+    """
     content = {
         "contract_id": statement.contract_id,
         "period": statement.period,
@@ -360,6 +365,29 @@ def content_hash(statement: Statement) -> str:
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class HashCheck:
+    """A statement's stored content hash beside the hash of its content as stored now."""
+
+    statement_id: int
+    status: str
+    content_hash: str | None
+    recomputed: str
+
+    @property
+    def matches(self) -> bool:
+        """Say whether the statement is final and its stored content hashes to its hash."""
+        return self.content_hash is not None and self.content_hash == self.recomputed
+
+
+def verify_statement(*, session: Session, actor: Actor, statement_id: int) -> HashCheck:
+    """Recompute a statement's content hash from its stored content (both parties may)."""
+    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
+    return HashCheck(
+        statement.id, statement.status, statement.content_hash, content_hash(statement)
+    )
 
 
 def finalized_notice(statement: Statement) -> dict[str, Any]:
