@@ -306,7 +306,7 @@ def run_close(
             log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
             if on_item is not None:
                 on_item(item, outcome)
-    _store_reports(factory, report, period, contract_id)
+    _make_missing_files(factory, report, period, contract_id)
     with writing(factory) as session:
         run = session.get_one(JobRun, run_id)
         run.finished_at = utcnow()
@@ -317,7 +317,7 @@ def run_close(
     return run
 
 
-def _store_reports(
+def _make_missing_files(
     factory: sessionmaker[Session],
     report: CloseReport,
     period: Period | None,
