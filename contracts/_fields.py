@@ -19,6 +19,11 @@ from contracts.money import parse_percent, shift_point
 KEY = re.compile(r"[a-z0-9_-]+")
 KEY_MESSAGE = "must be lower-case letters, digits, '_' or '-'"
 
+# A name or a title is one line of text: no C0 or C1 control character (line breaks, tabs,
+# escapes) and no Unicode line or paragraph separator, whatever shows it later (a page, a PDF).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_MESSAGE = "must not contain control characters (line breaks, tabs)"
+
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _RATIO_TEXT = re.compile(r"[+-]?\d+/\d+")
 
@@ -81,12 +86,15 @@ def items(value: object, path: str, problems: Problems) -> Sequence[Any] | None:
 
 
 def text(value: object, path: str, problems: Problems) -> str | None:
-    """Read a non-blank string."""
+    """Read a non-blank string on one line: a name or a title."""
     if not isinstance(value, str):
         problems.add(path, "must be a string")
         return None
     if not value.strip():
         problems.add(path, "must not be blank")
+        return None
+    if CONTROL.search(value):
+        problems.add(path, CONTROL_MESSAGE)
         return None
     return value
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
@@ -18,6 +17,7 @@ from service.config import (
     default_database_url,
     from_environment,
     instance_path,
+    private_database,
 )
 from service.schemas import (
     Api,
@@ -63,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if app.config["DATABASE_URL"] == default_database_url(app.instance_path):
         # The embedded SQLite file lives there, with password hashes and webhook secrets.
-        os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+        private_database(app.instance_path)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     db.init_app(app)

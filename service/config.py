@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from service.notices.addresses import parse_networks
 
 SQLITE_FILE = "fiducia.sqlite3"
+# SQLite's own files beside the database, which it makes with the database file's mode.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 SECRET_KEY_FILE = "secret_key"
+# The instance folder and every file Fiducia keeps in it are its owner's alone.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 MIN_SECRET_KEY_LENGTH = 32
 # A batch of 1,000 evaluations with every field at its longest and 10,000-character Italian
 # comments sent as escaped JSON measures 21 MiB; nothing else the service takes comes close.
@@ -89,11 +94,10 @@ def instance_secret_key(folder: str | os.PathLike[str]) -> str:
     Several workers may start at once: each writes its own candidate to a private file and
     links it into place; the link of all but the first fails, and all read the same key.
     """
-    path = Path(folder) / SECRET_KEY_FILE
+    path = private_folder(folder) / SECRET_KEY_FILE
     if not path.exists():
-        os.makedirs(folder, mode=0o700, exist_ok=True)
         candidate = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(8)}")
-        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
         try:
@@ -102,4 +106,44 @@ def instance_secret_key(folder: str | os.PathLike[str]) -> str:
             pass
         finally:
             os.unlink(candidate)
+    private_file(path)  # a key left readable by others before is made private too
     return path.read_text().strip()
+
+
+def private_database(folder: str | os.PathLike[str]) -> None:
+    """Make the embedded SQLite database private before SQLite opens it: the folder 0700, the
+    file 0600 (made empty if it is new), and its -wal, -shm and -journal 0600 where they are.
+
+    SQLite makes a new database 0644 (less the umask) and its companions with the database's
+    mode, so a file made private first keeps them private too.
+    """
+    database = private_folder(folder) / SQLITE_FILE
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    for path in [database, *(database.with_name(SQLITE_FILE + end) for end in SQLITE_COMPANIONS)]:
+        private_file(path)
+
+
+def private_folder(folder: str | os.PathLike[str]) -> Path:
+    """Make the instance folder, or an existing one whatever its mode, its owner's alone."""
+    path = Path(folder)
+    os.makedirs(path, mode=PRIVATE_FOLDER, exist_ok=True)
+    _restrict(path, PRIVATE_FOLDER)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make a file of the instance folder its owner's alone (0600), if it is there."""
+    try:
+        _restrict(path, PRIVATE_FILE)
+    except FileNotFoundError:
+        pass  # SQLite removes its -wal and -shm when the last connection closes
+
+
+def _restrict(path: Path, mode: int) -> None:
+    try:
+        os.chmod(path, mode)
+    except PermissionError as error:
+        raise RuntimeError(
+            f"{path} cannot be made private (mode {mode:o}): {error.strerror}; the instance "
+            "folder (FIDUCIA_INSTANCE_PATH) must belong to the user Fiducia runs as"
+        ) from None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -26,6 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from service.errors import conflict_response
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -111,6 +114,17 @@ def make_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
+# Work a request leaves for after its commit, with the session factory: no lock held then.
+AfterCommit = Callable[[sessionmaker[Session]], object]
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(callback: AfterCommit) -> None:
+    """Run `callback` with the session factory once this request's transaction has committed
+    (not at all if it rolls back); a failure is logged and the answer stays as it is."""
+    g.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 def init_app(app: Flask) -> None:
     """Attach an engine and a session factory to the app; commit once after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
@@ -120,6 +134,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_or_roll_back(response: Any) -> Any:
         session: Session | None = g.pop("db_session", None)
+        callbacks: list[AfterCommit] = g.pop(AFTER_COMMIT, [])
         if session is None:
             return response
         try:
@@ -132,9 +147,15 @@ def init_app(app: Flask) -> None:
                 # A unique key (or a guard in the database) refused the commit itself.
                 session.rollback()
                 return conflict_response(error)
-            return response
         finally:
             session.close()
+        for callback in callbacks:
+            try:
+                callback(app.extensions["fiducia.sessionmaker"])
+            except Exception:
+                # What was committed stands; the work left undone is picked up elsewhere.
+                log.exception("after the commit of %s %s", request.method, request.path)
+        return response
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

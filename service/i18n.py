@@ -98,6 +98,8 @@ SCHEMA_WORDS = (
     N_("Field may not be null."),
     N_("Unknown field."),
     N_("Invalid value."),
+    # A name or a title with a line break or a tab (contracts._fields.CONTROL_MESSAGE).
+    N_("must not contain control characters (line breaks, tabs)"),
 )
 
 

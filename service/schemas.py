@@ -11,6 +11,7 @@ import flask_smorest
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
+from contracts._fields import CONTROL, CONTROL_MESSAGE
 from contracts.calls import normalize_call_ref
 from contracts.periods import PERIOD_PATTERN, PERIODS, YEARS, Period
 from service.errors import ErrorSchema
@@ -223,3 +224,17 @@ class DecimalString(fields.Decimal):
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"type": "string", "format": "decimal", "example": "87.50"}
         super().__init__(as_string=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+
+def one_line(value: str) -> None:
+    """Refuse a name that is not one line of text: a control character is never part of one."""
+    if CONTROL.search(value):
+        raise ValidationError(CONTROL_MESSAGE)
+
+
+class Name(fields.String):
+    """A name people type (an organization's, a user's, a contract's): 1 to 200 characters on
+    one line, as the rules of `contracts/` want a form's titles."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=[validate.Length(1, 200), one_line], **kwargs)

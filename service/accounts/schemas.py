@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.accounts.models import LANGUAGES, ORGANIZATION_KINDS, ROLES
-from service.schemas import Id
+from service.schemas import Id, Name
 
 
 def language_field(**options: Any) -> fields.String:
@@ -14,7 +14,7 @@ def language_field(**options: Any) -> fields.String:
 
 
 class OrganizationIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Name(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ORGANIZATION_KINDS))
     language = language_field(
         load_default="en",
@@ -40,7 +40,7 @@ class OrganizationOut(Schema):
 
 class UserIn(Schema):
     organization_id = Id(load_default=None, allow_none=True, strict=True)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Name(required=True)
     email = fields.Email(required=True, validate=validate.Length(3, 320))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
@@ -70,7 +70,7 @@ class UsersQuery(Schema):
 
 
 class UserPatchIn(Schema):
-    name = fields.String(validate=validate.Length(1, 200))
+    name = Name()
     role = fields.String(
         validate=validate.OneOf(ROLES),
         metadata={

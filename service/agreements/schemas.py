@@ -1,9 +1,9 @@
 """HTTP shapes of contracts and their terms (DESIGN §6); the rules live in contracts.terms."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from contracts.periods import YEARS
-from service.schemas import Day, Id
+from service.schemas import Day, Id, Name
 
 
 class TermsIn(Schema):
@@ -20,7 +20,7 @@ class TermsIn(Schema):
 class ContractIn(TermsIn):
     client_id = Id(required=True, strict=True)
     supplier_id = Id(required=True, strict=True)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Name(required=True)
 
 
 class TermsVersionOut(Schema):

@@ -28,6 +28,7 @@ from service.disputes.figures import unresolved_disputes
 from service.errors import Conflict
 from service.jobs.models import JobRun
 from service.partitions import ensure_partitions, months_ahead
+from service.statements import reports
 from service.statements import service as statements
 from service.statements.models import Statement
 
@@ -305,6 +306,7 @@ def run_close(
             log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
             if on_item is not None:
                 on_item(item, outcome)
+    _make_missing_files(factory, report, period, contract_id)
     with writing(factory) as session:
         run = session.get_one(JobRun, run_id)
         run.finished_at = utcnow()
@@ -313,6 +315,30 @@ def run_close(
         run.error = "\n".join(report.failures) or None
     log.info("close run %s: %s %s", run_id, report.outcome, dict(report.counts))
     return run
+
+
+def _make_missing_files(
+    factory: sessionmaker[Session],
+    report: CloseReport,
+    period: Period | None,
+    contract_id: int | None,
+) -> None:
+    """Make the files of every final statement that has none: those finalized above, now that
+    their transactions committed and their locks are released, and any whose process stopped
+    between its commit and its files (so no final statement stays without them)."""
+    with factory() as session:
+        due = reports.unreported(session, period=period, contract_id=contract_id)
+    for statement_id, contract, month in due:
+        item = Item(Period.parse(month), contract)
+        store = partial(_store_files, factory, statement_id)
+        if _attempt(report, item, store, "stored") == "failed":
+            report.counts["failed"] += 1
+
+
+def _store_files(factory: sessionmaker[Session], statement_id: int) -> str:
+    made = reports.store_reports(factory, statement_id)
+    log.info("close: statement %s: %s report files stored", statement_id, len(made))
+    return "stored"
 
 
 def _attempt(report: CloseReport, item: Item, action: Callable[[], str], done: str) -> str:

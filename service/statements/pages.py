@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from service.db import get_session
+from service.db import after_commit, get_session
 from service.downloads import attachment
 from service.i18n import current_language
 from service.statements import exports, reports
@@ -62,6 +63,7 @@ def finalize(statement_id: int) -> Any:
         flash(_("This statement is already final."))
     elif request.method == "POST":
         statements.finalize(session=db, actor=g.actor, statement_id=found.id)
+        after_commit(partial(reports.store_reports, statement_id=found.id))
         flash(_("Statement %(id)s is final. Its files are ready to download.", id=found.id))
     else:
         return render_template("statements/finalize.html", statement=found)

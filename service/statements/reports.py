@@ -14,12 +14,14 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.periods import Period
 from service.accounts.models import Organization
 from service.agreements.service import contract_timezone
+from service.db import writing
 from service.downloads import MEDIA_TYPES, File
 from service.formatting import moment, money, month, number
 from service.i18n import DEFAULT_LANGUAGE, Speech, catalog
@@ -102,41 +104,59 @@ def printable(statement: Statement, language: str = DEFAULT_LANGUAGE) -> str:
 
 # The page's margins hold no body text: they need their own font.
 MARGIN_TEXT = "font: 8pt 'DejaVu Sans', sans-serif; color: #5c6475;"
+# Placeholders of the page numbers in the translated words around them.
+PAGE, PAGES = "\x01", "\x02"
 
 
-def page_style(statement: Statement, language: str) -> str:
-    """Return the PDF's page rules: A4, and on every page who and when, and its number."""
-    say = Speech(language)
-    where = f"{statement.contract.name} · {month(statement.period, language)}"
-    of = say.gettext(
-        "Page %(page)s of %(pages)s", page='" counter(page) "', pages='" counter(pages) "'
+def page_style(language: str) -> str:
+    """Return the PDF's page rules: A4, and on every page who and when, and its number.
+
+    No user text enters them: the contract's name and the month are copied from the page's
+    own elements (`string-set`), and the words around the page numbers are the catalog's.
+    """
+    of = Speech(language).gettext("Page %(page)s of %(pages)s", page=PAGE, pages=PAGES)
+    numbers = " ".join(
+        {PAGE: "counter(page)", PAGES: "counter(pages)"}.get(part) or _css_string(part)
+        for part in re.split(f"({PAGE}|{PAGES})", of)
+        if part
     )
     return (
         "@page { size: A4; margin: 18mm 16mm 20mm 16mm;"
-        f" @bottom-left {{ content: {_css_text(where)}; {MARGIN_TEXT} }}"
-        f' @bottom-right {{ content: "{_css_escape(of)}"; {MARGIN_TEXT} }} }}'
+        f' @bottom-left {{ content: string(contract) " · " string(period); {MARGIN_TEXT} }}'
+        f" @bottom-right {{ content: {numbers}; {MARGIN_TEXT} }} }}"
+        " h1 { string-set: contract content(text); }"
+        " #period { string-set: period content(text); }"
         " body { margin: 0; max-width: none; padding: 0; font-family: 'DejaVu Sans', sans-serif; }"
         " tr { break-inside: avoid; }"
     )
 
 
-def _css_escape(text: str) -> str:
-    """Escape what a CSS string cannot hold as is, leaving the counters' own quotes alone."""
-    return text.replace("\\", "\\\\").replace("\n", " ")
-
-
-def _css_text(text: str) -> str:
-    """Quote text as a CSS string."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+def _css_string(text: str) -> str:
+    """Quote text as a CSS string, every character but ASCII letters, digits and spaces
+    written as a six-digit escape, so that nothing in it can end the string."""
+    escaped = "".join(
+        char if (char.isascii() and char.isalnum()) or char == " " else f"\\{ord(char):06x}"
+        for char in text
+    )
     return f'"{escaped}"'
 
 
 def pdf(statement: Statement, language: str = DEFAULT_LANGUAGE) -> bytes:
     """Render the printable statement as an A4 PDF with page numbers (WeasyPrint)."""
+    return document_pdf(printable(statement, language), page_style(language))
+
+
+def document_pdf(html: str, stylesheet: str) -> bytes:
+    """Render an HTML document with a stylesheet as a PDF that fetched nothing: every URL
+    but a `data:` one is refused (see `fetcher`)."""
     from weasyprint import CSS, HTML  # a heavy import, needed only here
 
-    document = HTML(string=printable(statement, language))
-    return bytes(document.write_pdf(stylesheets=[CSS(string=page_style(statement, language))]))
+    from service.statements.fetcher import DataOnlyFetcher
+
+    fetcher = DataOnlyFetcher()
+    document = HTML(string=html, url_fetcher=fetcher)
+    style = CSS(string=stylesheet, url_fetcher=fetcher)
+    return bytes(document.write_pdf(stylesheets=[style]))
 
 
 RENDERERS: dict[str, Callable[[Statement, str], str | bytes]] = {
@@ -153,27 +173,60 @@ def render(statement: Statement, format_: str) -> bytes:
     return made.encode() if isinstance(made, str) else made
 
 
-def make_reports(session: Session, statement: Statement) -> list[ReportFile]:
-    """Store the report files of a final statement, once: files already made are kept."""
-    assert statement.is_final, "reports are made for final statements only"
-    made = {
-        report.format: report
-        for report in session.scalars(
-            select(ReportFile).where(ReportFile.statement_id == statement.id)
-        )
-    }
-    for format_ in FORMATS:
-        if format_ not in made:
-            made[format_] = ReportFile(
+def store_reports(factory: sessionmaker[Session], statement_id: int) -> list[str]:
+    """Make the report files a final statement lacks and store them; return their formats.
+
+    Called once the finalization has committed (DESIGN §14): the files are rendered with no
+    lock held and no write transaction open, then stored in a short transaction of their own.
+    Files already stored are kept; another process that stores them first wins.
+    """
+    with factory() as session:
+        statement = session.get_one(Statement, statement_id)
+        assert statement.is_final, "reports are made for final statements only"
+        stored = {report.format for report in list_reports(session, statement)}
+        made = [
+            ReportFile(
                 statement_id=statement.id,
                 name=_name(statement, format_),
                 format=format_,
                 media_type=MEDIA_TYPES[format_],
                 content=render(statement, format_),
             )
-            session.add(made[format_])
-    session.flush()
-    return [made[format_] for format_ in FORMATS]
+            for format_ in FORMATS
+            if format_ not in stored
+        ]
+    if not made:
+        return []
+    try:
+        with writing(factory) as session:
+            stored = set(
+                session.scalars(
+                    select(ReportFile.format).where(ReportFile.statement_id == statement_id)
+                )
+            )
+            new = [report for report in made if report.format not in stored]
+            session.add_all(new)
+    except IntegrityError:
+        return []  # another process stored them between the look and the insert
+    return [report.format for report in new]
+
+
+def unreported(
+    session: Session, *, period: Period | None = None, contract_id: int | None = None
+) -> list[tuple[int, int, str]]:
+    """List the (id, contract, period) of final statements without any report file: their
+    finalization committed, and the process stopped before it stored the files."""
+    query = (
+        select(Statement.id, Statement.contract_id, Statement.period)
+        .where(Statement.status == "final")
+        .where(~exists().where(ReportFile.statement_id == Statement.id))
+        .order_by(Statement.id)
+    )
+    if period is not None:
+        query = query.where(Statement.period == str(period))
+    if contract_id is not None:
+        query = query.where(Statement.contract_id == contract_id)
+    return [(id_, contract, month) for id_, contract, month in session.execute(query)]
 
 
 def list_reports(session: Session, statement: Statement) -> list[ReportFile]:

@@ -1,5 +1,6 @@
 """Payout statements, their exports, a month's payouts and simulations of draft terms."""
 
+from functools import partial
 from typing import Any
 
 from flask import url_for
@@ -7,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.actors import current_actor
-from service.db import get_session
+from service.db import after_commit, get_session
 from service.downloads import attachment
 from service.errors import NotFound
 from service.statements import exports, reports, service
@@ -15,6 +16,7 @@ from service.statements.schemas import (
     BundleQuery,
     DraftIn,
     ExportQuery,
+    HashCheckOut,
     PayoutQuery,
     PayoutRow,
     ReportOut,
@@ -70,14 +72,26 @@ class StatementDetail(MethodView):
         )
 
 
+@blp.route("/statements/<id:statement_id>/verify")
+class Verify(MethodView):
+    @blp.response(200, HashCheckOut)
+    def get(self, statement_id: int) -> Any:
+        """Recompute a statement's content hash from its stored content; say if it matches."""
+        return service.verify_statement(
+            session=get_session(), actor=current_actor(), statement_id=statement_id
+        )
+
+
 @blp.route("/statements/<id:statement_id>/finalize")
 class Finalize(MethodView):
     @blp.response(200, StatementOut)
     def post(self, statement_id: int) -> Any:
         """Freeze a draft for good (finance or admin); finalizing twice is a 409."""
-        return service.finalize(
+        statement = service.finalize(
             session=get_session(), actor=current_actor(), statement_id=statement_id
         )
+        after_commit(partial(reports.store_reports, statement_id=statement.id))
+        return statement
 
 
 @blp.route("/statements/<id:statement_id>/export")

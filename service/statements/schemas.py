@@ -22,14 +22,40 @@ class StatementOut(Schema):
     period = fields.String(required=True, metadata={"example": "2026-10"})
     status = fields.String(required=True, metadata={"enum": ["draft", "final"]})
     currency = fields.String(required=True)
-    terms_version = fields.Integer(required=True, attribute="terms_version_id")
+    terms_version_id = fields.Integer(
+        required=True, metadata={"description": "the terms version it was computed with"}
+    )
     figures = fields.Dict(required=True)
     lines = fields.List(fields.Nested(LineOut), required=True)
     total = Amount(required=True)
     volume_only = Amount(required=True)
-    content_hash = fields.String(required=True, allow_none=True)
+    content_hash = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "SHA-256 of its content once final (see .../verify); null for a draft"
+        },
+    )
     computed_at = fields.AwareDateTime(required=True)
     finalized_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class HashCheckOut(Schema):
+    statement_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": ["draft", "final"]})
+    content_hash = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the hash stored when it was finalized; null for a draft"},
+    )
+    recomputed = fields.String(
+        required=True,
+        metadata={"description": "SHA-256 of its content as stored now (the README's recipe)"},
+    )
+    matches = fields.Boolean(
+        required=True,
+        metadata={"description": "true: final, and its stored content hashes to content_hash"},
+    )
 
 
 class DraftIn(Schema):

@@ -44,7 +44,6 @@ from service.figures.service import PeriodAggregate, aggregate_month, aggregate_
 from service.notices.service import enqueue
 from service.paging import Page, page_of
 from service.statements.models import CarriedAdjustment, Statement
-from service.statements.reports import make_reports
 from service.volumes.models import VolumeChange
 
 PRIOR = payout.PRIOR_ADJUSTMENT
@@ -348,7 +347,12 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
 
 
 def content_hash(statement: Statement) -> str:
-    """Return the SHA-256 of a statement's frozen content."""
+    """Return the SHA-256 of a statement's frozen content.
+
+    The fields are named as the API shows them, so anyone can recompute it from a statement's
+    JSON with the standard library alone (the README's recipe). Changing this changes every
+    stored hash's meaning: it never changes.
+    """
     content = {
         "contract_id": statement.contract_id,
         "period": statement.period,
@@ -361,6 +365,29 @@ def content_hash(statement: Statement) -> str:
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class HashCheck:
+    """A statement's stored content hash beside the hash of its content as stored now."""
+
+    statement_id: int
+    status: str
+    content_hash: str | None
+    recomputed: str
+
+    @property
+    def matches(self) -> bool:
+        """Say whether the statement is final and its stored content hashes to its hash."""
+        return self.content_hash is not None and self.content_hash == self.recomputed
+
+
+def verify_statement(*, session: Session, actor: Actor, statement_id: int) -> HashCheck:
+    """Recompute a statement's content hash from its stored content (both parties may)."""
+    statement = get_statement(session=session, actor=actor, statement_id=statement_id)
+    return HashCheck(
+        statement.id, statement.status, statement.content_hash, content_hash(statement)
+    )
 
 
 def finalized_notice(statement: Statement) -> dict[str, Any]:
@@ -438,7 +465,8 @@ def finalize(
     """Make a draft final for good, in this transaction and under its row lock (finance or
     admin; the close does it as the operator).
 
-    Stamped and hashed, its report files made and its notice queued; never modified again.
+    Stamped and hashed, and its notice queued; never modified again. Its report files are
+    made once this transaction has committed (`reports.store_reports`), never under its lock.
     """
     statement = lock_statement(session, finalizable(session, actor, statement_id))
     if statement.is_final:
@@ -456,7 +484,6 @@ def finalize(
     statement.finalized_by = actor.recorded_user_id
     statement.content_hash = content_hash(statement)
     session.flush()
-    make_reports(session, statement)
     enqueue(
         session,
         statement.contract.client_id,

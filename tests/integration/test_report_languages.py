@@ -33,13 +33,16 @@ HASH = re.compile(r"[0-9a-f]{64}")
 @pytest.fixture
 def final(app: Flask) -> int:
     """Load the demo and finalize Callmaster Napoli's first month, as the close would."""
-    with app.extensions["fiducia.sessionmaker"].begin() as session:
+    factory = app.extensions["fiducia.sessionmaker"]
+    with factory.begin() as session:
         load_demo(session, traffic=DEMO_TRAFFIC)
         client = session.scalars(select(Organization).where(Organization.kind == "client")).one()
         client.webhook_url, client.webhook_secret = "https://hooks.example.test/in", "s" * 32
         first = session.scalars(select(Statement).order_by(Statement.id)).first()
         assert first is not None
-        return finalize(session=session, actor=OPERATOR, statement_id=first.id).id
+        final = finalize(session=session, actor=OPERATOR, statement_id=first.id).id
+    reports.store_reports(factory, final)  # once the finalization has committed
+    return final
 
 
 def stored(session: Session, statement_id: int) -> dict[str, bytes]:
@@ -59,6 +62,7 @@ def test_a_final_demo_statement_gets_an_italian_a4_pdf_with_its_total_and_hash(
         files = stored(session, final)
         total = money(statement.total, "EUR", "it")
         content_hash = statement.content_hash
+        footer = f"{statement.contract.name} · agosto 2026"
     assert set(files) == {"csv", "xlsx", "html", "pdf"}
     assert files["pdf"].startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(files["pdf"]))
@@ -69,6 +73,8 @@ def test_a_final_demo_statement_gets_an_italian_a4_pdf_with_its_total_and_hash(
     assert content_hash in re.sub(r"\s", "", said)  # a long hash may wrap across lines
     assert "Rendiconto dei corrispettivi" in said and "Compenso a volume" in said
     assert f"Pagina 1 di {len(reader.pages)}" in said
+    for page in reader.pages:  # the footer of every page names the contract and the month
+        assert footer in page.extract_text()
     assert "A solo volume questo periodo avrebbe reso" in said
 
 
