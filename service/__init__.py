@@ -9,10 +9,9 @@ from importlib.resources import files
 from typing import Any
 
 from flask import Flask, Response, request, send_from_directory
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, db, errors, i18n
+from service import auth, db, errors, i18n, outages
 from service.config import (
     checked_secret_key,
     default_database_url,
@@ -78,9 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
-        """Answer 200 when the database answers."""
-        with db.get_engine(app).connect() as connection:
-            connection.execute(text("SELECT 1"))
+        """Answer 200 when the database answers and has room; 503 with the reason if not."""
+        outage = outages.health(db.get_engine(app))
+        if outage is not None:
+            raise errors.Unavailable(outage)
         return {"status": "ok"}
 
     return app
