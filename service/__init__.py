@@ -167,6 +167,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
     from service.forms.pages import blp as form_pages
+    from service.jobs.pages import blp as job_pages
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
     from service.web import templating
@@ -186,6 +187,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         statement_pages,
         form_pages,
         call_pages,
+        job_pages,
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)

@@ -204,11 +204,12 @@ def serve(
 @click.pass_obj
 def scheduler(app: Flask, once: bool) -> None:
     """Run the scheduler: the monthly close and webhook deliveries (one process only)."""
-    from service.jobs.scheduler import build_scheduler, run_once
+    from service.jobs.scheduler import build_scheduler, run_once, startup_check
 
     if once:
         run_once(app)
         return
+    startup_check(app)
     every = app.config["CLOSE_EVERY_MINUTES"]
     click.echo(f"scheduler started: close every {every} minutes, webhooks every minute")
     build_scheduler(app).start()
