@@ -17,7 +17,7 @@ from sqlalchemy import select
 from service.db import utcnow
 from service.jobs import service as jobs
 from service.jobs.models import JobRun
-from service.jobs.scheduler import startup_check
+from service.jobs.scheduler import runs_job, startup_check
 from tests.conftest import World, json_of
 from tests.web.test_pages import sign_in
 
@@ -80,7 +80,7 @@ def test_a_run_of_a_process_gone_from_this_host_is_abandoned_without_waiting_for
     mine_before = left_running(app, host=host, pid=os.getpid(), lease_until=lease)
     living = left_running(app, host=host, pid=os.getppid(), lease_until=lease)
 
-    jobs.abandon_dead_runs(app.extensions["fiducia.sessionmaker"])  # a check while running
+    runs_job(app)  # the scheduler's check each minute, while it runs
     assert [runs(app)[run].outcome for run in (gone, mine_before, living)] == [
         "abandoned",
         "running",  # this very process: its own run, alive
