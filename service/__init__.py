@@ -8,10 +8,9 @@ from importlib.resources import files
 from typing import Any
 
 from flask import Flask, Response, request, send_from_directory
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, db, errors, i18n
+from service import auth, db, errors, i18n, outages
 from service.config import (
     checked_secret_key,
     default_database_url,
@@ -78,9 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
-        """Answer 200 when the database answers."""
-        with db.get_engine(app).connect() as connection:
-            connection.execute(text("SELECT 1"))
+        """Answer 200 when the database answers and has room; 503 with the reason if not."""
+        outage = outages.health(db.get_engine(app))
+        if outage is not None:
+            raise errors.Unavailable(outage)
         return {"status": "ok"}
 
     return app
@@ -167,6 +167,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
     from service.forms.pages import blp as form_pages
+    from service.jobs.pages import blp as job_pages
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
     from service.web import templating
@@ -186,6 +187,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         statement_pages,
         form_pages,
         call_pages,
+        job_pages,
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)

@@ -26,7 +26,9 @@ def _session(app: Flask) -> Iterator[Session]:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Fiducia: call-quality scoring and quality-based payouts."""
-    app = create_app()
+    # The close, the scheduler, the demo and the other commands are an operator's work, not
+    # a request: their statements have the long budget (FIDUCIA_DB_LONG_STATEMENT_TIMEOUT_SECONDS).
+    app = create_app({"LONG_STATEMENTS": True})
     ctx.obj = app
     ctx.call_on_close(get_engine(app).dispose)
 
@@ -202,11 +204,12 @@ def serve(
 @click.pass_obj
 def scheduler(app: Flask, once: bool) -> None:
     """Run the scheduler: the monthly close and webhook deliveries (one process only)."""
-    from service.jobs.scheduler import build_scheduler, run_once
+    from service.jobs.scheduler import build_scheduler, run_once, startup_check
 
     if once:
         run_once(app)
         return
+    startup_check(app)
     every = app.config["CLOSE_EVERY_MINUTES"]
     click.echo(f"scheduler started: close every {every} minutes, webhooks every minute")
     build_scheduler(app).start()

@@ -62,6 +62,15 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "WEBHOOK_ALLOW_HTTP": env.get("FIDUCIA_WEBHOOK_ALLOW_HTTP") == "1",
         "WEBHOOK_ALLOWED_NETWORKS": parse_networks(env.get("FIDUCIA_WEBHOOK_ALLOWED_NETWORKS", "")),
         "WEBHOOK_DEADLINE_SECONDS": float(env.get("FIDUCIA_WEBHOOK_DEADLINE_SECONDS", "10")),
+        # Every wait on the database is bounded (seconds), so a database that is down, silent
+        # or locked fails a request (503) in bounded time instead of holding its thread.
+        "DB_CONNECT_TIMEOUT": int(env.get("FIDUCIA_DB_CONNECT_TIMEOUT_SECONDS", "5")),
+        "DB_STATEMENT_TIMEOUT": float(env.get("FIDUCIA_DB_STATEMENT_TIMEOUT_SECONDS", "30")),
+        "DB_LOCK_TIMEOUT": float(env.get("FIDUCIA_DB_LOCK_TIMEOUT_SECONDS", "10")),
+        # The close, the scheduler and a call log's upload (5,000,000 rows in one COPY).
+        "DB_LONG_STATEMENT_TIMEOUT": float(
+            env.get("FIDUCIA_DB_LONG_STATEMENT_TIMEOUT_SECONDS", "600")
+        ),
         # Times that belong to no contract (tokens issued, forms published) are shown here.
         "DISPLAY_TIMEZONE": checked_timezone(env.get("FIDUCIA_TIMEZONE") or "UTC"),
     }

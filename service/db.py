@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,16 +18,19 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from service.errors import conflict_response
+from service.errors import conflict_response, outage_response
+from service.outages import outage_of
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +89,63 @@ def engine_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long, in seconds, a connection may take to open, a statement to run, and a
+    statement to wait for a lock (SQLite: for the write lock, its busy timeout)."""
+
+    connect: int
+    statement: float
+    lock: float
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> Timeouts:
+        """Read them from the app's configuration; `LONG_STATEMENTS` takes the long budget."""
+        long = config.get("LONG_STATEMENTS", False)
+        return cls(
+            connect=config["DB_CONNECT_TIMEOUT"],
+            statement=config["DB_LONG_STATEMENT_TIMEOUT" if long else "DB_STATEMENT_TIMEOUT"],
+            lock=config["DB_LOCK_TIMEOUT"],
+        )
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _postgres_connect_args(timeouts: Timeouts | None) -> dict[str, Any]:
+    """Return the PostgreSQL session settings and, when given, the waits that bound it."""
+    # Plan each query with its values: a month's aggregate over a contract of 200 calls and
+    # one of 20,000 want different plans, and a cached generic plan picked the wrong one.
+    settings = ["plan_cache_mode=force_custom_plan"]
+    connect_args: dict[str, Any] = {}
+    if timeouts is not None:
+        settings += [
+            f"statement_timeout={_milliseconds(timeouts.statement)}",
+            f"lock_timeout={_milliseconds(timeouts.lock)}",
+        ]
+        connect_args = {
+            "connect_timeout": max(2, timeouts.connect),  # libpq's least
+            # A server gone from the network (nothing acknowledged) is given up on too.
+            "tcp_user_timeout": _milliseconds(timeouts.statement),
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+    return connect_args | {"options": " ".join(f"-c {setting}" for setting in settings)}
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **options: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout.
+
+    With `timeouts` (the app's engine), every wait on the database is bounded; without them
+    (migrations, benchmarks) statements may run as long as they take.
+    """
     url = engine_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        busy = timeouts.lock if timeouts is not None else 30
+        engine = create_engine(url, connect_args={"timeout": busy}, **options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -108,9 +164,7 @@ def make_engine(url: str, **options: Any) -> Engine:
             connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    # Plan each query with its values: a month's aggregate over a contract of 200 calls and
-    # one of 20,000 want different plans, and a cached generic plan picked the wrong one.
-    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"}
+    connect_args = _postgres_connect_args(timeouts)
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
@@ -125,9 +179,16 @@ def after_commit(callback: AfterCommit) -> None:
     g.setdefault(AFTER_COMMIT, []).append(callback)
 
 
+def allow_long_statements(session: Session, seconds: float) -> None:
+    """Give the statements of the session's transaction the long budget (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        budget = str(_milliseconds(seconds))
+        session.execute(select(func.set_config("statement_timeout", budget, True)))
+
+
 def init_app(app: Flask) -> None:
     """Attach an engine and a session factory to the app; commit once after each request."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], timeouts=Timeouts.of(app.config))
     app.extensions["fiducia.engine"] = engine
     app.extensions["fiducia.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
 
@@ -139,16 +200,13 @@ def init_app(app: Flask) -> None:
             return response
         try:
             if response.status_code >= 400:
-                session.rollback()
+                _roll_back(session)
                 return response
-            try:
-                session.commit()
-            except IntegrityError as error:
-                # A unique key (or a guard in the database) refused the commit itself.
-                session.rollback()
-                return conflict_response(error)
+            committed = _commit(session, response)
         finally:
             session.close()
+        if committed is not response:
+            return committed  # refused at commit: nothing to follow it
         for callback in callbacks:
             try:
                 callback(app.extensions["fiducia.sessionmaker"])
@@ -161,8 +219,34 @@ def init_app(app: Flask) -> None:
     def _close_session(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            session.rollback()
+            _roll_back(session)
             session.close()
+
+
+def _commit(session: Session, response: Any) -> Any:
+    """Commit a request's work; a refusal at commit is a 409, an outage a 503."""
+    try:
+        session.commit()
+    except IntegrityError as error:
+        # A unique key (or a guard in the database) refused the commit itself.
+        session.rollback()
+        return conflict_response(error)
+    except (OperationalError, PoolTimeout) as error:
+        outage = outage_of(error)
+        if outage is None:
+            raise
+        _roll_back(session)
+        return outage_response(outage)
+    return response
+
+
+def _roll_back(session: Session) -> None:
+    """Roll a request's work back; a database gone meanwhile has nothing left to roll back."""
+    try:
+        session.rollback()
+    except (OperationalError, PoolTimeout) as error:
+        if outage_of(error) is None:
+            raise
 
 
 # Methods that only read; every other request may write.

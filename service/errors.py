@@ -6,13 +6,15 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 import marshmallow as ma
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service.i18n import N_, translated
+from service.outages import Outage, outage_of
 
 # Where a bad input was, as flask-smorest (webargs) names it for schema errors.
 Location = Literal["json", "query", "path", "form", "files", "headers"]
@@ -72,6 +74,16 @@ class TooManyRequests(FiduciaError):
         self.retry_after = retry_after
 
 
+class Unavailable(FiduciaError):
+    """The database cannot serve now (down, silent, locked or full): 503, with when to retry."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, outage: Outage) -> None:  # names no field
+        super().__init__(outage.message, extra={"reason": outage.reason})
+        self.retry_after = outage.retry_after
+
+
 class ErrorSchema(ma.Schema):
     """The body of every error answer (documentation only: `error_body` writes it)."""
 
@@ -105,7 +117,12 @@ def wants_page() -> bool:
 
 
 # The titles of error pages people meet most; others show the HTTP phrase.
-TITLES = {404: N_("Not found"), 403: N_("Not allowed"), 401: N_("Please sign in")}
+TITLES = {
+    404: N_("Not found"),
+    403: N_("Not allowed"),
+    401: N_("Please sign in"),
+    503: N_("Temporarily unavailable"),
+}
 
 
 def error_page(status: HTTPStatus, message: str) -> ResponseReturnValue:
@@ -122,18 +139,15 @@ def register(app: Flask) -> None:
     schema errors (raised by webargs) come out exactly as the service's own.
     """
 
-    @app.errorhandler(FiduciaError)
-    def _fiducia_error(error: FiduciaError) -> ResponseReturnValue:
-        if wants_page():
-            response = make_response(error_page(error.status, error.message))
-        else:
-            body = error_body(error.status, error.message, error.errors, error.location)
-            response = make_response(jsonify(error.extra | body), error.status.value)
-        if isinstance(error, Unauthorized):
-            response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
-        if isinstance(error, TooManyRequests):
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
+    app.register_error_handler(FiduciaError, error_response)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_error(error: Exception) -> ResponseReturnValue:
+        outage = outage_of(error)
+        if outage is None:
+            raise error  # a bug, answered as every other one
+        return outage_response(outage)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
@@ -185,6 +199,29 @@ def conflict_response(_error: IntegrityError) -> Response:
     change; the loser may retry and find the winner.
     """
     return make_response(http_error(HTTPStatus.CONFLICT, CONCURRENT_WRITE))
+
+
+def error_response(error: FiduciaError) -> Response:
+    """Answer an error the caller can act on: a page for pages, else the JSON error shape."""
+    if wants_page():
+        response = make_response(error_page(error.status, error.message))
+    else:
+        body = error_body(error.status, error.message, error.errors, error.location)
+        response = make_response(jsonify(error.extra | body), error.status.value)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="fiducia"'
+    if isinstance(error, TooManyRequests | Unavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def outage_response(outage: Outage) -> Response:
+    """Answer a request the database could not serve: 503 with Retry-After, never a 500.
+
+    The page says so without its signed-in user: the layout would ask the database for them.
+    """
+    g.pop("user", None)
+    return error_response(Unavailable(outage))
 
 
 def nest_errors(errors: dict[str, list[str]]) -> dict[Any, Any]:

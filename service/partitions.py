@@ -80,7 +80,11 @@ def _make(session: Session, table: str, name: str, period: Period) -> None:
     )
     moved = f'INSERT INTO "{name}" SELECT * FROM "{default}" WHERE period = :period'
     session.execute(text(moved), month)
+    # A logged call is never deleted (a trigger refuses it), but here it only moves: the
+    # default partition's triggers stand aside for this delete, locked to everyone else.
+    session.execute(text(f'ALTER TABLE "{default}" DISABLE TRIGGER USER'))
     session.execute(text(f'DELETE FROM "{default}" WHERE period = :period'), month)
+    session.execute(text(f'ALTER TABLE "{default}" ENABLE TRIGGER USER'))
     session.execute(
         text(
             f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" '

@@ -111,14 +111,36 @@ def fresh_app(database_url: str) -> Iterator[Flask]:
 
 
 def remove_every_row(app: Flask) -> None:
-    """Empty every table of the test database and close the app's connections."""
+    """Empty every table of the test database and close the app's connections.
+
+    What never changes is never deleted either: the triggers that refuse it stand aside for
+    this cleanup's transaction only (PostgreSQL: as a replica, which fires no trigger;
+    SQLite, which cannot turn a trigger off: dropped and made again as they were).
+    """
     engine = app.extensions["fiducia.engine"]
     with engine.begin() as connection:
-        # The one circle of keys: an evaluation names the dispute that holds it.
-        connection.execute(update(Evaluation).values(held_by_dispute_id=None))
+        guards: list[str] = []
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            guards = _drop_deletion_guards(connection)
+            # The one circle of keys: an evaluation names the dispute that holds it.
+            connection.execute(update(Evaluation).values(held_by_dispute_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+        for guard in guards:
+            connection.exec_driver_sql(guard)
     engine.dispose()
+
+
+def _drop_deletion_guards(connection: Any) -> list[str]:
+    """Drop SQLite's triggers that refuse DELETE; return the statements that make them again."""
+    found = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%BEFORE DELETE%'"
+    ).all()
+    for name, _sql in found:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return [sql for _name, sql in found]
 
 
 @pytest.fixture

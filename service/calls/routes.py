@@ -24,7 +24,7 @@ from service.calls.schemas import (
     UploadedOut,
     VerificationOut,
 )
-from service.db import get_session
+from service.db import allow_long_statements, get_session
 from service.errors import Invalid
 from service.schemas import Blueprint, PeriodQuery
 
@@ -73,8 +73,11 @@ class CallsUpload(MethodView):
     @blp.alt_response(200, schema=UploadedOut, description="Every call was logged already")
     def post(self, files: dict[str, Any], contract_id: int) -> Any:
         """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing."""
+        session = get_session()
+        # The file streams into one COPY as it arrives: the long budget, as the close has.
+        allow_long_statements(session, current_app.config["DB_LONG_STATEMENT_TIMEOUT"])
         logged = service.upload_calls(
-            session=get_session(),
+            session=session,
             actor=current_actor(),
             contract_id=contract_id,
             stream=files["file"].stream,

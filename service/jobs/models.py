@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, BigId, Document, UTCDateTime, utcnow
@@ -23,3 +23,9 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Where the run's process runs, and until when it holds the run: it renews the lease
+    # while it lasts, so a run whose process died is noticed and marked abandoned.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from service.db import utcnow
-from service.jobs.service import record_run, run_close
+from service.jobs.service import abandon_dead_runs, record_run, run_close
 from service.notices import service as notices
 from service.notices.addresses import AddressPolicy
 
@@ -33,6 +33,16 @@ def webhook_job(app: Flask) -> None:
         record_run(factory, "webhooks", {"delivered": counts.delivered, "failed": counts.failed})
 
 
+def startup_check(app: Flask) -> None:
+    """Mark abandoned the runs a dead scheduler left running (see `abandon_dead_runs`)."""
+    abandon_dead_runs(app.extensions["fiducia.sessionmaker"], starting=True)
+
+
+def runs_job(app: Flask) -> None:
+    """Mark abandoned the runs whose lease ran out meanwhile (another scheduler died)."""
+    abandon_dead_runs(app.extensions["fiducia.sessionmaker"])
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Return a scheduler with the close (hourly by default) and webhook delivery (each minute)."""
     scheduler = BlockingScheduler(
@@ -53,10 +63,12 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         next_run_time=utcnow(),
     )
     scheduler.add_job(webhook_job, "interval", minutes=1, args=[app], id="webhooks")
+    scheduler.add_job(runs_job, "interval", minutes=1, args=[app], id="runs")
     return scheduler
 
 
 def run_once(app: Flask) -> None:
     """Run each job once, in order, and return (for cron-like use and for tests)."""
+    startup_check(app)
     close_job(app)
     webhook_job(app)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -13,7 +16,7 @@ from functools import partial
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -266,10 +269,14 @@ def run_close(
     finalize: bool = False,
     on_item: Callable[[Item, str], None] | None = None,
 ) -> JobRun:
-    """Close every due item, record the run, and let one failing item not stop the others."""
+    """Close every due item, record the run, and let one failing item not stop the others.
+
+    The run holds a lease on this process, renewed while it lasts (see `leased`).
+    """
     now = now or utcnow()
     with writing(factory) as session:
         run = JobRun(job=CLOSE, started_at=utcnow(), outcome="running", counts={})
+        run.host, run.pid, run.lease_until = this_host(), os.getpid(), utcnow() + LEASE
         session.add(run)
         session.flush()
         run_id = run.id
@@ -281,6 +288,29 @@ def run_close(
     report = CloseReport()
     if made:
         report.counts["partitions"] = len(made)
+    with leased(factory, run_id):
+        _close_items(factory, report, (running, sampled, items), now, finalize, on_item)
+        _make_missing_files(factory, report, period, contract_id)
+    with writing(factory) as session:
+        run = session.get_one(JobRun, run_id)
+        run.finished_at = utcnow()
+        run.outcome = report.outcome
+        run.counts = dict(report.counts) | {"items": len(items)}
+        run.error = "\n".join(report.failures) or None
+    log.info("close run %s: %s %s", run_id, report.outcome, dict(report.counts))
+    return run
+
+
+def _close_items(
+    factory: sessionmaker[Session],
+    report: CloseReport,
+    work: tuple[list[Item], list[Item], list[Item]],
+    now: datetime,
+    finalize: bool,
+    on_item: Callable[[Item, str], None] | None,
+) -> None:
+    """Commit the running months' seeds, draw the closed logs' samples, close the due months."""
+    running, sampled, items = work
     for item in running:
         # A period that has begun gets its seed committed; the run counts only new ones.
         commit = partial(commit_item, factory, item, now)
@@ -306,15 +336,6 @@ def run_close(
             log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
             if on_item is not None:
                 on_item(item, outcome)
-    _make_missing_files(factory, report, period, contract_id)
-    with writing(factory) as session:
-        run = session.get_one(JobRun, run_id)
-        run.finished_at = utcnow()
-        run.outcome = report.outcome
-        run.counts = dict(report.counts) | {"items": len(items)}
-        run.error = "\n".join(report.failures) or None
-    log.info("close run %s: %s %s", run_id, report.outcome, dict(report.counts))
-    return run
 
 
 def _make_missing_files(
@@ -355,6 +376,101 @@ def _attempt(report: CloseReport, item: Item, action: Callable[[], str], done: s
         summary = "".join(traceback.format_exception_only(error)).strip()
         report.failures.append(f"contract {item.contract_id} {item.period}: {summary}")
         return "failed"
+
+
+# A run's lease: renewed every minute by a thread of the run's own process, so it runs out
+# only when the process is gone (or frozen) for five minutes, whatever one statement takes.
+LEASE = timedelta(minutes=5)
+RENEW_EVERY = 60.0  # seconds
+ABANDONED = "abandoned"
+
+
+def this_host() -> str:
+    """Return the name of the machine (or container) this process runs on."""
+    return socket.gethostname()
+
+
+@contextmanager
+def leased(factory: sessionmaker[Session], run_id: int) -> Iterator[None]:
+    """Keep renewing a run's lease from a thread of its own until the block ends."""
+    stop = threading.Event()
+
+    def keep() -> None:
+        while not stop.wait(RENEW_EVERY):
+            try:
+                renew_lease(factory, run_id)
+            except Exception:  # the database is away: the next beat tries again
+                log.exception("renewing the lease of run %s failed", run_id)
+
+    keeper = threading.Thread(target=keep, name=f"lease of run {run_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def renew_lease(factory: sessionmaker[Session], run_id: int) -> None:
+    """Extend a running run's lease by LEASE from now."""
+    with writing(factory) as session:
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id, JobRun.outcome == "running")
+            .values(lease_until=utcnow() + LEASE)
+        )
+
+
+def abandon_dead_runs(
+    factory: sessionmaker[Session], now: datetime | None = None, *, starting: bool = False
+) -> list[int]:
+    """Mark abandoned, with when it was noticed, every running run whose process died.
+
+    Dead: its lease ran out (a run from before leases: a lease after it began), or it ran on
+    this host in a process that no longer exists. A scheduler `starting` has no run yet, so a
+    run in a process with its own id (a container restarted as pid 1) is a dead one's too.
+    """
+    now = now or utcnow()
+    with factory() as session:
+        if not any(_why_dead(run, now, starting) for run in session.scalars(_running())):
+            return []
+    with writing(factory) as session:
+        dead = []
+        for run in session.scalars(_running()):
+            why = _why_dead(run, now, starting)
+            if why is not None:
+                run.outcome, run.abandoned_at, run.error = ABANDONED, now, f"abandoned: {why}"
+                dead.append(run.id)
+                log.warning("job run %s (%s) abandoned: %s", run.id, run.job, why)
+    return dead
+
+
+def _running() -> Select[JobRun]:
+    return select(JobRun).where(JobRun.outcome == "running").order_by(JobRun.id)
+
+
+def _why_dead(run: JobRun, now: datetime, starting: bool) -> str | None:
+    """Say why a running run's process must be dead, or None while it may be alive."""
+    lease_until = run.lease_until or run.started_at + LEASE
+    if lease_until < now:
+        return f"its lease ran out at {lease_until.isoformat()}"
+    if run.host != this_host() or run.pid is None:
+        return None
+    if run.pid == os.getpid():
+        return "its process on this host was restarted" if starting else None
+    if not _process_exists(run.pid):
+        return f"its process {run.pid} on this host is gone"
+    return None
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def record_run(factory: sessionmaker[Session], job: str, counts: dict[str, int]) -> None:

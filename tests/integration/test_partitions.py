@@ -128,3 +128,40 @@ def test_the_close_makes_the_running_month_and_two_ahead(partitioned: Flask) -> 
         )
     assert {"evaluations_2027_02", "evaluations_2027_03", "evaluations_2027_05"} <= names
     assert run.counts["partitions"] >= 8  # four months of two tables
+
+
+def test_a_logged_call_waiting_in_the_default_partition_moves_into_its_month(
+    partitioned: Flask,
+) -> None:
+    factory = partitioned.extensions["fiducia.sessionmaker"]
+    with factory.begin() as session:
+        client_org = seed.organization(session, "client", "client")
+        supplier = seed.organization(session, "supplier", "supplier")
+        client = seed.member(session, client_org, role="client", email="c@example.test")
+        seed.standard_form(session, client)
+        contract = seed.contract(
+            session, client, supplier, name="care", effective_from=date(2026, 8, 1)
+        )
+        session.execute(
+            text(
+                "INSERT INTO calls (contract_id, call_ref, period, call_at, agent_ref, logged_at) "
+                "VALUES (:contract, 'call-1', '2026-08', '2026-08-14 08:00+00', 'agent-1', "
+                "'2026-08-14 09:00+00')"
+            ),
+            {"contract": contract.id},
+        )
+    with factory.begin() as session:
+        made = ensure_partitions(session, [Period(2026, 8)])
+    with factory() as session:
+        moved = session.scalar(text("SELECT call_ref FROM calls_2026_08"))
+        left = session.scalar(text("SELECT count(*) FROM calls_default"))
+        refused = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relname IN ('calls_2026_08', 'calls_default') "
+                "AND t.tgname = 'logged_call_never_deleted' "
+                "AND t.tgenabled = 'O'"
+            )
+        )
+    assert (made, moved, left) == (["calls_2026_08", "evaluations_2026_08"], "call-1", 0)
+    assert refused == 2  # the moved call is kept for good, and so is the next one waiting

@@ -235,7 +235,7 @@ def pages(role: str, ids: dict[str, int]) -> list[str]:
     if role == "client":
         shown += [f"/evaluations/{ids['audit']}/rescore"]
     if role == "admin":
-        shown += ["/people", f"/people/{ids['user']}"]
+        shown += ["/people", f"/people/{ids['user']}", "/job-runs"]
     return shown
 
 
