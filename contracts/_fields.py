@@ -23,6 +23,8 @@ KEY_MESSAGE = "must be lower-case letters, digits, '_' or '-'"
 # escapes) and no Unicode line or paragraph separator, whatever shows it later (a page, a PDF).
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 CONTROL_MESSAGE = "must not contain control characters (line breaks, tabs)"
+# A longer text (a question's) may run over lines; no other control character either.
+CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _RATIO_TEXT = re.compile(r"[+-]?\d+/\d+")
@@ -85,15 +87,17 @@ def items(value: object, path: str, problems: Problems) -> Sequence[Any] | None:
     return value
 
 
-def text(value: object, path: str, problems: Problems) -> str | None:
-    """Read a non-blank string on one line: a name or a title."""
+def text(value: object, path: str, problems: Problems, *, lines: bool = False) -> str | None:
+    """Read a non-blank string, trimmed: a name or a title on one line, or with `lines` a
+    text that may run over several (a YAML block's closing line break is trimmed away)."""
     if not isinstance(value, str):
         problems.add(path, "must be a string")
         return None
+    value = value.strip(" \t\r\n")  # ordinary spaces only: a C1 or separator is refused
     if not value.strip():
         problems.add(path, "must not be blank")
         return None
-    if CONTROL.search(value):
+    if (CONTROL_BUT_LINES if lines else CONTROL).search(value):
         problems.add(path, CONTROL_MESSAGE)
         return None
     return value

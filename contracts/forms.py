@@ -150,7 +150,9 @@ def _read_question(item: object, path: str, problems: fields.Problems) -> Questi
     if doc is None:
         return None
     key = fields.key(doc["key"], f"{path}.key", problems) if "key" in doc else None
-    text = fields.text(doc["text"], f"{path}.text", problems) if "text" in doc else None
+    text = None
+    if "text" in doc:
+        text = fields.text(doc["text"], f"{path}.text", problems, lines=True)
     kind = fields.choice(doc["kind"], f"{path}.kind", problems, KINDS) if "kind" in doc else None
     weight = _weight(doc, path, problems)
     na: bool | None = False

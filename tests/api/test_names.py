@@ -61,10 +61,12 @@ CALLS: list[Call] = [
      lambda world, name: form(world, ("title",), name), "json.title"),
     ("post", "/api/v1/forms", "client",
      lambda world, name: form(world, ("sections", 1, "title"), name), "json.sections.1.title"),
-    ("post", "/api/v1/forms", "client",
-     lambda world, name: form(world, ("sections", 0, "questions", 2, "text"), name),
-     "json.sections.0.questions.2.text"),
 ]  # fmt: skip
+
+QUESTION_TEXT = (
+    lambda world, text: form(world, ("sections", 0, "questions", 2, "text"), text),
+    "json.sections.0.questions.2.text",
+)
 
 
 @pytest.mark.parametrize("name", CONTROLS, ids=repr)
@@ -90,3 +92,27 @@ def test_a_name_with_accents_dots_and_symbols_is_taken(
     name = "Società Énergie «Nord» & Co. — 2° piano (€)"
     response = getattr(client, method)(url, json=body(world, name), headers=world.headers(who))
     assert response.status_code in (200, 201), response.get_json()
+
+
+@pytest.mark.parametrize("text", ["Acme\x1b[31m", "Acme\x85", "Acme\x00"], ids=repr)
+def test_a_question_text_with_a_control_character_other_than_a_line_break_is_422(
+    app: Flask, client: FlaskClient, world: World, text: str
+) -> None:
+    body, field = QUESTION_TEXT
+    before = row_counts(app)
+    response = client.post("/api/v1/forms", json=body(world, text), headers=world.headers("client"))
+    assert response.status_code == 422
+    assert errors_at(response, field)
+    assert row_counts(app) == before
+
+
+def test_a_question_text_may_run_over_lines_and_a_title_loses_its_closing_line_break(
+    client: FlaskClient, world: World
+) -> None:
+    """A question is a text, not a name; a YAML block (`title: >`) ends with a line break."""
+    document = QUESTION_TEXT[0](world, "Greets the caller\n\tby name and company")
+    document["title"] = "Standard call quality\n"
+    response = client.post("/api/v1/forms", json=document, headers=world.headers("client"))
+    assert response.status_code == 201, response.get_json()
+    shown = client.get("/api/v1/forms/standard/2", headers=world.headers("client")).get_json()
+    assert shown["title"] == "Standard call quality"
