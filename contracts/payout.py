@@ -310,15 +310,11 @@ def _zero_lines(
         **_self_assessment_basis(period.self_assessment),
         **_sampling_basis(period),
     }
-    lines = [
-        Line(
-            "quality_band",
-            f"No quality band adjustment: {reason}"
-            + _self_assessment_note(quality, period.self_assessment),
-            zero,
-            band_basis,
-        )
-    ]
+    # Before the audit sample is drawn, no self-score can be verified yet: nothing is said.
+    note = (
+        "" if code == "sample_pending" else _self_assessment_note(quality, period.self_assessment)
+    )
+    lines = [Line("quality_band", f"No quality band adjustment: {reason}{note}", zero, band_basis)]
     for rule in quality.critical:
         critical = _critical_of(stats, rule.category)
         basis = {

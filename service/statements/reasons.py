@@ -38,6 +38,8 @@ class Reasons:
         code, basis = line["code"], line.get("basis") or {}
         if code == "volume":
             return self.volume(basis)
+        if code == "quality_band" and basis.get("reason") == "sample_pending":
+            return self.band(basis)  # no self-score is judged before the samples are drawn
         if code == "quality_band":
             return self.band(basis) + self.self_assessment(basis) + self.coverage_note(basis)
         if code.startswith("critical_") and "category" in basis:

@@ -595,12 +595,15 @@ def test_the_minimum_sample_does_not_shelter_the_side_that_fell_short() -> None:
     assert line(sheltered, "quality_band").basis["reason"] == "min_sample"
 
 
-def test_a_month_whose_audit_sample_is_not_drawn_yet_pays_no_quality() -> None:
+def test_a_month_whose_audit_sample_is_not_drawn_yet_pays_no_quality_and_judges_no_one() -> None:
     waiting = dataclasses.replace(
         drawn((0, 0), (200, 150)), scheme=2, self_due="2026-12-11 00:00 Europe/Rome"
     )  # the self sample drawn, the audit sample's seed not revealed yet
 
-    result = statement(DESIGN, BONUS, sampling=waiting)
+    assert DESIGN.quality is not None
+    no_audits_yet = self_assessment_check(0, 0, DESIGN.quality.self_assessment)
+
+    result = statement(DESIGN, BONUS, sampling=waiting, self_assessment=no_audits_yet)
 
     band = line(result, "quality_band")
     assert band.amount == Decimal("0.00") and band.basis["reason"] == "sample_pending"
