@@ -390,7 +390,6 @@ def _quality(value: object, problems: fields.Problems, stored: bool) -> Quality 
     self_assessment = _self_assessment(doc.get("self_assessment"), problems)
     cap = _cap(doc.get("cap"), problems)
     sampling = _sampling(doc.get("sampling"), problems, stored)
-    _check_pairs_possible(self_assessment, sampling, problems)
     logged: bool | None = False
     if doc.get("require_logged_calls") is not None:
         logged = fields.flag(doc["require_logged_calls"], "quality.require_logged_calls", problems)
@@ -627,20 +626,6 @@ def _per_agent(
     if audit is None or floor is None or own is None:
         return None
     return SampleSizes(audit, floor, own)
-
-
-def _check_pairs_possible(
-    rule: SelfAssessment | None, sampling: Sampling | None, problems: fields.Problems
-) -> None:
-    """Refuse a pair minimum the audit sample can never reach: self-scores would never count."""
-    stages = None if sampling is None else sampling.stages
-    if rule is None or stages is None or rule.min_pairs <= stages.audit_stage.size:
-        return
-    problems.add(
-        "quality.self_assessment.min_pairs",
-        f"must be at most the audit sample's size ({stages.audit_stage.size:,}): only audited"
-        " calls pair with self-assessments",
-    )
 
 
 def _cap(value: object, problems: fields.Problems) -> Cap | None:

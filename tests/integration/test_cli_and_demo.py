@@ -106,7 +106,7 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     for share in shares.values():
         assert share["self"].sampled == 200 and share["self"].evaluated == 200
         assert share["audit"].sampled == 60 and not share["audit"].below(Decimal("0.9"))
-    assert evaluations - 2 * 3 * (90 + 30) >= 3 * (200 + 57)
+    assert evaluations - 2 * 3 * (90 + 30) >= 3 * (200 + 54)  # less any call evaluated twice
     # Each contract logs as many calls as its daily volumes say.
     assert logged == units and len(logged) == 2
     # Napoli's months are committed in the month before: its ended months drawn in both stages;

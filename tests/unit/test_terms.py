@@ -460,13 +460,6 @@ TERMS_RULES = [
         "quality.sampling.log_closes_days",
         "must be at most 31",
     ),
-    (
-        "quality.self_assessment.min_pairs",
-        61,
-        "quality.self_assessment.min_pairs",
-        "must be at most the audit sample's size (60): only audited calls pair with"
-        " self-assessments",
-    ),
 ]
 
 
@@ -479,7 +472,7 @@ def test_terms_that_break_a_rule_are_refused_naming_the_field(
     path: str, value: Any, error_path: str, message: str
 ) -> None:
     document = DESIGN_TERMS
-    if path.startswith("quality.sampling.") or path == "quality.self_assessment.min_pairs":
+    if path.startswith("quality.sampling."):
         document = with_change(DESIGN_TERMS, "quality.sampling", TWO_STAGES)
     with pytest.raises(RuleError) as raised:
         parse_terms(with_change(document, path, value))
@@ -566,10 +559,6 @@ def generated_terms(draw: st.DrawFn) -> Terms:
             st.none() | st.builds(SelfAssessment, st.decimals(0, 20, places=1), st.integers(1, 100))
         )
         sampling = draw(st.none() | samplings)
-        if rule is not None and sampling is not None and sampling.stages is not None:
-            # Only audited calls pair: the terms refuse more pairs than the audit sample holds.
-            pairs = min(rule.min_pairs, sampling.stages.audit_stage.size)
-            rule = SelfAssessment(rule.tolerance, pairs)
         quality = Quality(
             sources=tuple(source for source in SOURCES if source in sources),
             min_sample=draw(st.integers(0, 500)),
