@@ -28,7 +28,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     values,
 )
 from sqlalchemy.orm import Session
@@ -153,7 +152,7 @@ def _scopes_table(
     """
     names = (
         "contract_id", "form_id", "client", "third_party", "supplier", "logged_only",
-        "sampled_only", "sample_id", "lower_by",
+        "sampled_only", "two_stages", "sample_id", "lower_by",
     )  # fmt: skip
     rows = [
         (
@@ -164,6 +163,7 @@ def _scopes_table(
             int("supplier" in scope.sources and scope.contract.id not in unverified),
             int(scope.terms.require_logged_calls),
             int(scope.sampled_only),
+            int(scope.two_stages),
             scope.drawn_sample_id or 0,  # 0 is no sample: ids start at 1, so nothing matches
             (lower_by or {}).get(scope.contract.id, 0),
             scope.self_due,
@@ -224,9 +224,12 @@ def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = Fal
     Under two-stage samples a self-assessment counts only if made by its due date. Where the
     terms require it, the call is in the log. Under `counts: sampled`, an audit
     counts if its call is in the audit sample, a self-assessment if its call is in the self
-    sample, and nothing before the samples are drawn; `audits_anywhere` lets any audit of a
-    self-sampled call pair with it for the self-assessment check. A condition no scope needs
-    is left out, so a month of contracts that use no call log is planned as plainly as it is.
+    sample, and nothing before the samples are drawn. `audits_anywhere` lets any audit of a
+    self-sampled call pair with it for the self-assessment check under the retired per-agent
+    scheme; under two stages only the audit sample pairs, as it is drawn at random out of the
+    self sample: an audit the client chose, knowing the self-scores, would bias the inflation.
+    A condition no scope needs is left out, so a month of contracts that use no call log is
+    planned as plainly as it is.
     """
     conditions = []
     if any(scope.two_stages for scope in scopes):
@@ -238,7 +241,9 @@ def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = Fal
         conditions.append(or_(table.c.logged_only == 0, _logged()))
     if any(scope.sampled_only for scope in scopes):
         supplier = Evaluation.source == "supplier"
-        audit = true() if audits_anywhere else _in_sample(table, "audit")
+        audit = _in_sample(table, "audit")
+        if audits_anywhere:
+            audit = or_(table.c.two_stages == 0, audit)
         conditions.append(
             or_(
                 table.c.sampled_only == 0,

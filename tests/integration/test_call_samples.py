@@ -598,6 +598,24 @@ def test_quality_counts_sampled_calls_each_by_its_side_and_every_audit_pairs(
     assert band["basis"]["sampling"]["audit_seed"] == figures["sampling"]["audit_seed"]
 
 
+def test_only_the_audit_sample_pairs_not_audits_the_client_chose_knowing_the_self_scores(
+    app: Flask, world: World
+) -> None:
+    contract_id, calls = drawn_november(app, world)
+    by_ref = {call["call_ref"]: call for call in calls}
+    evaluate_samples(app, world, contract_id, calls)  # all perfect: no inflation
+    # Once the self-scores are known, the client audits 30 more self-sampled calls, harshly.
+    audit = set(sampled_refs(app, contract_id, "audit"))
+    chosen = [ref for ref in sampled_refs(app, contract_id, "self") if ref not in audit][:30]
+    evaluate(app, world, contract_id, [by_ref[ref] for ref in chosen], "client", **POOR)
+
+    statement = november_statement(app, world, contract_id, AUDIT_DUE)
+
+    check = statement["figures"]["self_assessment"]
+    assert (check["pairs"], check["inflation"], check["status"]) == (60, "0.00", "verified")
+    assert statement["figures"]["mean"] == "100.00"
+
+
 def test_a_self_assessment_made_after_it_was_due_counts_nowhere(app: Flask, world: World) -> None:
     contract_id, calls = drawn_november(app, world, min_sample=0)
     by_ref = {call["call_ref"]: call for call in calls}
