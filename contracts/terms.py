@@ -100,8 +100,9 @@ class Sampling:
 
     `sizes` are two stages (`TwoStage`: the self sample, and the audit sample drawn from it),
     or, in terms stored before those, per-agent quotas (`SampleSizes`, scheme 1).
-    `counts` "sampled": only evaluations of sampled calls count; "all": every evaluation does,
-    and coverage still holds both sides to their sample.
+    `counts` "sampled": only evaluations of sampled calls count; "all": every evaluation does
+    (under two stages, every audit and the self sample's self-assessments), and coverage
+    still holds both sides to their sample.
     """
 
     sizes: SampleSizes | TwoStage

@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     values,
 )
 from sqlalchemy.orm import Session
@@ -221,33 +222,30 @@ def _in_scope(scopes: Any, period: Period, *, all_sources: bool = False) -> list
 def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = False) -> list[Any]:
     """Return what the call log asks of a counted evaluation (DESIGN 13).
 
-    Under two-stage samples a self-assessment counts only if made by its due date. Where the
-    terms require it, the call is in the log. Under `counts: sampled`, an audit
+    Where the terms require it, the call is in the log. Under `counts: sampled`, an audit
     counts if its call is in the audit sample, a self-assessment if its call is in the self
-    sample, and nothing before the samples are drawn. `audits_anywhere` lets any audit of a
-    self-sampled call pair with it for the self-assessment check under the retired per-agent
-    scheme; under two stages only the audit sample pairs, as it is drawn at random out of the
-    self sample: an audit the client chose, knowing the self-scores, would bias the inflation.
-    A condition no scope needs is left out, so a month of contracts that use no call log is
-    planned as plainly as it is.
+    sample, and nothing before the samples are drawn; `audits_anywhere` lets every audit
+    through, to pair (see `_one_pass`). Under two-stage samples a self-assessment counts only
+    if made by its due date and of the self sample, whatever `counts` says: once the self
+    sample is drawn the call center knows no other call can be audited in the sample, so no
+    audit could ever verify it. A condition no scope needs is left out, so a month of
+    contracts that use no call log is planned as plainly as it is.
     """
     conditions = []
+    supplier = Evaluation.source == "supplier"
     if any(scope.two_stages for scope in scopes):
         # A self-assessment made once the audit sample was revealed knew what it would be
         # measured against: it counts nowhere, and pairs with nothing.
-        supplier = Evaluation.source == "supplier"
         conditions.append(or_(~supplier, Evaluation.created_at <= table.c.self_due))
     if any(scope.terms.require_logged_calls for scope in scopes):
         conditions.append(or_(table.c.logged_only == 0, _logged()))
-    if any(scope.sampled_only for scope in scopes):
-        supplier = Evaluation.source == "supplier"
-        audit = _in_sample(table, "audit")
-        if audits_anywhere:
-            audit = or_(table.c.two_stages == 0, audit)
+    if any(scope.sampled_only or scope.two_stages for scope in scopes):
+        in_self = _in_sample(table, "self")
+        audit = true() if audits_anywhere else _in_sample(table, "audit")
         conditions.append(
             or_(
-                table.c.sampled_only == 0,
-                and_(supplier, _in_sample(table, "self")),
+                and_(table.c.sampled_only == 0, or_(table.c.two_stages == 0, ~supplier, in_self)),
+                and_(supplier, in_self),
                 and_(~supplier, audit),
             )
         )
@@ -295,7 +293,8 @@ def _one_pass(
     """Read every contract's month once: its supplier/audit pairs and its uncorrected sums.
 
     Per call, in one grouping: the supplier's own score and the highest ranked audit (any
-    audit of a counted self-assessment pairs with it, sampled for audit or not), and the
+    audit of a counted self-assessment pairs with it, sampled for audit or not, except under
+    two-stage samples, where only the audit sample pairs), and the
     call's counted evaluation by precedence, packed with its flags. Per contract: the pairs,
     the sum of their differences, and the sufficient statistics of the counted evaluations
     as they stand, which is what a contract whose self-scores are not lowered pays on.
@@ -312,16 +311,19 @@ def _one_pass(
     counted = or_(
         *(and_(Evaluation.source == name, getattr(table.c, name) == 1) for name in SOURCES)
     )
+    pairing: Any = Evaluation.source.in_(AUDIT_SOURCES)
     if any(scope.sampled_only for scope in scopes):
         in_audit = _in_sample(table, "audit")
         counted &= or_(table.c.sampled_only == 0, Evaluation.source == "supplier", in_audit)
+    if any(scope.two_stages for scope in scopes):
+        # Only the audit sample, drawn at random out of the self sample, measures the
+        # inflation: an audit the client chose knowing the self-scores would bias it.
+        pairing &= or_(table.c.two_stages == 0, _in_sample(table, "audit"))
     per_call = (
         select(
             Evaluation.contract_id,
             func.max(case((Evaluation.source == "supplier", score))).label("own"),
-            (
-                func.max(case((Evaluation.source.in_(AUDIT_SOURCES), RANK * PACK + score))) % PACK
-            ).label("audit"),
+            (func.max(case((pairing, RANK * PACK + score))) % PACK).label("audit"),
             func.max(case((counted, RANK * RANK_AT + score * SCORE_AT + flags))).label("best"),
         )
         .join(table, table.c.contract_id == Evaluation.contract_id)

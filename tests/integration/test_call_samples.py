@@ -143,10 +143,14 @@ def shown_at(app: Flask, world: World, contract_id: int, moment: datetime) -> An
 
 
 def drawn_november(
-    app: Flask, world: World, until: datetime = AUDIT_DRAWN, **quality: Any
+    app: Flask,
+    world: World,
+    until: datetime = AUDIT_DRAWN,
+    terms: dict[str, Any] | None = None,
+    **quality: Any,
 ) -> tuple[int, list[dict[str, Any]]]:
     """A sampled contract whose November was committed, logged, and drawn as far as `until`."""
-    contract_id = sampled_contract(app, world, **quality)
+    contract_id = sampled_contract(app, world, terms, **quality)
     run_close_at(app, LOGGING)
     calls = november_calls()
     log(app, world, contract_id, calls)
@@ -614,6 +618,26 @@ def test_only_the_audit_sample_pairs_not_audits_the_client_chose_knowing_the_sel
     check = statement["figures"]["self_assessment"]
     assert (check["pairs"], check["inflation"], check["status"]) == (60, "0.00", "verified")
     assert statement["figures"]["mean"] == "100.00"
+
+
+def test_under_counts_all_a_self_assessment_no_audit_could_verify_counts_nowhere(
+    app: Flask, world: World
+) -> None:
+    terms = load_example(SAMPLED_TERMS)
+    terms["quality"]["sampling"]["counts"] = "all"
+    contract_id, calls = drawn_november(app, world, terms=terms)
+    sampled = set(sampled_refs(app, contract_id, "self"))
+    unsampled = [call for call in calls if call["call_ref"] not in sampled]
+    evaluate_samples(app, world, contract_id, calls, tone=1)  # the client audits at 92.50
+    # Once the self sample is known, no other call can be audited in the sample: perfect.
+    evaluate(app, world, contract_id, unsampled[:50], "supplier", at=DRAWN)
+    # The client may audit any call under `counts: all`: these count.
+    evaluate(app, world, contract_id, unsampled[50:60], "client", tone=1)
+
+    statement = november_statement(app, world, contract_id, AUDIT_DUE)
+
+    assert statement["figures"]["n"] == SELF_SIZE + 10
+    assert statement["figures"]["self_assessment"]["pairs"] == AUDIT_SIZE
 
 
 def test_a_self_assessment_made_after_it_was_due_counts_nowhere(app: Flask, world: World) -> None:
