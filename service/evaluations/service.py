@@ -18,6 +18,7 @@ from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
+from contracts.text import said
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
@@ -629,15 +630,35 @@ def _check_window_open(session: Session, evaluation: Evaluation, now: datetime) 
     when, period = deadline.until.isoformat(), evaluation.period
     if deadline.self_assessments_due:
         raise Conflict(
-            f"the self-assessments of {period} were due at {when}: the audit sample is drawn"
-            " from them, and they change no more",
-            {"evaluation_id": [f"the self-assessments of {period} were due at {when}"]},
+            said(
+                "the self-assessments of %(month)s were due at %(when)s: the audit sample is"
+                " drawn from them, and they change no more",
+                month=period,
+                when=when,
+            ),
+            {
+                "evaluation_id": [
+                    said(
+                        "the self-assessments of %(month)s were due at %(when)s",
+                        month=period,
+                        when=when,
+                    )  # fmt: skip
+                ]
+            },
             location="path",
         )
     raise Conflict(
-        f"the window to change the evaluations of {period} closed at {when}; only a dispute"
-        " decision changes this one now",
-        {"evaluation_id": [f"the window of {period} closed at {when}"]},
+        said(
+            "the window to change the evaluations of %(month)s closed at %(when)s; only a"
+            " dispute decision changes this one now",
+            month=period,
+            when=when,
+        ),
+        {
+            "evaluation_id": [
+                said("the window of %(month)s closed at %(when)s", month=period, when=when)
+            ]
+        },
         location="path",
     )
 
