@@ -43,8 +43,13 @@ class SampleShare:
 
 @dataclass(frozen=True, slots=True)
 class SampleFigures:
-    """What a period's samples say (DESIGN 13): the commitment, and once drawn the seed and
-    how much of each sample was evaluated."""
+    """What a period's samples say (DESIGN 13): the commitments, and once drawn the seeds and
+    how much of each sample its side evaluated on time.
+
+    Scheme 1 (retired) has one seed (`commitment`, `seed`) for both samples; the two-stage
+    scheme (2) has the self sample's there and the audit sample's beside them. Times are
+    written for people, in the contract's time zone.
+    """
 
     commitment: str | None
     seed: str | None
@@ -53,10 +58,18 @@ class SampleFigures:
     audit: SampleShare
     self_assessment: SampleShare
     log_closes: str  # when the period's log closes (and the samples are drawn), for people
+    scheme: int = 1
+    audit_commitment: str | None = None
+    audit_seed: str | None = None  # revealed when the self-assessments are due
+    self_due: str | None = None
+    audit_due: str | None = None
+    committed_at: str | None = None  # an ISO instant
+    late: bool = False  # committed after the month began
 
     @property
     def drawn(self) -> bool:
-        return self.seed is not None
+        """Say whether every sample is drawn (and so each seed revealed)."""
+        return self.seed is not None and (self.scheme == 1 or self.audit_seed is not None)
 
     def of(self, name: str) -> SampleShare:
         """Return the share of the sample named "audit" or "self"."""
@@ -192,8 +205,10 @@ def _quality_lines(
     quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
 ) -> list[Line]:
     stats = period.quality
-    held = _held_by_sampling(period.sampling)
-    if held is None and stats.n < quality.min_sample:
+    held = _pending(period.sampling)
+    short = () if held is not None or period.sampling is None else period.sampling.short()
+    if held is None and not short and stats.n < quality.min_sample:
+        # A side short of its sample cannot shelter behind the minimum either (see _coverage).
         why = f"{stats.n:,} evaluations, fewer than the minimum sample of {quality.min_sample:,}"
         held = ("min_sample", why, {})
     if held is not None:
@@ -201,6 +216,9 @@ def _quality_lines(
         return _zero_lines(quality, period, fee, currency, held)
     lines = [_band_line(quality, period, fee, currency)]
     lines += [_critical_line(rule, quality, stats, fee, currency) for rule in quality.critical]
+    if short:
+        assert period.sampling is not None
+        lines = [_coverage(line, period.sampling, short, quality, stats.n) for line in lines]
     if quality.cap is not None:
         cap = _cap_line(quality.cap, fee, lines, currency)
         if cap is not None:
@@ -211,21 +229,53 @@ def _quality_lines(
 Held = tuple[str, str, dict[str, Any]]  # a reason's code, its words, and its figures
 
 
-def _held_by_sampling(sampling: SampleFigures | None) -> Held | None:
-    """Return why the samples hold quality at 0: not drawn yet, or a side under its floor."""
-    if sampling is None:
+def _pending(sampling: SampleFigures | None) -> Held | None:
+    """Return why the samples hold quality at 0: a sample not drawn yet."""
+    if sampling is None or sampling.drawn:
         return None
-    if not sampling.drawn:
+    if sampling.seed is None:
         why = f"the samples are drawn when the call log closes ({sampling.log_closes})"
         return "sample_pending", why, {"log_closes": sampling.log_closes}
-    short = sampling.short()
-    if not short:
-        return None
+    why = f"the audit sample is drawn when the self-assessments are due ({sampling.self_due})"
+    return "sample_pending", why, {"self_due": sampling.self_due}
+
+
+# What a sample short of its floor takes away (DESIGN 13): the side that falls short cannot
+# gain from it. The client's short audits take away every malus, the call center's short
+# self-assessments every bonus; what is left is judged on what was evaluated, however few.
+WAIVES = {"audit": "malus", "self": "bonus"}
+
+
+def _coverage(
+    line: Line, sampling: SampleFigures, short: tuple[str, ...], quality: Quality, n: int
+) -> Line:
+    """Apply the coverage rule to a quality line: waive it if it is what the short side would
+    gain, and say whose sample fell short and what that changed."""
+    waived = {WAIVES[name] for name in short}
+    kind = "bonus" if line.amount > 0 else "malus" if line.amount < 0 else None
     floor = fields.percent_out(sampling.min_coverage, signed=False)
-    said = [_coverage_words(name, sampling, floor) for name in short]
-    shares = {name: _share_basis(sampling.of(name)) for name in short}
-    figures = {"short": list(short), "min_coverage": _decimal(sampling.min_coverage)}
-    return "coverage", " and ".join(said), figures | {"shares": shares}
+    said = " and ".join(_coverage_words(name, sampling, floor) for name in short)
+    effect = " or ".join(sorted(waived, key=("bonus", "malus").index))
+    description = f"{line.description}; {said}: no quality {effect} applies"
+    below_minimum = n < quality.min_sample and len(short) == 1
+    if below_minimum:
+        kept = "bonus" if "malus" in waived else "malus"
+        description += (
+            f", and the minimum sample of {quality.min_sample:,} does not hold back a {kept}"
+        )
+    basis = dict(line.basis) | {
+        "coverage": {
+            "short": list(short),
+            "min_coverage": _decimal(sampling.min_coverage),
+            "shares": {name: _share_basis(sampling.of(name)) for name in short},
+            "waived": kind if kind in waived else None,
+            "below_minimum": below_minimum,
+        }
+    }
+    if kind not in waived:
+        return Line(line.code, description, line.amount, basis)
+    zero = Decimal(0).quantize(line.amount)  # the line's places, and no sign
+    return Line(line.code, description, zero, basis | {"applied": False})
 
 
 def _share_basis(share: SampleShare) -> dict[str, Any]:
@@ -260,15 +310,11 @@ def _zero_lines(
         **_self_assessment_basis(period.self_assessment),
         **_sampling_basis(period),
     }
-    lines = [
-        Line(
-            "quality_band",
-            f"No quality band adjustment: {reason}"
-            + _self_assessment_note(quality, period.self_assessment),
-            zero,
-            band_basis,
-        )
-    ]
+    # Before the audit sample is drawn, no self-score can be verified yet: nothing is said.
+    note = (
+        "" if code == "sample_pending" else _self_assessment_note(quality, period.self_assessment)
+    )
+    lines = [Line("quality_band", f"No quality band adjustment: {reason}{note}", zero, band_basis)]
     for rule in quality.critical:
         critical = _critical_of(stats, rule.category)
         basis = {
@@ -476,6 +522,7 @@ def _self_assessment_basis(check: SelfAssessmentCheck | None) -> dict[str, Any]:
             "pairs": check.pairs,
             "inflation": _optional(check.inflation),
             "applied": check.applied,
+            "counted": check.counted,
         }
     }
 
@@ -494,7 +541,15 @@ def _self_assessment_note(quality: Quality, check: SelfAssessmentCheck | None) -
         )
     if check.status == "unverified":
         needed = f", fewer than the {rule.min_pairs:,} needed" if rule else ""
-        return f"; supplier self-scores are unverified: {check.pairs:,} audited calls{needed}"
+        if check.counted:
+            return (
+                "; supplier self-scores count unverified, as the client's audit sample fell"
+                f" short: {check.pairs:,} audited calls{needed}"
+            )
+        return (
+            f"; supplier self-scores do not count, unverified: {check.pairs:,} audited calls"
+            f"{needed}"
+        )
     return ""
 
 
@@ -506,8 +561,12 @@ def _sampling_basis(period: PeriodFigures) -> dict[str, Any]:
     sampling = period.sampling
     if sampling is not None:
         basis["sampling"] = {
+            "scheme": sampling.scheme,
             "commitment": sampling.commitment,
             "seed": sampling.seed,
+            "audit_commitment": sampling.audit_commitment,
+            "audit_seed": sampling.audit_seed,
+            "late": sampling.late,
             "counts": sampling.counts,
             "min_coverage": _decimal(sampling.min_coverage),
             "coverage": {name: _share_basis(sampling.of(name)) for name in ("audit", "self")},

@@ -1,13 +1,20 @@
-"""Samples nobody can steer: which logged calls each side evaluates (DESIGN §13).
+"""Samples nobody can steer: which logged calls each side evaluates (DESIGN 13).
 
-Pure: a period's logged calls and a seed in, the samples out. A call's rank key is
-`hmac_sha256(key=seed, msg=f"{purpose}:{call_ref}")` in lowercase hex; for each agent the
-calls with the lowest keys are sampled, and the audit sample is topped up from the whole
-period's ranking to its minimum. Anyone holding the log and the revealed seed recomputes the
-same samples, and checks the seed against the commitment published before the period began.
+Pure: a period's logged calls and seeds in, the samples out. A call's rank key is
+`hmac_sha256(key=seed, msg=f"{purpose}:{call_ref}")` in lowercase hex.
 
-The draw is one streaming pass: it keeps only the best few keys per agent, so a month of
-millions of calls never sits in memory.
+Two schemes. The two-stage scheme (2) draws the self sample as the `self.size` calls of the
+month with the lowest keys under `seed_self`, then the audit sample as the `audit.size` calls
+*of the self sample* with the lowest keys under `seed_audit`: every call has the same chance
+whatever agent it was logged under, and every audited call has a self-assessment the supplier
+made before it could know it would be audited. The first scheme (1, retired) took the lowest
+keys per agent under one seed and topped the audit sample up from the whole month; a per-agent
+quota let whoever declares the agents choose each call's chance. Its draws stay as they were
+made and still verify.
+
+Anyone holding the log and the revealed seeds recomputes the same samples, and checks each seed
+against the commitment published before the period began. Each draw is one streaming pass: it
+keeps only the best few keys, so a month of millions of calls never sits in memory.
 """
 
 from __future__ import annotations
@@ -23,9 +30,12 @@ from typing import Any, Literal
 Purpose = Literal["audit", "self"]
 PURPOSES: tuple[Purpose, ...] = ("audit", "self")
 SEED_BYTES = 32
-# Why a call is in a sample: it ranked among its agent's first, or it topped the audit sample
-# up to its minimum from the whole period's ranking.
+PER_AGENT, TWO_STAGE = 1, 2  # the schemes: per-agent quotas (retired), two stages
+# Why a call is in a sample: it ranked among its agent's first (scheme 1), or it was taken by
+# its rank over the whole: scheme 1's top-up to the audit minimum, and every call a two-stage
+# draw takes (which stores it under the same name).
 Via = Literal["agent", "top_up"]
+BY_RANK: Via = "top_up"
 
 
 def commitment(seed: bytes) -> str:
@@ -184,3 +194,71 @@ def draw(calls: Iterable[tuple[str, str]], seed: bytes, sizes: SampleSizes) -> S
         for ranking in rankings:
             ranking.offer(batch)
     return Samples(audit.sample(sizes.audit_min), own.sample(0), count)
+
+
+# The two-stage scheme ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One sample of the two-stage scheme: how many calls, and how many days its side has
+    to evaluate them once they are revealed."""
+
+    size: int
+    due_days: int
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.due_days < 0:
+            raise ValueError("a stage's size and due days must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class TwoStage:
+    """The sizes of a two-stage draw: the self sample, and the audit sample drawn from it."""
+
+    self_stage: Stage
+    audit_stage: Stage
+
+
+def _lowest(
+    calls: Iterable[tuple[str, str]], seed: bytes, purpose: str, size: int
+) -> tuple[list[tuple[bytes, str, str]], int]:
+    """Return the `size` (digest, call_ref, agent_ref) with the lowest keys, ascending, and
+    how many calls were ranked. Only the call's reference makes its key."""
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"a seed is {SEED_BYTES} bytes, got {len(seed)}")
+    ranking = _Ranking(seed, purpose, 0, size)
+    stream, count = iter(calls), 0
+    while batch := [
+        (call_ref.encode(), call_ref, agent_ref)
+        for call_ref, agent_ref in itertools.islice(stream, BATCH)
+    ]:
+        count += len(batch)
+        ranking.offer(batch)
+    return ranking.overall, count
+
+
+def draw_self(
+    calls: Iterable[tuple[str, str]], seed_self: bytes, size: int
+) -> tuple[tuple[SampledCall, ...], int]:
+    """Draw a month's self sample from its logged calls; return it and how many calls there
+    were.
+
+    `calls` are (call_ref, agent_ref) pairs, each call once, in any order. The sample is the
+    `size` calls with the lowest `hmac_sha256(seed_self, "self:<call_ref>")`, ascending: the
+    agent a call was logged under is kept to show, and plays no part.
+    """
+    kept, count = _lowest(calls, seed_self, "self", size)
+    sample = tuple(SampledCall(ref, agent, digest.hex(), BY_RANK) for digest, ref, agent in kept)
+    return sample, count
+
+
+def draw_audit(
+    self_sample: Iterable[SampledCall], seed_audit: bytes, size: int
+) -> tuple[SampledCall, ...]:
+    """Draw the audit sample from the self sample: its `size` calls with the lowest
+    `hmac_sha256(seed_audit, "audit:<call_ref>")`, ascending."""
+    kept, _ = _lowest(
+        ((call.call_ref, call.agent_ref) for call in self_sample), seed_audit, "audit", size
+    )
+    return tuple(SampledCall(ref, agent, digest.hex(), BY_RANK) for digest, ref, agent in kept)

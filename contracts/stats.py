@@ -80,12 +80,17 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class SelfAssessmentCheck:
-    """How supplier self-scores compare with audits of the same calls (DESIGN 5.2)."""
+    """How supplier self-scores compare with audits of the same calls (DESIGN 5.2, 13).
+
+    `applied`: they count lowered by the inflation. `counted`: they count at all; unverified
+    ones do not, unless the client's own audit sample fell short of its coverage floor.
+    """
 
     pairs: int
     inflation: Decimal | None
     applied: bool
     status: SelfAssessmentStatus
+    counted: bool = True
 
 
 def figures(stats: SufficientStatistics, confidence: Decimal = CONFIDENCE) -> Figures:
@@ -149,9 +154,18 @@ def wilson_interval(errors: int, n: int, confidence: float) -> tuple[float, floa
 
 
 def self_assessment_check(
-    pairs: int, sum_difference_hundredths: int, rule: SelfAssessment | None
+    pairs: int,
+    sum_difference_hundredths: int,
+    rule: SelfAssessment | None,
+    *,
+    audits_short: bool = False,
 ) -> SelfAssessmentCheck:
-    """Judge supplier self-scores from audited pairs and their Σ(supplier − audit) in hundredths."""
+    """Judge supplier self-scores from audited pairs and their Σ(supplier − audit) in hundredths.
+
+    Self-scores must be verified to count (DESIGN 13): with fewer than `min_pairs` pairs they
+    do not count at all, unless `audits_short` (the client left its audit sample under its
+    coverage floor: the side that falls short cannot gain from it).
+    """
     if pairs < 0:
         raise ValueError(f"pairs must not be negative, got {pairs}")
     if pairs == 0 and sum_difference_hundredths != 0:
@@ -160,7 +174,7 @@ def self_assessment_check(
     if rule is None:
         return SelfAssessmentCheck(pairs, inflation, False, "not_checked")
     if inflation is None or pairs < rule.min_pairs:
-        return SelfAssessmentCheck(pairs, inflation, False, "unverified")
+        return SelfAssessmentCheck(pairs, inflation, False, "unverified", counted=audits_short)
     # The rounded d is compared, as it is the figure the scorecard shows and the SQL subtracts.
     if inflation > rule.tolerance:
         return SelfAssessmentCheck(pairs, inflation, True, "corrected")

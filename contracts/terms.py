@@ -13,7 +13,7 @@ from contracts import _fields as fields
 from contracts.errors import RuleError
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.money import is_currency
-from contracts.sampling import SampleSizes
+from contracts.sampling import PER_AGENT, TWO_STAGE, SampleSizes, Stage, TwoStage
 
 Evidence = Literal["point", "confident"]
 
@@ -31,6 +31,13 @@ DIRECTIONS = ("inbound", "outbound")
 SAMPLE_COUNTS = ("sampled", "all")
 DEFAULT_LOG_CLOSES_DAYS = 3
 MAX_LOG_CLOSES_DAYS = 31
+MAX_DUE_DAYS = 31  # a side's days to evaluate its sample: the month closes after both
+# Why new terms may not sample per agent (DESIGN 13): stored older versions still read so.
+PER_AGENT_RETIRED = (
+    "is retired: a per-agent quota lets whoever declares the agents choose each call's chance;"
+    " give the sample's size and due_days instead"
+)
+MIN_RETIRED = "is retired with the per-agent quotas: give the audit sample's size and due_days"
 
 _FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")
 _TIME_ZONE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
@@ -91,14 +98,27 @@ class Cap:
 class Sampling:
     """Samples of the call log that each side evaluates (DESIGN 13), and their floor.
 
-    `counts` "sampled": only evaluations of sampled calls count; "all": every evaluation does,
-    and coverage still holds both sides to their sample.
+    `sizes` are two stages (`TwoStage`: the self sample, and the audit sample drawn from it),
+    or, in terms stored before those, per-agent quotas (`SampleSizes`, scheme 1).
+    `counts` "sampled": only evaluations of sampled calls count; "all": every evaluation does
+    (under two stages, every audit and the self sample's self-assessments), and coverage
+    still holds both sides to their sample.
     """
 
-    sizes: SampleSizes
+    sizes: SampleSizes | TwoStage
     counts: str = "sampled"
     min_coverage: Decimal = Decimal(0)
     log_closes_days: int = DEFAULT_LOG_CLOSES_DAYS
+
+    @property
+    def scheme(self) -> int:
+        """Return how the samples are drawn: 2 (two stages) or 1 (per agent, retired)."""
+        return TWO_STAGE if isinstance(self.sizes, TwoStage) else PER_AGENT
+
+    @property
+    def stages(self) -> TwoStage | None:
+        """Return the two stages' sizes and due days (None under the retired scheme)."""
+        return self.sizes if isinstance(self.sizes, TwoStage) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +197,21 @@ class Terms:
         return tuple(band.from_score for band in self.quality.bands if band.from_score > 0)
 
 
-def parse_terms(document: Mapping[str, Any]) -> Terms:
-    """Read a terms document, raising RuleError with every problem found."""
+def parse_terms(document: Mapping[str, Any], *, stored: bool = False) -> Terms:
+    """Read a terms document, raising RuleError with every problem found.
+
+    `stored`: a version kept before per-agent samples were retired, which still reads as it
+    was written; new terms are refused naming the per-agent key.
+    """
     problems = fields.Problems()
-    terms = _read_terms(document, problems)
+    terms = _read_terms(document, problems, stored)
     problems.raise_any()
     if terms is None:  # pragma: no cover - a failed read always records a problem
         raise RuleError({"_schema": ["not valid terms"]})
     return terms
 
 
-def _read_terms(document: object, problems: fields.Problems) -> Terms | None:
+def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Terms | None:
     doc = fields.mapping(
         document,
         "",
@@ -207,7 +231,9 @@ def _read_terms(document: object, problems: fields.Problems) -> Terms | None:
         )
     disputes = _disputes(doc.get("disputes"), problems)
     volume = _volume(doc["volume"], problems) if "volume" in doc else None
-    quality = _quality(doc["quality"], problems) if doc.get("quality") is not None else None
+    quality = None
+    if doc.get("quality") is not None:
+        quality = _quality(doc["quality"], problems, stored)
     if problems.errors:
         return None
     if currency is None or timezone is None or form is None or window is None or volume is None:
@@ -334,7 +360,7 @@ def _up_to(
     return up_to
 
 
-def _quality(value: object, problems: fields.Problems) -> Quality | None:
+def _quality(value: object, problems: fields.Problems, stored: bool) -> Quality | None:
     doc = fields.mapping(
         value,
         "quality",
@@ -364,7 +390,7 @@ def _quality(value: object, problems: fields.Problems) -> Quality | None:
     critical = _critical(doc.get("critical"), problems)
     self_assessment = _self_assessment(doc.get("self_assessment"), problems)
     cap = _cap(doc.get("cap"), problems)
-    sampling = _sampling(doc.get("sampling"), problems)
+    sampling = _sampling(doc.get("sampling"), problems, stored)
     logged: bool | None = False
     if doc.get("require_logged_calls") is not None:
         logged = fields.flag(doc["require_logged_calls"], "quality.require_logged_calls", problems)
@@ -488,7 +514,7 @@ def _self_assessment(value: object, problems: fields.Problems) -> SelfAssessment
     return SelfAssessment(tolerance, min_pairs)
 
 
-def _sampling(value: object, problems: fields.Problems) -> Sampling | None:
+def _sampling(value: object, problems: fields.Problems, stored: bool) -> Sampling | None:
     """Read `quality.sampling`: the samples' sizes, what counts, the floor, the log's close."""
     if value is None:
         return None
@@ -497,12 +523,16 @@ def _sampling(value: object, problems: fields.Problems) -> Sampling | None:
         value,
         path,
         problems,
-        required=("audit",),
-        optional=("self", "counts", "min_coverage", "log_closes_days"),
+        required=(),  # the two samples are required by their scheme (see _stages)
+        optional=("self", "audit", "counts", "min_coverage", "log_closes_days"),
     )
     if doc is None:
         return None
-    sizes = _sample_sizes(doc, path, problems)
+    sizes: SampleSizes | TwoStage | None
+    if _per_agent_keys(doc):
+        sizes = _per_agent(doc, path, problems, stored)
+    else:
+        sizes = _stages(doc, path, problems)
     counts: str | None = "sampled"
     if doc.get("counts") is not None:
         counts = fields.choice(doc["counts"], f"{path}.counts", problems, SAMPLE_COUNTS)
@@ -513,38 +543,89 @@ def _sampling(value: object, problems: fields.Problems) -> Sampling | None:
             problems.add(f"{path}.min_coverage", "must be between 0% and 100%")
     closes: int | None = DEFAULT_LOG_CLOSES_DAYS
     if doc.get("log_closes_days") is not None:
-        closes = fields.integer(
-            doc["log_closes_days"], f"{path}.log_closes_days", problems, minimum=0
-        )
-        if closes is not None and closes > MAX_LOG_CLOSES_DAYS:
-            problems.add(f"{path}.log_closes_days", f"must be at most {MAX_LOG_CLOSES_DAYS}")
+        closes = _days(doc["log_closes_days"], f"{path}.log_closes_days", problems, 0)
     if sizes is None or counts is None or floor is None or closes is None:
         return None
     return Sampling(sizes, counts, floor, closes)
 
 
-def _sample_sizes(
-    doc: Mapping[str, Any], path: str, problems: fields.Problems
-) -> SampleSizes | None:
-    """Read `audit: {per_agent, min}` and `self: {per_agent}` (each count 0 or more)."""
-    parts = {"audit": (("per_agent",), ("min",)), "self": (("per_agent",), ())}
-    counts: dict[str, int | None] = {}
-    for part, (required, optional) in parts.items():
-        if doc.get(part) is None:
-            continue
-        read = fields.mapping(
-            doc[part], f"{path}.{part}", problems, required=required, optional=optional
-        )
-        for name in required + optional:
-            if read is None or read.get(name) is None:
-                counts[f"{part}.{name}"] = None if read is None or name in required else 0
-            else:
-                where = f"{path}.{part}.{name}"
-                counts[f"{part}.{name}"] = fields.integer(read[name], where, problems, minimum=0)
-    if None in counts.values():
+def _days(value: object, path: str, problems: fields.Problems, minimum: int) -> int | None:
+    """Read a number of days, from `minimum` up to a month."""
+    days = fields.integer(value, path, problems, minimum=minimum)
+    if days is not None and days > MAX_LOG_CLOSES_DAYS:
+        problems.add(path, f"must be at most {MAX_LOG_CLOSES_DAYS}")
         return None
-    audit, floor, own = (counts.get(name) or 0 for name in ("audit.per_agent", "audit.min",
-                                                              "self.per_agent"))  # fmt: skip
+    return days
+
+
+def _stages(doc: Mapping[str, Any], path: str, problems: fields.Problems) -> TwoStage | None:
+    """Read `self: {size, due_days}` and `audit: {size, due_days}`; the audit sample is drawn
+    from the self sample, so it is no larger."""
+    stages: dict[str, Stage | None] = {}
+    for part in ("self", "audit"):
+        where = f"{path}.{part}"
+        if doc.get(part) is None:
+            problems.add(where, "is required")
+            stages[part] = None
+            continue
+        read = fields.mapping(doc[part], where, problems, required=("size", "due_days"))
+        if read is None or "size" not in read or "due_days" not in read:
+            stages[part] = None
+            continue
+        size = fields.integer(read["size"], f"{where}.size", problems, minimum=1)
+        due = _days(read["due_days"], f"{where}.due_days", problems, 1)
+        stages[part] = None if size is None or due is None else Stage(size, due)
+    own, audit = stages["self"], stages["audit"]
+    if own is None or audit is None:
+        return None
+    if audit.size > own.size:
+        problems.add(
+            f"{path}.audit.size",
+            f"must be at most the self sample's size ({own.size:,}): the audit sample is drawn"
+            " from it",
+        )
+        return None
+    return TwoStage(own, audit)
+
+
+# The keys of the retired per-agent sizes, by sample.
+PER_AGENT_KEYS = {"audit": ("per_agent", "min"), "self": ("per_agent",)}
+
+
+def _per_agent_keys(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the (sample, key) of each retired per-agent size a sampling document gives."""
+    return [
+        (part, name)
+        for part, names in PER_AGENT_KEYS.items()
+        if isinstance(doc.get(part), Mapping)
+        for name in names
+        if name in doc[part]
+    ]
+
+
+def _per_agent(
+    doc: Mapping[str, Any], path: str, problems: fields.Problems, stored: bool
+) -> SampleSizes | None:
+    """Read the retired per-agent sizes of a version stored with them (scheme 1); a new
+    document that gives them is refused, naming each key and why."""
+    if not stored:
+        for part, name in _per_agent_keys(doc):
+            said = PER_AGENT_RETIRED if name == "per_agent" else MIN_RETIRED
+            problems.add(f"{path}.{part}.{name}", said)
+        return None
+    counts: dict[str, int | None] = {}
+    for part, names in PER_AGENT_KEYS.items():
+        read = doc.get(part)
+        for name in names:
+            given = read.get(name) if isinstance(read, Mapping) else None
+            where = f"{path}.{part}.{name}"
+            counts[f"{part}.{name}"] = (
+                0 if given is None else fields.integer(given, where, problems, minimum=0)
+            )
+    audit, floor, own = (counts[name] for name in ("audit.per_agent", "audit.min",
+                                                     "self.per_agent"))  # fmt: skip
+    if audit is None or floor is None or own is None:
+        return None
     return SampleSizes(audit, floor, own)
 
 
@@ -601,15 +682,22 @@ def _volume_document(volume: Volume) -> dict[str, Any]:
 
 def _sampling_document(sampling: Sampling) -> dict[str, Any]:
     sizes = sampling.sizes
-    document: dict[str, Any] = {
-        "audit": {"per_agent": sizes.audit_per_agent, "min": sizes.audit_min},
+    document: dict[str, Any] = {}
+    if isinstance(sizes, TwoStage):
+        document["self"] = {"size": sizes.self_stage.size, "due_days": sizes.self_stage.due_days}
+        document["audit"] = {
+            "size": sizes.audit_stage.size,
+            "due_days": sizes.audit_stage.due_days,
+        }
+    else:  # a stored version of the retired scheme, written back as it was
+        document["audit"] = {"per_agent": sizes.audit_per_agent, "min": sizes.audit_min}
+        if sizes.self_per_agent:
+            document["self"] = {"per_agent": sizes.self_per_agent}
+    return document | {
         "counts": sampling.counts,
         "min_coverage": fields.percent_out(sampling.min_coverage, signed=False),
         "log_closes_days": sampling.log_closes_days,
     }
-    if sizes.self_per_agent:
-        document["self"] = {"per_agent": sizes.self_per_agent}
-    return document
 
 
 def _quality_document(quality: Quality) -> dict[str, Any]:

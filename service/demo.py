@@ -21,9 +21,11 @@ from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
 from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
+from service.agreements.service import terms_for_period, timeline_of
 from service.calls import samples
 from service.calls.rows import COLUMNS
-from service.calls.service import log_closes_at, upload_calls
+from service.calls.service import upload_calls
+from service.db import utcnow
 from service.disputes import service as disputes
 from service.evaluations.models import Evaluation
 from service.evaluations.service import get_evaluation, submit_evaluations
@@ -41,8 +43,9 @@ SUPPLIERS = [
 SAMPLED = "napoli"
 # Of its audit sample the client audits this share, so coverage clears the terms' 90% floor.
 AUDITED_SHARE = 0.95
-# And it audits this many self-sampled calls, so the self-assessment check has its pairs.
-PAIRED_AUDITS = 25
+# How long after its sample is revealed each side evaluates it: well before it is due.
+SELF_ASSESSED_AFTER = timedelta(days=2)
+AUDITED_AFTER = timedelta(days=3)
 TIMEZONE = "Europe/Rome"
 # The demo's companies are Italian: their report files and notices are in Italian.
 LANGUAGE = "it"
@@ -119,11 +122,17 @@ def load_demo(
         log_rng = random.Random(seed_value * 1000 + contract.id)
         audited: list[int] = []
         for period in periods:
-            samples.commit_seed(session, contract, period, _start(period))
+            # The close commits a month's seeds during the month before it.
+            samples.commit_seed(session, contract, period, _start(period.previous()))
             own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
             volumes = _volumes(rng, period, traffic)
             _log_month(session, supplier_member.actor, contract, period, volumes, own, log_rng)
-            submit_evaluations(session=session, actor=supplier_member.actor, records=own)
+            # Self-assessed as the month went (on time, should a call fall in its sample); the
+            # audits come now, so the last month's can still be disputed.
+            assessed = min(utcnow(), _end(period.end_day - timedelta(days=1)))
+            submit_evaluations(
+                session=session, actor=supplier_member.actor, records=own, now=assessed
+            )
             stored = submit_evaluations(session=session, actor=client_member.actor, records=audits)
             audited = stored.ids  # the last month's audits are the ones still disputable
             evaluations += len(own) + len(audits)
@@ -137,7 +146,9 @@ def load_demo(
                 session, rules_form, contract, period, (supplier_member, client_member), log_rng,
                 skill, today,
             )  # fmt: skip
-        samples.commit_seed(session, contract, periods[-1].next(), _start(periods[-1].next()))
+        running = periods[-1].next()
+        samples.commit_seed(session, contract, running, _start(periods[-1]))
+        samples.commit_seed(session, contract, running.next(), min(utcnow(), _end(today)))
         if login == "napoli":
             _disputes(session, rules_form, audited, supplier_member.actor, client_member.actor)
         for period in periods:
@@ -320,6 +331,11 @@ def _start(period: Period) -> datetime:
     return datetime.combine(period.first_day, time(), ZoneInfo(TIMEZONE))
 
 
+def _end(day: date) -> datetime:
+    """Return the last moment of a day in the demo's time zone."""
+    return datetime.combine(day, time(23, 59), ZoneInfo(TIMEZONE))
+
+
 def _log_month(
     session: Session,
     supplier: Actor,
@@ -375,51 +391,69 @@ def _evaluate_samples(
     skill: float,
     today: date,
 ) -> int:
-    """Draw a closed month's samples, then evaluate them: every self-sampled call by the call
-    center, most audit-sampled calls by the client, and a few self-sampled calls by the client
-    too (they count for nothing but check the self-assessment). Return how many were made."""
-    closes = log_closes_at(contract, period)
-    if closes.date() > today:
-        return 0  # the month's log is still open: its samples are drawn later
-    sample = samples.draw_samples(session, contract, period, closes)
-    if sample is None:
-        return 0  # the contract does not sample
+    """Draw a month's samples as the close would, each once it is due by `today`, and have
+    each side evaluate its own on time: the call center every self-sampled call once the log
+    has closed, the client most of the audit sample once it is revealed. Return how many
+    evaluations were made."""
+    timeline = timeline_of(contract, period)
+    now = min(utcnow(), _end(today))
+    if timeline.log_closes > now or terms_for_period(contract, period).terms.sampling is None:
+        return 0  # the month's log is still open, or the contract does not sample
+    sample = samples.draw_samples(session, contract, period, timeline.log_closes)
+    assert sample is not None
     supplier, client = members
     drawn = samples.sampled_calls(session, sample)
-    made = 0
-    for purpose, member, share in (("self", supplier, 1.0), ("audit", client, AUDITED_SHARE)):
-        source = "supplier" if purpose == "self" else "client"
-        done = set(
-            session.scalars(
-                select(Evaluation.call_ref).where(
-                    Evaluation.contract_id == contract.id, Evaluation.source == source
-                )
+    # Napoli grades itself as the client does (it does not flatter itself).
+    truth = {call.call_ref: random_answers(rng, form, skill) for call in drawn["self"]}
+    made = _evaluate(session, form, contract, supplier, drawn["self"], truth,
+                     min(timeline.log_closes + SELF_ASSESSED_AFTER, now))  # fmt: skip
+    if timeline.self_due is None or timeline.self_due > now:
+        return made  # the audit sample is drawn when the self-assessments are due
+    samples.draw_samples(session, contract, period, timeline.self_due)
+    audit = samples.sampled_calls(session, sample)["audit"]
+    # Exactly this share of the sample, calls picked at random: a coin per call would now and
+    # then fall short of the terms' floor.
+    chosen = rng.sample(audit, math.ceil(AUDITED_SHARE * len(audit)))
+    made += _evaluate(session, form, contract, client, chosen, truth,
+                      min(timeline.self_due + AUDITED_AFTER, now))  # fmt: skip
+    return made
+
+
+def _evaluate(
+    session: Session,
+    form: RulesForm,
+    contract: Contract,
+    member: seed.Member,
+    calls: list[Any],
+    answers: dict[str, dict[str, Any]],
+    when: datetime,
+) -> int:
+    """Evaluate sampled calls as one side, at `when`; a call it evaluated already is left."""
+    source = "supplier" if member.user.role == "supplier" else "client"
+    done = set(
+        session.scalars(
+            select(Evaluation.call_ref).where(
+                Evaluation.contract_id == contract.id, Evaluation.source == source
             )
         )
-        # Exactly this share of the sample, calls picked at random: a coin per call would now
-        # and then fall short of the terms' floor.
-        chosen = rng.sample(drawn[purpose], math.ceil(share * len(drawn[purpose])))
-        if purpose == "audit":
-            audited = {call.call_ref for call in drawn["audit"]}
-            chosen += [c for c in drawn["self"] if c.call_ref not in audited][:PAIRED_AUDITS]
-        chosen = [call for call in chosen if call.call_ref not in done]
-        records = {
-            index: {
-                "contract_id": contract.id,
-                "call_ref": call.call_ref,
-                "source": source,
-                "agent_ref": call.agent_ref,
-                "team": call.team,
-                "call_at": call.call_at,
-                "form": form.ref,
-                "answers": random_answers(rng, form, skill),
-                "evaluator_ref": "qa-lead" if purpose == "self" else "client-auditor",
-                "comment": None,
-            }
-            for index, call in enumerate(chosen)
+    )
+    records = {
+        index: {
+            "contract_id": contract.id,
+            "call_ref": call.call_ref,
+            "source": source,
+            "agent_ref": call.agent_ref,
+            "team": call.team,
+            "call_at": call.call_at,
+            "form": form.ref,
+            "answers": answers[call.call_ref],
+            "evaluator_ref": "qa-lead" if source == "supplier" else "client-auditor",
+            "comment": None,
         }
-        made += submit_evaluations(session=session, actor=member.actor, records=records).created
-    return made
+        for index, call in enumerate(call for call in calls if call.call_ref not in done)
+    }
+    stored = submit_evaluations(session=session, actor=member.actor, records=records, now=when)
+    return stored.created
 
 
 def _volumes(rng: random.Random, period: Period, traffic: float) -> list[dict[str, Any]]:

@@ -54,9 +54,14 @@ def python_aggregate(
         int((Decimal(sum(differences)) / pairs).quantize(Decimal(1), ROUND_HALF_UP)) if pairs else 0
     )
     lower_by = inflation if pairs >= min_pairs and inflation > tolerance * 100 else 0
+    # Self-scores must be verified to count (DESIGN 13): too few pairs, and only audits count.
+    verified = pairs >= min_pairs
     counted = []
     for row in in_month:
-        best = max(by_call[row.call_ref], key=RANK.__getitem__)
+        sources = [s for s in by_call[row.call_ref] if verified or s != "supplier"]
+        if row.source not in sources:
+            continue
+        best = max(sources, key=RANK.__getitem__)
         if row.source == best:
             assert row.score_hundredths is not None
             score = row.score_hundredths
@@ -74,6 +79,7 @@ def python_aggregate(
         "pairs": pairs,
         "difference": sum(differences),
         "lowered_by": lower_by,
+        "verified": verified,
     }
 
 

@@ -56,18 +56,19 @@ from datetime import timedelta
 from sqlalchemy.orm import sessionmaker
 from contracts.periods import Period
 from service.agreements.models import Contract
+from service.agreements.service import timeline_of
 from service.calls import samples
-from service.calls.service import log_closes_at
 from service.db import make_engine, writing
 engine = make_engine(sys.argv[1])
 factory = sessionmaker(engine, expire_on_commit=False)
 with writing(factory) as session:
     contract = session.get_one(Contract, int(sys.argv[2]))
     period = Period.parse(sys.argv[3])
-    closes = log_closes_at(contract, period)
-    samples.commit_seed(session, contract, period, closes - timedelta(days=40))
+    timeline = timeline_of(contract, period)
+    samples.commit_seed(session, contract, period, timeline.begins - timedelta(days=10))
     started = time.perf_counter()
-    sample = samples.draw_samples(session, contract, period, closes)
+    # Both stages at once, as a close that runs once the self-assessments are due draws them.
+    sample = samples.draw_samples(session, contract, period, timeline.self_due)
     elapsed = time.perf_counter() - started
     drawn = samples.sampled_calls(session, sample)
 rss = peak_rss_mb()  # this program's own peak, not the forking benchmark's
@@ -77,7 +78,8 @@ print(json.dumps({"seconds": elapsed, "rss_mb": rss, "logged": sample.logged_cal
 
 
 def draw(url: str, contract_id: int, period: str) -> dict[str, float]:
-    """Draw the month's samples in a process of its own; return its time and peak memory."""
+    """Draw the month's samples (both stages) in a process of its own; return its time and
+    peak memory."""
     found = subprocess.run(
         [sys.executable, "-c", DRAW, url, str(contract_id), period],
         capture_output=True,

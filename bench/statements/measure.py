@@ -41,9 +41,11 @@ FROM evaluations
 WHERE period = :period
 GROUP BY contract_id
 """
-# Per contract: its month's calls (one counted evaluation or more) and supplier/audit pairs.
+# Per contract: its month's calls (one counted evaluation or more), the calls with an audit
+# (all that count when too few self-scores are paired to verify them), and the pairs.
 EXPECTED = """
-SELECT contract_id, count(*) FILTER (WHERE own OR audit), count(*) FILTER (WHERE own AND audit)
+SELECT contract_id, count(*) FILTER (WHERE own OR audit), count(*) FILTER (WHERE audit),
+       count(*) FILTER (WHERE own AND audit)
 FROM (
     SELECT contract_id, call_ref,
            bool_or(source = 'supplier' AND counted) AS own,
@@ -118,10 +120,18 @@ def describe(engine: Engine, period_text: str | None) -> Month:
 
 
 def expected_counts(engine: Engine, period: Period) -> dict[int, tuple[int, int]]:
-    """Return each contract's counted calls and supplier/audit pairs of the month, in SQL."""
+    """Return each contract's counted calls and supplier/audit pairs of the month, in SQL.
+
+    With fewer pairs than the terms' `min_pairs` the self-scores are not verified and only
+    the audited calls count (DESIGN 13).
+    """
+    needed = load_example(QUALITY_TERMS)["quality"]["self_assessment"]["min_pairs"]
     with engine.connect() as connection:
         rows = connection.execute(text(EXPECTED), {"period": str(period)})
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {
+            contract: (calls if pairs >= needed else audited, pairs)
+            for contract, calls, audited, pairs in rows
+        }
 
 
 def check(engine: Engine, period: Period) -> int:

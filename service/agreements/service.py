@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from contracts import terms as rules
+from contracts.deadlines import Timeline, month_timeline
 from contracts.errors import RuleError
 from contracts.periods import Period
 from service.accounts.models import Organization
@@ -210,7 +211,8 @@ class PeriodTerms:
 
 @lru_cache(maxsize=256)
 def _parse_terms(document_json: str) -> rules.Terms:
-    return rules.parse_terms(json.loads(document_json))
+    # A stored version reads as it was written, per-agent samples included (DESIGN 13).
+    return rules.parse_terms(json.loads(document_json), stored=True)
 
 
 def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:
@@ -218,6 +220,11 @@ def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:
     versions = contract.terms_versions
     in_force = [v for v in versions if v.effective_from <= period.first_day]
     return PeriodTerms(in_force[-1] if in_force else versions[0])
+
+
+def timeline_of(contract: Contract, period: Period) -> Timeline:
+    """Return a contract's month's deadlines under the terms in force for it."""
+    return month_timeline(terms_for_period(contract, period).terms, period)
 
 
 def contract_timezone(contract: Contract, instant: datetime | None = None) -> str:

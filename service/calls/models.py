@@ -45,11 +45,15 @@ class Call(Base):
 
 
 class CallSample(Base):
-    """A contract's period: the seed committed when it began, and the samples drawn from it.
+    """A contract's period: its committed seeds, and the samples drawn with them (DESIGN 13).
 
-    The seed is shown only once the period's log has closed; the commitment (its SHA-256) at
-    once. Once drawn, the row never changes (a trigger refuses it), and neither do the seed
-    and the commitment before that.
+    Two stages (`scheme` 2): the seeds of the self sample (`seed`) and of the audit sample
+    (`seed_audit`) are committed in the month before, their SHA-256 shown at once; the self
+    sample is drawn when the log closes (`drawn_at`), the audit sample out of it when the
+    self-assessments are due (`audit_drawn_at`). Per agent (`scheme` 1, retired): one seed,
+    both samples drawn when the log closes. Each seed is shown only once its sample is drawn.
+    The seeds, the commitments and when they were made never change, nor does a stage once
+    drawn (a trigger refuses it).
     """
 
     __tablename__ = "call_samples"
@@ -58,21 +62,38 @@ class CallSample(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
     period: Mapped[str] = mapped_column(String(7))
-    seed: Mapped[str] = mapped_column(String(64))  # 32 bytes, lowercase hex
+    scheme: Mapped[int] = mapped_column(default=1, server_default="1")
+    seed: Mapped[str] = mapped_column(String(64))  # 32 bytes, lowercase hex: the self sample's
     commitment: Mapped[str] = mapped_column(String(64))  # sha256(seed), lowercase hex
+    seed_audit: Mapped[str | None] = mapped_column(String(64))  # two stages: the audit sample's
+    commitment_audit: Mapped[str | None] = mapped_column(String(64))
     committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The sizes drawn with (`contracts.sampling.SampleSizes` as a document), and when.
+    # The sizes drawn with (`contracts.sampling.SampleSizes` as a document, or two stages'
+    # sizes), and when each stage was drawn.
     sizes: Mapped[dict[str, Any] | None] = mapped_column(Document)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audit_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     logged_calls: Mapped[int | None]  # how many calls the log held when drawn
 
     @property
     def drawn(self) -> bool:
+        """Say whether the first stage is drawn (the one stage of scheme 1)."""
         return self.drawn_at is not None
+
+    @property
+    def audit_drawn(self) -> bool:
+        """Say whether the audit sample is drawn (under scheme 1, with the self sample)."""
+        return self.drawn if self.scheme == 1 else self.audit_drawn_at is not None
 
 
 class SampledCall(Base):
-    """A call in one of a period's samples, with the rank key it was drawn by; never changed."""
+    """A call in one of a period's samples, with the rank key it was drawn by; never changed.
+
+    `via` says how scheme 1 took it ("agent": among its agent's first; "top_up": by its rank
+    over the whole month); a two-stage draw takes every call by its rank, as "top_up".
+    `agent_ref` is the agent the call was logged under, kept to show: it plays no part in a
+    two-stage draw.
+    """
 
     __tablename__ = "sampled_calls"
     __table_args__ = (

@@ -53,18 +53,25 @@ def calls(contract_id: int) -> Any:
         sampled=sampled,
     )
     contract = get_contract(session=get_session(), actor=g.actor, contract_id=contract_id)
-    zone = terms_for_period(contract, period).timezone
+    terms = terms_for_period(contract, period)
+    sample = None
+    if terms.terms.sampling is not None:
+        sample = samples.shown_sample(
+            session=get_session(), actor=g.actor, contract_id=contract_id, period=period
+        )
     return render_template(
         "calls/calls.html",
         contract=contract,
         period=period,
-        zone=zone,
+        zone=terms.timezone,
+        terms=terms.terms,
+        sample=sample,
         shown=shown,
         sampled=sampled,
         agent=agent,
         sampled_as=SAMPLED_AS,
         directions=DIRECTIONS,
-        link=lambda call: evaluation_link(call, period, zone),
+        link=lambda call: evaluation_link(call, period, terms.timezone),
     )
 
 

@@ -135,7 +135,7 @@ def _period(text: str) -> Period:
 class Sample(MethodView):
     @blp.response(200, SampleOut)
     def get(self, contract_id: int, period: str) -> Any:
-        """Return a month's commitment; once its log has closed, its seed, samples, coverage."""
+        """Return a month's two commitments; each seed and sample once drawn, and coverage."""
         return samples.read_sample(
             session=get_session(),
             actor=current_actor(),
@@ -148,7 +148,8 @@ class Sample(MethodView):
 class SampleVerification(MethodView):
     @blp.response(200, VerificationOut)
     def get(self, contract_id: int, period: str) -> Any:
-        """Recompute a month's draw from the stored log and seed; say whether it matches."""
+        """Recompute a month's draws from the stored log and seeds, by the scheme each was drawn
+        under; say whether they match."""
         return samples.verify_sample(
             session=get_session(),
             actor=current_actor(),

@@ -134,82 +134,69 @@ class ExportQuery(Schema):
 
 class SampledCallOut(Schema):
     call_ref = fields.String(required=True)
-    agent_ref = fields.String(required=True)
     rank_key = fields.String(
-        required=True, metadata={"description": 'hmac_sha256(seed, "purpose:call_ref"), hex'}
-    )
-    via = fields.String(
         required=True,
-        metadata={"description": "agent: among its agent's first; top_up: to the audit minimum"},
+        metadata={"description": 'hmac_sha256(seed, "purpose:call_ref"), lowercase hex'},
     )
 
 
 class ShareOut(Schema):
     sampled = fields.Integer(required=True)
-    evaluated = fields.Integer(required=True)
+    evaluated = fields.Integer(
+        required=True, metadata={"description": "by the side that owes it, by its due date"}
+    )
     rate = fields.Decimal(as_string=True, required=True, allow_none=True)
 
 
+class PairOut(Schema):
+    """One value per sample: the self sample's and the audit sample's."""
+
+    self = fields.String(required=True, allow_none=True)
+    audit = fields.String(required=True, allow_none=True)
+
+
+class CoverageOut(Schema):
+    self = fields.Nested(ShareOut, required=True)
+    audit = fields.Nested(ShareOut, required=True)
+
+
 class SampleOut(Schema):
+    """A month's samples: both commitments as soon as they exist, each seed and its sample
+    once drawn (the self sample when the log closes, the audit sample out of it when the
+    self-assessments are due), each call with its rank key, ascending."""
+
     contract_id = fields.Integer(required=True)
     period = PeriodField(required=True)
-    commitment = fields.String(required=True, metadata={"description": "sha256(seed), hex"})
+    scheme = fields.Integer(
+        required=True,
+        metadata={"description": "2: two stages; 1: per agent, one seed (months drawn so)"},
+    )
+    commitments = fields.Nested(
+        PairOut, required=True, metadata={"description": "sha256 of each seed, lowercase hex"}
+    )
     committed_at = fields.AwareDateTime(required=True)
+    late = fields.Boolean(
+        required=True, metadata={"description": "committed only after the month began"}
+    )
+    seeds = fields.Nested(
+        PairOut,
+        required=True,
+        metadata={"description": "32 bytes in lowercase hex, each null until its sample is drawn"},
+    )
     log_closes_at = fields.AwareDateTime(required=True)
-    seed = fields.String(
+    self_due = fields.AwareDateTime(
         required=True,
         allow_none=True,
-        metadata={"description": "32 bytes in hex; shown once the log has closed"},
+        metadata={"description": "self-assessments due; the audit sample is drawn then"},
     )
+    audit_due = fields.AwareDateTime(required=True, allow_none=True)
     drawn_at = fields.AwareDateTime(required=True, allow_none=True)
+    audit_drawn_at = fields.AwareDateTime(required=True, allow_none=True)
     sizes = fields.Dict(required=True, allow_none=True)
     logged_calls = fields.Integer(required=True, allow_none=True)
-    audit = fields.Function(
-        lambda view: None if view.audit is None else [call.call_ref for call in view.audit],
-        required=True,
-        allow_none=True,
-        metadata={"type": "array", "items": {"type": "string"}, "nullable": True},
-    )
-    self = fields.Function(
-        lambda view: (
-            None
-            if view.self_assessment is None
-            else [call.call_ref for call in view.self_assessment]
-        ),
-        required=True,
-        allow_none=True,
-        metadata={"type": "array", "items": {"type": "string"}, "nullable": True},
-    )
-    calls = fields.Function(
-        lambda view: (
-            None
-            if view.audit is None or view.self_assessment is None
-            else {
-                "audit": SampledCallOut(many=True).dump(view.audit),
-                "self": SampledCallOut(many=True).dump(view.self_assessment),
-            }
-        ),
-        required=True,
-        allow_none=True,
-        metadata={
-            "type": "object",
-            "nullable": True,
-            "description": "each sample's calls with their rank keys, ascending",
-        },
-    )
-    coverage = fields.Function(
-        lambda view: (
-            None
-            if view.coverage is None
-            else {
-                "audit": ShareOut().dump(view.coverage["audit"]),
-                "self": ShareOut().dump(view.coverage["self"]),
-            }
-        ),
-        required=True,
-        allow_none=True,
-        metadata={"type": "object", "nullable": True},
-    )
+    self = fields.List(fields.Nested(SampledCallOut), required=True, attribute="self_assessment")
+    audit = fields.List(fields.Nested(SampledCallOut), required=True)
+    coverage = fields.Nested(CoverageOut, required=True)
 
 
 class VerificationOut(Schema):

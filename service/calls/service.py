@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session
 from contracts.periods import Period
 from service.actors import Actor
 from service.agreements.models import Contract
-from service.agreements.service import get_contract, lock_contracts, period_of, terms_for_period
+from service.agreements.service import (
+    get_contract,
+    lock_contracts,
+    period_of,
+    terms_for_period,
+    timeline_of,
+)
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
 from service.db import UTCDateTime, copy_rows, utcnow
@@ -54,9 +60,7 @@ STAGED = ("row_no", "call_ref", *CONTENT, "period")
 
 def log_closes_at(contract: Contract, period: Period) -> datetime:
     """Return when a period's call log closes: `log_closes_days` after it ends, local time."""
-    terms = terms_for_period(contract, period).terms
-    day = period.end_day + timedelta(days=terms.log_closes_days)
-    return datetime.combine(day, time(), ZoneInfo(terms.timezone))
+    return timeline_of(contract, period).log_closes
 
 
 class LogCalendar:

@@ -24,6 +24,7 @@ from service.evaluations.schemas import AmendmentIn, RetractionIn
 from service.evaluations.service import (
     AUTHOR_ROLE,
     amend_evaluation,
+    change_deadline,
     get_evaluation,
     list_revisions,
     retract_evaluation,
@@ -93,6 +94,8 @@ def evaluation_page(evaluation_id: int, refused: Refusal | None = None) -> Any:
         revisions=list_revisions(session=db, actor=g.actor, evaluation_id=found.id),
         disputes=service.disputes_of(db, found.id),
         authored=g.actor.role == AUTHOR_ROLE[found.source],
+        changeable_until=change_deadline(db, found).until,
+        now=utcnow(),
         disputable_until=service.disputable_until(db, g.actor, found),
         refused=refused,
     )

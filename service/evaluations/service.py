@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, column, insert, literal, select, text, tuple_
@@ -18,6 +18,7 @@ from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
+from contracts.text import said
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
@@ -25,6 +26,7 @@ from service.agreements.service import (
     lock_contracts,
     period_of,
     terms_for_period,
+    timeline_of,
     visible_contracts,
 )
 from service.db import copy_rows, reread_locked, upsert_statement, utcnow
@@ -70,16 +72,18 @@ def submit_evaluations(
     records: Mapping[int, Mapping[str, Any]],
     errors: dict[int, Any] | None = None,
     size: int | None = None,
+    now: datetime | None = None,
 ) -> Submission:
     """Score and store evaluations, all or nothing.
 
     `records` are loaded records by input index; `errors` holds the indexes already found bad.
     Every remaining problem is added by index (`errors.json.evaluations.3.answers.tone`), and
-    if any record is bad nothing is stored.
+    if any record is bad nothing is stored. `now` stamps them (the demo's months, made after
+    the fact, are evaluated on their own days).
     """
     size = size if size is not None else len(records)
     return _submit(
-        session, actor, records, dict(errors or {}), size, lambda found: {"evaluations": found}
+        session, actor, records, dict(errors or {}), size, lambda bad: {"evaluations": bad}, now
     )
 
 
@@ -90,10 +94,11 @@ def _submit(
     errors: dict[int, Any],
     size: int,
     named: Callable[[dict[int, Any]], dict[Any, Any]],
+    now: datetime | None = None,
 ) -> Submission:
     """Store records all or nothing; `named` puts the errors found by index where they belong."""
     contracts = _contracts_for(session, actor, records)
-    rows = _scored_rows(session, actor, records, contracts, errors)
+    rows = _scored_rows(session, actor, records, contracts, errors, now or utcnow())
     _refuse_repeats(rows, errors)
     if errors:
         # The batch is refused already; say which of its good records conflict, too.
@@ -130,11 +135,11 @@ def _scored_rows(
     records: Mapping[int, Mapping[str, Any]],
     contracts: Mapping[int, Contract],
     errors: dict[int, Any],
+    now: datetime,
 ) -> dict[int, dict[str, Any]]:
     """Score each record on the form its terms name; record each problem by index."""
     forms: dict[tuple[int, str], FormPair | None] = {}
     rows: dict[int, dict[str, Any]] = {}
-    now = utcnow()
     for index, record in records.items():
         form, problem, period = _form_of(session, contracts[record["contract_id"]], record, forms)
         if form is None:
@@ -588,16 +593,81 @@ def _for_author(
             {"evaluation_id": [f"held by dispute {evaluation.held_by_dispute_id}"]},
             location="path",
         )
+    _check_window_open(session, evaluation, now or utcnow())
     if evaluation.source == "supplier":
-        _check_self_assessment_open(session, evaluation, now or utcnow())
+        _check_self_assessment_open(session, evaluation)
     return evaluation
 
 
-def _check_self_assessment_open(session: Session, evaluation: Evaluation, now: datetime) -> None:
-    """Refuse to change a self-assessment once it is measured against an audit, or late.
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """Until when an evaluation's author may change it, and why then."""
+
+    until: datetime
+    self_assessments_due: bool  # a two-stage month's self-assessments, due before its window
+
+
+def change_deadline(session: Session, evaluation: Evaluation) -> Deadline:
+    """Return until when an evaluation's author may amend or retract it (DESIGN 13).
+
+    Its month's window, never a revision's: counted from the month's end, or under two-stage
+    samples from the audits' due date. A self-assessment of a month sampled in two stages
+    changes only until the self-assessments are due: then the audit sample is drawn from
+    them, and a change made knowing it would hide what the audits measure.
+    """
+    contract = session.get_one(Contract, evaluation.contract_id)
+    timeline = timeline_of(contract, Period.parse(evaluation.period))
+    if evaluation.source == "supplier" and timeline.self_due is not None:
+        return Deadline(timeline.self_due, True)
+    return Deadline(timeline.window_closes, False)
+
+
+def _check_window_open(session: Session, evaluation: Evaluation, now: datetime) -> None:
+    """Refuse to change an evaluation past its deadline: then only a dispute decision does."""
+    deadline = change_deadline(session, evaluation)
+    if now < deadline.until:
+        return
+    when, period = deadline.until.isoformat(), evaluation.period
+    if deadline.self_assessments_due:
+        raise Conflict(
+            said(
+                "the self-assessments of %(month)s were due at %(when)s: the audit sample is"
+                " drawn from them, and they change no more",
+                month=period,
+                when=when,
+            ),
+            {
+                "evaluation_id": [
+                    said(
+                        "the self-assessments of %(month)s were due at %(when)s",
+                        month=period,
+                        when=when,
+                    )  # fmt: skip
+                ]
+            },
+            location="path",
+        )
+    raise Conflict(
+        said(
+            "the window to change the evaluations of %(month)s closed at %(when)s; only a"
+            " dispute decision changes this one now",
+            month=period,
+            when=when,
+        ),
+        {
+            "evaluation_id": [
+                said("the window of %(month)s closed at %(when)s", month=period, when=when)
+            ]
+        },
+        location="path",
+    )
+
+
+def _check_self_assessment_open(session: Session, evaluation: Evaluation) -> None:
+    """Refuse to change a self-assessment once it is measured against an audit.
 
     The audits of a month measure how much the supplier's own scores flatter (DESIGN 5):
-    rewriting an audited call's self-score would hide it. The window is the audits' own.
+    rewriting an audited call's self-score would hide it.
     """
     audit = session.scalar(
         select(Evaluation.id).where(
@@ -610,15 +680,6 @@ def _check_self_assessment_open(session: Session, evaluation: Evaluation, now: d
         raise Conflict(
             f"evaluation {audit} audits this call: the self-assessment stands beside it",
             {"evaluation_id": [f"the call is audited by evaluation {audit}"]},
-            location="path",
-        )
-    contract = session.get_one(Contract, evaluation.contract_id)
-    window = terms_for_period(contract, period_of(contract, evaluation.call_at)).terms
-    closes = evaluation.revised_at + timedelta(days=window.dispute_window_days)
-    if now > closes:
-        raise Invalid(
-            "a self-assessment changes within the dispute window only",
-            {"evaluation_id": [f"its window closed at {closes.isoformat()}"]},
             location="path",
         )
 

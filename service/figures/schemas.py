@@ -44,6 +44,13 @@ class SelfAssessmentOut(Schema):
     status = fields.String(
         required=True, metadata={"enum": ["verified", "corrected", "unverified", "not_checked"]}
     )
+    counted = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "whether supplier self-scores count at all: unverified ones do not,"
+            " unless the client's audit sample fell short of its coverage floor"
+        },
+    )
 
 
 class FiguresOut(Schema):
@@ -63,7 +70,8 @@ class FiguresOut(Schema):
 class SampleShareOut(Schema):
     sampled = fields.Integer(required=True, metadata={"description": "calls in the sample"})
     evaluated = fields.Integer(
-        required=True, metadata={"description": "of them, evaluated by the side that owes it"}
+        required=True,
+        metadata={"description": "of them, evaluated by the side that owes it, on time"},
     )
     rate = DecimalString(required=True, allow_none=True)
 
@@ -71,13 +79,30 @@ class SampleShareOut(Schema):
 class SampleFiguresOut(Schema):
     """A month's samples of the call log, as its figures read them (DESIGN 13)."""
 
+    scheme = fields.Integer(
+        required=True, metadata={"description": "2: two stages; 1: per agent, one seed"}
+    )
     commitment = fields.String(
-        required=True, allow_none=True, metadata={"description": "sha256 of the seed, hex"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "sha256 of the self sample's seed (scheme 1: the seed), hex"},
     )
     seed = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "the seed in hex, once the log has closed and it is drawn"},
+        metadata={"description": "the self sample's seed in hex, once that sample is drawn"},
+    )
+    audit_commitment = fields.String(
+        required=True, allow_none=True, metadata={"description": "sha256 of the audit seed"}
+    )
+    audit_seed = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the audit seed, once the audit sample is drawn"},
+    )
+    committed_at = fields.String(required=True, allow_none=True)
+    late = fields.Boolean(
+        required=True, metadata={"description": "the seeds were committed after the month began"}
     )
     drawn = fields.Boolean(required=True)
     counts = fields.String(required=True, metadata={"enum": ["sampled", "all"]})
@@ -91,6 +116,8 @@ class SampleFiguresOut(Schema):
         metadata={"type": "object", "description": "audit and self: sampled, evaluated, rate"},
     )
     log_closes = fields.String(required=True)
+    self_due = fields.String(required=True, allow_none=True)
+    audit_due = fields.String(required=True, allow_none=True)
 
 
 class FiguresDocument(FiguresOut):

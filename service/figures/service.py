@@ -10,8 +10,9 @@ statements as a month of one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,14 +34,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from contracts import payout, stats
+from contracts.deadlines import Timeline, month_timeline
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
-from service.calls.samples import Drawn, coverage_by_contract
-from service.calls.service import log_closes_at
+from service.calls.samples import NO_DEADLINE, Drawn, coverage_by_contract, is_late
+from service.db import UTCDateTime
 from service.evaluations.models import Evaluation
 from service.volumes.models import DailyVolume
 
@@ -91,6 +93,21 @@ class Scope:
     def sources(self) -> Sequence[str]:
         return SOURCES if self.terms.quality is None else self.terms.quality.sources
 
+    @property
+    def timeline(self) -> Timeline:
+        """Return the month's deadlines under the scope's terms."""
+        return month_timeline(self.terms, self.period)
+
+    @property
+    def two_stages(self) -> bool:
+        """Say whether the terms draw two-stage samples (the self-assessments have a due date)."""
+        return self.terms.sampling is not None and self.terms.sampling.stages is not None
+
+    @property
+    def self_due(self) -> datetime:
+        """Return when the month's self-assessments are due (scheme 1 and no samples: never)."""
+        return self.timeline.self_due or NO_DEADLINE
+
 
 def scopes_of(
     session: Session,
@@ -124,25 +141,40 @@ def scopes_of(
     return scopes
 
 
-def _scopes_table(scopes: Sequence[Scope], lower_by: Mapping[int, int] | None = None) -> Any:
-    """Return the scopes as a table of the query (a VALUES list), one row per contract."""
+def _scopes_table(
+    scopes: Sequence[Scope],
+    lower_by: Mapping[int, int] | None = None,
+    unverified: Collection[int] = (),
+) -> Any:
+    """Return the scopes as a table of the query (a VALUES list), one row per contract.
+
+    A contract in `unverified` counts no supplier evaluation: its self-scores are not
+    verified (DESIGN 13).
+    """
     names = (
         "contract_id", "form_id", "client", "third_party", "supplier", "logged_only",
-        "sampled_only", "sample_id", "lower_by",
+        "sampled_only", "two_stages", "sample_id", "lower_by",
     )  # fmt: skip
     rows = [
         (
             scope.contract.id,
             scope.form_id,
-            *(int(source in scope.sources) for source in ("client", "third_party", "supplier")),
+            int("client" in scope.sources),
+            int("third_party" in scope.sources),
+            int("supplier" in scope.sources and scope.contract.id not in unverified),
             int(scope.terms.require_logged_calls),
             int(scope.sampled_only),
+            int(scope.two_stages),
             scope.drawn_sample_id or 0,  # 0 is no sample: ids start at 1, so nothing matches
             (lower_by or {}).get(scope.contract.id, 0),
+            scope.self_due,
         )
         for scope in scopes
     ]
-    columns = [column(name, BigInteger if name == "sample_id" else Integer) for name in names]
+    columns: list[Any] = [
+        column(name, BigInteger if name == "sample_id" else Integer) for name in names
+    ]
+    columns.append(column("self_due", UTCDateTime))
     return values(*columns, name="scopes").data(rows).cte("scopes")
 
 
@@ -199,20 +231,28 @@ def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = Fal
 
     Where the terms require it, the call is in the log. Under `counts: sampled`, an audit
     counts if its call is in the audit sample, a self-assessment if its call is in the self
-    sample, and nothing before the samples are drawn; `audits_anywhere` lets any audit of a
-    self-sampled call pair with it for the self-assessment check. A condition no scope needs
-    is left out, so a month of contracts that use no call log is planned as plainly as it is.
+    sample, and nothing before the samples are drawn; `audits_anywhere` lets every audit
+    through, to pair (see `_one_pass`). Under two-stage samples a self-assessment counts only
+    if made by its due date and of the self sample, whatever `counts` says: once the self
+    sample is drawn the call center knows no other call can be audited in the sample, so no
+    audit could ever verify it. A condition no scope needs is left out, so a month of
+    contracts that use no call log is planned as plainly as it is.
     """
     conditions = []
+    supplier = Evaluation.source == "supplier"
+    if any(scope.two_stages for scope in scopes):
+        # A self-assessment made once the audit sample was revealed knew what it would be
+        # measured against: it counts nowhere, and pairs with nothing.
+        conditions.append(or_(~supplier, Evaluation.created_at <= table.c.self_due))
     if any(scope.terms.require_logged_calls for scope in scopes):
         conditions.append(or_(table.c.logged_only == 0, _logged()))
-    if any(scope.sampled_only for scope in scopes):
-        supplier = Evaluation.source == "supplier"
+    if any(scope.sampled_only or scope.two_stages for scope in scopes):
+        in_self = _in_sample(table, "self")
         audit = true() if audits_anywhere else _in_sample(table, "audit")
         conditions.append(
             or_(
-                table.c.sampled_only == 0,
-                and_(supplier, _in_sample(table, "self")),
+                and_(table.c.sampled_only == 0, or_(table.c.two_stages == 0, ~supplier, in_self)),
+                and_(supplier, in_self),
                 and_(~supplier, audit),
             )
         )
@@ -220,10 +260,13 @@ def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = Fal
 
 
 def _scored(
-    scopes: Sequence[Scope], period: Period, lower_by: Mapping[int, int] | None = None
+    scopes: Sequence[Scope],
+    period: Period,
+    lower_by: Mapping[int, int] | None = None,
+    unverified: Collection[int] = (),
 ) -> Any:
     """Select the counted evaluations of every scope's month (see `_in_scope`, `_counted`)."""
-    table = _scopes_table(scopes, lower_by)
+    table = _scopes_table(scopes, lower_by, unverified)
     return (
         select(
             Evaluation.contract_id,
@@ -257,7 +300,8 @@ def _one_pass(
     """Read every contract's month once: its supplier/audit pairs and its uncorrected sums.
 
     Per call, in one grouping: the supplier's own score and the highest ranked audit (any
-    audit of a counted self-assessment pairs with it, sampled for audit or not), and the
+    audit of a counted self-assessment pairs with it, sampled for audit or not, except under
+    two-stage samples, where only the audit sample pairs), and the
     call's counted evaluation by precedence, packed with its flags. Per contract: the pairs,
     the sum of their differences, and the sufficient statistics of the counted evaluations
     as they stand, which is what a contract whose self-scores are not lowered pays on.
@@ -274,16 +318,19 @@ def _one_pass(
     counted = or_(
         *(and_(Evaluation.source == name, getattr(table.c, name) == 1) for name in SOURCES)
     )
+    pairing: Any = Evaluation.source.in_(AUDIT_SOURCES)
     if any(scope.sampled_only for scope in scopes):
         in_audit = _in_sample(table, "audit")
         counted &= or_(table.c.sampled_only == 0, Evaluation.source == "supplier", in_audit)
+    if any(scope.two_stages for scope in scopes):
+        # Only the audit sample, drawn at random out of the self sample, measures the
+        # inflation: an audit the client chose knowing the self-scores would bias it.
+        pairing &= or_(table.c.two_stages == 0, _in_sample(table, "audit"))
     per_call = (
         select(
             Evaluation.contract_id,
             func.max(case((Evaluation.source == "supplier", score))).label("own"),
-            (
-                func.max(case((Evaluation.source.in_(AUDIT_SOURCES), RANK * PACK + score))) % PACK
-            ).label("audit"),
+            (func.max(case((pairing, RANK * PACK + score))) % PACK).label("audit"),
             func.max(case((counted, RANK * RANK_AT + score * SCORE_AT + flags))).label("best"),
         )
         .join(table, table.c.contract_id == Evaluation.contract_id)
@@ -377,15 +424,48 @@ NONE_COUNTED = stats.SufficientStatistics(0, 0, 0)
 def _checks(
     scopes: Sequence[Scope],
     passed: Mapping[int, tuple[tuple[int, int], stats.SufficientStatistics]],
+    samples: Mapping[int, payout.SampleFigures | None],
 ) -> dict[int, stats.SelfAssessmentCheck]:
-    """Judge each contract's self-assessment inflation and decide whether to correct it."""
-    return {
-        scope.contract.id: stats.self_assessment_check(
-            *passed.get(scope.contract.id, ((0, 0), NONE_COUNTED))[0],
+    """Judge each contract's self-assessment inflation: whether its self-scores count, and
+    lowered by how much. Unverified self-scores count only where the client's audit sample
+    fell short (DESIGN 13)."""
+    checks = {}
+    for scope in scopes:
+        id_ = scope.contract.id
+        sample = samples.get(id_)
+        checks[id_] = stats.self_assessment_check(
+            *passed.get(id_, ((0, 0), NONE_COUNTED))[0],
             None if scope.terms.quality is None else scope.terms.quality.self_assessment,
+            audits_short=sample is not None and sample.drawn and "audit" in sample.short(),
         )
-        for scope in scopes
-    }
+    return checks
+
+
+def _judged(
+    session: Session, scopes: Sequence[Scope], period: Period
+) -> tuple[
+    dict[int, stats.SelfAssessmentCheck],
+    dict[int, stats.SufficientStatistics],
+    dict[int, payout.SampleFigures | None],
+]:
+    """Return each contract's self-assessment check, its counted statistics as they stand,
+    and its samples' figures: the pairs and coverage first, as they decide the check."""
+    passed = _one_pass(session, scopes, period)
+    coverage = _coverage(session, scopes, period)
+    samples = {scope.contract.id: _sample_figures(scope, coverage) for scope in scopes}
+    checks = _checks(scopes, passed, samples)
+    found = {id_: statistics for id_, (_, statistics) in passed.items()}
+    return checks, found, samples
+
+
+def _corrections(
+    checks: Mapping[int, stats.SelfAssessmentCheck],
+) -> tuple[dict[int, int], set[int]]:
+    """Return how much each contract's self-scores are lowered, and the contracts whose
+    self-scores do not count at all."""
+    lowered = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
+    unverified = {id_ for id_, check in checks.items() if not check.counted}
+    return lowered, unverified
 
 
 def aggregate_month(
@@ -396,24 +476,26 @@ def aggregate_month(
 ) -> dict[int, PeriodAggregate]:
     """Compute every contract's month in SQL, correction included, in a fixed number of queries.
 
-    The pairs of every contract first (their inflation decides each contract's correction),
-    then one grouped aggregate, the units, the samples' coverage and the unlogged evaluations,
-    whatever the number of contracts.
+    The pairs and the samples' coverage of every contract first (they decide each contract's
+    correction), then one grouped aggregate of the contracts whose self-scores are lowered or
+    left out, the units and the unlogged evaluations, whatever the number of contracts.
     """
     if not contracts:
         return {}
     scopes = scopes_of(session, contracts, period, overrides)
-    passed = _one_pass(session, scopes, period)
-    checks = _checks(scopes, passed)
-    found = {id_: statistics for id_, (_, statistics) in passed.items()}
-    lowered = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
-    corrected = [scope for scope in scopes if lowered[scope.contract.id]]
+    checks, found, samples = _judged(session, scopes, period)
+    lowered, unverified = _corrections(checks)
+    corrected = [
+        scope for scope in scopes if lowered[scope.contract.id] or scope.contract.id in unverified
+    ]
     if corrected:
-        # A contract whose self-scores are lowered is summed again, its scores corrected.
-        query = _aggregate(_scored(corrected, period, lowered))
-        found |= {row.contract_id: _statistics(row) for row in session.execute(query)}
+        # A contract whose self-scores are lowered, or left out, is summed again without them.
+        query = _aggregate(_scored(corrected, period, lowered, unverified))
+        again = {row.contract_id: _statistics(row) for row in session.execute(query)}
+        found |= {
+            scope.contract.id: again.get(scope.contract.id, NONE_COUNTED) for scope in corrected
+        }
     units = _units(session, scopes, period)
-    coverage = _coverage(session, scopes, period)
     unlogged = _unlogged(session, scopes, period)
     return {
         scope.contract.id: PeriodAggregate(
@@ -422,7 +504,7 @@ def aggregate_month(
             statistics=found.get(scope.contract.id, NONE_COUNTED),
             self_assessment=checks[scope.contract.id],
             units=units[scope.contract.id],
-            sampling=_sample_figures(scope, coverage),
+            sampling=samples[scope.contract.id],
             unlogged=unlogged.get(scope.contract.id) if scope.terms.require_logged_calls else None,
         )
         for scope in scopes
@@ -488,12 +570,22 @@ def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[in
 def _coverage(
     session: Session, scopes: Sequence[Scope], period: Period
 ) -> dict[tuple[int, str], payout.SampleShare]:
-    """Count how much of each contract's drawn samples its sides evaluated, in one query."""
-    drawn = [
-        Drawn(scope.contract.id, scope.drawn_sample_id, scope.form_id)
-        for scope in scopes
-        if scope.terms.sampling is not None and scope.drawn_sample_id is not None
-    ]
+    """Count how much of each contract's drawn samples its sides evaluated on time, in one
+    query."""
+    drawn = []
+    for scope in scopes:
+        if scope.terms.sampling is None or scope.drawn_sample_id is None:
+            continue
+        timeline = scope.timeline
+        drawn.append(
+            Drawn(
+                scope.contract.id,
+                scope.drawn_sample_id,
+                scope.form_id,
+                timeline.self_due or NO_DEADLINE,
+                timeline.audit_due or NO_DEADLINE,
+            )
+        )
     return coverage_by_contract(session, drawn, period)
 
 
@@ -505,17 +597,31 @@ def _sample_figures(
     if rule is None:
         return None
     sample, id_ = scope.sample, scope.contract.id
-    closes = log_closes_at(scope.contract, scope.period)
+    timeline = scope.timeline
     empty = payout.SampleShare(0, 0)
+    drawn = sample is not None and sample.drawn
+    audit_drawn = sample is not None and sample.audit_drawn
     return payout.SampleFigures(
         commitment=None if sample is None else sample.commitment,
-        seed=sample.seed if sample is not None and sample.drawn else None,
+        seed=sample.seed if sample is not None and drawn else None,
         counts=rule.counts,
         min_coverage=rule.min_coverage,
         audit=coverage.get((id_, "audit"), empty),
         self_assessment=coverage.get((id_, "self"), empty),
-        log_closes=f"{closes:%Y-%m-%d %H:%M} {scope.terms.timezone}",
+        log_closes=_shown(timeline.log_closes, scope),
+        scheme=rule.scheme if sample is None else sample.scheme,
+        audit_commitment=None if sample is None else sample.commitment_audit,
+        audit_seed=sample.seed_audit if sample is not None and audit_drawn else None,
+        self_due=None if timeline.self_due is None else _shown(timeline.self_due, scope),
+        audit_due=None if timeline.audit_due is None else _shown(timeline.audit_due, scope),
+        committed_at=None if sample is None else sample.committed_at.isoformat(),
+        late=sample is not None and is_late(timeline, sample),
     )
+
+
+def _shown(moment: datetime, scope: Scope) -> str:
+    """Write a deadline for people: its local day and time, and the zone."""
+    return f"{moment:%Y-%m-%d %H:%M} {scope.terms.timezone}"
 
 
 def _unlogged(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, int]:
@@ -549,9 +655,9 @@ def aggregate_groups(
     `columns` are `agent_ref` and `team`: the contract's correction applies to every group.
     """
     scopes = scopes_of(session, [contract], period)
-    check = _checks(scopes, _one_pass(session, scopes, period))[contract.id]
-    lower_by = {contract.id: stats.inflation_hundredths(check)}
-    scored = _scored(scopes, period, lower_by)
+    checks, _, _ = _judged(session, scopes, period)
+    lowered, unverified = _corrections(checks)
+    scored = _scored(scopes, period, lowered, unverified)
     groups: dict[str, list[Group]] = {}
     for name in columns:
         query = _aggregate(scored, [name]).order_by(getattr(scored.c, name))
@@ -560,4 +666,4 @@ def aggregate_groups(
             for row in session.execute(query)
             if getattr(row, name) is not None
         ]
-    return check, groups
+    return checks[contract.id], groups

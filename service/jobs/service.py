@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from contracts.periods import Period
 from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
-from service.agreements.service import terms_for_period
+from service.agreements.service import terms_for_period, timeline_of
 from service.calls import samples
-from service.calls.service import log_closes_at
 from service.db import utcnow, writing
 from service.disputes.figures import unresolved_disputes
 from service.errors import Conflict
@@ -78,33 +77,28 @@ def last_ended_period(contract: Contract, now: datetime) -> Period:
 
 
 def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> bool:
-    """Say whether the period's dispute window, counted from its end in local time, is over."""
-    return now >= _window_end(contract, period)
-
-
-def _window_end(contract: Contract, period: Period, extra_days: int = 0) -> datetime:
-    terms = terms_for_period(contract, period).terms
-    deadline_day = period.end_day + timedelta(days=terms.dispute_window_days + extra_days)
-    return datetime.combine(deadline_day, time(), ZoneInfo(terms.timezone))
+    """Say whether the month's dispute window is over (see `contracts.deadlines`)."""
+    return now >= timeline_of(contract, period).window_closes
 
 
 def finalize_due(session: Session, contract: Contract, period: Period, now: datetime) -> bool:
     """Say whether the close finalizes a period now (DESIGN 12, money).
 
-    After the dispute window, unless a dispute of the month still waits (open or escalated);
-    a waiting dispute holds the month back for `disputes.decide_within_days` more at most.
-    What it changes after that reaches a later statement as a prior-period adjustment.
-    Where the call log moves the money, never before the month's log has closed.
+    After the month's dispute window (under two-stage samples it runs from the audits' due
+    date), unless a dispute of the month still waits (open or escalated); a waiting dispute
+    holds the month back for `disputes.decide_within_days` more at most. What it changes
+    after that reaches a later statement as a prior-period adjustment. Where the call log
+    moves the money, never before the month's log has closed.
     """
-    if not dispute_window_closed(contract, period, now):
+    timeline = timeline_of(contract, period)
+    if now < timeline.window_closes:
         return False
     terms = terms_for_period(contract, period).terms
-    if terms.uses_call_log and now < log_closes_at(contract, period):
+    if terms.uses_call_log and now < timeline.log_closes:
         return False
     if not unresolved_disputes(session, contract.id, period):
         return True
-    wait = terms_for_period(contract, period).terms.disputes.decide_within_days
-    return now >= _window_end(contract, period, wait)
+    return now >= timeline.holds_until
 
 
 def due_items(
@@ -161,17 +155,20 @@ def _holding(factory: sessionmaker[Session], item: Item) -> Iterator[Session | N
 
 
 def draw_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
-    """Commit a sampled month's seed if it never was, and draw its samples once its log has
-    closed, under the item's lock; return what happened."""
+    """Commit a sampled month's seeds if they never were, and draw each of its samples that is
+    due (the self sample once its log has closed, the audit sample once the self-assessments
+    are due), under the item's lock; return what happened."""
     with _holding(factory, item) as session:
         if session is None:
             return "busy"
         contract = session.get_one(Contract, item.contract_id)
         before = samples.sample_of(session, contract.id, item.period)
-        if before is not None and before.drawn:
+        if before is not None and before.audit_drawn:
             return "drawn_before"
-        if samples.draw_samples(session, contract, item.period, now) is not None:
-            return "drawn"
+        stages = (before.drawn, before.audit_drawn) if before is not None else (False, False)
+        after = samples.draw_samples(session, contract, item.period, now)
+        if after is not None:
+            return "drawn" if (after.drawn, after.audit_drawn) != stages else "waiting"
         samples.commit_seed(session, contract, item.period, now)  # the log is still open
         return "committed" if before is None else "waiting"
 
@@ -231,7 +228,7 @@ def close_item(
 
 
 def commit_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
-    """Commit the seed of a contract's running period, once, under the close's lock."""
+    """Commit the seeds of a contract's next (or running) month, once, under the close's lock."""
     with _holding(factory, item) as session:
         if session is None:
             return "busy"
@@ -248,15 +245,25 @@ def _samples(session: Session, item: Item) -> bool:
     return terms_for_period(contract, item.period).terms.sampling is not None
 
 
-def running_periods(session: Session, now: datetime) -> list[Item]:
-    """List the month running now of every contract whose terms have started and not ended."""
+def months_to_commit(session: Session, now: datetime) -> list[Item]:
+    """List the months whose seeds the close commits now, for every contract that runs them.
+
+    The month after the running one, when its terms draw two-stage samples: its commitments
+    are published before it begins (DESIGN 13). And the running month itself, which is late
+    if it has none yet (the scheduler was down, or terms came too late); the retired
+    per-agent scheme committed a month only as it began, and still does.
+    """
     items = []
     for contract in session.scalars(select(Contract).order_by(Contract.id)):
         current = last_ended_period(contract, now).next()
         first = Period.of(contract.terms_versions[0].effective_from)
-        ended = contract.ends_on is not None and current > Period.of(contract.ends_on)
-        if first <= current and not ended:
-            items.append(Item(current, contract.id))
+        last = None if contract.ends_on is None else Period.of(contract.ends_on)
+        for month in (current, current.next()):
+            if month < first or (last is not None and month > last):
+                continue
+            rule = terms_for_period(contract, month).terms.sampling
+            if month == current or (rule is not None and rule.stages is not None):
+                items.append(Item(month, contract.id))
     return items
 
 
@@ -283,7 +290,7 @@ def run_close(
         made = ensure_partitions(session, months_ahead(Period.of(now.date())))
         items = due_items(session, now, period=period, contract_id=contract_id)
         sampled = [item for item in items if _samples(session, item)]
-        running = [] if period is not None else running_periods(session, now)
+        running = [] if period is not None else months_to_commit(session, now)
         running = [item for item in running if contract_id in (None, item.contract_id)]
     report = CloseReport()
     if made:
@@ -312,7 +319,7 @@ def _close_items(
     """Commit the running months' seeds, draw the closed logs' samples, close the due months."""
     running, sampled, items = work
     for item in running:
-        # A period that has begun gets its seed committed; the run counts only new ones.
+        # The next month's seeds, and the running month's if it has none; only new ones count.
         commit = partial(commit_item, factory, item, now)
         outcome = _attempt(report, item, commit, "committed_before")
         if outcome in ("committed", "failed"):

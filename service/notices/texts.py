@@ -56,6 +56,8 @@ def summary(payload: dict[str, Any], language: str) -> str:
             month=month(payload["period"], say.language),
             outcome=say.gettext(outcome) if outcome else "–",
         )
+    if event == "sample.committed":
+        return _committed(say, payload)
     if event == "evaluation.amended":
         values = {"call": payload["call_ref"], "revision": payload["revision"]}
         if payload.get("retracted"):
@@ -68,3 +70,25 @@ def summary(payload: dict[str, Any], language: str) -> str:
             **values,
         )
     return str(event)
+
+
+def _committed(say: Speech, payload: dict[str, Any]) -> str:
+    """Say that a month's seeds are committed, with their SHA-256, and whether it was late."""
+    commitments = payload["commitments"]
+    values = {
+        "contract": payload["contract_id"],
+        "month": month(payload["period"], say.language),
+        "own": commitments["self"],
+        "audit": commitments["audit"],
+    }
+    if payload.get("late"):
+        return say.gettext(
+            "The samples of contract %(contract)s for %(month)s are committed late, after the"
+            " month began: SHA-256 %(own)s (self-assessment) and %(audit)s (audit).",
+            **values,
+        )
+    return say.gettext(
+        "The samples of contract %(contract)s for %(month)s are committed before the month:"
+        " SHA-256 %(own)s (self-assessment) and %(audit)s (audit).",
+        **values,
+    )

@@ -49,11 +49,9 @@ def contract(contract_id: int) -> Any:
     )
     sample = None
     if overview.terms.sampling is not None:
-        found = samples.sample_of(db, contract_id, period)
-        if found is not None:
-            sample = samples.read_sample(
-                session=db, actor=g.actor, contract_id=contract_id, period=period
-            )
+        sample = samples.shown_sample(
+            session=db, actor=g.actor, contract_id=contract_id, period=period
+        )
     return render_template(
         "scorecards/contract.html",
         contract=overview.contract,

@@ -50,6 +50,7 @@ def statement(statement_id: int) -> Any:
         statement=found,
         files=files,
         reasons=reasons_of(found, current_language()),
+        commitments=reports.commitments_of(found.figures),
     )
 
 

@@ -38,10 +38,12 @@ class Reasons:
         code, basis = line["code"], line.get("basis") or {}
         if code == "volume":
             return self.volume(basis)
+        if code == "quality_band" and basis.get("reason") == "sample_pending":
+            return self.band(basis)  # no self-score is judged before the samples are drawn
         if code == "quality_band":
-            return self.band(basis) + self.self_assessment(basis)
+            return self.band(basis) + self.self_assessment(basis) + self.coverage_note(basis)
         if code.startswith("critical_") and "category" in basis:
-            return self.critical(basis)
+            return self.critical(basis) + self.coverage_note(basis)
         if code == "cap":
             return self.cap(basis)
         if code == PRIOR_ADJUSTMENT:
@@ -146,12 +148,17 @@ class Reasons:
         reason, say = basis.get("reason"), self.say
         if reason == "min_sample":
             return self.too_few(basis)
+        if reason == "sample_pending" and "self_due" in basis:
+            return say.gettext(
+                "the audit sample is drawn when the self-assessments are due (%(when)s)",
+                when=basis["self_due"],
+            )
         if reason == "sample_pending":
             return say.gettext(
                 "the samples are drawn when the call log closes (%(when)s)",
                 when=basis["log_closes"],
             )
-        if reason == "coverage":
+        if reason == "coverage":  # statements made before the coverage rule took sides
             floor = self.percent(basis["min_coverage"])
             return say.gettext(" and ").join(
                 self.coverage(name, basis["shares"][name], floor) for name in basis["short"]
@@ -175,6 +182,34 @@ class Reasons:
             "the call center's self-assessment sample is %(rate)s evaluated (%(evaluated)s of"
             " %(sampled)s calls), below the %(floor)s floor",
             **values,
+        )
+
+    def coverage_note(self, basis: Basis) -> str:
+        """Say whose sample fell short of its floor and what that took away (DESIGN 13)."""
+        note, say = basis.get("coverage"), self.say
+        if not note:
+            return ""
+        floor = self.percent(note["min_coverage"])
+        short = say.gettext(" and ").join(
+            self.coverage(name, note["shares"][name], floor) for name in note["short"]
+        )
+        if len(note["short"]) == 2:
+            effect = say.gettext("no quality bonus or malus applies")
+        elif note["short"] == ["audit"]:
+            effect = say.gettext("no quality malus applies")
+        else:
+            effect = say.gettext("no quality bonus applies")
+        said = say.gettext("; %(short)s: %(effect)s", short=short, effect=effect)
+        if not note.get("below_minimum"):
+            return said
+        minimum = self.count(basis["min_sample"])
+        if note["short"] == ["audit"]:
+            return said + say.gettext(
+                ", and the minimum sample of %(minimum)s does not hold back a bonus",
+                minimum=minimum,
+            )
+        return said + say.gettext(
+            ", and the minimum sample of %(minimum)s does not hold back a malus", minimum=minimum
         )
 
     def band(self, basis: Basis) -> str:
@@ -290,16 +325,33 @@ class Reasons:
                     tolerance=self.score(rule["tolerance"]),
                 )
             return note
-        if check["status"] == "unverified":
-            note = say.gettext(
+        if check["status"] != "unverified":
+            return ""
+        note = self.unverified(check.get("counted"), pairs)
+        if rule:
+            note += say.gettext(
+                ", fewer than the %(needed)s needed", needed=self.count(rule["min_pairs"])
+            )
+        return note
+
+    def unverified(self, counted: bool | None, pairs: str) -> str:
+        """Say what became of unverified self-scores (statements made before the rule that
+        drops them do not say: they counted as they were)."""
+        say = self.say
+        if counted is None:
+            return say.gettext(
                 "; supplier self-scores are unverified: %(pairs)s audited calls", pairs=pairs
             )
-            if rule:
-                note += say.gettext(
-                    ", fewer than the %(needed)s needed", needed=self.count(rule["min_pairs"])
-                )
-            return note
-        return ""
+        if counted:
+            return say.gettext(
+                "; supplier self-scores count unverified, as the client's audit sample fell"
+                " short: %(pairs)s audited calls",
+                pairs=pairs,
+            )
+        return say.gettext(
+            "; supplier self-scores do not count, unverified: %(pairs)s audited calls",
+            pairs=pairs,
+        )
 
     def critical(self, basis: Basis) -> str:
         say = self.say
@@ -331,11 +383,13 @@ class Reasons:
             ),
         }
         above = Decimal(basis["rate"]) > Decimal(basis["max_rate"])
-        if basis["applied"] and basis["evidence"] == "point":
+        # A malus waived for the client's short audits reads as the figures found it.
+        applied = basis["applied"] or (basis.get("coverage") or {}).get("waived") is not None
+        if applied and basis["evidence"] == "point":
             return say.gettext(
                 "%(name)s (%(adjust)s): %(rate)s is above the %(limit)s limit", **values
             )
-        if basis["applied"]:
+        if applied:
             return say.gettext(
                 "%(name)s (%(adjust)s): %(rate)s; %(wilson)s lies wholly above the %(limit)s limit",
                 **values,

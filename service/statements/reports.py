@@ -9,6 +9,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -58,6 +59,23 @@ def printable_style_source() -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
+def commitments_of(figures: dict[str, Any]) -> dict[str, Any] | None:
+    """Return what a statement says of its month's sample commitments, if it has any.
+
+    `late` is None for statements made before it was kept: they claim no timing.
+    """
+    sampling = figures.get("sampling") or {}
+    if not sampling.get("commitment"):
+        return None
+    committed_at = sampling.get("committed_at")
+    return {
+        "self": sampling["commitment"],
+        "audit": sampling.get("audit_commitment"),
+        "late": sampling.get("late"),
+        "committed_at": None if committed_at is None else datetime.fromisoformat(committed_at),
+    }
+
+
 def language_of(statement: Statement) -> str:
     """Return the language a statement's report files are made in: its client's."""
     return statement.contract.client.language
@@ -76,6 +94,7 @@ def printable(statement: Statement, language: str = DEFAULT_LANGUAGE) -> str:
         for line, reason in zip(statement.lines, reasons, strict=True)
     ]
     zone = contract_timezone(statement.contract)
+    commitments = commitments_of(figures)
     return (
         _templates(language)
         .get_template("statement.html")
@@ -97,7 +116,8 @@ def printable(statement: Statement, language: str = DEFAULT_LANGUAGE) -> str:
             difference=money(statement.total - statement.volume_only, currency, language),
             finalized=moment(statement.finalized_at, zone, language),
             computed=moment(statement.computed_at, zone, language),
-            commitment=(figures.get("sampling") or {}).get("commitment"),
+            commitments=commitments,
+            committed=moment((commitments or {}).get("committed_at"), zone, language),
         )
     )
 

@@ -25,11 +25,11 @@ from service.agreements.service import (
     get_contract,
     lock_contracts,
     terms_for_period,
+    timeline_of,
     visible_contracts,
 )
 from service.calls.models import Call
 from service.calls.samples import sample_of
-from service.calls.service import log_closes_at
 from service.db import utcnow
 from service.disputes.figures import (
     DisputeFigures,
@@ -495,7 +495,8 @@ def finalize(
 
 
 def _check_samples_drawn(session: Session, statement: Statement) -> None:
-    """Refuse to freeze a month whose terms sample the call log before its samples are drawn.
+    """Refuse to freeze a month whose terms sample the call log before its samples are drawn:
+    the self sample when the log closes, the audit sample when the self-assessments are due.
 
     Until then its quality lines are 0 for want of a sample, not for what the calls scored.
     """
@@ -503,14 +504,20 @@ def _check_samples_drawn(session: Session, statement: Statement) -> None:
     if terms_for_period(contract, period).terms.sampling is None:
         return
     sample = sample_of(session, contract.id, period)
+    if sample is not None and sample.drawn and sample.audit_drawn:
+        return
+    timeline = timeline_of(contract, period)
     if sample is None or not sample.drawn:
-        closes = log_closes_at(contract, period)
-        raise Conflict(
-            f"the samples of {period} are drawn when its call log closes, at "
-            f"{closes.isoformat()}; the statement is final only after that",
-            {"statement_id": [f"the samples of {period} are not drawn yet"]},
-            location="path",
-        )
+        when = f"when its call log closes, at {timeline.log_closes.isoformat()}"
+    else:
+        assert timeline.self_due is not None  # only two stages draw the audit sample apart
+        due = timeline.self_due.isoformat()
+        when = f"(its audit sample) when the self-assessments are due, at {due}"
+    raise Conflict(
+        f"the samples of {period} are drawn {when}; the statement is final only after that",
+        {"statement_id": [f"the samples of {period} are not drawn yet"]},
+        location="path",
+    )
 
 
 def finalizable(session: Session, actor: Actor, statement_id: int) -> Statement:

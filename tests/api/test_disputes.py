@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,9 @@ from tests.conftest import TODAY, World, errors_at, json_of, row_counts
 
 URL = "/api/v1/evaluations"
 SECRET = "s" * 32
+# A call of the month running on the test's day: its evaluations may still be amended (an
+# October evaluation's window closed on 6 November).
+OPEN_MONTH = "2026-11-14T10:30:00+01:00"
 
 
 def audit(client: FlaskClient, world: World, **changes: Any) -> dict[str, Any]:
@@ -199,7 +202,7 @@ def test_a_dispute_after_the_window_is_refused_saying_when_it_closed(
 
 
 def test_the_window_counts_from_the_latest_revision(client: FlaskClient, world: World) -> None:
-    stored = audit(client, world)
+    stored = audit(client, world, call_at=OPEN_MONTH)
     with time_machine.travel(TODAY + timedelta(days=4), tick=True):
         amended = client.post(
             f"{URL}/{stored['id']}/revisions",
@@ -321,7 +324,7 @@ def test_only_a_rejection_is_escalated_by_the_supplier_in_time(
 def test_the_author_amends_and_retracts_and_an_amendment_reinstates(
     client: FlaskClient, world: World
 ) -> None:
-    stored = audit(client, world)
+    stored = audit(client, world, call_at=OPEN_MONTH)
     url = f"{URL}/{stored['id']}"
     amended = client.post(
         f"{url}/revisions",
@@ -377,7 +380,7 @@ def test_only_the_author_side_amends_or_retracts(
 def test_an_amendment_must_change_the_answers_and_fit_the_form(
     client: FlaskClient, world: World
 ) -> None:
-    stored = audit(client, world)
+    stored = audit(client, world, call_at=OPEN_MONTH)
     url = f"{URL}/{stored['id']}/revisions"
     same = client.post(
         url, json={"answers": PERFECT | {"tone": 3}, "reason": "r"}, headers=world.headers("client")
@@ -454,7 +457,7 @@ def test_both_organizations_hear_of_each_step_and_of_an_amended_audit(
             headers=world.headers(who),
         )
         assert response.status_code == 200, response.get_json()
-    stored, dispute = opened(client, world)
+    stored, dispute = opened(client, world, call_at=OPEN_MONTH)
     step(client, world, dispute["id"], "decision", "client", **decision(True))
     client.post(
         f"{URL}/{stored['id']}/revisions",
@@ -512,16 +515,22 @@ def test_the_scorecard_counts_disputes_and_each_evaluators_overturns(
     )
 
 
-def test_a_self_assessment_stays_beside_its_audit_and_changes_only_in_its_window(
+def test_a_self_assessment_stays_beside_its_audit_and_changes_only_in_its_months_window(
     client: FlaskClient, world: World
 ) -> None:
-    own = json_of(client.post(URL, json=evaluation(world), headers=world.headers("supplier")))
-    alone = json_of(
+    own = json_of(
         client.post(
-            URL, json=evaluation(world, call_ref="call-009"), headers=world.headers("supplier")
+            URL, json=evaluation(world, call_at=OPEN_MONTH), headers=world.headers("supplier")
         )
     )
-    audit(client, world)  # the client audits call-001, which the supplier scored itself
+    alone = json_of(
+        client.post(
+            URL,
+            json=evaluation(world, call_ref="call-009", call_at=OPEN_MONTH),
+            headers=world.headers("supplier"),
+        )
+    )
+    audit(client, world, call_at=OPEN_MONTH)  # the client audits call-001, scored by the supplier
     body = {"answers": PERFECT | {"tone": 4}, "reason": "re-listened"}
     audited = client.post(
         f"{URL}/{own['id']}/revisions", json=body, headers=world.headers("supplier")
@@ -532,11 +541,15 @@ def test_a_self_assessment_stays_beside_its_audit_and_changes_only_in_its_window
         f"{URL}/{own['id']}/retraction", json={"reason": "x"}, headers=world.headers("supplier")
     )
     assert gone.status_code == 409
-    with time_machine.travel(TODAY + timedelta(days=6), tick=False):
+    # November's window closes 5 days after the month, at midnight in Rome.
+    with time_machine.travel(datetime(2026, 12, 5, 23, 0, tzinfo=UTC), tick=False):
         late = client.post(
             f"{URL}/{alone['id']}/revisions", json=body, headers=world.headers("supplier")
         )
-    assert late.status_code == 422 and "window closed" in errors_at(late, "path.evaluation_id")[0]
+    assert late.status_code == 409
+    assert errors_at(late, "path.evaluation_id") == [
+        "the window of 2026-11 closed at 2026-12-06T00:00:00+01:00"
+    ]
     fixed = client.post(
         f"{URL}/{alone['id']}/revisions", json=body, headers=world.headers("supplier")
     )
@@ -546,7 +559,7 @@ def test_a_self_assessment_stays_beside_its_audit_and_changes_only_in_its_window
 def test_a_retracted_audit_is_disputed_and_an_accepted_dispute_reinstates_it(
     client: FlaskClient, world: World
 ) -> None:
-    stored = audit(client, world)
+    stored = audit(client, world, call_at=OPEN_MONTH)
     client.post(
         f"{URL}/{stored['id']}/retraction",
         json={"reason": "drop it"},
@@ -564,7 +577,7 @@ def test_a_retracted_audit_is_disputed_and_an_accepted_dispute_reinstates_it(
 def test_a_decided_answer_is_neither_amended_nor_disputed_again(
     client: FlaskClient, world: World
 ) -> None:
-    stored, accepted = opened(client, world, answers={"greeting": "no"})
+    stored, accepted = opened(client, world, answers={"greeting": "no"}, call_at=OPEN_MONTH)
     step(client, world, accepted["id"], "decision", "client", **decision(True))
     back = client.post(
         f"{URL}/{stored['id']}/revisions",

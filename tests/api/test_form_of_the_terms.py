@@ -56,11 +56,12 @@ def test_rows_stored_on_another_form_no_longer_count(
     app: Flask, client: FlaskClient, world: World, make_evaluation: Any
 ) -> None:
     _publish_easy_form(client, world)
-    perfect = make_evaluation(call_ref="counted")
-    counted = client.post("/api/v1/evaluations", json=perfect, headers=world.headers("supplier"))
+    # Audits: self-scores that no audit verifies would count nowhere anyway.
+    perfect = make_evaluation(call_ref="counted", source="client")
+    counted = client.post("/api/v1/evaluations", json=perfect, headers=world.headers("client"))
     assert counted.status_code == 201
-    failing = make_evaluation(call_ref="swapped", answers={"verification": "no"})
-    stored = client.post("/api/v1/evaluations", json=failing, headers=world.headers("supplier"))
+    failing = make_evaluation(call_ref="swapped", source="client", answers={"verification": "no"})
+    stored = client.post("/api/v1/evaluations", json=failing, headers=world.headers("client"))
     assert stored.status_code == 201
     # A row stored before the rule existed, on the easy form.
     with app.extensions["fiducia.sessionmaker"].begin() as session:

@@ -56,7 +56,7 @@ def test_finance_reviews_downloads_and_finalizes_a_statement(
     expect(rows).to_have_count(2)
     screenshot(page, "finance-payouts")
 
-    # Torino's: Napoli's month may wait for its samples, drawn 3 days into the next month.
+    # Torino's: Napoli's month may wait for its samples, drawn 3 and 10 days into the next month.
     rows.filter(has_text="Voxline Torino").locator("a").first.click()
     expect(page.locator("#lines")).to_be_visible()
     page_total = amount(page.locator("#statement-total").inner_text())

@@ -52,7 +52,7 @@ def test_finance_with_an_italian_browser_reads_the_payouts_in_italian_and_files_
     assert ITALIAN_AMOUNT.match(total), total
     screenshot(page, "it-payouts")
 
-    # Torino's: Napoli's month may wait for its samples, drawn 3 days into the next month.
+    # Torino's: Napoli's month may wait for its samples, drawn 3 and 10 days into the next month.
     rows = page.locator("#payouts tbody tr")
     rows.filter(has_text="Voxline Torino").locator("a").first.click()
     expect(page.locator("#lines thead")).to_contain_text("Motivo")

@@ -18,8 +18,11 @@ from tests.conftest import World
 from tests.plain import python_aggregate
 
 
-def store_random_month(app: Flask, world: World, seed: int, inflate: bool) -> None:
-    """Store evaluations around October 2026, many on the month's edges in Rome."""
+def store_random_month(
+    app: Flask, world: World, seed: int, inflate: bool, audited: float = 0.35
+) -> None:
+    """Store evaluations around October 2026, many on the month's edges in Rome; each call is
+    audited by the client and by a third party, each as often as `audited`."""
     rng = random.Random(seed)
     admin = Actor(user_id=world.ids["user:admin"], role="admin", organization_id=None)
     edges = [
@@ -58,7 +61,7 @@ def store_random_month(app: Flask, world: World, seed: int, inflate: bool) -> No
             own |= {"greeting": "yes", "closing": "yes", "tone": 5, "procedure": 5}
         if rng.random() < 0.03:  # a self-assessment that fails identity checks scores 0
             own |= {"verification": "no"}
-        sources = ["supplier"] + [s for s in ("client", "third_party") if rng.random() < 0.35]
+        sources = ["supplier"] + [s for s in ("client", "third_party") if rng.random() < audited]
         for source in sources:
             answers = own if source == "supplier" else truth
             records[len(records)] = base | {"source": source, "answers": answers}
@@ -66,11 +69,14 @@ def store_random_month(app: Flask, world: World, seed: int, inflate: bool) -> No
         submit_evaluations(session=session, actor=admin, records=records)
 
 
-@pytest.mark.parametrize(("seed", "inflate"), [(1, True), (2, False), (3, True)])
+@pytest.mark.parametrize(
+    ("seed", "inflate", "audited"),
+    [(1, True, 0.35), (2, False, 0.35), (3, True, 0.35), (4, True, 0.05), (5, False, 0.06)],
+)
 def test_the_sql_aggregate_equals_the_plain_computation(
-    app: Flask, world: World, seed: int, inflate: bool
+    app: Flask, world: World, seed: int, inflate: bool, audited: float
 ) -> None:
-    store_random_month(app, world, seed, inflate)
+    store_random_month(app, world, seed, inflate, audited)
     period = Period(2026, 10)
     with app.extensions["fiducia.sessionmaker"]() as session:
         contract = session.get(Contract, world.ids["contract"])
@@ -89,7 +95,10 @@ def test_the_sql_aggregate_equals_the_plain_computation(
     assert statistics.critical_errors["customer"] == expected["customer"]
     assert aggregate.self_assessment.pairs == expected["pairs"]
     assert aggregate.self_assessment.applied == (expected["lowered_by"] > 0)
-    if inflate:
+    assert aggregate.self_assessment.counted == expected["verified"]
+    if audited < 0.1:  # too few pairs: only the audits count
+        assert not expected["verified"] and statistics.n < 40
+    elif inflate:
         assert aggregate.self_assessment.status == "corrected"
 
 

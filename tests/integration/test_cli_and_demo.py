@@ -1,6 +1,6 @@
 """The command line: bootstrap an admin, load the demo."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from click.testing import CliRunner
@@ -70,8 +70,13 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
             ).all()
         )
         drawn = session.execute(
-            select(CallSample.period, CallSample.drawn_at.is_not(None)).order_by(CallSample.period)
+            select(
+                CallSample.period,
+                CallSample.drawn_at.is_not(None),
+                CallSample.audit_drawn_at.is_not(None),
+            ).order_by(CallSample.period)
         ).all()
+        samples = list(session.scalars(select(CallSample).order_by(CallSample.period)))
         # The month's own calls (refs `2026-..`), evaluated before any sample was drawn.
         regular = dict(
             session.execute(
@@ -95,17 +100,30 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     # months. The samples are drawn from a random seed, so they may take some of those calls:
     # none is self-assessed twice, and a sampled one may gain an audit.
     assert regular["supplier"] == 2 * 3 * 90 and regular["client"] >= 2 * 3 * 30
-    # Napoli's samples: every self-sampled call assessed, the audit sample above the terms'
-    # 90% floor, and 25 self-sampled calls audited besides, to check the self-assessment.
+    # Napoli's samples, both stages drawn: every self-sampled call assessed on time, and the
+    # audit sample (drawn out of it) above the terms' 90% floor.
     assert set(shares) == {"2026-08", "2026-09", "2026-10"}
     for share in shares.values():
-        assert share["self"].sampled == 120 and share["self"].evaluated == 120
+        assert share["self"].sampled == 200 and share["self"].evaluated == 200
         assert share["audit"].sampled == 60 and not share["audit"].below(Decimal("0.9"))
-    assert evaluations - 2 * 3 * (90 + 30) >= 3 * (120 + 54)
+    assert evaluations - 2 * 3 * (90 + 30) >= 3 * (200 + 54)  # less any call evaluated twice
     # Each contract logs as many calls as its daily volumes say.
     assert logged == units and len(logged) == 2
-    # Napoli's closed months are drawn; the month running is committed, not drawn.
-    assert drawn == [("2026-08", True), ("2026-09", True), ("2026-10", True), ("2026-11", False)]
+    # Napoli's months are committed in the month before: its ended months drawn in both stages;
+    # the running month and the next one committed, not drawn.
+    assert [period for period, *_ in drawn] == [
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+        "2026-12",
+    ]
+    assert [stages for _, *stages in drawn] == [[True, True]] * 3 + [[False, False]] * 2
+    assert all(sample.scheme == 2 and sample.seed_audit for sample in samples)
+    assert all(
+        sample.committed_at < datetime.combine(Period.parse(sample.period).first_day, time(), UTC)
+        for sample in samples
+    )
     assert days == 2 * (31 + 30 + 31)
     assert sources == {"supplier", "client"}
     assert statements == 2 * 3

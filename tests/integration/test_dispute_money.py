@@ -156,29 +156,30 @@ def test_an_accepted_dispute_moves_the_draft_exactly_as_the_new_answers_do(
 def test_a_retracted_audit_stops_counting_and_an_amendment_brings_it_back(
     app: Flask, world: World
 ) -> None:
-    seed_month(app, world, "2026-10", seed=6)
-    before = draft(app, world, "2026-10")
-    audit = worst_audit(app, world)
-    client = app.test_client()
-    retracted = client.post(
-        f"/api/v1/evaluations/{audit.id}/retraction",
-        json={"reason": "wrong recording"},
-        headers=world.headers("client"),
-    )
-    assert retracted.status_code == 200
-    without = draft(app, world, "2026-10")
-    with app.extensions["fiducia.sessionmaker"]() as session:
-        assert Decimal(without["total"]) == plain_total(
-            session, world.ids["contract"], OCTOBER, DESIGN_TERMS
+    with at("2026-11-03T10:00:00"):  # October has ended; its window to amend has not
+        seed_month(app, world, "2026-10", seed=6)
+        before = draft(app, world, "2026-10")
+        audit = worst_audit(app, world)
+        client = app.test_client()
+        retracted = client.post(
+            f"/api/v1/evaluations/{audit.id}/retraction",
+            json={"reason": "wrong recording"},
+            headers=world.headers("client"),
         )
-    # The call's supplier self-assessment counts instead of the retracted audit (or nothing).
-    assert without["figures"] != before["figures"]
-    client.post(
-        f"/api/v1/evaluations/{audit.id}/revisions",
-        json={"answers": audit.answers, "reason": "it was the right recording"},
-        headers=world.headers("client"),
-    )
-    assert draft(app, world, "2026-10")["figures"] == before["figures"]
+        assert retracted.status_code == 200
+        without = draft(app, world, "2026-10")
+        with app.extensions["fiducia.sessionmaker"]() as session:
+            assert Decimal(without["total"]) == plain_total(
+                session, world.ids["contract"], OCTOBER, DESIGN_TERMS
+            )
+        # The call's supplier self-assessment counts instead of the retracted audit (or nothing).
+        assert without["figures"] != before["figures"]
+        client.post(
+            f"/api/v1/evaluations/{audit.id}/revisions",
+            json={"answers": audit.answers, "reason": "it was the right recording"},
+            headers=world.headers("client"),
+        )
+        assert draft(app, world, "2026-10")["figures"] == before["figures"]
 
 
 def at(day: str) -> Any:
@@ -275,19 +276,20 @@ def test_finalizing_lists_the_disputes_waiting_then_not_those_of_the_draft(
 
 
 def test_a_retracted_audit_counts_in_no_dispute_figure(app: Flask, world: World) -> None:
-    seed_month(app, world, "2026-10", calls=12, seed=10)
-    audit = worst_audit(app, world)
-    client = app.test_client()
-    url = f"/api/v1/contracts/{world.ids['contract']}/scorecard"
-    before = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
-    client.post(
-        f"/api/v1/evaluations/{audit.id}/retraction",
-        json={"reason": "not our call"},
-        headers=world.headers("client"),
-    )
-    after = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
-    assert after["disputes"]["audits"] == before["disputes"]["audits"] - 1
-    evaluators = json_of(
-        client.get(f"{url}/evaluators?period=2026-10", headers=world.headers("client"))
-    )
-    assert sum(row["audits"] for row in evaluators) == after["disputes"]["audits"]
+    with at("2026-11-03T10:00:00"):  # October has ended; its window to amend has not
+        seed_month(app, world, "2026-10", calls=12, seed=10)
+        audit = worst_audit(app, world)
+        client = app.test_client()
+        url = f"/api/v1/contracts/{world.ids['contract']}/scorecard"
+        before = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
+        client.post(
+            f"/api/v1/evaluations/{audit.id}/retraction",
+            json={"reason": "not our call"},
+            headers=world.headers("client"),
+        )
+        after = json_of(client.get(f"{url}?period=2026-10", headers=world.headers("client")))
+        assert after["disputes"]["audits"] == before["disputes"]["audits"] - 1
+        evaluators = json_of(
+            client.get(f"{url}/evaluators?period=2026-10", headers=world.headers("client"))
+        )
+        assert sum(row["audits"] for row in evaluators) == after["disputes"]["audits"]

@@ -118,10 +118,10 @@ def _triggers(url: str) -> set[str]:
     return found
 
 
-def test_the_refusals_of_delete_come_with_0015d_and_go_with_its_downgrade(empty_url: str) -> None:
+def test_the_refusals_of_delete_come_with_0015_and_go_with_its_downgrade(empty_url: str) -> None:
     upgrade(empty_url, "0014")
     before = _triggers(empty_url)
-    upgrade(empty_url)
+    upgrade(empty_url, "0015")
     added = _triggers(empty_url) - before
     command.downgrade(alembic_config(empty_url), "0014")
     assert _triggers(empty_url) == before

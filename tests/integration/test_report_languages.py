@@ -122,11 +122,21 @@ def test_a_statement_with_a_sample_commitment_shows_it_in_the_pdf(app: Flask, fi
             select(Statement).where(Statement.status == "draft").order_by(Statement.id)
         ).first()
         assert draft is not None
-        draft.figures = draft.figures | {"sampling": {"commitment": commitment}}
+        sampling = draft.figures["sampling"]
         said = re.sub(r"\s", "", pdf_text(reports.pdf(draft, "en")))
+        # A statement stored before commitments were dated claims no timing for its one.
+        draft.figures = draft.figures | {"sampling": {"commitment": commitment}}
+        older = re.sub(r"\s", "", pdf_text(reports.pdf(draft, "en")))
         session.rollback()
-    assert f"(SHA-256oftheseed,publishedbeforethemonth):{commitment}" in said
+    assert sampling["late"] is False  # the demo commits each month in the month before
+    assert (
+        f"Samplecommitments(SHA-256ofeachseed):self-assessmentsample{sampling['commitment']},"
+        f"auditsample{sampling['audit_commitment']}.Published"
+    ) in said
+    assert ",beforethemonthbegan." in said
     assert "Notfinalyet" in said
+    assert f"Samplecommitment(SHA-256oftheseed):{commitment}." in older
+    assert "month" not in older.split(commitment)[1].split("Content")[0]
 
 
 def test_an_english_client_gets_its_files_in_english(app: Flask, final: int) -> None:

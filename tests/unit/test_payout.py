@@ -16,6 +16,8 @@ from contracts.payout import (
     Line,
     PeriodFigures,
     PriorAdjustment,
+    SampleFigures,
+    SampleShare,
     Statement,
     compute_statement,
     volume_fee,
@@ -495,10 +497,11 @@ def test_a_corrected_self_assessment_is_stated_in_the_band_line() -> None:
         "pairs": 25,
         "inflation": "4.20",
         "applied": True,
+        "counted": True,
     }
 
 
-def test_an_unverified_self_assessment_is_stated_in_the_band_basis() -> None:
+def test_unverified_self_scores_are_stated_as_not_counting_in_the_band_line() -> None:
     assert DESIGN.quality is not None
     check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
 
@@ -506,8 +509,107 @@ def test_an_unverified_self_assessment_is_stated_in_the_band_basis() -> None:
 
     quality_band = line(result, "quality_band")
     assert quality_band.basis["self_assessment"]["status"] == "unverified"
+    assert quality_band.basis["self_assessment"]["counted"] is False
     assert quality_band.description.endswith(
-        "; supplier self-scores are unverified: 12 audited calls, fewer than the 20 needed"
+        "; supplier self-scores do not count, unverified: 12 audited calls, fewer than the 20"
+        " needed"
+    )
+
+
+# Samples under a 90% floor, drawn: the coverage rule is the same under either scheme.
+def drawn(audit: tuple[int, int], own: tuple[int, int]) -> SampleFigures:
+    """Return drawn samples, each (sampled, evaluated)."""
+    return SampleFigures(
+        "ab" * 32, "cd" * 32, "sampled", Decimal("0.9"), SampleShare(*audit), SampleShare(*own),
+        "2026-12-04 00:00 Europe/Rome",
+    )  # fmt: skip
+
+
+BONUS = scores("93.00", ("92.10", "94.00"))  # the 92+ band, +12%: 7,740.00
+MALUS = scores("60.00", ("55.00", "65.00"), errors={"compliance": 40})  # -8% and -5%
+
+
+def test_short_audits_take_away_every_malus_and_keep_the_bonus() -> None:
+    malus = statement(DESIGN, MALUS, sampling=drawn((60, 30), (200, 200)))
+    bonus = statement(DESIGN, BONUS, sampling=drawn((60, 30), (200, 200)))
+
+    assert amounts(malus)["quality_band"] == "0.00"
+    assert amounts(malus)["critical_compliance"] == "0.00"
+    assert malus.total == Decimal("64500.00")
+    band = line(malus, "quality_band")
+    assert band.description == (
+        "Quality band 0+ (-8%): the 95% interval 55.00–65.00 lies wholly below 75; the client's"
+        " audit sample is 50% evaluated (30 of 60 calls), below the 90% floor: no quality malus"
+        " applies"
+    )
+    assert band.basis["coverage"] == {
+        "short": ["audit"], "min_coverage": "0.9", "waived": "malus", "below_minimum": False,
+        "shares": {"audit": {"sampled": 60, "evaluated": 30, "rate": "0.5000"}},
+    }  # fmt: skip
+    assert band.basis["applied"] is False
+    assert amounts(bonus)["quality_band"] == "7740.00"
+    assert line(bonus, "quality_band").basis["coverage"]["waived"] is None
+
+
+def test_short_self_assessments_take_away_every_bonus_and_keep_the_malus() -> None:
+    bonus = statement(DESIGN, BONUS, sampling=drawn((60, 60), (200, 100)))
+    malus = statement(DESIGN, MALUS, sampling=drawn((60, 60), (200, 100)))
+
+    assert amounts(bonus)["quality_band"] == "0.00"
+    assert line(bonus, "quality_band").description.endswith(
+        "; the call center's self-assessment sample is 50% evaluated (100 of 200 calls), below"
+        " the 90% floor: no quality bonus applies"
+    )
+    assert amounts(malus)["quality_band"] == "-5160.00"
+    assert amounts(malus)["critical_compliance"] == "-3225.00"
+
+
+def test_both_samples_short_move_no_quality_money_and_name_both_sides() -> None:
+    result = statement(DESIGN, MALUS, sampling=drawn((60, 6), (200, 20)))
+
+    assert {code: amounts(result)[code] for code in QUALITY_CODES if code in amounts(result)} == {
+        "quality_band": "0.00", "critical_customer": "0.00", "critical_compliance": "0.00",
+    }  # fmt: skip
+    assert "the client's audit sample is 10% evaluated (6 of 60 calls)" in (
+        line(result, "quality_band").description
+    )
+    assert line(result, "quality_band").description.endswith(
+        "the call center's self-assessment sample is 10% evaluated (20 of 200 calls), below the"
+        " 90% floor: no quality bonus or malus applies"
+    )
+
+
+def test_the_minimum_sample_does_not_shelter_the_side_that_fell_short() -> None:
+    # 54 audits and no self-assessments: fewer than the 60 the terms ask for, but the call
+    # center left its sample empty, so the malus its audits prove applies all the same.
+    few = scores("60.00", ("55.00", "65.00"), n=54)
+
+    result = statement(DESIGN, few, sampling=drawn((60, 54), (200, 0)))
+    sheltered = statement(DESIGN, few, sampling=drawn((60, 54), (200, 200)))
+
+    assert amounts(result)["quality_band"] == "-5160.00"
+    assert line(result, "quality_band").description.endswith(
+        "no quality bonus applies, and the minimum sample of 60 does not hold back a malus"
+    )
+    assert amounts(sheltered)["quality_band"] == "0.00"
+    assert line(sheltered, "quality_band").basis["reason"] == "min_sample"
+
+
+def test_a_month_whose_audit_sample_is_not_drawn_yet_pays_no_quality_and_judges_no_one() -> None:
+    waiting = dataclasses.replace(
+        drawn((0, 0), (200, 150)), scheme=2, self_due="2026-12-11 00:00 Europe/Rome"
+    )  # the self sample drawn, the audit sample's seed not revealed yet
+
+    assert DESIGN.quality is not None
+    no_audits_yet = self_assessment_check(0, 0, DESIGN.quality.self_assessment)
+
+    result = statement(DESIGN, BONUS, sampling=waiting, self_assessment=no_audits_yet)
+
+    band = line(result, "quality_band")
+    assert band.amount == Decimal("0.00") and band.basis["reason"] == "sample_pending"
+    assert band.description == (
+        "No quality band adjustment: the audit sample is drawn when the self-assessments are"
+        " due (2026-12-11 00:00 Europe/Rome)"
     )
 
 

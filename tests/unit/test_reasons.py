@@ -1,5 +1,6 @@
 """A statement line's reason, said from its code and basis: English as stored, Italian natural."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -84,7 +85,8 @@ def terms_of_any_kind(draw: st.DrawFn) -> Terms:
 
 @st.composite
 def samples_of_any_kind(draw: st.DrawFn) -> SampleFigures | None:
-    """No samples, samples not drawn yet, or drawn ones covered anywhere from none to all."""
+    """No samples; samples of either scheme not drawn yet, or half drawn (two stages), or
+    drawn and covered anywhere from none to all."""
     if draw(st.booleans()):
         return None
 
@@ -92,15 +94,22 @@ def samples_of_any_kind(draw: st.DrawFn) -> SampleFigures | None:
         sampled = draw(st.integers(0, 400))
         return SampleShare(sampled, draw(st.integers(0, sampled)))
 
-    drawn = draw(st.booleans())
+    scheme = draw(st.sampled_from((1, 2)))
+    stage = draw(st.sampled_from(("none", "self", "both") if scheme == 2 else ("none", "both")))
     return SampleFigures(
         commitment="ab" * 32,
-        seed="cd" * 32 if drawn else None,
+        seed=None if stage == "none" else "cd" * 32,
         counts="sampled",
         min_coverage=Decimal(draw(st.integers(0, 100))).scaleb(-2),
-        audit=share() if drawn else SampleShare(0, 0),
-        self_assessment=share() if drawn else SampleShare(0, 0),
+        audit=share() if stage == "both" else SampleShare(0, 0),
+        self_assessment=share() if stage != "none" else SampleShare(0, 0),
         log_closes="2026-12-04 00:00 Europe/Rome",
+        scheme=scheme,
+        audit_commitment="ef" * 32 if scheme == 2 else None,
+        audit_seed="01" * 32 if scheme == 2 and stage == "both" else None,
+        self_due="2026-12-11 00:00 Europe/Rome" if scheme == 2 else None,
+        audit_due="2026-12-21 00:00 Europe/Rome" if scheme == 2 else None,
+        late=draw(st.booleans()),
     )
 
 
@@ -125,7 +134,12 @@ def test_every_english_reason_reads_as_the_stored_description(
     if terms.quality.self_assessment is not None and data.draw(st.booleans()):
         pairs = data.draw(st.integers(0, 60))
         difference = data.draw(st.integers(-500, 900)) * pairs
-        check = self_assessment_check(pairs, difference, terms.quality.self_assessment)
+        check = self_assessment_check(
+            pairs,
+            difference,
+            terms.quality.self_assessment,
+            audits_short=data.draw(st.booleans()),
+        )
     prior = [PriorAdjustment(7, "2026-08", data.draw(fractions) * 10_000 - 1_000)]
     sampling = data.draw(samples_of_any_kind())
     result = compute_statement(terms, PeriodFigures(units, figures, check, sampling), prior)
@@ -211,7 +225,9 @@ def test_no_units_is_said_in_italian_too() -> None:
     )
 
 
-def test_an_unverified_self_assessment_is_said_in_italian_with_the_pairs_needed() -> None:
+def test_unverified_self_scores_that_do_not_count_are_said_in_italian_with_the_pairs_needed() -> (
+    None
+):
     assert DESIGN.quality is not None
     check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), self_assessment=check)
@@ -220,22 +236,57 @@ def test_an_unverified_self_assessment_is_said_in_italian_with_the_pairs_needed(
         reasons(DESIGN, "it")
         .of(band)
         .endswith(
-            "; le autovalutazioni del fornitore non sono verificate: 12 chiamate con audit, meno"
-            " delle 20 richieste"
+            "; le autovalutazioni del fornitore non contano, perché non verificate: 12 chiamate"
+            " con audit, meno delle 20 richieste"
         )
     )
 
 
-def test_a_month_held_for_its_samples_says_so_in_italian() -> None:
-    sampling = SampleFigures(
-        "ab" * 32, "cd" * 32, "sampled", Decimal("0.9"), SampleShare(60, 30), SampleShare(80, 80),
-        "2026-12-04 00:00 Europe/Rome",
+def test_a_statement_made_before_unverified_self_scores_stopped_counting_reads_as_it_did() -> None:
+    assert DESIGN.quality is not None
+    check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
+    result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), self_assessment=check)
+    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+    del band["basis"]["self_assessment"]["counted"]  # as statements stored before kept it
+    assert (
+        reasons(DESIGN, "en")
+        .of(band)
+        .endswith(
+            "; supplier self-scores are unverified: 12 audited calls, fewer than the 20 needed"
+        )
+    )
+
+
+def drawn(audit: SampleShare, own: SampleShare) -> SampleFigures:
+    return SampleFigures(
+        "ab" * 32, "cd" * 32, "sampled", Decimal("0.9"), audit, own,
+        "2026-12-04 00:00 Europe/Rome", scheme=2, audit_commitment="ef" * 32,
+        audit_seed="01" * 32, self_due="2026-12-11 00:00 Europe/Rome",
+        audit_due="2026-12-21 00:00 Europe/Rome",
     )  # fmt: skip
-    terms = DESIGN
-    result = compute_statement(terms, PeriodFigures(100, scores("90.00"), None, sampling))
+
+
+def test_a_month_whose_audit_sample_is_not_drawn_yet_says_so_in_italian() -> None:
+    waiting = dataclasses.replace(drawn(SampleShare(0, 0), SampleShare(80, 80)), audit_seed=None)
+    result = compute_statement(DESIGN, PeriodFigures(100, scores("90.00"), None, waiting))
     (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
 
-    assert reasons(terms, "it").of(band) == (
-        "Nessun adeguamento per fascia di qualità: il campione di audit del committente è"
-        " valutato al 50% (30 chiamate su 60), sotto la soglia del 90%"
+    assert reasons(DESIGN, "it").of(band) == (
+        "Nessun adeguamento per fascia di qualità: il campione di audit si estrae alla scadenza"
+        " delle autovalutazioni (2026-12-11 00:00 Europe/Rome)"
+    )
+
+
+def test_whose_sample_fell_short_and_what_it_took_away_is_said_in_italian() -> None:
+    short = drawn(SampleShare(60, 30), SampleShare(200, 200))
+    result = compute_statement(
+        DESIGN, PeriodFigures(100, scores("60.00", ("55.00", "65.00")), None, short)
+    )
+    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+
+    assert band["amount"] == "0.00"
+    assert reasons(DESIGN, "it").of(band) == (
+        "Fascia di qualità 0+ (-8%): l'intervallo al 95% (55,00–65,00) è tutto sotto 75; il"
+        " campione di audit del committente è valutato al 50% (30 chiamate su 60), sotto la"
+        " soglia del 90%: non si applica alcuna penale di qualità"
     )

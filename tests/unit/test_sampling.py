@@ -1,4 +1,8 @@
-"""The draw of a period's samples (DESIGN 13): pure, deterministic, and nobody's choice."""
+"""The draw of a period's samples (DESIGN 13): pure, deterministic, and nobody's choice.
+
+The two-stage draw is the one new terms use; the per-agent draw stays for the months drawn
+with it, which still verify.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,22 @@ import hashlib
 import hmac
 import random
 from collections import Counter
+from collections.abc import Callable, Iterable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.sampling import SampleSizes, commitment, draw, rank_key
+from contracts.sampling import (
+    SampleSizes,
+    Stage,
+    TwoStage,
+    commitment,
+    draw,
+    draw_audit,
+    draw_self,
+    rank_key,
+)
 
 SEED = bytes(range(32))
 
@@ -151,3 +165,124 @@ def test_a_seed_is_32_bytes() -> None:
 def test_sizes_are_not_negative() -> None:
     with pytest.raises(ValueError, match="audit_min"):
         SampleSizes(audit_per_agent=1, audit_min=-1)
+
+
+# The two-stage scheme ----------------------------------------------------------------------
+
+
+def plain_two_stage(
+    calls: list[tuple[str, str]], seed_self: bytes, seed_audit: bytes, sizes: TwoStage
+) -> tuple[list[str], list[str]]:
+    """DESIGN 13 in a few plain lines: the lowest self keys of the month, then the lowest
+    audit keys of those."""
+
+    def key(seed: bytes, purpose: str) -> Callable[[str], str]:
+        return lambda ref: hmac.new(seed, f"{purpose}:{ref}".encode(), hashlib.sha256).hexdigest()
+
+    own = sorted((ref for ref, _ in calls), key=key(seed_self, "self"))[: sizes.self_stage.size]
+    audit = sorted(own, key=key(seed_audit, "audit"))[: sizes.audit_stage.size]
+    return own, audit
+
+
+def two_stage(
+    calls: Iterable[tuple[str, str]], seed_self: bytes, seed_audit: bytes, sizes: TwoStage
+) -> tuple[list[str], list[str]]:
+    own, _ = draw_self(calls, seed_self, sizes.self_stage.size)
+    audit = draw_audit(own, seed_audit, sizes.audit_stage.size)
+    return [call.call_ref for call in own], [call.call_ref for call in audit]
+
+
+stages = st.builds(
+    lambda own, audit: TwoStage(Stage(own, 7), Stage(min(own, audit), 10)),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calls=call_logs,
+    sizes=stages,
+    seeds=st.tuples(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32)),
+    order=st.randoms(),
+)
+def test_the_two_stage_draw_equals_the_plain_reference_whatever_the_order_of_the_log(
+    calls: list[tuple[str, str]],
+    sizes: TwoStage,
+    seeds: tuple[bytes, bytes],
+    order: random.Random,
+) -> None:
+    shuffled = list(calls)
+    order.shuffle(shuffled)
+
+    own, audit = two_stage(iter(shuffled), *seeds, sizes)
+
+    assert (own, audit) == plain_two_stage(calls, *seeds, sizes)
+    assert set(audit) <= set(own)
+    assert len(own) == min(sizes.self_stage.size, len(calls))
+
+
+def test_a_two_stage_sample_keeps_each_calls_key_and_counts_the_log() -> None:
+    calls = [(f"call-{number}", "agent") for number in range(50)]
+
+    own, count = draw_self(iter(calls), SEED, 10)
+    audit = draw_audit(own, bytes(reversed(SEED)), 3)
+
+    assert count == 50 and len(own) == 10 and len(audit) == 3
+    assert own[0].rank_key == rank_key(SEED, "self", own[0].call_ref)
+    assert audit[0].rank_key == rank_key(bytes(reversed(SEED)), "audit", audit[0].call_ref)
+    assert [call.rank_key for call in own] == sorted(call.rank_key for call in own)
+
+
+# A month as issue 20 measured it: 2,000 calls, 200 of them bad, over 20 agents.
+MONTH = [f"call-{number:04d}" for number in range(2_000)]
+BAD = set(MONTH[::10])
+
+
+def honest_agents() -> list[tuple[str, str]]:
+    return [(ref, f"agent-{number % 20:02d}") for number, ref in enumerate(MONTH)]
+
+
+def steered_agents() -> list[tuple[str, str]]:
+    """The same calls, every bad one booked on one "agent" and 120 good ones on agents of
+    their own: what the supplier who declares the agents would do to a per-agent quota."""
+    good = [ref for ref in MONTH if ref not in BAD]
+    loners = {ref: f"loner-{number:03d}" for number, ref in enumerate(good[:120])}
+    return [
+        (ref, "dump" if ref in BAD else loners.get(ref, f"agent-{number % 20:02d}"))
+        for number, ref in enumerate(MONTH)
+    ]
+
+
+SIZES = TwoStage(Stage(200, 7), Stage(60, 10))  # the shipped sampled terms
+SEEDS = 300
+
+
+def test_reassigning_agents_changes_no_calls_chance_of_being_audited() -> None:
+    rng = random.Random(20)
+    honest, steered = honest_agents(), steered_agents()
+    bad_audited = 0
+    for _ in range(SEEDS):
+        seeds = rng.randbytes(32), rng.randbytes(32)
+        own, audit = two_stage(iter(honest), *seeds, SIZES)
+        # Whatever agents the supplier declares, every seed draws the very same calls.
+        assert two_stage(iter(steered), *seeds, SIZES) == (own, audit)
+        bad_audited += sum(ref in BAD for ref in audit)
+
+    share = bad_audited / (SEEDS * SIZES.audit_stage.size)
+    assert 0.09 < share < 0.11  # every call's chance: 10% of the audits are of bad calls
+
+
+def test_the_retired_per_agent_draw_was_steered_by_the_agents_declared() -> None:
+    rng = random.Random(20)
+    sizes = SampleSizes(audit_per_agent=3, audit_min=60)
+    shares = {}
+    for name, calls in (("honest", honest_agents()), ("steered", steered_agents())):
+        bad = total = 0
+        for _ in range(SEEDS // 3):
+            audit = draw(iter(calls), rng.randbytes(32), sizes).audit
+            bad += sum(call.call_ref in BAD for call in audit)
+            total += len(audit)
+        shares[name] = bad / total
+
+    assert shares["honest"] > 0.08 and shares["steered"] < 0.03

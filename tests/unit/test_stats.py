@@ -232,15 +232,24 @@ def test_self_assessment_without_a_rule_is_not_checked() -> None:
     assert inflation_hundredths(check) == 0
 
 
-def test_self_assessment_with_too_few_pairs_is_unverified_and_not_corrected() -> None:
+def test_self_assessment_with_too_few_pairs_is_unverified_and_does_not_count() -> None:
     check = self_assessment_check(12, 6_000, RULE)  # 60.00 points over 12 pairs: d = 5.00
 
-    assert check == SelfAssessmentCheck(12, Decimal("5.00"), False, "unverified")
+    assert check == SelfAssessmentCheck(12, Decimal("5.00"), False, "unverified", counted=False)
     assert inflation_hundredths(check) == 0
 
 
 def test_self_assessment_with_no_pairs_is_unverified_with_no_inflation() -> None:
-    assert self_assessment_check(0, 0, RULE) == SelfAssessmentCheck(0, None, False, "unverified")
+    assert self_assessment_check(0, 0, RULE) == SelfAssessmentCheck(
+        0, None, False, "unverified", counted=False
+    )
+
+
+def test_unverified_self_scores_count_when_the_clients_audits_fell_short() -> None:
+    check = self_assessment_check(12, 6_000, RULE, audits_short=True)
+
+    assert check == SelfAssessmentCheck(12, Decimal("5.00"), False, "unverified", counted=True)
+    assert self_assessment_check(25, 10_500, RULE, audits_short=True).status == "corrected"
 
 
 def test_self_assessment_inflated_beyond_tolerance_is_corrected() -> None:

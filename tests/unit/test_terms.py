@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import contracts
 from contracts.errors import RuleError
 from contracts.forms import CRITICAL_CATEGORIES
-from contracts.sampling import SampleSizes
+from contracts.sampling import SampleSizes, Stage, TwoStage
 from contracts.terms import (
     DIRECTIONS,
     SAMPLE_COUNTS,
@@ -158,23 +158,66 @@ def test_the_shipped_sampled_terms_pay_logged_calls_and_count_sampled_calls() ->
     terms = parse_terms(load_example("terms-sampled.yaml"))
 
     assert terms.volume.source == "calls" and terms.volume.direction == "inbound"
-    assert terms.sampling == Sampling(SampleSizes(3, 60, 10), "sampled", Decimal("0.9"), 3)
+    stages = TwoStage(Stage(200, 7), Stage(60, 10))
+    assert terms.sampling == Sampling(stages, "sampled", Decimal("0.9"), 3)
+    assert terms.sampling.scheme == 2
     assert terms.require_logged_calls and terms.uses_call_log
     assert terms_document(terms)["quality"]["sampling"] == {
-        "audit": {"per_agent": 3, "min": 60},
-        "self": {"per_agent": 10},
+        "self": {"size": 200, "due_days": 7},
+        "audit": {"size": 60, "due_days": 10},
         "counts": "sampled",
         "min_coverage": "90%",
         "log_closes_days": 3,
     }
 
 
-def test_sampling_left_out_takes_its_defaults() -> None:
-    terms = parse_terms(with_change(DESIGN_TERMS, "quality.sampling", {"audit": {"per_agent": 2}}))
+TWO_STAGES = {"self": {"size": 200, "due_days": 7}, "audit": {"size": 60, "due_days": 10}}
 
-    assert terms.sampling == Sampling(SampleSizes(2, 0, 0), "sampled", Decimal(0), 3)
+
+def test_sampling_left_out_takes_its_defaults() -> None:
+    terms = parse_terms(with_change(DESIGN_TERMS, "quality.sampling", TWO_STAGES))
+
+    stages = TwoStage(Stage(200, 7), Stage(60, 10))
+    assert terms.sampling == Sampling(stages, "sampled", Decimal(0), 3)
     assert parse_terms(DESIGN_TERMS).log_closes_days == 3
     assert not parse_terms(DESIGN_TERMS).uses_call_log
+
+
+# A version stored before per-agent samples were retired (its canonical document).
+PER_AGENT = {
+    "audit": {"per_agent": 3, "min": 60},
+    "self": {"per_agent": 10},
+    "counts": "sampled",
+    "min_coverage": "90%",
+    "log_closes_days": 3,
+}
+
+
+def test_new_terms_that_sample_per_agent_are_refused_naming_each_key_and_why() -> None:
+    with pytest.raises(RuleError) as raised:
+        parse_terms(with_change(DESIGN_TERMS, "quality.sampling", PER_AGENT))
+
+    errors = raised.value.errors
+    assert sorted(errors) == [
+        "quality.sampling.audit.min",
+        "quality.sampling.audit.per_agent",
+        "quality.sampling.self.per_agent",
+    ]
+    assert (
+        "a per-agent quota lets whoever declares the agents choose each call's chance"
+        in (errors["quality.sampling.audit.per_agent"][0])
+    )
+
+
+def test_a_stored_per_agent_version_still_reads_as_it_was_written() -> None:
+    document = with_change(DESIGN_TERMS, "quality.sampling", PER_AGENT)
+
+    terms = parse_terms(document, stored=True)
+
+    assert terms.sampling == Sampling(SampleSizes(3, 60, 10), "sampled", Decimal("0.9"), 3)
+    assert terms.sampling.scheme == 1 and terms.sampling.stages is None
+    assert terms_document(terms)["quality"]["sampling"] == PER_AGENT
+    assert parse_terms(terms_document(terms), stored=True) == terms
 
 
 def test_null_quality_means_a_volume_only_contract() -> None:
@@ -379,41 +422,41 @@ TERMS_RULES = [
         "must be true or false",
     ),
     ("quality.sampling", "random", "quality.sampling", "must be a mapping"),
-    ("quality.sampling", {"self": {"per_agent": 3}}, "quality.sampling.audit", "is required"),
+    ("quality.sampling.audit", DELETE, "quality.sampling.audit", "is required"),
+    ("quality.sampling.self", DELETE, "quality.sampling.self", "is required"),
+    ("quality.sampling.self.size", 0, "quality.sampling.self.size", "must be at least 1"),
+    ("quality.sampling.self.due_days", DELETE, "quality.sampling.self.due_days", "is required"),
+    ("quality.sampling.audit.due_days", 0, "quality.sampling.audit.due_days", "must be at least 1"),
     (
-        "quality.sampling",
-        {"audit": {"per_agent": -1}},
+        "quality.sampling.audit.due_days",
+        32,
+        "quality.sampling.audit.due_days",
+        "must be at most 31",
+    ),
+    (
+        "quality.sampling.audit.size",
+        201,
+        "quality.sampling.audit.size",
+        "must be at most the self sample's size (200): the audit sample is drawn from it",
+    ),
+    ("quality.sampling.audit.max", 9, "quality.sampling.audit.max", "unknown field"),
+    (
         "quality.sampling.audit.per_agent",
-        "must not be negative",
+        3,
+        "quality.sampling.audit.per_agent",
+        "is retired: a per-agent quota lets whoever declares the agents choose each call's chance;"
+        " give the sample's size and due_days instead",
     ),
+    ("quality.sampling.counts", "some", "quality.sampling.counts", "must be one of sampled, all"),
     (
-        "quality.sampling",
-        {"audit": {"per_agent": 3, "max": 9}},
-        "quality.sampling.audit.max",
-        "unknown field",
-    ),
-    ("quality.sampling", {"audit": {"min": 60}}, "quality.sampling.audit.per_agent", "is required"),
-    (
-        "quality.sampling",
-        {"audit": {"per_agent": 3}, "self": {"per_agent": 1, "min": 1}},
-        "quality.sampling.self.min",
-        "unknown field",
-    ),
-    (
-        "quality.sampling",
-        {"audit": {"per_agent": 3}, "counts": "some"},
-        "quality.sampling.counts",
-        "must be one of sampled, all",
-    ),
-    (
-        "quality.sampling",
-        {"audit": {"per_agent": 3}, "min_coverage": "120%"},
+        "quality.sampling.min_coverage",
+        "120%",
         "quality.sampling.min_coverage",
         "must be between 0% and 100%",
     ),
     (
-        "quality.sampling",
-        {"audit": {"per_agent": 3}, "log_closes_days": 32},
+        "quality.sampling.log_closes_days",
+        32,
         "quality.sampling.log_closes_days",
         "must be at most 31",
     ),
@@ -428,8 +471,11 @@ TERMS_RULES = [
 def test_terms_that_break_a_rule_are_refused_naming_the_field(
     path: str, value: Any, error_path: str, message: str
 ) -> None:
+    document = DESIGN_TERMS
+    if path.startswith("quality.sampling."):
+        document = with_change(DESIGN_TERMS, "quality.sampling", TWO_STAGES)
     with pytest.raises(RuleError) as raised:
-        parse_terms(with_change(DESIGN_TERMS, path, value))
+        parse_terms(with_change(document, path, value))
     assert raised.value.errors == {error_path: [message]}
 
 
@@ -472,14 +518,16 @@ def test_equal_adjustments_on_neighbouring_bands_are_allowed() -> None:
 percents = st.decimals(min_value=-50, max_value=50, places=1).map(lambda p: p.scaleb(-2))
 
 
+@st.composite
+def two_stages(draw: st.DrawFn) -> TwoStage:
+    own = draw(st.integers(1, 1000))
+    audit = draw(st.integers(1, own))
+    return TwoStage(Stage(own, draw(st.integers(1, 31))), Stage(audit, draw(st.integers(1, 31))))
+
+
 samplings = st.builds(
     Sampling,
-    sizes=st.builds(
-        SampleSizes,
-        audit_per_agent=st.integers(0, 20),
-        audit_min=st.integers(0, 500),
-        self_per_agent=st.integers(0, 20),
-    ),
+    sizes=two_stages(),
     counts=st.sampled_from(SAMPLE_COUNTS),
     min_coverage=st.integers(0, 100).map(lambda p: Decimal(p).scaleb(-2)),
     log_closes_days=st.integers(0, 31),
@@ -507,18 +555,19 @@ def generated_terms(draw: st.DrawFn) -> Terms:
             if category in categories
         )
         sources = draw(st.lists(st.sampled_from(SOURCES), min_size=1, unique=True))
+        rule = draw(
+            st.none() | st.builds(SelfAssessment, st.decimals(0, 20, places=1), st.integers(1, 100))
+        )
+        sampling = draw(st.none() | samplings)
         quality = Quality(
             sources=tuple(source for source in SOURCES if source in sources),
             min_sample=draw(st.integers(0, 500)),
             evidence=draw(st.sampled_from(["point", "confident"])),
             bands=tuple(reversed(bands)),
             critical=critical,
-            self_assessment=draw(
-                st.none()
-                | st.builds(SelfAssessment, st.decimals(0, 20, places=1), st.integers(1, 100))
-            ),
+            self_assessment=rule,
             cap=draw(st.none() | st.builds(Cap, percents.map(abs), percents.map(abs))),
-            sampling=draw(st.none() | samplings),
+            sampling=sampling,
             require_logged_calls=draw(st.booleans()),
         )
     source = draw(st.sampled_from(VOLUME_SOURCES))

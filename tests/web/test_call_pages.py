@@ -12,6 +12,7 @@ from flask import Flask
 
 from tests.conftest import World
 from tests.integration.test_call_samples import (
+    AUDIT_DRAWN,
     DRAWN,
     LOGGING,
     evaluate,
@@ -20,9 +21,10 @@ from tests.integration.test_call_samples import (
     run_close_at,
     sampled_contract,
     sampled_refs,
+    stored_sample,
 )
 from tests.web import test_dispute_pages
-from tests.web.test_dispute_pages import Browse
+from tests.web.test_dispute_pages import Browse, signed_in
 
 browse = test_dispute_pages.browse  # the fixture: a signed-in test client per user
 
@@ -42,35 +44,54 @@ def november(app: Flask, world: World) -> tuple[int, list[dict[str, Any]]]:
     return contract_id, calls
 
 
-def test_before_the_draw_the_contract_page_shows_the_commitment_and_hides_the_seed(
+def test_before_the_draws_the_contract_page_shows_both_commitments_and_when_they_were_made(
     app: Flask, world: World, browse: Browse, november: tuple[int, list[dict[str, Any]]]
 ) -> None:
     contract_id, _ = november
+    november_sample = stored_sample(app, contract_id, "2026-11")
+    december = stored_sample(app, contract_id, "2026-12")
 
     page = text_of(browse("supplier").get(f"/contracts/{contract_id}?period=2026-11"))
+    ahead = text_of(browse("supplier").get(f"/contracts/{contract_id}?period=2026-12"))
 
     assert "120 calls logged" in page
-    assert "Commitment" in page and 'id="seed"' not in page
-    assert "revealed, and the samples drawn from the log, when the call log closes" in page
+    assert november_sample.commitment in page and november_sample.commitment_audit in page
+    assert november_sample.seed not in page and 'id="seed-self"' not in page
+    # November had begun when the contract's first close ran: its seeds are late, and say so.
+    assert 'id="late"' in page
+    assert "Committed 23 Nov 2026, 10:00 CET, after the month began." in page
+    assert "when due: 4 Dec 2026, 00:00 CET" in page and "when due: 11 Dec 2026, 00:00 CET" in page
+    assert december.commitment in ahead and 'id="late"' not in ahead
+    assert "Published 23 Nov 2026, 10:00 CET, before the month began." in ahead
+    assert "before the month began" not in page
 
 
-def test_after_the_draw_the_contract_page_shows_the_seed_coverage_and_links(
+def test_each_stage_shows_its_seed_and_coverage_once_drawn_on_both_pages(
     app: Flask, world: World, browse: Browse, november: tuple[int, list[dict[str, Any]]]
 ) -> None:
     contract_id, calls = november
     run_close_at(app, DRAWN)
+    with time_machine.travel(DRAWN, tick=False):
+        first = text_of(browse("client").get(f"/contracts/{contract_id}?period=2026-11"))
+    run_close_at(app, AUDIT_DRAWN)
     by_ref = {call["call_ref"]: call for call in calls}
     audit = sampled_refs(app, contract_id, "audit")
     evaluate(app, world, contract_id, [by_ref[ref] for ref in audit[:12]], "client")
 
-    with time_machine.travel(DRAWN, tick=False):
-        page = text_of(browse("client").get(f"/contracts/{contract_id}?period=2026-11"))
+    with time_machine.travel(AUDIT_DRAWN, tick=False):
+        client = signed_in(app, world.tokens["client"])  # a week on: a session of the day
+        contract = text_of(client.get(f"/contracts/{contract_id}?period=2026-11"))
+        calls_page = text_of(client.get(f"/contracts/{contract_id}/calls?period=2026-11"))
 
-    seed = page.split('id="seed">')[1].split("<")[0]
-    commitment = hashlib.sha256(bytes.fromhex(seed)).hexdigest()
-    assert commitment in page
-    assert f'<progress id="coverage-audit" max="{len(audit)}" value="12">' in page
-    assert "sampled=audit" in page and "sampled=self" in page
+    seed = first.split('id="seed-self">')[1].split("<")[0]
+    assert hashlib.sha256(bytes.fromhex(seed)).hexdigest() in first
+    assert 'id="seed-audit"' not in first and "secret until drawn" in first
+    for page in (contract, calls_page):
+        audit_seed = page.split('id="seed-audit">')[1].split("<")[0]
+        assert hashlib.sha256(bytes.fromhex(audit_seed)).hexdigest() in page
+        assert f'<progress id="coverage-audit" max="{len(audit)}" value="12">' in page
+        assert "sampled=audit" in page and "sampled=self" in page
+        assert "21 Dec 2026, 00:00 CET" in page  # the audits' due date
 
 
 def test_the_calls_page_marks_the_sampled_calls_and_links_each_to_the_form(
@@ -78,9 +99,10 @@ def test_the_calls_page_marks_the_sampled_calls_and_links_each_to_the_form(
 ) -> None:
     contract_id, _ = november
     run_close_at(app, DRAWN)
+    run_close_at(app, AUDIT_DRAWN)
     audit = sampled_refs(app, contract_id, "audit")
 
-    with time_machine.travel(DRAWN, tick=False):
+    with time_machine.travel(AUDIT_DRAWN, tick=False):
         page = text_of(
             browse("client").get(f"/contracts/{contract_id}/calls?period=2026-11&sampled=audit")
         )
@@ -96,11 +118,12 @@ def test_each_side_sees_its_own_sample_to_do_and_the_form_opens_filled_in(
 ) -> None:
     contract_id, calls = november
     run_close_at(app, DRAWN)
+    run_close_at(app, AUDIT_DRAWN)
     by_ref = {call["call_ref"]: call for call in calls}
     own = sampled_refs(app, contract_id, "self")
     evaluate(app, world, contract_id, [by_ref[ref] for ref in own[:5]], "supplier")
 
-    with time_machine.travel(DRAWN, tick=False):
+    with time_machine.travel(AUDIT_DRAWN, tick=False):
         supplier = text_of(browse("supplier").get(f"/contracts/{contract_id}/to-do?period=2026-11"))
         client = text_of(browse("client").get(f"/contracts/{contract_id}/to-do?period=2026-11"))
         first = own[5]
@@ -113,6 +136,7 @@ def test_each_side_sees_its_own_sample_to_do_and_the_form_opens_filled_in(
     assert f"{len(own) - 5} of {len(own)} sampled calls still to evaluate" in supplier
     assert own[0] not in supplier and first in supplier
     assert "To do: sampled for audit" in client
+    assert "Due by 21 Dec 2026, 00:00 CET" in client and "Due by 11 Dec 2026" in supplier
     assert f'name="call_ref" maxlength="200" required value="{first}"' in form
     assert f'name="agent_ref" maxlength="200" required value="{call["agent_ref"]}"' in form
     assert 'name="call_at" step="1" required value="2026-11-' in form
@@ -129,11 +153,21 @@ def test_finance_has_no_to_do_and_a_stranger_no_call_log(
     assert browse("other_client").get(f"/contracts/{contract_id}/to-do").status_code == 404
 
 
-def test_before_the_draw_the_to_do_says_nothing_is_due(
+def test_before_each_draw_the_to_do_says_when_its_sample_is_drawn(
     app: Flask, world: World, browse: Browse, november: tuple[int, list[dict[str, Any]]]
 ) -> None:
     contract_id, _ = november
 
-    page = text_of(browse("client").get(f"/contracts/{contract_id}/to-do?period=2026-11"))
+    own = text_of(browse("supplier").get(f"/contracts/{contract_id}/to-do?period=2026-11"))
+    run_close_at(app, DRAWN)
+    with time_machine.travel(DRAWN, tick=False):
+        audit = text_of(browse("client").get(f"/contracts/{contract_id}/to-do?period=2026-11"))
 
-    assert "drawn when its call log closes; nothing to do yet" in page
+    assert (
+        "The self-assessment sample of November 2026 is drawn when its call log closes,"
+        " 4 Dec 2026, 00:00 CET; nothing to do yet."
+    ) in own
+    assert (
+        "The audit sample of November 2026 is drawn from the self-assessment sample when the"
+        " self-assessments are due, 11 Dec 2026, 00:00 CET; nothing to do yet."
+    ) in audit

@@ -43,10 +43,18 @@ def browse(app: Flask, world: World) -> Browse:
     return client_of
 
 
-def stored(client: FlaskClient, world: World, source: str = "client") -> int:
-    """Store an evaluation of the world's contract (tone 3 of 5: 96.25) through the API."""
+# A call of the month running on the test's day: its evaluations may still be amended.
+OPEN_MONTH = "2026-11-14T10:30:00+01:00"
+
+
+def stored(
+    client: FlaskClient, world: World, source: str = "client", call_at: str | None = None
+) -> int:
+    """Store an evaluation of the world's contract (tone 3 of 5: 96.25) through the API, of an
+    October call unless `call_at` says otherwise."""
     author = {"client": "client", "supplier": "supplier", "third_party": "admin"}[source]
     record = evaluation(world, source=source, answers={"tone": 3})
+    record |= {"call_at": call_at} if call_at else {}
     response = client.post("/api/v1/evaluations", json=record, headers=world.headers(author))
     assert response.status_code == 201, response.get_json()
     return int(json_of(response)["id"])
@@ -175,9 +183,26 @@ def test_a_dispute_opened_and_accepted_on_the_pages_revises_the_audit(
 def test_each_role_is_offered_only_the_forms_it_may_use_on_an_evaluation(
     client: FlaskClient, world: World, browse: Browse, source: str, who: str, offered: set[str]
 ) -> None:
-    page = browse(who).get(f"/evaluations/{stored(client, world, source)}")
+    page = browse(who).get(f"/evaluations/{stored(client, world, source, OPEN_MONTH)}")
     assert page.status_code == 200
     assert forms_on(page.text) == offered
+
+
+def test_an_evaluation_whose_months_window_closed_offers_its_author_no_change_and_says_why(
+    client: FlaskClient, world: World, browse: Browse
+) -> None:
+    october = browse("client").get(f"/evaluations/{stored(client, world)}").text
+    record = evaluation(world, source="client", call_ref="call-nov", call_at=OPEN_MONTH)
+    response = client.post("/api/v1/evaluations", json=record, headers=world.headers("client"))
+    november = browse("client").get(f"/evaluations/{json_of(response)['id']}").text
+
+    assert forms_on(october) == set()
+    assert (
+        "Its author could change it until 6 Nov 2026, 00:00 CET; only a dispute decision"
+        " changes it now."
+    ) in october
+    assert forms_on(november) == {"amend-form", "retract-form"}
+    assert "Its author may amend or retract it until 6 Dec 2026, 00:00 CET." in november
 
 
 @pytest.mark.parametrize(
@@ -228,7 +253,7 @@ def test_a_rejection_is_escalated_from_the_list_and_arbitrated_for_good(
 def test_the_author_retracts_then_amends_and_every_revision_stays(
     client: FlaskClient, world: World, browse: Browse
 ) -> None:
-    audit = stored(client, world)
+    audit = stored(client, world, call_at=OPEN_MONTH)
     url = f"/evaluations/{audit}"
     assert post(browse, "client", f"{url}/retract", {"reason": "wrong call"}).status_code == 302
     retracted = browse("supplier").get(url).text
@@ -323,7 +348,7 @@ def test_another_organizations_audit_and_dispute_are_404_and_nothing_is_written(
 def test_an_amendment_without_a_reason_is_shown_again_with_the_message_and_not_stored(
     app: Flask, client: FlaskClient, world: World, browse: Browse
 ) -> None:
-    audit = stored(client, world)
+    audit = stored(client, world, call_at=OPEN_MONTH)
     answers = {f"answer-{key}": str(value) for key, value in PERFECT.items()}
     browse("client")
     before = row_counts(app)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.api.conftest import PERFECT, evaluation
 from tests.conftest import World, json_of, row_counts
 from tests.web import test_dispute_pages
-from tests.web.test_dispute_pages import Browse
+from tests.web.test_dispute_pages import OPEN_MONTH, Browse
 from tests.web.test_pages import csrf
 
 browse = test_dispute_pages.browse  # the fixture: a signed-in test client per user
@@ -203,7 +203,7 @@ def test_the_api_preview_is_for_the_contracts_evaluators_only(
 def test_the_author_amends_on_the_scoring_page_with_the_answers_filled_in(
     app: Flask, browse: Browse, world: World
 ) -> None:
-    record = evaluation(world, source="client", answers={"tone": 3})
+    record = evaluation(world, source="client", answers={"tone": 3}, call_at=OPEN_MONTH)
     stored = json_of(
         app.test_client().post("/api/v1/evaluations", json=record, headers=world.headers("client"))
     )

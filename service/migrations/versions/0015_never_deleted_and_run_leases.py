@@ -1,6 +1,6 @@
 """never deleted, run leases: what never changes cannot be deleted; a job run holds a lease
 
-Revision ID: 0015d
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-03 09:00:00
 
@@ -21,7 +21,7 @@ from alembic import op
 
 import service.db
 
-revision: str = "0015d"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
