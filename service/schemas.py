@@ -69,6 +69,27 @@ class Instant(fields.AwareDateTime):
         super().__init__(validate=in_years, metadata=metadata, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON boolean: `true` or `false`; 1, 0 and words are refused, not read as one."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class WordFlag(fields.Boolean):
+    """A boolean given as text, in a form field or a query: the word `true` or `false`."""
+
+    default_error_messages = {"invalid": 'Must be "true" or "false".'}
+    WORDS = {"true": True, "false": False}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, str) or value not in self.WORDS:
+            raise self.make_error("invalid", input=value)
+        return self.WORDS[value]
+
+
 class NumberOrString(fields.Raw):
     """A number or a numeric string, checked by the rules in `contracts/`."""
 
