@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
@@ -129,6 +130,23 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
+def query_names(view: Callable[..., Any]) -> frozenset[str]:
+    """Return the query parameters a flask-smorest view reads: its query schemas' fields and,
+    when it is paginated, `page` and `page_size`."""
+    doc = getattr(view, "_apidoc", {})
+    parameters = list(doc.get("arguments", {}).get("parameters", []))
+    if "pagination" in doc:
+        parameters.append(doc["pagination"]["parameters"])
+    names: set[str] = set()
+    for parameter in parameters:
+        if parameter["in"] != "query":
+            continue
+        schema = parameter["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        names |= {field.data_key or name for name, field in schema.load_fields.items()}
+    return frozenset(names)
+
+
 # Ids are 64-bit keys; a larger number names nothing and must not reach the database.
 MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
@@ -204,6 +222,34 @@ def find_unstorable(value: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, 
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found = find_unstorable(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
+
+
+# Python reads no longer integer from text (sys.get_int_max_str_digits), nor need we: the
+# largest number the service takes is a 64-bit id.
+MAX_INTEGER_DIGITS = 4300
+LONG_INTEGER = f"a number of more than {MAX_INTEGER_DIGITS:,} digits"
+
+
+def find_long_integer(text: str) -> tuple[str, ...] | None:
+    """Return the path of the first integer of a JSON text longer than MAX_INTEGER_DIGITS."""
+    too_long = object()
+
+    def integer(digits: str) -> object:
+        return too_long if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS else int(digits)
+
+    return find_value(json.loads(text, parse_int=integer), too_long)
+
+
+def find_value(value: Any, wanted: object, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Return the path of the first place that holds `wanted` (the very object), or None."""
+    if value is wanted:
+        return path
+    if isinstance(value, dict | list):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            found = find_value(item, wanted, (*path, str(key)))
             if found is not None:
                 return found
     return None

@@ -3,6 +3,7 @@ integers, and a list filtered by another organization's contract (issue 20, poin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.api.test_disputes import decision, opened, step
 from tests.conftest import World, errors_at, json_of, row_counts
 
 UNKNOWN = ["Unknown field."]
+LONG_INTEGER = "9" * 4301
 
 
 # Lists with a contract_id filter ----------------------------------------------------------
@@ -57,6 +59,85 @@ def test_an_admin_filters_any_contracts_disputes(client: FlaskClient, world: Wor
         headers=world.headers("admin"),
     )
     assert (other.status_code, json_of(other)) == (200, [])
+
+
+# Unknown query parameters -----------------------------------------------------------------
+
+# What each path parameter is given when every endpoint is tried.
+PATH_VALUES = {"id": "1", "version": "1", "string": "x", "default": "2026-10"}
+
+
+def every_api_endpoint(app: Flask) -> list[tuple[str, str]]:
+    """Return (method, URL) for every API endpoint, its path parameters filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("api-docs."):
+            continue
+        if rule.rule.startswith("/api/v1/docs"):
+            continue
+        url = rule.rule
+        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule):
+            value = PATH_VALUES[converter or "default"]
+            url = re.sub(rf"<(?:\w+:)?{name}>", value, url)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, url))
+    return found
+
+
+def test_every_api_endpoint_refuses_a_query_parameter_it_does_not_know_naming_it(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    endpoints = every_api_endpoint(app)
+    assert len(endpoints) > 40  # every endpoint, not a few
+    before = row_counts(app)
+    for method, url in endpoints:
+        response = client.open(
+            url,
+            method=method,
+            query_string={"colour": "red"},
+            headers=world.headers("admin"),
+        )
+        assert response.status_code == 422, (method, url, response.get_data(as_text=True)[:300])
+        assert errors_at(response, "query.colour") == UNKNOWN, (method, url)
+    assert row_counts(app) == before
+
+
+def test_known_query_parameters_and_paging_still_pass_and_every_unknown_one_is_named(
+    client: FlaskClient, world: World
+) -> None:
+    known = client.get(
+        "/api/v1/evaluations",
+        query_string={"contract_id": world.ids["contract"], "page": 1, "page_size": 5},
+        headers=world.headers("client"),
+    )
+    assert (known.status_code, json_of(known)) == (200, [])
+    both = client.get(
+        "/api/v1/evaluations",
+        query_string={"period": "2026-10", "contract": "1", "pagesize": "5"},
+        headers=world.headers("client"),
+    )
+    assert json_of(both)["errors"] == {"query": {"contract": UNKNOWN, "pagesize": UNKNOWN}}
+    trend = client.get(
+        f"/api/v1/contracts/{world.ids['contract']}/scorecard/trend",
+        query_string={"from": "2026-08", "to": "2026-10"},
+        headers=world.headers("client"),
+    )
+    assert trend.status_code == 200, trend.get_json()
+
+
+def test_an_endpoint_without_query_parameters_refuses_any(
+    app: Flask, client: FlaskClient, world: World, make_evaluation: Any
+) -> None:
+    before = row_counts(app)
+    contracts = client.get("/api/v1/contracts?dry_run=true", headers=world.headers("client"))
+    assert errors_at(contracts, "query.dry_run") == UNKNOWN
+    stored = client.post(
+        "/api/v1/evaluations?dry_run=true",
+        json=make_evaluation(),
+        headers=world.headers("supplier"),
+    )
+    assert (stored.status_code, errors_at(stored, "query.dry_run")) == (422, UNKNOWN)
+    assert row_counts(app) == before
 
 
 # Booleans ---------------------------------------------------------------------------------
@@ -107,4 +188,28 @@ def test_an_uploads_dry_run_is_true_or_false_in_words(
     assert row_counts(app) == before
     checked = upload(client, world, as_csv([row(1)]), dry_run="true")
     assert (checked.status_code, json_of(checked)["created"]) == (200, 1)
+    assert row_counts(app) == before
+
+
+# Integers past what Python reads (4,300 digits) -------------------------------------------
+
+
+def test_terms_with_an_integer_past_4300_digits_are_422_naming_it(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    before = row_counts(app)
+    text = (
+        '{"effective_from": "2027-01-01", "terms": {"form": "standard@1", "quality": '
+        '{"min_sample": ' + LONG_INTEGER + "}}}"
+    )
+    response = client.post(
+        f"/api/v1/contracts/{world.ids['contract']}/terms",
+        data=text,
+        content_type="application/json",
+        headers=world.headers("client"),
+    )
+    assert response.status_code == 422
+    assert errors_at(response, "json.terms.quality.min_sample") == [
+        "a number of more than 4,300 digits"
+    ]
     assert row_counts(app) == before
