@@ -1,9 +1,11 @@
 """Uploading a spreadsheet of evaluations on a page: the template, a check, then confirming.
 
 Between the check and the confirmation the file travels back with the page: the check's
-answer carries its content (base64) and its SHA-256 in the confirming form. Confirming checks
-the digest and then every row again, so the content stored is exactly the content checked,
-and a page that was altered stores nothing the same person could not have uploaded anyway.
+answer carries its content (base64) and the server's seal in the confirming form, an HMAC
+under the app's secret key of the user, the contract, the options and the file's SHA-256.
+Confirming recomputes the seal from what is posted and then checks every row again, so only
+the file this user checked for this contract, with these options, is stored: a form cannot
+vouch for a file of its own.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -126,10 +130,19 @@ def check(contract_id: int) -> Any:
     checked = {
         "name": chosen.filename if chosen else "",
         "content": base64.b64encode(content).decode(),
-        "sha256": hashlib.sha256(content).hexdigest(),
+        "seal": _seal(contract_id, content, options),
         **options,
     }
     return _upload_page(contract_id, report=report, checked=checked)
+
+
+def _seal(contract_id: int, content: bytes, options: dict[str, Any]) -> str:
+    """Return the server's word that this user checked this file for this contract, with
+    these options: an HMAC of them under the app's secret key."""
+    checked = [g.actor.user_id, contract_id, hashlib.sha256(content).hexdigest(), options]
+    message = ("evaluations-upload:" + json.dumps(checked, sort_keys=True)).encode()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @blp.post("/contracts/<id:contract_id>/upload/confirm")
@@ -142,7 +155,9 @@ def confirm(contract_id: int) -> Any:
         content = base64.b64decode(request.form.get("content", ""), validate=True)
     except (binascii.Error, ValueError):
         content = b""
-    if not content or hashlib.sha256(content).hexdigest() != request.form.get("sha256"):
+    options = _options()
+    sealed = hmac.compare_digest(_seal(contract_id, content, options), request.form.get("seal", ""))
+    if not content or not sealed:
         message = _("The file changed after it was checked; choose it and check it again.")
         return _upload_page(contract_id, refused=message, status=422)
     try:
@@ -152,7 +167,7 @@ def confirm(contract_id: int) -> Any:
             contract_id=contract_id,
             content=content,
             dry_run=False,
-            **_options(),
+            **options,
         )
     except (Invalid, Conflict) as error:
         get_session().rollback()
