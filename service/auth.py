@@ -8,11 +8,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.accounts.service import authenticate
-from service.db import get_session
+from service.db import end_reading, get_session, reading_input_first
 from service.errors import FiduciaError, Invalid, Location, under
 from service.schemas import (
     LONG_INTEGER,
@@ -21,6 +21,7 @@ from service.schemas import (
     find_unstorable,
     nests_deeper,
     query_names,
+    requested_view,
     unstorable,
 )
 
@@ -38,7 +39,10 @@ def init_app(app: Flask) -> None:
     def _authenticate() -> None:
         path = request.path
         if path.startswith("/api/v1/") and not path.startswith(PUBLIC_PATHS):
-            g.actor = authenticate(get_session(), request.headers.get("Authorization"))
+            session = get_session()
+            g.actor = authenticate(session, request.headers.get("Authorization"))
+            if reading_input_first():
+                end_reading(session)  # its file may take long to arrive, and to read
             refuse_unknown_query()
         refuse_unstorable_input()
 
@@ -49,15 +53,9 @@ def refuse_unknown_query() -> None:
     One check for every endpoint, from the schemas that document its query (paging
     included): an endpoint without one takes no query parameter at all.
     """
-    view = current_app.view_functions.get(request.endpoint or "")
+    view = requested_view()
     if view is None:
-        return  # no such route: a 404 follows
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        method = "get" if request.method == "HEAD" else request.method.lower()
-        view = getattr(view_class, method, None)
-        if view is None:
-            return  # a method the endpoint does not have: a 405 follows
+        return  # no such route, or no such method: a 404 or a 405 follows
     unknown = sorted(set(request.args) - _query_names(view))
     if unknown:
         raise Invalid(

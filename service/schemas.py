@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import flask_smorest
+from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
@@ -128,6 +129,35 @@ class Blueprint(flask_smorest.Blueprint):
             return paginated
 
         return decorator
+
+
+def requested_view() -> Callable[..., Any] | None:
+    """Return the function that serves this request: a class view's method, else the view
+    (None when no route or no method of its class answers it)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    found: Callable[..., Any] | None = getattr(view_class, method, None)
+    return found
+
+
+BODY_LIMIT = "body_limit"
+# The settings of the bodies with a limit of their own.
+UPLOAD_LENGTH = "MAX_UPLOAD_LENGTH"  # a month's call log
+DOCUMENT_LENGTH = "MAX_DOCUMENT_LENGTH"  # a form or terms document
+
+
+def body_limit(setting: str) -> Callable[[View], View]:
+    """Give a view's request body a limit of its own: the configuration `setting` (bytes),
+    instead of MAX_CONTENT_LENGTH."""
+
+    def decorator(view: View) -> View:
+        setattr(view, BODY_LIMIT, setting)
+        return view
+
+    return decorator
 
 
 def query_names(view: Callable[..., Any]) -> frozenset[str]:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from contracts.periods import Period
-from service.db import get_session
+from service.db import begin_writing, get_session, reads_input_first
 from service.downloads import attachment
 from service.errors import Conflict, FiduciaError, Invalid
 from service.evaluations.models import SOURCES
@@ -33,7 +33,8 @@ from service.evaluations.uploads import (
     MAX_ROWS,
     UploadReport,
     evaluation_template,
-    upload_evaluations,
+    read_upload,
+    store_upload,
     uploadable_contract,
 )
 from service.i18n import translated
@@ -107,6 +108,7 @@ def _options() -> dict[str, Any]:
 
 
 @blp.post("/contracts/<id:contract_id>/upload")
+@reads_input_first
 @page
 def check(contract_id: int) -> Any:
     """Check a file (a dry run): count what it would store and list every bad row."""
@@ -117,14 +119,7 @@ def check(contract_id: int) -> Any:
         return _upload_page(contract_id, refused=_("Choose a file to check."), status=422)
     options = _options()
     try:
-        report = upload_evaluations(
-            session=get_session(),
-            actor=g.actor,
-            contract_id=contract_id,
-            content=content,
-            dry_run=True,
-            **options,
-        )
+        report = _read_and_store(contract_id, content, options, dry_run=True)
     except Invalid as error:
         return _upload_page(contract_id, refused=_said(error), status=error.status.value)
     checked = {
@@ -146,6 +141,7 @@ def _seal(contract_id: int, content: bytes, options: dict[str, Any]) -> str:
 
 
 @blp.post("/contracts/<id:contract_id>/upload/confirm")
+@reads_input_first
 @page
 def confirm(contract_id: int) -> Any:
     """Store the file checked, all or nothing; a changed file or a bad row stores nothing."""
@@ -161,14 +157,7 @@ def confirm(contract_id: int) -> Any:
         message = _("The file changed after it was checked; choose it and check it again.")
         return _upload_page(contract_id, refused=message, status=422)
     try:
-        report = upload_evaluations(
-            session=get_session(),
-            actor=g.actor,
-            contract_id=contract_id,
-            content=content,
-            dry_run=False,
-            **options,
-        )
+        report = _read_and_store(contract_id, content, options, dry_run=False)
     except (Invalid, Conflict) as error:
         get_session().rollback()
         return _upload_page(
@@ -186,6 +175,18 @@ def confirm(contract_id: int) -> Any:
         )
     )
     return redirect(url_for("evaluation_pages.evaluations", contract_id=contract_id))
+
+
+def _read_and_store(
+    contract_id: int, content: bytes, options: dict[str, Any], *, dry_run: bool
+) -> UploadReport:
+    """Read the file, then (holding the write lock only now) try or store its evaluations."""
+    session = get_session()
+    upload = read_upload(
+        session=session, actor=g.actor, contract_id=contract_id, content=content, **options
+    )
+    begin_writing(session)
+    return store_upload(session=session, actor=g.actor, upload=upload, dry_run=dry_run)
 
 
 def _said(error: FiduciaError) -> str:

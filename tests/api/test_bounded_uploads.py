@@ -1,0 +1,267 @@
+"""Uploads are bounded by what is counted, and read before any lock (issue 20, point 8).
+
+Each payload of the issue is built here, small on disk, and refused with a 4xx that names the
+cap it hit, with memory growth under 50 MB measured by tracemalloc; while a file is read, no
+lock stands in another writer's way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import openpyxl
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from service.db import make_engine
+from tests.api.test_uploads import COLUMNS, as_csv, as_xlsx, row, stored, upload
+from tests.conftest import World, errors_at, row_counts
+
+MB = 1024 * 1024
+SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
+
+
+def measured(action: Callable[[], Any]) -> tuple[Any, int]:
+    """Run `action`; return what it returned and the most memory it held at once meanwhile."""
+    tracemalloc.start()
+    try:
+        result = action()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def rewritten(content: bytes, parts: dict[str, Callable[[Any], None]]) -> bytes:
+    """Return an XLSX with some parts written anew (each by a function given the open part)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            if name not in parts:
+                target.writestr(name, source.read(name))
+        for name, write in parts.items():
+            with target.open(name, "w", force_zip64=True) as part:
+                write(part)
+    return out.getvalue()
+
+
+def with_text(text_of: str) -> Callable[[Any], None]:
+    return lambda part: part.write(text_of.encode())
+
+
+def sheet_declaring(content: bytes, reference: str | None, more_rows: str = "") -> bytes:
+    """Return the workbook with its sheet's declared dimension replaced (None: removed) and
+    `more_rows` added at the end of its rows."""
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml").decode()
+    declared = "" if reference is None else f'<dimension ref="{reference}"/>'
+    sheet = re.sub(r'<dimension ref="[^"]*" ?/>', declared, sheet)
+    sheet = sheet.replace("</sheetData>", more_rows + "</sheetData>")
+    return rewritten(content, {"xl/worksheets/sheet1.xml": with_text(sheet)})
+
+
+def with_shared_strings(content: bytes, count: int) -> bytes:
+    """Return the workbook with a shared strings table of `count` one-letter strings."""
+    types = zipfile.ZipFile(io.BytesIO(content)).read("[Content_Types].xml").decode()
+    types = types.replace(
+        "</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHARED_STRINGS_TYPE}"/></Types>',
+    )
+
+    def strings(part: Any) -> None:
+        part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        chunk = b"<si><t>a</t></si>" * 100_000
+        for _ in range(count // 100_000):
+            part.write(chunk)
+        part.write(b"<si><t>a</t></si>" * (count % 100_000) + b"</sst>")
+
+    return rewritten(
+        content, {"[Content_Types].xml": with_text(types), "xl/sharedStrings.xml": strings}
+    )
+
+
+def gzipped(parts: Iterator[bytes]) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) as file:
+        for part in parts:
+            file.write(part)
+    return out.getvalue()
+
+
+def write_beside(app: Flask, contract_id: int) -> str:
+    """Write beside the request from another connection, waiting at most 0.2 s for a lock:
+    say "wrote" or what stood in the way."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+                writing = "UPDATE contracts SET name = name WHERE id = :id"
+            else:
+                connection.exec_driver_sql("SET lock_timeout = '200ms'")
+                writing = "SELECT id FROM contracts WHERE id = :id FOR UPDATE"
+            connection.execute(text(writing), {"id": contract_id})
+            connection.rollback()
+        return "wrote"
+    except Exception as error:  # the lock it waited for, in the words of the database
+        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    finally:
+        engine.dispose()
+
+
+# A cell ten million rows down: openpyxl makes every row above it.
+FAR_ROW = '<row r="10000000"><c r="A10000000" t="inlineStr"><is><t>x</t></is></c></row>'
+
+
+def template_xlsx() -> bytes:
+    return as_xlsx([row(1)])
+
+
+# Evaluations: XLSX --------------------------------------------------------------------------
+
+
+def test_a_workbook_declaring_ten_million_rows_is_refused_by_its_dimension(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    content = sheet_declaring(template_xlsx(), "A1:V10000000", FAR_ROW)
+    assert len(content) < 10_000
+    before = row_counts(app)
+
+    response, peak = measured(lambda: upload(client, world, content, name="big.xlsx"))
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert errors_at(response, "files.file") == [
+        "the sheet declares 10,000,000 rows; a file holds at most 20,000 rows (10,000 evaluations)"
+    ]
+    assert peak < 50 * MB
+    assert row_counts(app) == before
+
+
+def test_blank_rows_count_toward_the_rows_of_a_workbook(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    content = sheet_declaring(template_xlsx(), None, FAR_ROW)  # no dimension: rows are counted
+
+    response, peak = measured(lambda: upload(client, world, content, name="far.xlsx"))
+
+    assert response.status_code == 422
+    assert errors_at(response, "files.file") == [
+        "row 20,001 is past the limit of 20,000 rows a file (blank rows count)"
+    ]
+    assert peak < 50 * MB
+
+
+@pytest.mark.parametrize("count", [4_000_000, 100_001])
+def test_a_workbook_of_millions_of_shared_strings_is_refused_before_they_are_read(
+    app: Flask, client: FlaskClient, world: World, count: int
+) -> None:
+    content = with_shared_strings(template_xlsx(), count)
+    assert len(content) < MB
+    before = row_counts(app)
+
+    response, peak = measured(lambda: upload(client, world, content, name="strings.xlsx"))
+
+    assert response.status_code == 422
+    (message,) = errors_at(response, "files.file")
+    assert message in (
+        "the workbook unpacks to more than 67,108,864 bytes",
+        "the workbook holds more than 100,000 shared strings",
+    )
+    if count == 100_001:
+        assert message == "the workbook holds more than 100,000 shared strings"
+    assert peak < 50 * MB
+    assert row_counts(app) == before
+
+
+def test_a_header_of_forty_thousand_columns_is_refused_in_linear_time(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    wide_csv = ",".join([*COLUMNS, *[""] * 40_000]).encode() + b"\n"  # a line of 40 KB
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([*COLUMNS, *(f"extra_{number}" for number in range(16_384 - len(COLUMNS)))])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    declared = buffer.getvalue()
+    undeclared = sheet_declaring(declared, None)
+    for content, name, message in (
+        (wide_csv, "wide.csv", "the header has 40,022 columns; a file has at most 1,000"),
+        (declared, "wide.xlsx", "the sheet declares 16,384 columns; a file has at most 1,000"),
+        (undeclared, "wide.xlsx", "the header has 16,384 columns; a file has at most 1,000"),
+    ):
+        response, peak = measured(lambda: upload(client, world, content, name=name))  # noqa: B023
+        assert response.status_code == 422, name
+        assert errors_at(response, "files.file") == [message], name
+        assert peak < 50 * MB
+
+
+def test_a_header_repeating_columns_names_each_once(client: FlaskClient, world: World) -> None:
+    content = as_csv([row(1)], [*COLUMNS, "tone", "call_ref", "tone"])
+    response = upload(client, world, content)
+    assert errors_at(response, "files.file") == ["the header repeats the columns call_ref, tone"]
+
+
+def test_blank_lines_and_long_lines_of_a_csv_file_are_counted_and_capped(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    blank = as_csv([row(1)]) + b"\n" * 30_000
+    response = upload(client, world, blank)
+    assert errors_at(response, "files.file") == [
+        "row 20,001 is past the limit of 20,000 rows a file (blank rows count)"
+    ]
+    long_line = as_csv([row(1)]) + b"," * 70_000 + b"\n"
+    response, peak = measured(lambda: upload(client, world, long_line))
+    assert errors_at(response, "files.file") == ["line 3 is longer than 65,536 characters"]
+    assert peak < 50 * MB
+
+
+def test_a_file_is_read_before_the_upload_takes_any_lock(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.evaluations import uploads
+
+    real, met = uploads.read_sheet, []
+
+    def read_sheet(*args: Any, **kwargs: Any) -> Any:
+        met.append(write_beside(app, world.ids["contract"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "read_sheet", read_sheet)
+    response = upload(client, world, as_csv([row(1), row(2)]))
+
+    assert met == ["wrote"]
+    assert response.status_code == 201
+    assert [e.call_ref for e in stored(app)] == ["call-00001", "call-00002"]
+
+
+def test_the_upload_page_reads_its_file_before_it_takes_any_lock(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.evaluations import uploads
+    from tests.web.test_upload_pages import check, confirm, signed_in
+
+    real, met = uploads.read_sheet, []
+
+    def read_sheet(*args: Any, **kwargs: Any) -> Any:
+        met.append(write_beside(app, world.ids["contract"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "read_sheet", read_sheet)
+    client = signed_in(app, world, "supplier")
+    checked = check(client, world, as_csv([row(1)]))
+    confirmed = confirm(client, world, checked.text)
+
+    assert met == ["wrote", "wrote"]
+    assert confirmed.status_code == 302
+    assert [e.call_ref for e in stored(app)] == ["call-00001"]
