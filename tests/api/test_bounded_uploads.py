@@ -22,8 +22,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.db import make_engine
+from tests.api.test_calls import calls, csv_of
+from tests.api.test_calls import upload as upload_calls
 from tests.api.test_uploads import COLUMNS, as_csv, as_xlsx, row, stored, upload
-from tests.conftest import World, errors_at, row_counts
+from tests.conftest import World, errors_at, json_of, row_counts
 
 MB = 1024 * 1024
 SHARED_STRINGS_TYPE = (
@@ -265,3 +267,80 @@ def test_the_upload_page_reads_its_file_before_it_takes_any_lock(
     assert met == ["wrote", "wrote"]
     assert confirmed.status_code == 302
     assert [e.call_ref for e in stored(app)] == ["call-00001"]
+
+
+# The call log: CSV, gzip too --------------------------------------------------------------
+
+
+def test_a_gzip_file_of_one_sixty_megabyte_line_is_refused_at_the_line_cap(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    content = gzipped(iter([b"call_ref,call_at,agent_ref\n", *([b"a" * MB] * 60)]))
+    assert len(content) < MB
+    before = row_counts(app)
+
+    response, peak = measured(lambda: upload_calls(client, world, content))
+
+    assert response.status_code == 422
+    assert errors_at(response, "files.file") == ["line 2 is longer than 10,000 characters"]
+    assert peak < 50 * MB
+    assert row_counts(app) == before
+
+
+def test_two_hundred_megabytes_of_blank_lines_count_as_rows_and_are_refused(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.calls import rows
+
+    content = gzipped(iter([csv_of(calls(2)), *([b"\n" * MB] * 200)]))
+    assert len(content) < MB
+    before = row_counts(app)
+
+    response = upload_calls(client, world, content)
+
+    assert response.status_code == 422
+    assert errors_at(response, "files.file") == [
+        "row 5,000,002 is past the limit of 5,000,000 rows a file (blank lines count)"
+    ]
+    assert row_counts(app) == before
+    # Reading stays flat however many rows it counts (a tenth of them here: tracemalloc
+    # watches every allocation, and slows each).
+    monkeypatch.setattr(rows, "MAX_FILE_ROWS", 500_000)
+    response, peak = measured(lambda: upload_calls(client, world, content))
+    assert errors_at(response, "files.file") == [
+        "row 500,002 is past the limit of 500,000 rows a file (blank lines count)"
+    ]
+    assert peak < 50 * MB
+
+
+def test_a_file_unpacking_past_the_upload_limit_is_refused(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    app.config["MAX_UPLOAD_LENGTH"] = 100_000
+    content = gzipped(iter([csv_of(calls(2000))]))
+    assert len(content) < 100_000
+
+    response = upload_calls(app.test_client(), world, content)
+
+    assert response.status_code == 422
+    assert errors_at(response, "files.file") == ["the file unpacks to more than 100,000 bytes"]
+
+
+def test_a_call_log_file_is_read_before_the_contract_is_locked(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.calls import rows
+
+    real, met = rows.CsvRows.__iter__, []
+
+    def reading(self: Any) -> Iterator[Any]:
+        for number, (index, checked) in enumerate(real(self)):
+            if number == 1:
+                met.append(write_beside(app, world.ids["contract"]))
+            yield index, checked
+
+    monkeypatch.setattr(rows.CsvRows, "__iter__", reading)
+    response = upload_calls(client, world, csv_of(calls(3)))
+
+    assert met == ["wrote"]
+    assert (response.status_code, json_of(response)["created"]) == (201, 3)
