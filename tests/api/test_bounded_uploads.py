@@ -344,3 +344,59 @@ def test_a_call_log_file_is_read_before_the_contract_is_locked(
 
     assert met == ["wrote"]
     assert (response.status_code, json_of(response)["created"]) == (201, 3)
+
+
+# Documents: forms and terms ---------------------------------------------------------------
+
+
+def test_a_form_or_terms_document_past_its_size_is_a_413(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    from contracts.examples import load_example
+
+    before = row_counts(app)
+    form = load_example("standard-form.yaml") | {"code": "big", "title": "x" * (4 * MB)}
+    published, peak = measured(
+        lambda: client.post("/api/v1/forms", json=form, headers=world.headers("client"))
+    )
+    assert published.status_code == 413
+    assert "limit of 262,144 bytes" in json_of(published)["message"]
+    terms = load_example("terms-quality.yaml") | {"notes": "x" * (4 * MB)}
+    added = client.post(
+        f"/api/v1/contracts/{world.ids['contract']}/terms",
+        json={"effective_from": "2027-01-01", "terms": terms},
+        headers=world.headers("client"),
+    )
+    assert added.status_code == 413
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("endpoint", ["/forms", "/contracts/{contract}/terms"])
+def test_a_document_in_a_json_body_is_read_before_the_request_takes_any_lock(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: str,
+) -> None:
+    from contracts.examples import load_example
+    from service import auth
+
+    real, met = auth.json_body, []
+
+    def json_body() -> Any:
+        met.append(write_beside(app, world.ids["contract"]))
+        return real()
+
+    monkeypatch.setattr(auth, "json_body", json_body)
+    body: dict[str, Any] = load_example("standard-form.yaml") | {"code": "new"}
+    if "terms" in endpoint:
+        body = {"effective_from": "2027-01-01", "terms": load_example("terms-quality.yaml")}
+    response = client.post(
+        "/api/v1" + endpoint.format(contract=world.ids["contract"]),
+        json=body,
+        headers=world.headers("client"),
+    )
+
+    assert met == ["wrote"]
+    assert response.status_code == 201, response.get_json()
