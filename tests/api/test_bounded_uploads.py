@@ -13,6 +13,7 @@ import re
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import openpyxl
@@ -185,6 +186,23 @@ def test_a_workbook_of_millions_of_shared_strings_is_refused_before_they_are_rea
     assert row_counts(app) == before
 
 
+def test_a_workbook_of_too_many_parts_or_a_huge_part_read_whole_is_refused(
+    client: FlaskClient, world: World
+) -> None:
+    padding = "<!--" + " " * (9 * MB) + "-->"
+    styles = zipfile.ZipFile(io.BytesIO(template_xlsx())).read("xl/styles.xml").decode()
+    huge = rewritten(template_xlsx(), {"xl/styles.xml": with_text(padding + styles)})
+    parts = {f"docProps/extra{number}.bin": with_text("") for number in range(1_000)}
+    many = rewritten(template_xlsx(), parts)
+
+    assert errors_at(upload(client, world, huge, name="huge.xlsx"), "files.file") == [
+        "the workbook's part xl/styles.xml unpacks to more than 8,388,608 bytes"
+    ]
+    assert errors_at(upload(client, world, many, name="many.xlsx"), "files.file") == [
+        "the workbook holds more than 1,000 parts"
+    ]
+
+
 def test_a_header_of_forty_thousand_columns_is_refused_in_linear_time(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -226,6 +244,15 @@ def test_blank_lines_and_long_lines_of_a_csv_file_are_counted_and_capped(
     response, peak = measured(lambda: upload(client, world, long_line))
     assert errors_at(response, "files.file") == ["line 3 is longer than 65,536 characters"]
     assert peak < 50 * MB
+
+
+def test_a_csv_row_wider_than_any_template_is_refused_naming_it(
+    client: FlaskClient, world: World
+) -> None:
+    content = as_csv([row(1)]) + b"x" + b"," * 1_000 + b"\n"
+    assert errors_at(upload(client, world, content), "files.file") == [
+        "row 3 has 1,001 cells; a file has at most 1,000 columns"
+    ]
 
 
 def test_a_file_is_read_before_the_upload_takes_any_lock(
@@ -344,6 +371,46 @@ def test_a_call_log_file_is_read_before_the_contract_is_locked(
 
     assert met == ["wrote"]
     assert (response.status_code, json_of(response)["created"]) == (201, 3)
+
+
+def test_a_month_whose_log_closes_while_its_file_is_read_is_refused_naming_its_first_row(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time_machine
+
+    from service.calls import rows
+
+    real = rows.CsvRows.__iter__
+    later = time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=True)
+
+    def reading(self: Any) -> Iterator[Any]:
+        yield from real(self)
+        later.start()  # November's log closes on 3 December, while the file is read
+
+    monkeypatch.setattr(rows.CsvRows, "__iter__", reading)
+    before = row_counts(app)
+    try:
+        response = upload_calls(client, world, csv_of(calls(3)))
+    finally:
+        later.stop()
+
+    assert response.status_code == 422
+    (said,) = errors_at(response, "files.file.2.call_at")
+    assert said.startswith("the call log of 2026-11 closed at 2026-12-04T00:00:00+01:00")
+    assert json_of(response)["rejected"] == [{"row": 2, "column": "call_at", "message": said}]
+    assert row_counts(app) == before
+
+
+def test_a_file_spooled_in_many_chunks_logs_every_call(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.calls import service
+
+    monkeypatch.setattr(service, "SPOOL_CHUNK", 2)
+    response = upload_calls(client, world, csv_of(calls(5)))
+    assert (response.status_code, json_of(response)["created"]) == (201, 5)
+    again = upload_calls(client, world, csv_of(calls(5)))
+    assert (again.status_code, json_of(again)["unchanged"]) == (200, 5)
 
 
 # Documents: forms and terms ---------------------------------------------------------------

@@ -73,12 +73,22 @@ def test_a_document_of_too_many_values_is_refused_before_they_are_built(
     assert peak < 50 * MB
 
 
-def test_a_document_nested_a_hundred_thousand_deep_is_refused_without_recursing(
-    browse: Browse,
+@pytest.mark.parametrize("depth", [65, 999, 100_000])
+def test_a_document_nested_deeper_than_64_is_refused_without_recursing(
+    browse: Browse, depth: int
 ) -> None:
-    response = publish(browse("client"), "a: " + "[" * 100_000 + "]" * 100_000)
+    response = publish(browse("client"), "a: " + "[" * depth + "]" * depth)
     assert response.status_code == 422
-    assert "nested too deeply" in refusal_of(response)
+    assert "the document is nested too deeply" in refusal_of(response)
+
+
+def test_a_file_cut_at_the_limit_in_a_character_is_refused_for_its_size(browse: Browse) -> None:
+    prefix = SPECIAL + "#"
+    if (256 * 1024 + 1 - len(prefix)) % 2 == 0:
+        prefix += "#"  # so that the limit's byte is the first of a two-byte character
+    response = upload_document(browse("client"), (prefix + "é" * 200_000).encode())
+    assert response.status_code == 422
+    assert "the document is larger than 262,144 bytes" in refusal_of(response)
 
 
 @pytest.mark.parametrize(
