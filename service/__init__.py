@@ -19,10 +19,12 @@ from service.config import (
     private_database,
 )
 from service.schemas import (
+    BODY_LIMIT,
     Api,
     IdConverter,
     VersionConverter,
     id_parameter_schema,
+    requested_view,
     version_parameter_schema,
 )
 
@@ -66,7 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     db.init_app(app)
-    _allow_large_uploads(app)  # before anything reads a request's body
+    _body_limits(app)  # before anything reads a request's body
     auth.init_app(app)
     i18n.init_app(app)
     api_blueprints = _register_api(app)
@@ -86,10 +88,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _allow_large_uploads(app: Flask) -> None:
-    from service.calls.routes import allow_large_uploads
+def _body_limits(app: Flask) -> None:
+    """Give the views marked with `body_limit` their own limit, before anything reads a body."""
 
-    app.before_request(allow_large_uploads)
+    @app.before_request
+    def _limit_body() -> None:
+        setting = getattr(requested_view(), BODY_LIMIT, None)
+        if setting is not None:
+            request.max_content_length = app.config[setting]
 
 
 def _register_api(app: Flask) -> tuple[Any, ...]:

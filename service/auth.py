@@ -1,21 +1,34 @@
-"""Every request: its caller authenticated (API), its input refused if it cannot be stored."""
+"""Every request: its caller authenticated (API), its input refused if it cannot be stored
+or (a query parameter) is not one the endpoint takes."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.accounts.service import authenticate
-from service.db import get_session
+from service.db import end_reading, get_session, reading_input_first
 from service.errors import FiduciaError, Invalid, Location, under
-from service.schemas import MAX_JSON_DEPTH, find_unstorable, nests_deeper, unstorable
+from service.schemas import (
+    LONG_INTEGER,
+    MAX_JSON_DEPTH,
+    find_long_integer,
+    find_unstorable,
+    nests_deeper,
+    query_names,
+    requested_view,
+    unstorable,
+)
 
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 UNSTORABLE = "the input holds text that cannot be stored"
 NOT_JSON = "the body is not valid JSON"
+UNKNOWN = "Unknown field."  # as marshmallow says it of an unknown field of a body
 TOO_DEEP = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
 
 
@@ -26,8 +39,35 @@ def init_app(app: Flask) -> None:
     def _authenticate() -> None:
         path = request.path
         if path.startswith("/api/v1/") and not path.startswith(PUBLIC_PATHS):
-            g.actor = authenticate(get_session(), request.headers.get("Authorization"))
+            session = get_session()
+            g.actor = authenticate(session, request.headers.get("Authorization"))
+            if reading_input_first():
+                end_reading(session)  # its file may take long to arrive, and to read
+            refuse_unknown_query()
         refuse_unstorable_input()
+
+
+def refuse_unknown_query() -> None:
+    """Refuse the query parameters an API endpoint does not read, naming each.
+
+    One check for every endpoint, from the schemas that document its query (paging
+    included): an endpoint without one takes no query parameter at all.
+    """
+    view = requested_view()
+    if view is None:
+        return  # no such route, or no such method: a 404 or a 405 follows
+    unknown = sorted(set(request.args) - _query_names(view))
+    if unknown:
+        raise Invalid(
+            f"unknown query parameters: {', '.join(unknown)}",
+            {name: [UNKNOWN] for name in unknown},
+            location="query",
+        )
+
+
+@cache
+def _query_names(view: Callable[..., Any]) -> frozenset[str]:
+    return query_names(view)
 
 
 def refuse_unstorable_input() -> None:
@@ -72,5 +112,11 @@ def json_body() -> Any:
         if nests_deeper(text, MAX_JSON_DEPTH):
             raise FiduciaError(TOO_DEEP, [TOO_DEEP])
         return json.loads(text)
-    except ValueError as error:  # bad UTF-8 or syntax, or an integer past 4,300 digits
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:  # bad UTF-8 or syntax
         raise FiduciaError(NOT_JSON, ["Invalid JSON body."]) from error
+    except ValueError:  # valid JSON with an integer longer than Python reads
+        path = find_long_integer(text)
+        if path is None:  # pragma: no cover - json.loads raises this for nothing else
+            raise
+        errors = under(path[:-1], {path[-1]: [LONG_INTEGER]}) if path else [LONG_INTEGER]
+        raise Invalid(LONG_INTEGER, errors) from None

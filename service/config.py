@@ -22,6 +22,8 @@ MIN_SECRET_KEY_LENGTH = 32
 # A batch of 1,000 evaluations with every field at its longest and 10,000-character Italian
 # comments sent as escaped JSON measures 21 MiB; nothing else the service takes comes close.
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+# A form or terms document: the standard form (16 questions) is 3 KB, its terms 1 KB.
+MAX_DOCUMENT_LENGTH = 256 * 1024
 # A month's call log as CSV: 5,000,000 rows of about 100 bytes; gzip makes it far smaller.
 MAX_UPLOAD_LENGTH = 1024 * 1024 * 1024
 
@@ -56,8 +58,11 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SIGN_IN_ACCOUNT_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ACCOUNT_LIMIT", "5")),
         "SIGN_IN_ADDRESS_LIMIT": int(env.get("FIDUCIA_SIGN_IN_ADDRESS_LIMIT", "20")),
         "MAX_CONTENT_LENGTH": int(env.get("FIDUCIA_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)),
-        # The call log's CSV upload only: every other body keeps MAX_CONTENT_LENGTH.
+        # The call log's CSV upload only (what it unpacks to, too): every other body keeps
+        # MAX_CONTENT_LENGTH, but for documents.
         "MAX_UPLOAD_LENGTH": int(env.get("FIDUCIA_MAX_UPLOAD_LENGTH", MAX_UPLOAD_LENGTH)),
+        # A form or terms document, as a request's body (API) or a page's text or file.
+        "MAX_DOCUMENT_LENGTH": int(env.get("FIDUCIA_MAX_DOCUMENT_LENGTH", MAX_DOCUMENT_LENGTH)),
         # Webhooks go to public https addresses; an operator may allow http, and networks.
         "WEBHOOK_ALLOW_HTTP": env.get("FIDUCIA_WEBHOOK_ALLOW_HTTP") == "1",
         "WEBHOOK_ALLOWED_NETWORKS": parse_networks(env.get("FIDUCIA_WEBHOOK_ALLOWED_NETWORKS", "")),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import (
@@ -31,6 +32,7 @@ from sqlalchemy.types import TypeDecorator
 
 from service.errors import conflict_response, outage_response
 from service.outages import outage_of
+from service.schemas import requested_view
 
 log = logging.getLogger(__name__)
 
@@ -294,15 +296,64 @@ def get_session() -> Session:
     """Return the session of the current request, opening it on first use.
 
     A request that may write (any method but GET, HEAD, OPTIONS) takes the write lock first
-    on SQLite (see `take_write_lock`).
+    on SQLite (see `take_write_lock`), unless its view reads its input first
+    (`reads_input_first`): that one writes only after `begin_writing`.
     """
     if "db_session" not in g:
         session = current_app.extensions["fiducia.sessionmaker"]()
-        if request.method not in READING_METHODS:
+        if request.method not in READING_METHODS and not reading_input_first():
             take_write_lock(session)
         g.db_session = session
     found: Session = g.db_session
     return found
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+READS_INPUT_FIRST = "reads_input_first"
+
+
+def reads_input_first(view: View) -> View:
+    """Mark a view that reads a file or a document before it writes (DESIGN §14).
+
+    Its request takes no lock while the input is read, however long that takes: what it
+    reads on the way (its caller, the contract) it reads in a transaction of its own, and
+    it writes in the one `begin_writing` begins once the input is read.
+    """
+    setattr(view, READS_INPUT_FIRST, True)
+    return view
+
+
+def writes_once_read(view: View) -> View:
+    """Mark a view whose input is its arguments (a document in its body) as one that reads
+    its input first, and begin writing when it runs: put it next to the view, under the
+    decorators that read the arguments."""
+
+    @functools.wraps(view)
+    def writing(*args: Any, **kwargs: Any) -> Any:
+        begin_writing(get_session())
+        return view(*args, **kwargs)
+
+    return reads_input_first(cast(View, writing))
+
+
+def reading_input_first() -> bool:
+    """Say whether the request's view reads its input before it writes."""
+    return bool(getattr(requested_view(), READS_INPUT_FIRST, False))
+
+
+def end_reading(session: Session) -> None:
+    """End the session's transaction, which only read; what it loaded stays loaded."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a transaction that only reads was about to write")
+    if session.in_transaction():
+        session.commit()  # nothing to write: it lets go of what it read (and its locks)
+
+
+def begin_writing(session: Session) -> None:
+    """Begin a `reads_input_first` request's writing transaction, its input read: on SQLite
+    it holds the write lock from its first statement (see `take_write_lock`)."""
+    end_reading(session)
+    take_write_lock(session)
 
 
 def get_engine(app: Flask) -> Engine:

@@ -16,6 +16,7 @@ from typing import Any
 from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
 
 from contracts.text import Text
 
@@ -138,7 +139,11 @@ def select_language() -> str:
     user = g.get("user")
     if user is not None and user.language in LANGUAGES:
         return str(user.language)
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    # A wildcard (`*`: any language) stands for the default: werkzeug would match it to the
+    # first language listed, Italian.
+    asked = request.accept_languages
+    named = LanguageAccept([(DEFAULT_LANGUAGE if name == "*" else name, q) for name, q in asked])
+    return named.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def init_app(app: Flask) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
 import flask_smorest
+from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import BaseConverter
 
@@ -71,6 +73,27 @@ class Instant(fields.AwareDateTime):
         super().__init__(validate=in_years, metadata=metadata, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON boolean: `true` or `false`; 1, 0 and words are refused, not read as one."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class WordFlag(fields.Boolean):
+    """A boolean given as text, in a form field or a query: the word `true` or `false`."""
+
+    default_error_messages = {"invalid": 'Must be "true" or "false".'}
+    WORDS = {"true": True, "false": False}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, str) or value not in self.WORDS:
+            raise self.make_error("invalid", input=value)
+        return self.WORDS[value]
+
+
 class NumberOrString(fields.Raw):
     """A number or a numeric string, checked by the rules in `contracts/`."""
 
@@ -126,6 +149,52 @@ class Blueprint(flask_smorest.Blueprint):
             return paginated
 
         return decorator
+
+
+def requested_view() -> Callable[..., Any] | None:
+    """Return the function that serves this request: a class view's method, else the view
+    (None when no route or no method of its class answers it)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    found: Callable[..., Any] | None = getattr(view_class, method, None)
+    return found
+
+
+BODY_LIMIT = "body_limit"
+# The settings of the bodies with a limit of their own.
+UPLOAD_LENGTH = "MAX_UPLOAD_LENGTH"  # a month's call log
+DOCUMENT_LENGTH = "MAX_DOCUMENT_LENGTH"  # a form or terms document
+
+
+def body_limit(setting: str) -> Callable[[View], View]:
+    """Give a view's request body a limit of its own: the configuration `setting` (bytes),
+    instead of MAX_CONTENT_LENGTH."""
+
+    def decorator(view: View) -> View:
+        setattr(view, BODY_LIMIT, setting)
+        return view
+
+    return decorator
+
+
+def query_names(view: Callable[..., Any]) -> frozenset[str]:
+    """Return the query parameters a flask-smorest view reads: its query schemas' fields and,
+    when it is paginated, `page` and `page_size`."""
+    doc = getattr(view, "_apidoc", {})
+    parameters = list(doc.get("arguments", {}).get("parameters", []))
+    if "pagination" in doc:
+        parameters.append(doc["pagination"]["parameters"])
+    names: set[str] = set()
+    for parameter in parameters:
+        if parameter["in"] != "query":
+            continue
+        schema = parameter["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        names |= {field.data_key or name for name, field in schema.load_fields.items()}
+    return frozenset(names)
 
 
 # Ids are 64-bit keys; a larger number names nothing and must not reach the database.
@@ -203,6 +272,34 @@ def find_unstorable(value: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, 
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found = find_unstorable(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
+
+
+# Python reads no longer integer from text (sys.get_int_max_str_digits), nor need we: the
+# largest number the service takes is a 64-bit id.
+MAX_INTEGER_DIGITS = 4300
+LONG_INTEGER = f"a number of more than {MAX_INTEGER_DIGITS:,} digits"
+
+
+def find_long_integer(text: str) -> tuple[str, ...] | None:
+    """Return the path of the first integer of a JSON text longer than MAX_INTEGER_DIGITS."""
+    too_long = object()
+
+    def integer(digits: str) -> object:
+        return too_long if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS else int(digits)
+
+    return find_value(json.loads(text, parse_int=integer), too_long)
+
+
+def find_value(value: Any, wanted: object, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Return the path of the first place that holds `wanted` (the very object), or None."""
+    if value is wanted:
+        return path
+    if isinstance(value, dict | list):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            found = find_value(item, wanted, (*path, str(key)))
             if found is not None:
                 return found
     return None

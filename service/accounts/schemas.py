@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.accounts.models import LANGUAGES, ORGANIZATION_KINDS, ROLES
-from service.schemas import Id, Name
+from service.schemas import Flag, Id, Name
 
 
 def language_field(**options: Any) -> fields.String:
@@ -78,7 +78,7 @@ class UserPatchIn(Schema):
             "client and finance users; admins belong to no organization"
         },
     )
-    active = fields.Boolean(
+    active = Flag(
         metadata={
             "description": "false deactivates the user at once (its sessions end, its tokens "
             "are refused); true restores its tokens that were not revoked"

@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from service.actors import current_actor
 from service.agreements import service
 from service.agreements.schemas import ContractIn, ContractOut, ContractSummary, TermsIn
-from service.db import get_session
+from service.db import get_session, writes_once_read
+from service.schemas import DOCUMENT_LENGTH, body_limit
 
 blp = Blueprint("contracts", __name__, description="Contracts and their versioned terms")
 
@@ -20,8 +21,10 @@ class Contracts(MethodView):
         """List the contracts the caller may see."""
         return service.list_contracts(session=get_session(), actor=current_actor())
 
+    @body_limit(DOCUMENT_LENGTH)
     @blp.arguments(ContractIn)
     @blp.response(201, ContractOut)
+    @writes_once_read
     def post(self, body: dict[str, Any]) -> Any:
         """Create a contract with its first terms."""
         return service.create_contract(session=get_session(), actor=current_actor(), **body)
@@ -39,8 +42,10 @@ class ContractDetail(MethodView):
 
 @blp.route("/contracts/<id:contract_id>/terms")
 class ContractTerms(MethodView):
+    @body_limit(DOCUMENT_LENGTH)
     @blp.arguments(TermsIn)
     @blp.response(201, ContractOut)
+    @writes_once_read
     def post(self, body: dict[str, Any], contract_id: int) -> Any:
         """Add a terms version, effective from the first of a later month."""
         return service.add_terms(

@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 
 from contracts.periods import Period
@@ -24,13 +24,17 @@ from service.calls.schemas import (
     UploadedOut,
     VerificationOut,
 )
-from service.db import allow_long_statements, get_session
+from service.db import (
+    allow_long_statements,
+    begin_writing,
+    end_reading,
+    get_session,
+    reads_input_first,
+)
 from service.errors import Invalid
-from service.schemas import Blueprint, PeriodQuery
+from service.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
 
 blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
-
-UPLOAD_ENDPOINT = "calls.CallsUpload"
 
 
 @blp.route("/contracts/<id:contract_id>/calls")
@@ -68,20 +72,27 @@ class Calls(MethodView):
 
 @blp.route("/contracts/<id:contract_id>/calls/upload")
 class CallsUpload(MethodView):
+    @reads_input_first
+    @body_limit(UPLOAD_LENGTH)
     @blp.arguments(CallsFileIn, location="files")
     @blp.response(201, UploadedOut)
     @blp.alt_response(200, schema=UploadedOut, description="Every call was logged already")
     def post(self, files: dict[str, Any], contract_id: int) -> Any:
-        """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing."""
-        session = get_session()
-        # The file streams into one COPY as it arrives: the long budget, as the close has.
-        allow_long_statements(session, current_app.config["DB_LONG_STATEMENT_TIMEOUT"])
-        logged = service.upload_calls(
-            session=session,
-            actor=current_actor(),
-            contract_id=contract_id,
-            stream=files["file"].stream,
-        )
+        """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing.
+
+        The file is read and checked first, with no transaction open; only then is the
+        contract's log locked and the calls stored.
+        """
+        session, actor = get_session(), current_actor()
+        calendar = service.log_calendar(session=session, actor=actor, contract_id=contract_id)
+        end_reading(session)
+        limit = current_app.config["MAX_UPLOAD_LENGTH"]
+        read = service.read_calls_file(calendar, files["file"].stream, limit)
+        with read.spool:
+            begin_writing(session)
+            # Millions of rows go into one COPY: the long budget, as the close has.
+            allow_long_statements(session, current_app.config["DB_LONG_STATEMENT_TIMEOUT"])
+            logged = service.log_calls_file(session=session, actor=actor, read=read)
         return logged, 201 if logged.created else 200
 
 
@@ -156,13 +167,3 @@ class SampleVerification(MethodView):
             contract_id=contract_id,
             period=_period(period),
         )
-
-
-def allow_large_uploads() -> None:
-    """Raise the body limit for the call log's upload, the one endpoint that takes big files."""
-    if (
-        request.endpoint == f"api-docs.{UPLOAD_ENDPOINT}"
-        or request.url_rule
-        and (request.url_rule.endpoint == UPLOAD_ENDPOINT)
-    ):
-        request.max_content_length = current_app.config["MAX_UPLOAD_LENGTH"]

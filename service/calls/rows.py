@@ -2,7 +2,9 @@
 
 No database here: a call's fields are checked for shape and against the log's calendar (the
 month a time falls in, whether that month's log is still open), and a CSV file is read as a
-stream, so a file of millions of rows never sits in memory.
+stream, so a file of millions of rows never sits in memory. What reading a file may cost is
+counted (DESIGN §14): its rows, blank lines included, each line's length, and the bytes it
+unpacks to.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import operator
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +32,9 @@ REQUIRED = ("call_ref", "call_at", "agent_ref")
 TEXTS = ("call_ref", "agent_ref", "team", "queue")
 TEXT_LIMIT = 200
 MAX_DURATION_S = 7 * 24 * 3600  # a week: anything longer is not one call
-MAX_FILE_ROWS = 5_000_000
+MAX_FILE_ROWS = 5_000_000  # rows under the header, blank lines counted
+# A line of the file: a call's longest row (four texts of 200 characters) is under 1,000.
+MAX_LINE_LENGTH = 10_000
 GZIP_MAGIC = b"\x1f\x8b"
 REQUIRED_MESSAGE = "This is required."
 CALL_AT_MESSAGE = "must be an ISO 8601 time with an offset, such as 2026-10-14T10:30:00+02:00"
@@ -164,13 +170,14 @@ class CsvRows:
     stream: IO[bytes]
     month_of: MonthOf
     keep: int = 1000
+    max_bytes: int | None = None  # what the file may unpack to (gzip), None: no bound
     rejected: list[tuple[int, str, str]] | None = None
     bad: int = 0
     rows: int = 0
 
     def __iter__(self) -> Iterator[tuple[int, Checked]]:
         self.rejected = []
-        records = csv.reader(_text_lines(self.stream), strict=True)
+        records = csv.reader(_text_lines(self.stream, self.max_bytes), strict=True)
         names = _header(_next(records, 1))
         width = len(names)
         unpack = _unpacker(names)
@@ -178,11 +185,14 @@ class CsvRows:
         try:
             for cells in records:
                 number += 1
+                if number > MAX_FILE_ROWS + 1:
+                    raise Refused(
+                        f"row {number:,} is past the limit of {MAX_FILE_ROWS:,} rows a file "
+                        "(blank lines count)"
+                    )
                 if not cells:
-                    continue  # a blank line holds no call
+                    continue  # a blank line holds no call, and counts as a row
                 self.rows += 1
-                if self.rows > MAX_FILE_ROWS:
-                    raise Refused(f"row {number} is past the limit of {MAX_FILE_ROWS:,} calls")
                 checked = _quick(unpack(cells), self.month_of) if len(cells) == width else None
                 if checked is None:
                     values = dict(zip(names, cells, strict=False))
@@ -274,7 +284,7 @@ def _header(names: list[str]) -> list[str]:
     """Return the columns in the file's order; refuse unknown, repeated or missing ones."""
     names = [name.strip() for name in names]
     unknown = sorted({name for name in names if name not in COLUMNS})
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = sorted(name for name, times in Counter(names).items() if times > 1)
     missing = [name for name in REQUIRED if name not in names]
     said = []
     if unknown:
@@ -289,29 +299,67 @@ def _header(names: list[str]) -> list[str]:
     return names
 
 
-def _text_lines(stream: IO[bytes]) -> Iterator[str]:
-    """Yield a file's lines (gzip-compressed or not) read as UTF-8, a chunk at a time."""
+def _text_lines(stream: IO[bytes], max_bytes: int | None = None) -> Iterator[str]:
+    """Yield a file's lines (gzip-compressed or not) read as UTF-8, a chunk at a time.
+
+    A line longer than MAX_LINE_LENGTH is refused as soon as it is, and so is a file that
+    unpacks to more than `max_bytes`: neither is held whole. Lines are split in C, a chunk
+    at a time (a file may hold millions of blank ones).
+    """
+    return itertools.chain.from_iterable(
+        io.StringIO(piece, newline="") for piece in _text_pieces(stream, max_bytes)
+    )
+
+
+def _long_line_at(text: str) -> int | None:
+    """Return where a line longer than MAX_LINE_LENGTH starts in `text` (which starts a
+    line), or None. It leaps a line's length at a time: the last break within reach of a
+    line's start starts the next line to look at."""
+    start = 0
+    while len(text) - start > MAX_LINE_LENGTH:
+        reach = start + MAX_LINE_LENGTH + 1
+        last = max(text.rfind("\n", start, reach), text.rfind("\r", start, reach))
+        if last < 0:
+            return start
+        start = last + 1
+    return None
+
+
+def _line_breaks(text: str, end: int) -> int:
+    """Count the line breaks (\\n, \\r\\n or \\r) before `end`."""
+    return text.count("\n", 0, end) + text.count("\r", 0, end) - text.count("\r\n", 0, end)
+
+
+def _text_pieces(stream: IO[bytes], max_bytes: int | None) -> Iterator[str]:
+    """Yield a file's text in pieces of whole lines, each line checked for its length."""
     head = stream.read(2)
     stream.seek(0)
     source = gzip.GzipFile(fileobj=stream) if head == GZIP_MAGIC else stream
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""  # a line the last chunk cut in two
-    offset = 0
+    pending = ""  # the last line of a chunk, which the next one may go on
+    offset = lines = 0
     try:
         while True:
             chunk = source.read(1 << 20)
             if b"\x00" in chunk:
                 raise Refused("the file is not CSV text: it holds a NUL byte")
-            for line in io.StringIO(pending + decoder.decode(chunk, final=not chunk), newline=""):
-                if chunk and not line.endswith(("\n", "\r")):
-                    pending = line
-                    break
-                yield line
-            else:
-                pending = ""
+            text = pending + decoder.decode(chunk, final=not chunk)
+            long_line = _long_line_at(text)
+            if long_line is not None:
+                number = lines + _line_breaks(text, long_line) + 1
+                raise Refused(f"line {number:,} is longer than {MAX_LINE_LENGTH:,} characters")
             if not chunk:
+                yield text
                 return
+            # The last line may go on in the next chunk, and a "\r" may be half of a "\r\n".
+            end = len(text) - 1 if text.endswith("\r") else len(text)
+            cut = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+            piece, pending = text[:cut], text[cut:]
+            lines += _line_breaks(piece, len(piece))
+            yield piece
             offset += len(chunk)
+            if max_bytes is not None and offset > max_bytes:
+                raise Refused(f"the file unpacks to more than {max_bytes:,} bytes")
     except UnicodeDecodeError as error:
         raise Refused(
             f"the file is not UTF-8 text (byte {offset + error.start + 1}); save it as CSV UTF-8"

@@ -7,6 +7,8 @@ changes nothing, with other content it is a 409 naming the call.
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -87,10 +89,11 @@ class LogCalendar:
             return kept[2]
         period = period_of(self.contract, instant)
         start, end = period.bounds(terms_for_period(self.contract, period).timezone)
-        self.kept = (start, end, self._answer(period))
+        self.kept = (start, end, self.answer(period))
         return self.kept[2]
 
-    def _answer(self, period: Period) -> str | LogClosed:
+    def answer(self, period: Period) -> str | LogClosed:
+        """Return the month itself if its calls may be logged now, else why not."""
         if period.end_day <= self.first:
             return LogClosed(f"is before the contract's terms start on {self.first}")
         if self.ends_on is not None and period.first_day > self.ends_on:
@@ -160,36 +163,98 @@ def log_calls(
     return Logged(stored.created, stored.unchanged)
 
 
-def upload_calls(
-    *,
-    session: Session,
-    actor: Actor,
-    contract_id: int,
-    stream: IO[bytes],
-    now: datetime | None = None,
-) -> Logged:
-    """Log a CSV file of calls (gzip or not), all or nothing, streamed into the database.
+def log_calendar(
+    *, session: Session, actor: Actor, contract_id: int, now: datetime | None = None
+) -> LogCalendar:
+    """Return the calendar a file of a contract's calls is checked against, now: 404 outside
+    the contract, 403 for a role that does not log calls. Nothing is locked."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    actor.require("supplier")
+    return LogCalendar(contract, now or utcnow())
 
-    A bad row is answered with every bad row found (by spreadsheet row number and column)
-    and nothing is stored.
+
+@dataclass
+class CallsFile:
+    """A CSV file of calls read and checked, nothing written: its good rows wait, pickled a
+    chunk at a time, in a temporary file; `months` holds the first row of each month."""
+
+    contract_id: int
+    now: datetime
+    read_at: datetime
+    spool: IO[bytes]
+    months: dict[str, int]
+
+    def rows(self) -> Iterator[tuple[int, Checked]]:
+        self.spool.seek(0)
+        while True:
+            try:
+                chunk: list[tuple[int, Checked]] = pickle.load(self.spool)  # written by _spool
+            except EOFError:
+                return
+            yield from chunk
+
+
+SPOOL_CHUNK = 10_000
+
+
+def read_calls_file(calendar: LogCalendar, stream: IO[bytes], max_bytes: int | None) -> CallsFile:
+    """Read and check a CSV file of calls (gzip or not) against the log's calendar, before
+    anything is locked or written; the caller closes its `spool`.
+
+    A bad row is answered with every bad row found (by spreadsheet row number and column).
     """
-    contract = writable_contract(session, actor, contract_id)
-    calendar = LogCalendar(contract, now or utcnow())
-    rows = CsvRows(stream, calendar, keep=KEEP_PROBLEMS)
-    # Once a row is bad nothing is stored: the rest of the file is only checked.
-    good = (row for row in rows if not rows.bad)
+    rows = CsvRows(stream, calendar, keep=KEEP_PROBLEMS, max_bytes=max_bytes)
+    read = CallsFile(calendar.contract.id, calendar.now, utcnow(), tempfile.TemporaryFile(), {})
     try:
-        stored = _store(session, contract, actor, good, calendar.now, stop=lambda: rows.bad > 0)
+        _spool(rows, read)
     except Refused as refused:
+        read.spool.close()
         said = str(refused)
         raise Invalid(f"no call was logged: {said}", {"file": [said]}, location="files") from None
+    except BaseException:
+        read.spool.close()
+        raise
     assert rows.rejected is not None
     if rows.bad:
+        read.spool.close()
         rejected = list(rows.rejected)
         cut = len(rejected) >= KEEP_PROBLEMS
         more = f"; the first {len(rejected):,} problems are listed" if cut else ""
         bad = f"{rows.bad:,} rows of the file are" if rows.bad != 1 else "1 row of the file is"
         _refuse_file(Invalid, f"no call was logged: {bad} bad{more}", rejected)
+    return read
+
+
+def _spool(rows: CsvRows, read: CallsFile) -> None:
+    """Put the good rows in the file's spool; once a row is bad, only check the rest."""
+    chunk: list[tuple[int, Checked]] = []
+    for number, checked in rows:
+        if rows.bad:
+            continue
+        read.months.setdefault(checked[-1], number)
+        chunk.append((number, checked))
+        if len(chunk) == SPOOL_CHUNK:
+            pickle.dump(chunk, read.spool, pickle.HIGHEST_PROTOCOL)
+            chunk = []
+    pickle.dump(chunk, read.spool, pickle.HIGHEST_PROTOCOL)
+
+
+def log_calls_file(*, session: Session, actor: Actor, read: CallsFile) -> Logged:
+    """Add a file's calls to the log, all or nothing, under the contract's lock.
+
+    A month whose log closed while the file was read is refused as any closed month is
+    (its samples may be drawn): the file's time moves on by the time reading it took.
+    """
+    contract = writable_contract(session, actor, read.contract_id)
+    calendar = LogCalendar(contract, read.now + (utcnow() - read.read_at))
+    closed = [
+        (row, "call_at", answer.message)
+        for month, row in read.months.items()
+        if isinstance(answer := calendar.answer(Period.parse(month)), LogClosed)
+    ]
+    if closed:
+        _refuse_file(Invalid, "no call was logged: a month's log closed meanwhile", closed)
+    stored = _store(session, contract, actor, read.rows(), read.now)
     clashes = stored.problems()
     if clashes:
         rejected = [
@@ -197,6 +262,22 @@ def upload_calls(
         ]
         _refuse_file(Conflict, "no call was logged: the file clashes with logged calls", rejected)
     return Logged(stored.created, stored.unchanged)
+
+
+def upload_calls(
+    *,
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    stream: IO[bytes],
+    now: datetime | None = None,
+    max_bytes: int | None = None,
+) -> Logged:
+    """Log a CSV file of calls (gzip or not), all or nothing: read it, then store it."""
+    calendar = log_calendar(session=session, actor=actor, contract_id=contract_id, now=now)
+    read = read_calls_file(calendar, stream, max_bytes)
+    with read.spool:
+        return log_calls_file(session=session, actor=actor, read=read)
 
 
 def _refuse_file(
@@ -257,19 +338,15 @@ def _store(
     actor: Actor,
     rows: Iterator[tuple[int, Checked]],
     now: datetime,
-    stop: Any = None,
 ) -> Stored:
     """Stage the rows and add the new ones to the log in one statement; compare the others.
 
     Nothing is added when a row repeats another or changes a logged call: the caller raises,
-    and the request rolls back. `stop` says the rows turned bad: then nothing is stored.
+    and the request rolls back.
     """
     connection = session.connection()
     STAGING.create(connection)
     stored = Stored(staged=_fill(connection, rows))
-    if stop is not None and stop():
-        STAGING.drop(connection)
-        return stored
     stored.created = _insert_new(session, contract, actor, now, stored)
     if not stored.repeats and stored.created < stored.staged:
         _compare(session, contract.id, stored)

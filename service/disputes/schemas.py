@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.disputes import STATUSES
-from service.schemas import DecimalString, Id, PeriodField
+from service.schemas import DecimalString, Flag, Id, PeriodField
 
 
 def reason() -> fields.String:
@@ -45,7 +45,7 @@ class DisputeIn(Schema):
 
 class VerdictIn(Schema):
     question = question()
-    accepted = fields.Boolean(required=True, truthy={True}, falsy={False})
+    accepted = Flag(required=True)
     reason = reason()
 
 

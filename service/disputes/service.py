@@ -24,6 +24,7 @@ from contracts.text import said
 from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
+    get_contract,
     lock_contracts,
     period_of,
     terms_for_period,
@@ -502,7 +503,12 @@ def disputes_query(
 def list_disputes(
     *, session: Session, actor: Actor, first: int, size: int, **filters: Any
 ) -> tuple[list[Dispute], int]:
-    """Return a page of the visible disputes (oldest first) and how many there are."""
+    """Return a page of the visible disputes (oldest first) and how many there are.
+
+    A contract outside the caller's organization is a 404, as for every list of the API.
+    """
+    if filters.get("contract_id") is not None:
+        get_contract(session=session, actor=actor, contract_id=filters["contract_id"])
     query = disputes_query(actor=actor, **filters)
     page = query.order_by(Dispute.opened_at, Dispute.id).offset(first).limit(size)
     return list(session.scalars(page)), count(session, query)

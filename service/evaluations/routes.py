@@ -5,7 +5,7 @@ from typing import Any
 from flask.views import MethodView
 
 from service.actors import current_actor
-from service.db import get_session
+from service.db import begin_writing, get_session, reads_input_first
 from service.downloads import MEDIA_TYPES, attachment
 from service.evaluations import service, uploads
 from service.evaluations.schemas import (
@@ -147,6 +147,7 @@ class EvaluationTemplate(MethodView):
 
 @blp.route("/contracts/<id:contract_id>/evaluations/upload")
 class EvaluationUpload(MethodView):
+    @reads_input_first
     @blp.arguments(UploadIn, location="form")
     @blp.arguments(UploadFileIn, location="files")
     @blp.response(201, UploadOut)
@@ -156,12 +157,17 @@ class EvaluationUpload(MethodView):
 
         Every bad row is named by its spreadsheet row number and column.
         """
-        content = files["file"].read(uploads.MAX_BYTES + 1)
-        report = uploads.upload_evaluations(
-            session=get_session(),
-            actor=current_actor(),
+        session, actor = get_session(), current_actor()
+        upload = uploads.read_upload(
+            session=session,
+            actor=actor,
             contract_id=contract_id,
-            content=content,
-            **form,
+            content=files["file"].read(uploads.MAX_BYTES + 1),
+            source=form["source"],
+            naive_times_in_contract_zone=form["naive_times_in_contract_zone"],
+        )
+        begin_writing(session)
+        report = uploads.store_upload(
+            session=session, actor=actor, upload=upload, dry_run=form["dry_run"]
         )
         return report, 200 if form["dry_run"] else 201

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from contracts.forms import CRITICAL_CATEGORIES
 from service.evaluations.models import SOURCES
 from service.fastload import FastLoader
-from service.schemas import CallRef, DecimalString, Id, Instant, PeriodField
+from service.schemas import CallRef, DecimalString, Id, Instant, PeriodField, WordFlag
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
@@ -195,7 +195,7 @@ class TemplateQuery(Schema):
 
 
 class UploadIn(Schema):
-    dry_run = fields.Boolean(
+    dry_run = WordFlag(
         load_default=False, metadata={"description": "true: check the file and store nothing"}
     )
     source = fields.String(
@@ -203,7 +203,7 @@ class UploadIn(Schema):
         validate=validate.OneOf(SOURCES),
         metadata={"description": "default: the caller's role's source; an admin names it"},
     )
-    naive_times_in_contract_zone = fields.Boolean(
+    naive_times_in_contract_zone = WordFlag(
         load_default=False,
         metadata={"description": "read a call_at without an offset in the contract's time zone"},
     )

@@ -1,9 +1,11 @@
 """Uploading a spreadsheet of evaluations on a page: the template, a check, then confirming.
 
 Between the check and the confirmation the file travels back with the page: the check's
-answer carries its content (base64) and its SHA-256 in the confirming form. Confirming checks
-the digest and then every row again, so the content stored is exactly the content checked,
-and a page that was altered stores nothing the same person could not have uploaded anyway.
+answer carries its content (base64) and the server's seal in the confirming form, an HMAC
+under the app's secret key of the user, the contract, the options and the file's SHA-256.
+Confirming recomputes the seal from what is posted and then checks every row again, so only
+the file this user checked for this contract, with these options, is stored: a form cannot
+vouch for a file of its own.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from contracts.periods import Period
-from service.db import get_session
+from service.db import begin_writing, get_session, reads_input_first
 from service.downloads import attachment
 from service.errors import Conflict, FiduciaError, Invalid
 from service.evaluations.models import SOURCES
@@ -29,7 +33,8 @@ from service.evaluations.uploads import (
     MAX_ROWS,
     UploadReport,
     evaluation_template,
-    upload_evaluations,
+    read_upload,
+    store_upload,
     uploadable_contract,
 )
 from service.i18n import translated
@@ -103,6 +108,7 @@ def _options() -> dict[str, Any]:
 
 
 @blp.post("/contracts/<id:contract_id>/upload")
+@reads_input_first
 @page
 def check(contract_id: int) -> Any:
     """Check a file (a dry run): count what it would store and list every bad row."""
@@ -113,26 +119,29 @@ def check(contract_id: int) -> Any:
         return _upload_page(contract_id, refused=_("Choose a file to check."), status=422)
     options = _options()
     try:
-        report = upload_evaluations(
-            session=get_session(),
-            actor=g.actor,
-            contract_id=contract_id,
-            content=content,
-            dry_run=True,
-            **options,
-        )
+        report = _read_and_store(contract_id, content, options, dry_run=True)
     except Invalid as error:
         return _upload_page(contract_id, refused=_said(error), status=error.status.value)
     checked = {
         "name": chosen.filename if chosen else "",
         "content": base64.b64encode(content).decode(),
-        "sha256": hashlib.sha256(content).hexdigest(),
+        "seal": _seal(contract_id, content, options),
         **options,
     }
     return _upload_page(contract_id, report=report, checked=checked)
 
 
+def _seal(contract_id: int, content: bytes, options: dict[str, Any]) -> str:
+    """Return the server's word that this user checked this file for this contract, with
+    these options: an HMAC of them under the app's secret key."""
+    checked = [g.actor.user_id, contract_id, hashlib.sha256(content).hexdigest(), options]
+    message = ("evaluations-upload:" + json.dumps(checked, sort_keys=True)).encode()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 @blp.post("/contracts/<id:contract_id>/upload/confirm")
+@reads_input_first
 @page
 def confirm(contract_id: int) -> Any:
     """Store the file checked, all or nothing; a changed file or a bad row stores nothing."""
@@ -142,18 +151,13 @@ def confirm(contract_id: int) -> Any:
         content = base64.b64decode(request.form.get("content", ""), validate=True)
     except (binascii.Error, ValueError):
         content = b""
-    if not content or hashlib.sha256(content).hexdigest() != request.form.get("sha256"):
+    options = _options()
+    sealed = hmac.compare_digest(_seal(contract_id, content, options), request.form.get("seal", ""))
+    if not content or not sealed:
         message = _("The file changed after it was checked; choose it and check it again.")
         return _upload_page(contract_id, refused=message, status=422)
     try:
-        report = upload_evaluations(
-            session=get_session(),
-            actor=g.actor,
-            contract_id=contract_id,
-            content=content,
-            dry_run=False,
-            **_options(),
-        )
+        report = _read_and_store(contract_id, content, options, dry_run=False)
     except (Invalid, Conflict) as error:
         get_session().rollback()
         return _upload_page(
@@ -171,6 +175,18 @@ def confirm(contract_id: int) -> Any:
         )
     )
     return redirect(url_for("evaluation_pages.evaluations", contract_id=contract_id))
+
+
+def _read_and_store(
+    contract_id: int, content: bytes, options: dict[str, Any], *, dry_run: bool
+) -> UploadReport:
+    """Read the file, then (holding the write lock only now) try or store its evaluations."""
+    session = get_session()
+    upload = read_upload(
+        session=session, actor=g.actor, contract_id=contract_id, content=content, **options
+    )
+    begin_writing(session)
+    return store_upload(session=session, actor=g.actor, upload=upload, dry_run=dry_run)
 
 
 def _said(error: FiduciaError) -> str:

@@ -3,26 +3,36 @@
 `read_sheet` is pure: bytes in, rows of fields and each bad row's problems out. The service
 functions below it turn the rows into records and store them through `submit_evaluations`,
 all or nothing, or only try them (a dry run) inside a savepoint that is rolled back.
+
+Reading is bounded by what is counted, not by bytes (DESIGN §14): the rows of a file, blank
+ones included, its header's width and each CSV line's length; a workbook's declared
+dimension, its parts and its shared strings, before openpyxl reads them. A file is read
+before anything is written (`read_upload`, then `store_upload`), so no lock waits on it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 from sqlalchemy.orm import Session
 
 from contracts import forms as rules
@@ -49,10 +59,23 @@ COLUMNS: dict[str, str] = {
 TEXT_COLUMNS = ("call_ref", "agent_ref", "team", "evaluator_ref", "comment")
 REQUIRED_COLUMNS = ("call_ref", "agent_ref", "call_at")
 HEADER_ROWS = 2  # the keys, then what each column holds (a question's text)
-MAX_ROWS = 10_000
+MAX_ROWS = 10_000  # evaluations a file
+# Rows a file may have in all, the header and blank rows counted: room for the evaluations
+# and any blank rows a spreadsheet keeps; a sheet declaring millions of rows is refused.
+MAX_SHEET_ROWS = 2 * MAX_ROWS
+# The template's six columns and a question each: a form of a thousand questions is past use.
+MAX_COLUMNS = 1_000
+# A CSV line: a full row of the template (comments of 10,000 characters) is far shorter.
+MAX_LINE_LENGTH = 65_536
 MAX_BYTES = 10 * 1024 * 1024
-# What an XLSX may unpack to: a file of MAX_ROWS full rows is far smaller; a zip bomb is not.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# What an XLSX may unpack to: a full file of MAX_ROWS rows is a fraction; a zip bomb is not.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_PARTS = 1_000
+# Parts openpyxl parses whole (the workbook, styles, relations): a real one is kilobytes.
+MAX_WHOLE_PART_BYTES = 8 * 1024 * 1024
+# Distinct texts of a workbook, held in memory while it is read: a full file of MAX_ROWS
+# rows has a few per row (reference, agent, time, comment).
+MAX_SHARED_STRINGS = 100_000
 SHEET = "Evaluations"
 CALL_AT_FORMAT = (
     "ISO 8601 with an offset, e.g. 2026-10-14T10:30:00+02:00 or 2026-10-14T08:30:00Z. A time "
@@ -61,6 +84,7 @@ CALL_AT_FORMAT = (
 )
 FORMATS = ("xlsx", "csv")
 ZIP_MAGIC = b"PK\x03\x04"
+STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 
 
 class Refused(Exception):
@@ -100,7 +124,7 @@ def read_sheet(
     columns, form = _columns(header, forms)
     questions = {q.key: q for section in form.sections for q in section.questions}
     sheet = Sheet(form)
-    for number, cells in enumerate(table, start=2):
+    for number, cells in _counted(table):
         values = {
             name: cells[index] if index < len(cells) else None for index, name in columns.items()
         }
@@ -120,20 +144,38 @@ def read_sheet(
     return sheet
 
 
+def _counted(table: Iterator[Sequence[Any]]) -> Iterator[tuple[int, Sequence[Any]]]:
+    """Number the rows under the header (row 2 on), refusing a row past MAX_SHEET_ROWS,
+    blank ones counted, or wider than MAX_COLUMNS."""
+    for number, cells in enumerate(table, start=2):
+        if number > MAX_SHEET_ROWS:
+            raise Refused(
+                f"row {number:,} is past the limit of {MAX_SHEET_ROWS:,} rows a file "
+                "(blank rows count)"
+            )
+        if len(cells) > MAX_COLUMNS:
+            raise Refused(
+                f"row {number:,} has {len(cells):,} cells; a file has at most "
+                f"{MAX_COLUMNS:,} columns"
+            )
+        yield number, cells
+
+
 def _xlsx_rows(content: bytes) -> Iterator[Sequence[Any]]:
     """Yield the rows of the workbook's evaluations sheet (else its first) as cell values."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(entry.file_size for entry in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise Refused(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            _check_parts(archive.infolist())
+        reader = _BoundedReader(io.BytesIO(content), read_only=True, data_only=True)
+        reader.read()
+        workbook = reader.wb
     except Refused:
         raise
     except Exception:  # openpyxl fails on a damaged file in many ways; all mean the same
         raise Refused("the file is not a readable XLSX workbook") from None
     try:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
+        _check_dimension(sheet)
         yield from sheet.iter_rows(values_only=True)
     except Refused:
         raise
@@ -143,31 +185,105 @@ def _xlsx_rows(content: bytes) -> Iterator[Sequence[Any]]:
         workbook.close()
 
 
+def _check_parts(parts: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook of too many parts, or that unpacks to more than its bounds allow.
+
+    A part's declared size bounds what reading it yields (zipfile stops there), so the sizes
+    are known before anything is unpacked.
+    """
+    if len(parts) > MAX_PARTS:
+        raise Refused(f"the workbook holds more than {MAX_PARTS:,} parts")
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+        raise Refused(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
+    for part in parts:
+        read_whole = part.filename.endswith((".xml", ".rels")) and not (
+            part.filename.startswith("xl/worksheets/") or part.filename.endswith("Strings.xml")
+        )
+        if read_whole and part.file_size > MAX_WHOLE_PART_BYTES:
+            raise Refused(
+                f"the workbook's part {part.filename} unpacks to more than "
+                f"{MAX_WHOLE_PART_BYTES:,} bytes"
+            )
+
+
+class _BoundedReader(ExcelReader):
+    """openpyxl's workbook reader, counting the shared strings before it keeps them."""
+
+    def read_strings(self) -> None:
+        found = self.package.find(SHARED_STRINGS)
+        if found is not None:
+            with self.archive.open(found.PartName[1:]) as part:
+                _count_shared_strings(part)
+        super().read_strings()
+
+
+def _count_shared_strings(part: IO[bytes]) -> None:
+    """Refuse a shared strings table of more than MAX_SHARED_STRINGS, keeping none of them."""
+    strings = 0
+    for _event, element in iterparse(part):
+        if element.tag == STRING_TAG:
+            strings += 1
+            if strings > MAX_SHARED_STRINGS:
+                raise Refused(f"the workbook holds more than {MAX_SHARED_STRINGS:,} shared strings")
+            element.clear()
+
+
+def _check_dimension(sheet: Any) -> None:
+    """Refuse a sheet that declares more rows or columns than a file holds (it is read as
+    declared: every missing row and cell is made)."""
+    rows, columns = sheet.max_row or 0, sheet.max_column or 0
+    if rows > MAX_SHEET_ROWS:
+        raise Refused(
+            f"the sheet declares {rows:,} rows; a file holds at most {MAX_SHEET_ROWS:,} rows "
+            f"({MAX_ROWS:,} evaluations)"
+        )
+    if columns > MAX_COLUMNS:
+        raise Refused(f"the sheet declares {columns:,} columns; a file has at most {MAX_COLUMNS:,}")
+
+
 def _csv_rows(content: bytes) -> Iterator[Sequence[Any]]:
     """Yield the rows of a UTF-8 CSV file (a comma, or the semicolon of Italian Excel)."""
     if b"\x00" in content:
         raise Refused("the file is neither an XLSX workbook nor CSV text")
     try:
-        text = content.decode("utf-8-sig")
+        content.decode("utf-8-sig")  # to say where a file is not UTF-8, before any row
     except UnicodeDecodeError as error:
         raise Refused(
             f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8"
         ) from None
-    first_line = text.split("\n", 1)[0]
+    lines = _lines(content)
+    first_line = next(lines, None)
+    if first_line is None:
+        return
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        yield from csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
     except csv.Error as error:
         raise Refused(f"the file is not readable CSV: {error}") from None
+
+
+def _lines(content: bytes) -> Iterator[str]:
+    """Yield a CSV file's lines as they are read, refusing one longer than MAX_LINE_LENGTH
+    before it is read whole."""
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    number = 0
+    while line := text.readline(MAX_LINE_LENGTH + 2):  # room for a line's \r\n
+        number += 1
+        if len(line.rstrip("\r\n")) > MAX_LINE_LENGTH:
+            raise Refused(f"line {number:,} is longer than {MAX_LINE_LENGTH:,} characters")
+        yield line
 
 
 def _columns(
     header: Sequence[Any], forms: Sequence[rules.Form]
 ) -> tuple[dict[int, str], rules.Form]:
     """Return each known column's position and the form whose questions the header has."""
+    if len(header) > MAX_COLUMNS:
+        raise Refused(f"the header has {len(header):,} columns; a file has at most {MAX_COLUMNS:,}")
     names = [_text(cell) for cell in header]
     columns = {index: name for index, name in enumerate(names) if name is not None}
-    repeated = sorted({name for name in columns.values() if names.count(name) > 1})
+    counted = Counter(columns.values())
+    repeated = sorted(name for name, times in counted.items() if times > 1)
     if repeated:
         raise Refused(f"the header repeats the columns {', '.join(repeated)}")
     given = set(columns.values())
@@ -415,21 +531,27 @@ class UploadReport:
     ids: list[int] = field(default_factory=list)
 
 
-def upload_evaluations(
+@dataclass(frozen=True)
+class ReadUpload:
+    """A spreadsheet read for a contract, before anything is written: the source its
+    evaluations will have and what the file held."""
+
+    contract_id: int
+    source: str
+    sheet: Sheet
+
+
+def read_upload(
     *,
     session: Session,
     actor: Actor,
     contract_id: int,
     content: bytes,
     source: str | None = None,
-    dry_run: bool = True,
     naive_times_in_contract_zone: bool = False,
-) -> UploadReport:
-    """Store the evaluations of a spreadsheet, all or nothing; a dry run stores nothing.
-
-    A confirmed upload with a bad row is a 422 (a stored call with other content a 409)
-    naming every bad row and column, as `errors.files.file.<row>.<column>`.
-    """
+) -> ReadUpload:
+    """Read a spreadsheet of evaluations for a contract (its forms, its time zone); refuse
+    the file as a whole with a 422 naming it. Nothing is written or locked."""
     contract = uploadable_contract(session, actor, contract_id)
     source = _source(actor, source)
     forms = [_form(session, contract, ref) for ref in _form_refs(contract)]
@@ -441,9 +563,22 @@ def upload_evaluations(
         sheet = read_sheet(content, forms, zone_of if naive_times_in_contract_zone else None)
     except Refused as error:
         raise Invalid(str(error), {"file": [str(error)]}, location="files") from None
+    return ReadUpload(contract.id, source, sheet)
+
+
+def store_upload(
+    *, session: Session, actor: Actor, upload: ReadUpload, dry_run: bool = True
+) -> UploadReport:
+    """Store the evaluations of a spreadsheet read, all or nothing; a dry run stores nothing.
+
+    A confirmed upload with a bad row is a 422 (a stored call with other content a 409)
+    naming every bad row and column, as `errors.files.file.<row>.<column>`.
+    """
+    contract = uploadable_contract(session, actor, upload.contract_id)
+    sheet = upload.sheet
     numbers = sorted([*sheet.rows, *sheet.errors])
     errors = {numbers.index(number): problems for number, problems in sheet.errors.items()}
-    records = _records(contract, source, sheet, numbers, errors)
+    records = _records(contract, upload.source, sheet, numbers, errors)
 
     refused, invalid, conflict = dict(errors), bool(errors), False
     while True:

@@ -13,7 +13,11 @@ from typing import Any
 
 import yaml
 
+from contracts.text import said
 from service.errors import Invalid
+from service.formatting import number
+from service.i18n import N_, current_language
+from service.schemas import MAX_INTEGER_DIGITS
 
 # Rows the editor holds: a form of a hundred sections is already past any real use.
 MAX_SECTIONS = 100
@@ -28,38 +32,94 @@ _QUESTION_FIELD = re.compile(
 _CHANGE = re.compile(r"(add|remove)-(section|question)(?::(\d{1,3}))?(?::(\d{1,3}))?")
 
 
-class _PlainLoader(yaml.SafeLoader):
-    """YAML without anchors and aliases: a form never needs them, and they multiply work."""
+# Values (scalars, lists, mappings) a document may hold: the standard form (16 questions)
+# holds about 300, a form of a thousand questions 17,000. Each costs memory while it is built.
+MAX_VALUES = 20_000
+MAX_DEPTH = 64  # as for JSON bodies: a form nests a handful of levels
+NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+NOT_A_DOCUMENT = N_("the document is not YAML or JSON")
+TOO_LARGE = N_("the document is larger than %(limit)s bytes")
+TOO_MANY = N_("the document holds more than %(count)s values")
+NESTED = N_("the document is nested too deeply")
+LONG_NUMBER = N_("a number of more than %(digits)s digits, on line %(line)s")
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"  # libyaml's word, past 1,000 levels
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (*name) are not accepted",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
+
+class _Refusal(Exception):
+    """A document refused for what it holds, in words a page says in its reader's language."""
+
+    def __init__(self, said: str) -> None:
+        self.said = said
 
 
-def read_document(text: str, *, field_name: str = "document") -> Any:
-    """Read a form document written as YAML or JSON; refuse text that is neither."""
+class _DocumentLoader(yaml.CSafeLoader):
+    """libyaml's safe loader (C), refusing an integer longer than Python reads from text."""
+
+
+def _integer(loader: _DocumentLoader, node: yaml.ScalarNode) -> Any:
+    if len(node.value) > MAX_INTEGER_DIGITS:
+        line = _figure(node.start_mark.line + 1)
+        raise _Refusal(said(LONG_NUMBER, digits=_figure(MAX_INTEGER_DIGITS), line=line))
+    return loader.construct_yaml_int(node)
+
+
+_DocumentLoader.add_constructor("tag:yaml.org,2002:int", _integer)
+
+
+def read_document(text: str, *, limit: int, field_name: str = "document") -> Any:
+    """Read a form document written as YAML or JSON; refuse text that is neither, or that is
+    larger, holds more values or nests deeper than any form, before it is built."""
+    size = len(text.encode())
+    if size > limit:
+        raise _refused(field_name, said(TOO_LARGE, limit=_figure(limit)))
     try:
-        document = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a safe loader
+        _check_events(text)
+        document = yaml.load(text, Loader=_DocumentLoader)  # noqa: S506 - a safe loader
+    except _Refusal as refusal:
+        raise _refused(field_name, refusal.said) from None
     except yaml.YAMLError as error:
+        if getattr(error, "problem", None) == LIBYAML_TOO_DEEP:  # past libyaml's own bound
+            raise _refused(field_name, said(NESTED)) from None
         raise Invalid(
-            "the document is not YAML or JSON",
+            NOT_A_DOCUMENT,
             {field_name: [f"not YAML or JSON: {error}"]},
-            location="form",
-        ) from None
-    except RecursionError:
-        raise Invalid(
-            "the document is nested too deeply",
-            {field_name: ["nested too deeply"]},
             location="form",
         ) from None
     if document is None:
         raise Invalid("the document is empty", {field_name: ["This is required."]}, location="form")
     return document
+
+
+def _check_events(text: str) -> None:
+    """Read the document's events (libyaml, one at a time, nothing built): refuse anchors and
+    aliases (a form never needs them, and they multiply work), more than MAX_VALUES values
+    and nesting deeper than MAX_DEPTH."""
+    values = depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (*name) are not accepted",
+                problem_mark=event.start_mark,  # type: ignore[arg-type]  # libyaml's Mark
+            )
+        if isinstance(event, NODE_EVENTS):
+            values += 1
+            if values > MAX_VALUES:
+                raise _Refusal(said(TOO_MANY, count=_figure(MAX_VALUES)))
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refusal(said(NESTED))
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
+
+
+def _figure(value: int) -> str:
+    """Write a figure of a refusal as its reader writes numbers (262,144 or 262.144)."""
+    return number(value, language=current_language())
+
+
+def _refused(field_name: str, message: str) -> Invalid:
+    return Invalid(message, {field_name: [message]}, location="form")
 
 
 @dataclass

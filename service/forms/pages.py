@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from service.accounts.service import list_organizations
-from service.db import get_session
+from service.db import begin_writing, get_session, reads_input_first
 from service.errors import Conflict, Invalid
 from service.forms import editor, service
 from service.forms.models import Form
@@ -66,21 +66,29 @@ def new() -> Any:
 
 
 @blp.post("/forms/new")
+@reads_input_first
 @page
 def publish() -> Any:
-    """Publish a form version from a YAML or JSON document, typed or uploaded."""
+    """Publish a form version from a YAML or JSON document, typed or uploaded.
+
+    The document is read (within its bounds) before the request takes any lock.
+    """
     g.actor.require("client")
     text = request.form.get("document", "")
+    limit = current_app.config["MAX_DOCUMENT_LENGTH"]
     try:
-        text = _uploaded(request.files.get("file")) or text
+        text = _uploaded(request.files.get("file"), limit) or text
+        document = editor.read_document(text, limit=limit)
+        begin_writing(get_session())
         published, created = service.publish_form(
             session=get_session(),
             actor=g.actor,
-            document=editor.read_document(text),
+            document=document,
             organization_id=given_number_in_form("organization_id"),
         )
     except (Invalid, Conflict) as error:
-        return _new_page(refusal("publish", error, fields=("document",)), text)
+        shown = text if len(text) <= limit else ""  # a text past the limit is not shown again
+        return _new_page(refusal("publish", error, fields=("document",)), shown)
     return _published(published, created)
 
 
@@ -89,13 +97,17 @@ def _new_page(refused: Refusal | None = None, text: str = "") -> Any:
     return shown, refused.status if refused else 200
 
 
-def _uploaded(file: FileStorage | None) -> str | None:
-    """Return the text of an uploaded document, or None when no file was chosen."""
+def _uploaded(file: FileStorage | None, limit: int) -> str | None:
+    """Return the text of an uploaded document, or None when no file was chosen; read no
+    more of it than a byte past the limit, which `read_document` refuses."""
     if file is None or not file.filename:
         return None
+    content = file.read(limit + 1)
     try:
-        return file.read().decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError:
+        if len(content) > limit:  # cut in a character: refused for its size
+            return content.decode("utf-8-sig", errors="replace")
         raise Invalid(
             "the file is not text", {"file": ["not UTF-8 text"]}, location="form"
         ) from None

@@ -6,9 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.actors import current_actor
-from service.db import get_session
+from service.db import get_session, writes_once_read
 from service.forms import service
 from service.forms.schemas import FormIn, FormOut, FormQuery
+from service.schemas import DOCUMENT_LENGTH, body_limit
 
 blp = Blueprint("forms", __name__, description="Versioned evaluation forms")
 
@@ -20,9 +21,11 @@ class Forms(MethodView):
         """List the forms the caller may read."""
         return service.list_forms(session=get_session(), actor=current_actor())
 
+    @body_limit(DOCUMENT_LENGTH)
     @blp.arguments(FormIn)
     @blp.response(201, FormOut)
     @blp.alt_response(200, schema=FormOut, description="The same version was already published")
+    @writes_once_read
     def post(self, body: dict[str, Any]) -> Any:
         """Publish a form version; a published version never changes."""
         organization_id = body.pop("organization_id", None)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import MAX_VERSION, Id, NumberOrString
+from service.schemas import MAX_VERSION, Flag, Id, NumberOrString
 
 
 class QuestionDocument(Schema):
@@ -11,7 +11,7 @@ class QuestionDocument(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["yes_no", "scale"]))
     weight = NumberOrString(required=True)
     scale = fields.List(fields.Integer(strict=True), validate=validate.Length(equal=2))
-    na = fields.Boolean()
+    na = Flag()
     critical = fields.String(validate=validate.OneOf(["customer", "business", "compliance"]))
     auto_fail = fields.String(validate=validate.OneOf(["section", "form"]))
 

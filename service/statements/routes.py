@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.actors import current_actor
-from service.db import after_commit, get_session
+from service.db import after_commit, get_session, writes_once_read
 from service.downloads import attachment
 from service.errors import NotFound
+from service.schemas import DOCUMENT_LENGTH, body_limit
 from service.statements import exports, reports, service
 from service.statements.schemas import (
     BundleQuery,
@@ -44,8 +45,10 @@ class ContractStatements(MethodView):
 
 @blp.route("/contracts/<id:contract_id>/simulate")
 class Simulate(MethodView):
+    @body_limit(DOCUMENT_LENGTH)
     @blp.arguments(SimulationIn)
     @blp.response(200, SimulationOut(many=True))
+    @writes_once_read
     def post(self, body: dict[str, Any], contract_id: int) -> Any:
         """Say what draft terms would have paid on the recorded data; nothing is stored."""
         return service.simulate(

@@ -427,7 +427,9 @@ def list_statements(
     contract_id: int | None = None,
     status: str | None = None,
 ) -> list[Statement]:
-    """List the visible statements, filtered."""
+    """List the visible statements, filtered; a contract the caller may not see is a 404."""
+    if contract_id is not None:
+        get_contract(session=session, actor=actor, contract_id=contract_id)
     query = statements_query(actor=actor, period=period, contract_id=contract_id, status=status)
     return list(session.scalars(query.order_by(Statement.period, Statement.contract_id)))
 

@@ -309,7 +309,9 @@ def test_a_file_past_the_row_limit_is_refused(
     response = upload(client, world, csv_of(calls(6)))
 
     assert response.status_code == 422
-    assert errors_at(response, "files.file") == ["row 7 is past the limit of 5 calls"]
+    assert errors_at(response, "files.file") == [
+        "row 7 is past the limit of 5 rows a file (blank lines count)"
+    ]
 
 
 def test_a_file_past_the_size_limit_is_a_413(app: Flask, world: World) -> None:

@@ -207,15 +207,25 @@ def test_json_nested_deeper_than_64_levels_is_refused_before_it_is_read(
     assert row_counts(app) == before
 
 
-def test_a_json_integer_past_4300_digits_is_400_not_500(client: FlaskClient, world: World) -> None:
+def test_a_json_integer_past_4300_digits_is_422_naming_it_not_500(
+    client: FlaskClient, world: World
+) -> None:
     response = client.put(
         f"/api/v1/contracts/{world.ids['contract']}/volumes",
-        data='{"volumes": [{"date": "2026-10-01", "units": ' + "9" * 5000 + "}]}",
+        data='{"volumes": [{"units": 7, "date": "2026-10-01"}, {"units": -' + "9" * 5000 + "}]}",
         content_type="application/json",
         headers=world.headers("supplier"),
     )
-    assert response.status_code == 400
-    assert json_of(response)["errors"] == {"json": ["Invalid JSON body."]}
+    assert response.status_code == 422
+    long_integer = ["a number of more than 4,300 digits"]
+    assert json_of(response)["errors"] == {"json": {"volumes": {"1": {"units": long_integer}}}}
+    whole = client.put(
+        f"/api/v1/contracts/{world.ids['contract']}/volumes",
+        data="9" * 4301,
+        content_type="application/json",
+        headers=world.headers("supplier"),
+    )
+    assert json_of(whole)["errors"] == {"json": long_integer}
 
 
 def test_a_form_field_without_a_value_is_no_server_error(client: FlaskClient, world: World) -> None:

@@ -26,6 +26,19 @@ def test_a_user_without_a_language_reads_its_browsers(supplier: FlaskClient) -> 
     assert "Your account" in supplier.get("/account", headers={"Accept-Language": "de"}).text
 
 
+@pytest.mark.parametrize(
+    ("accepted", "words"),
+    [("*", "Your account"), ("de, *;q=0.8", "Your account"), ("*, it;q=0.5", "Your account"),
+     ("it, *;q=0.5", "Il tuo profilo")],
+)  # fmt: skip
+def test_a_browser_that_takes_any_language_reads_english_unless_it_prefers_italian(
+    client: FlaskClient, supplier: FlaskClient, accepted: str, words: str
+) -> None:
+    assert words in supplier.get("/account", headers={"Accept-Language": accepted}).text
+    signing_in = client.get("/sign-in", headers={"Accept-Language": accepted})
+    assert f'lang="{"it" if words == "Il tuo profilo" else "en"}"' in signing_in.text
+
+
 def test_a_user_chooses_italian_on_its_profile_and_keeps_it_whatever_the_browser(
     supplier: FlaskClient,
 ) -> None:

@@ -49,7 +49,7 @@ def confirm(client: FlaskClient, world: World, checked: str, **changes: str) -> 
     form = {
         "csrf_token": hidden(checked, "csrf_token"),
         "content": hidden(checked, "content"),
-        "sha256": hidden(checked, "sha256"),
+        "seal": hidden(checked, "seal"),
     }
     return client.post(f"{page_of(world)}/confirm", data=form | changes)
 
@@ -167,24 +167,74 @@ def test_a_check_without_a_file_asks_for_one(app: Flask, world: World) -> None:
     assert empty.status_code == 422 and "Choose a file to check." in empty.text
 
 
-def test_a_confirmation_stores_only_the_file_checked(app: Flask, world: World) -> None:
+def test_a_confirmation_stores_only_the_file_the_server_checked(app: Flask, world: World) -> None:
     client = signed_in(app, world, "client")
     before = row_counts(app)
     token = csrf(client, page_of(world))
     garbled = client.post(
         f"{page_of(world)}/confirm",
-        data={"csrf_token": token, "content": "not base64!", "sha256": "0" * 64},
+        data={"csrf_token": token, "content": "not base64!", "sha256": "0" * 64, "seal": "0"},
     )
     assert garbled.status_code == 422 and "The file changed after it was checked" in garbled.text
-    content = as_csv([row(1), row(2, tone=9)])
-    bad = client.post(
+    # A good file never checked, posted with the digest the form itself computed.
+    content = as_csv([row(1), row(2)])
+    digest = hashlib.sha256(content).hexdigest()
+    unchecked = client.post(
         f"{page_of(world)}/confirm",
         data={
             "csrf_token": token,
             "content": base64.b64encode(content).decode(),
-            "sha256": hashlib.sha256(content).hexdigest(),
+            "sha256": digest,
+            "seal": digest,
         },
     )
+    assert unchecked.status_code == 422
+    assert "The file changed after it was checked" in unchecked.text
+    assert row_counts(app) == before
+
+
+def test_a_check_vouches_for_its_file_for_its_user_its_contract_and_its_options_only(
+    app: Flask, world: World
+) -> None:
+    client, supplier = signed_in(app, world, "client"), signed_in(app, world, "supplier")
+    checked = check(client, world, as_csv([row(1)]))
+    before = row_counts(app)
+
+    someone_else = supplier.post(
+        f"{page_of(world)}/confirm",
+        data={
+            "csrf_token": csrf(supplier, page_of(world)),
+            "content": hidden(checked.text, "content"),
+            "seal": hidden(checked.text, "seal"),
+        },
+    )
+    other_options = confirm(client, world, checked.text, naive_times_in_contract_zone="on")
+
+    assert someone_else.status_code == 422 and "changed after it was checked" in someone_else.text
+    assert other_options.status_code == 422 and "changed after it was checked" in other_options.text
+    assert row_counts(app) == before
+    assert confirm(client, world, checked.text).status_code == 302
+    assert [e.call_ref for e in stored(app)] == ["call-00001"]
+
+
+def test_a_confirmed_file_with_a_bad_row_lists_it_and_stores_nothing(
+    app: Flask, world: World, monkeypatch: Any
+) -> None:
+    from service.evaluations import uploads
+
+    client = signed_in(app, world, "client")
+    checked = check(client, world, as_csv([row(1), row(2)]))
+    before = row_counts(app)
+    real = uploads.read_sheet
+
+    def with_a_bad_row(*args: Any, **kwargs: Any) -> Any:
+        sheet = real(*args, **kwargs)
+        sheet.rows[3]["answers"]["tone"] = 9  # as if the form had changed since the check
+        return sheet
+
+    monkeypatch.setattr(uploads, "read_sheet", with_a_bad_row)
+    bad = confirm(client, world, checked.text)
+
     assert bad.status_code == 422
     table = bad.text[bad.text.index('id="bad-rows"') :]
     assert re.search(r'<td class="num">3</td><td>tone</td>', table)
