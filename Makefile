@@ -35,8 +35,8 @@ pdf-libraries:
 	bash .ci/install-pdf-libraries
 
 # After wrapping a new string in _() or {% trans %}: extract every message, add the new ones
-# to the catalogs (translate them in service/translations/it/LC_MESSAGES/messages.po), compile.
-CATALOGS := service/translations
+# to the catalogs (translate them in service/language/translations/it/LC_MESSAGES/messages.po), compile.
+CATALOGS := service/language/translations
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k said \
 		--no-location --sort-output --width 100 -o $(CATALOGS)/messages.pot contracts service

@@ -8,9 +8,9 @@ from importlib.resources import files
 from typing import Any
 
 from flask import Flask, Response, request, send_from_directory
+from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, db, errors, i18n, outages
 from service.config import (
     checked_secret_key,
     default_database_url,
@@ -18,7 +18,11 @@ from service.config import (
     instance_path,
     private_database,
 )
-from service.schemas import (
+from service.database import engine as db
+from service.database import outages
+from service.edge import auth, errors, sessions
+from service.edge.actors import Actor
+from service.edge.schemas import (
     BODY_LIMIT,
     Api,
     IdConverter,
@@ -27,6 +31,7 @@ from service.schemas import (
     requested_view,
     version_parameter_schema,
 )
+from service.language import i18n
 
 API_PREFIX = "/api/v1"
 DOCS_ASSETS = f"{API_PREFIX}/docs/assets/"
@@ -67,9 +72,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         private_database(app.instance_path)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    db.init_app(app)
+    sessions.init_app(app)
     _body_limits(app)  # before anything reads a request's body
-    auth.init_app(app)
+    auth.init_app(app, _authenticate)
     i18n.init_app(app)
     api_blueprints = _register_api(app)
     _register_pages(app, api_blueprints)
@@ -86,6 +91,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _authenticate(session: Session, header: str | None) -> Actor:
+    """Return the actor a request's `Authorization` header names (the accounts domain says)."""
+    from service.accounts.service import authenticate
+
+    return authenticate(session, header)
 
 
 def _body_limits(app: Flask) -> None:
@@ -167,6 +179,7 @@ def _secure_headers(app: Flask) -> None:
 def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from flask_wtf.csrf import CSRFProtect
 
+    from service.accounts.pages import blp as account_pages
     from service.agreements.service import shown_zone
     from service.calls.pages import blp as call_pages
     from service.disputes.pages import blp as dispute_pages
@@ -177,7 +190,6 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
     from service.web import templating
-    from service.web.people import blp as account_pages
     from service.web.routes import blp as web
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session

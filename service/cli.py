@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from service import create_app
-from service.db import get_engine, writing
+from service.database.engine import get_engine, writing
 
 
 @contextmanager
@@ -43,7 +43,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: Flask, revision: str) -> None:
     """Apply the migrations up to REVISION."""
-    from service.migrate import upgrade
+    from service.database.migrate import upgrade
 
     upgrade(app.config["DATABASE_URL"], revision)
     click.echo(f"database at {get_engine(app).url.render_as_string()} is at {revision}")
@@ -56,7 +56,7 @@ def db_upgrade(app: Flask, revision: str) -> None:
 def bootstrap_admin(app: Flask, email: str, name: str) -> None:
     """Create an admin user and print its API token alone on the last line."""
     from service.accounts.service import create_user, issue_token
-    from service.errors import FiduciaError
+    from service.edge.errors import FiduciaError
 
     try:
         with _session(app) as session:
@@ -79,7 +79,7 @@ def bootstrap_admin(app: Flask, email: str, name: str) -> None:
 @click.pass_obj
 def demo(app: Flask) -> None:
     """Load the demo data (or, if loaded, issue fresh tokens) and print each user's token."""
-    from service.demo import load_demo
+    from service.demo.data import load_demo
 
     with _session(app) as session:
         result = load_demo(session)
@@ -223,7 +223,7 @@ def scheduler(app: Flask, once: bool) -> None:
 def close(app: Flask, period: str, contract_id: int | None, finalize: bool) -> None:
     """Run the monthly close for one period, as the scheduler does."""
     from contracts.periods import Period
-    from service.db import utcnow
+    from service.database.engine import utcnow
     from service.jobs.service import due_items, run_close
 
     try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from service.notices.addresses import parse_networks
 
 SQLITE_FILE = "fiducia.sqlite3"
 # SQLite's own files beside the database, which it makes with the database file's mode.
@@ -36,6 +35,11 @@ def default_database_url(instance_path: str | os.PathLike[str]) -> str:
 def instance_path() -> str | None:
     """Return the instance folder named by FIDUCIA_INSTANCE_PATH (None: Flask's default)."""
     return os.environ.get("FIDUCIA_INSTANCE_PATH") or None
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parse a comma-separated list of networks (`10.1.0.0/16, 127.0.0.1/32`)."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:

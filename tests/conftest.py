@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from service import create_app
-from service.db import engine_url
-from service.migrate import upgrade
-from service.models import Base, Evaluation
+from service.database.engine import Base, engine_url
+from service.database.migrate import upgrade
+from service.evaluations.models import Evaluation
 
 
 def postgres_database(server_url: str) -> Iterator[str]:
@@ -174,7 +174,7 @@ def world(app: Flask) -> World:
 
 def make_world(app: Flask) -> World:
     """Build the `world` fixture's world in an app's database."""
-    from service import seed
+    from service.demo import seed
 
     world = World()
     with app.extensions["fiducia.sessionmaker"].begin() as session:
@@ -263,7 +263,7 @@ def seed_month(
     from datetime import UTC, datetime, timedelta
 
     from contracts.periods import Period
-    from service.actors import Actor
+    from service.edge.actors import Actor
     from service.evaluations.service import submit_evaluations
     from service.volumes.service import upsert_volumes
 

@@ -58,7 +58,7 @@ from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import timeline_of
 from service.calls import samples
-from service.db import make_engine, writing
+from service.database.engine import make_engine, writing
 engine = make_engine(sys.argv[1])
 factory = sessionmaker(engine, expire_on_commit=False)
 with writing(factory) as session:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts import forms as rules
-from service.demo import random_answers
+from service.demo.data import random_answers
 
 FORM_REF = "standard@1"
 

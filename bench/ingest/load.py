@@ -1,4 +1,4 @@
-"""Loading the ingest benchmark's database: the parties through service.seed, and a raw COPY."""
+"""Loading the ingest benchmark's database: the parties through the demo's seed, and a raw COPY."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def set_up(
 
     The contract is on the shipped quality terms, unless `terms` are given.
     """
-    from service import seed
-    from service.db import make_engine
-    from service.migrate import upgrade
+    from service.database.engine import make_engine
+    from service.database.migrate import upgrade
+    from service.demo import seed
 
     upgrade(url)
     engine = make_engine(url)

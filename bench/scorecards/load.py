@@ -20,7 +20,7 @@ from bench.statements.measure import Month, close_month, describe
 from contracts.examples import QUALITY_TERMS, load_example
 from service.accounts.models import User
 from service.accounts.service import issue_token
-from service.db import make_engine
+from service.database.engine import make_engine
 
 CLIENT_EMAIL = "client@bench.fiducia"  # the client's QA lead, as bench.statements makes it
 

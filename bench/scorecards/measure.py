@@ -14,7 +14,7 @@ from bench.record import Figure, load_average
 from bench.scorecards.wrk import Latency, run_wrk, wrk_output
 from bench.statements.explain import capturing
 from bench.statements.measure import Month, expected_counts
-from service.db import make_engine
+from service.database.engine import make_engine
 
 OTHER_BENCHES = other_benchmarks("scorecards")  # measured alone: wait while one runs
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from contracts import forms as rules
 from contracts.periods import Period
-from service.demo import flattered, random_answers
+from service.demo.data import flattered, random_answers
 
 AGENTS = 40  # per contract, ten to a team
 

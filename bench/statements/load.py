@@ -1,4 +1,4 @@
-"""Loading the statements benchmark's database: the parties (service.seed), then COPY.
+"""Loading the statements benchmark's database: the parties (service.demo.seed), then COPY.
 
 The scorecards benchmark loads its database here too.
 """
@@ -30,7 +30,7 @@ from bench.statements.generate import (
 from contracts import forms as rules
 from contracts.examples import QUALITY_TERMS, STANDARD_FORM, load_example
 from contracts.periods import Period
-from service.db import make_engine
+from service.database.engine import make_engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,8 @@ class Built:
 
 def set_up(url: str, contracts: int, first_day: date) -> World:
     """Migrate, then create the client, suppliers, form and contracts in one session."""
-    from service import seed
-    from service.migrate import upgrade
+    from service.database.migrate import upgrade
+    from service.demo import seed
 
     upgrade(url)
     engine = make_engine(url)

@@ -28,7 +28,7 @@ from bench.record import Figure, load_average
 from bench.statements.explain import Captured, Explained, capturing, explain_all
 from contracts.examples import QUALITY_TERMS, load_example
 from contracts.periods import Period
-from service.db import make_engine
+from service.database.engine import make_engine
 from service.jobs.service import run_close
 
 OTHER_BENCHES = other_benchmarks("statements")  # measured alone: wait while one runs

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, BigId, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, UTCDateTime, utcnow
 
 ORGANIZATION_KINDS = ("client", "supplier")
 ROLES = ("admin", "client", "finance", "supplier")

@@ -21,8 +21,8 @@ from service.accounts.schemas import (
     UsersQuery,
 )
 from service.accounts.throttle import Throttle
-from service.actors import current_actor
-from service.db import get_session
+from service.edge.actors import current_actor
+from service.edge.sessions import get_session
 
 blp = Blueprint("accounts", __name__, description="Organizations, users and API tokens")
 

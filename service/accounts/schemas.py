@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.accounts.models import LANGUAGES, ORGANIZATION_KINDS, ROLES
-from service.schemas import Flag, Id, Name
+from service.edge.schemas import Flag, Id, Name
 
 
 def language_field(**options: Any) -> fields.String:

@@ -22,10 +22,10 @@ from service.accounts.models import (
     WebSession,
 )
 from service.accounts.throttle import Throttle, released
-from service.actors import Actor, actor_of
-from service.db import utcnow
-from service.errors import Conflict, Invalid, NotFound, Unauthorized
-from service.i18n import N_
+from service.database.engine import utcnow
+from service.edge.actors import Actor, actor_of
+from service.edge.errors import Conflict, Invalid, NotFound, Unauthorized
+from service.language.i18n import N_
 
 TOKEN_PREFIX = "fid_"
 

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.text import said
 from service.accounts.models import SignInAttempt
-from service.db import take_write_lock, utcnow, writing
-from service.errors import TooManyRequests
+from service.database.engine import take_write_lock, utcnow, writing
+from service.edge.errors import TooManyRequests
 
 # The first key of every account's advisory lock (PostgreSQL), apart from the jobs' locks.
 ACCOUNT_LOCKS = 0x5349474E  # "SIGN"

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Organization
-from service.db import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
 
 
 class Contract(Base):

@@ -5,11 +5,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
 from service.agreements import service
 from service.agreements.schemas import ContractIn, ContractOut, ContractSummary, TermsIn
-from service.db import get_session, writes_once_read
-from service.schemas import DOCUMENT_LENGTH, body_limit
+from service.edge.actors import current_actor
+from service.edge.schemas import DOCUMENT_LENGTH, body_limit
+from service.edge.sessions import get_session, writes_once_read
 
 blp = Blueprint("contracts", __name__, description="Contracts and their versioned terms")
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields
 
 from contracts.periods import YEARS
-from service.schemas import Day, Id, Name
+from service.edge.schemas import Day, Id, Name
 
 
 class TermsIn(Schema):

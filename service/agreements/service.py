@@ -18,10 +18,11 @@ from contracts.deadlines import Timeline, month_timeline
 from contracts.errors import RuleError
 from contracts.periods import Period
 from service.accounts.models import Organization
-from service.actors import Actor
 from service.agreements.models import Contract, TermsVersion
-from service.db import get_session, utcnow
-from service.errors import Conflict, Invalid, NotFound, nest_errors
+from service.database.engine import utcnow
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Invalid, NotFound, nest_errors
+from service.edge.sessions import get_session
 from service.forms.models import Form
 from service.forms.service import find_form, share_forms
 

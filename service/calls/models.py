@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
 
 DIRECTIONS = ("inbound", "outbound")
 

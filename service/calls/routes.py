@@ -8,7 +8,6 @@ from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 
 from contracts.periods import Period
-from service.actors import current_actor
 from service.agreements.service import get_contract
 from service.calls import samples, service
 from service.calls.schemas import (
@@ -24,15 +23,11 @@ from service.calls.schemas import (
     UploadedOut,
     VerificationOut,
 )
-from service.db import (
-    allow_long_statements,
-    begin_writing,
-    end_reading,
-    get_session,
-    reads_input_first,
-)
-from service.errors import Invalid
-from service.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
+from service.database.engine import allow_long_statements
+from service.edge.actors import current_actor
+from service.edge.errors import Invalid
+from service.edge.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
+from service.edge.sessions import begin_writing, end_reading, get_session, reads_input_first
 
 blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
 

@@ -25,7 +25,7 @@ from typing import IO, Any
 from contracts.calls import normalize_call_ref
 from contracts.periods import YEARS
 from service.calls.models import DIRECTIONS
-from service.schemas import IN_YEARS, unstorable
+from service.edge.schemas import IN_YEARS, unstorable
 
 COLUMNS = ("call_ref", "call_at", "agent_ref", "team", "queue", "direction", "duration_s")
 REQUIRED = ("call_ref", "call_at", "agent_ref")

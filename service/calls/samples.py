@@ -38,7 +38,6 @@ from contracts.deadlines import Timeline
 from contracts.payout import SampleShare
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, Sampling
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -47,8 +46,9 @@ from service.agreements.service import (
     timeline_of,
 )
 from service.calls.models import Call, CallSample, SampledCall
-from service.db import UTCDateTime, utcnow
-from service.errors import NotFound
+from service.database.engine import UTCDateTime, utcnow
+from service.edge.actors import Actor
+from service.edge.errors import NotFound
 from service.evaluations.models import Evaluation
 from service.notices.service import enqueue_for_both
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from service.calls.models import DIRECTIONS
 from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
 from service.calls.service import MAX_BATCH
-from service.schemas import CallRef, Instant, PeriodField
+from service.edge.schemas import CallRef, Instant, PeriodField
 
 PURPOSES = ("audit", "self")
 

@@ -36,7 +36,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -47,9 +46,10 @@ from service.agreements.service import (
 )
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
-from service.db import UTCDateTime, copy_rows, utcnow
-from service.errors import Conflict, Invalid
-from service.paging import Page, page_of
+from service.database.engine import UTCDateTime, copy_rows, utcnow
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Invalid
+from service.edge.paging import Page, page_of
 
 MAX_BATCH = 10_000
 KEEP_PROBLEMS = 1000  # problems listed in one answer; the rest are counted

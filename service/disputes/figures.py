@@ -17,10 +17,10 @@ from contracts import disputes as rules
 from contracts.money import round_ratio
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract
 from service.disputes.models import Dispute
+from service.edge.actors import Actor
 from service.evaluations.models import Evaluation
 
 OVERTURN_PLACES = 4  # an overturn rate is a fraction, like a pass rate

@@ -14,12 +14,16 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from service.accounts.web_sessions import page
 from service.agreements.service import contract_timezone, get_contract, list_contracts
-from service.db import get_session, utcnow
+from service.database.engine import utcnow
 from service.disputes import service
 from service.disputes.models import Dispute, DisputeItem
 from service.disputes.schemas import DisputeIn, EscalationIn, VerdictIn
-from service.errors import Conflict, Invalid
+from service.edge.errors import Conflict, Invalid
+from service.edge.paging import Page
+from service.edge.schemas import MAX_PAGE
+from service.edge.sessions import get_session
 from service.evaluations.schemas import AmendmentIn, RetractionIn
 from service.evaluations.service import (
     AUTHOR_ROLE,
@@ -29,15 +33,12 @@ from service.evaluations.service import (
     list_revisions,
     retract_evaluation,
 )
-from service.formatting import moment, number
 from service.forms.service import parsed_form
-from service.i18n import N_
-from service.paging import Page
-from service.schemas import MAX_PAGE
+from service.language.formatting import moment, number
+from service.language.i18n import N_
+from service.language.labels import label
 from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
-from service.web.labels import label
 from service.web.query import PAGE_SIZE, given_number
-from service.web.session import page
 
 blp = Blueprint("dispute_pages", __name__)
 

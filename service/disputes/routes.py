@@ -4,8 +4,6 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.actors import current_actor
-from service.db import get_session
 from service.disputes import service
 from service.disputes.schemas import (
     DisputeIn,
@@ -14,7 +12,9 @@ from service.disputes.schemas import (
     EscalationIn,
     VerdictsIn,
 )
-from service.schemas import Blueprint
+from service.edge.actors import current_actor
+from service.edge.schemas import Blueprint
+from service.edge.sessions import get_session
 
 blp = Blueprint("disputes", __name__, description="Disputes of audits (DESIGN 12)")
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.disputes import STATUSES
-from service.schemas import DecimalString, Flag, Id, PeriodField
+from service.edge.schemas import DecimalString, Flag, Id, PeriodField
 
 
 def reason() -> fields.String:

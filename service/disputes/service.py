@@ -21,7 +21,6 @@ from contracts.forms import score_evaluation
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES, Terms
 from contracts.text import said
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -30,15 +29,16 @@ from service.agreements.service import (
     terms_for_period,
     visible_contracts,
 )
-from service.db import reread_locked, utcnow
+from service.database.engine import reread_locked, utcnow
 from service.disputes.models import Dispute, DisputeItem, DisputeStep
-from service.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
+from service.edge.paging import Page, count, page_of
 from service.evaluations import service as evaluations
 from service.evaluations.models import Evaluation
 from service.forms.service import parsed_form
-from service.i18n import N_
+from service.language.i18n import N_
 from service.notices.service import enqueue_for_both
-from service.paging import Page, count, page_of
 
 
 def open_dispute(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contracts.terms import SOURCES
 from service.accounts.models import User
-from service.db import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
 from service.forms.models import Form
 
 # The sources, as the rules name them; the pages and schemas read them from here.

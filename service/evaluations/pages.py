@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 
 from contracts.calls import normalize_call_ref
 from contracts.periods import Period
+from service.accounts.web_sessions import page
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, list_contracts, period_of, terms_for_period
-from service.db import get_session
-from service.errors import FiduciaError, Invalid
+from service.edge.errors import FiduciaError, Invalid
+from service.edge.schemas import MAX_ID
+from service.edge.sessions import get_session
 from service.evaluations.models import SOURCES, Evaluation
 from service.evaluations.schemas import EvaluationIn, PreviewIn, PreviewOut
 from service.evaluations.service import (
@@ -27,12 +29,10 @@ from service.evaluations.service import (
     scoring_form,
     submit_evaluation,
 )
-from service.formatting import number
-from service.i18n import translated, translated_tree
-from service.schemas import MAX_ID
+from service.language.formatting import number
+from service.language.i18n import translated, translated_tree
 from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
 from service.web.query import PAGE_SIZE, chosen_period, given_number, page_number
-from service.web.session import page
 
 blp = Blueprint("evaluation_pages", __name__)
 

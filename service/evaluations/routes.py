@@ -4,9 +4,10 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.actors import current_actor
-from service.db import begin_writing, get_session, reads_input_first
-from service.downloads import MEDIA_TYPES, attachment
+from service.edge.actors import current_actor
+from service.edge.downloads import MEDIA_TYPES, attachment
+from service.edge.schemas import Blueprint
+from service.edge.sessions import begin_writing, get_session, reads_input_first
 from service.evaluations import service, uploads
 from service.evaluations.schemas import (
     EVALUATIONS,
@@ -26,7 +27,6 @@ from service.evaluations.schemas import (
     UploadIn,
     UploadOut,
 )
-from service.schemas import Blueprint
 
 blp = Blueprint("evaluations", __name__, description="Scored evaluations of calls")
 

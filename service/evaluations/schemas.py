@@ -8,9 +8,9 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from contracts.forms import CRITICAL_CATEGORIES
+from service.edge.schemas import CallRef, DecimalString, Id, Instant, PeriodField, WordFlag
+from service.evaluations.fastload import FastLoader
 from service.evaluations.models import SOURCES
-from service.fastload import FastLoader
-from service.schemas import CallRef, DecimalString, Id, Instant, PeriodField, WordFlag
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 

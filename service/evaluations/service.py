@@ -19,7 +19,6 @@ from contracts.errors import RuleError
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
 from contracts.text import said
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -29,13 +28,14 @@ from service.agreements.service import (
     timeline_of,
     visible_contracts,
 )
-from service.db import copy_rows, reread_locked, upsert_statement, utcnow
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.database.engine import copy_rows, reread_locked, upsert_statement, utcnow
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
+from service.edge.paging import Page, count, page_of
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
 from service.forms.models import Form
 from service.forms.service import find_form, parsed_form
 from service.notices.service import enqueue_for_both
-from service.paging import Page, count, page_of
 
 # The one source each role may submit; admins may submit any (third_party only through them).
 ROLE_SOURCE = {"supplier": "supplier", "client": "client"}

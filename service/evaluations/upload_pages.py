@@ -23,9 +23,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from contracts.periods import Period
-from service.db import begin_writing, get_session, reads_input_first
-from service.downloads import attachment
-from service.errors import Conflict, FiduciaError, Invalid
+from service.accounts.web_sessions import page
+from service.edge.downloads import attachment
+from service.edge.errors import Conflict, FiduciaError, Invalid
+from service.edge.sessions import begin_writing, get_session, reads_input_first
 from service.evaluations.models import SOURCES
 from service.evaluations.service import ROLE_SOURCE
 from service.evaluations.uploads import (
@@ -37,9 +38,8 @@ from service.evaluations.uploads import (
     store_upload,
     uploadable_contract,
 )
-from service.i18n import translated
+from service.language.i18n import translated
 from service.web.query import given_period
-from service.web.session import page
 
 blp = Blueprint("upload_pages", __name__)
 

@@ -37,11 +37,11 @@ from sqlalchemy.orm import Session
 
 from contracts import forms as rules
 from contracts.periods import Period
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, period_of, terms_for_period
-from service.downloads import as_cell
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.edge.actors import Actor
+from service.edge.downloads import as_cell
+from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import SOURCES
 from service.evaluations.schemas import EvaluationIn
 from service.evaluations.service import ROLE_SOURCE, Submission, submit_evaluations

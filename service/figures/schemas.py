@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from contracts.stats import Interval
-from service.schemas import DecimalString
+from service.edge.schemas import DecimalString
 
 
 class IntervalField(fields.Field):

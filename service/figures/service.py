@@ -42,7 +42,7 @@ from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.samples import NO_DEADLINE, Drawn, coverage_by_contract, is_late
-from service.db import UTCDateTime
+from service.database.engine import UTCDateTime
 from service.evaluations.models import Evaluation
 from service.volumes.models import DailyVolume
 

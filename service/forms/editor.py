@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from contracts.text import said
-from service.errors import Invalid
-from service.formatting import number
-from service.i18n import N_, current_language
-from service.schemas import MAX_INTEGER_DIGITS
+from service.edge.errors import Invalid
+from service.edge.schemas import MAX_INTEGER_DIGITS
+from service.language.formatting import number
+from service.language.i18n import N_, current_language
 
 # Rows the editor holds: a form of a hundred sections is already past any real use.
 MAX_SECTIONS = 100

@@ -14,14 +14,14 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from service.accounts.service import list_organizations
-from service.db import begin_writing, get_session, reads_input_first
-from service.errors import Conflict, Invalid
+from service.accounts.web_sessions import page
+from service.edge.errors import Conflict, Invalid
+from service.edge.schemas import MAX_ID, MAX_VERSION
+from service.edge.sessions import begin_writing, get_session, reads_input_first
 from service.forms import editor, service
 from service.forms.models import Form
-from service.schemas import MAX_ID, MAX_VERSION
 from service.web.forms import Refusal, refusal
 from service.web.query import given_number
-from service.web.session import page
 
 blp = Blueprint("form_pages", __name__)
 

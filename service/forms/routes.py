@@ -5,11 +5,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
-from service.db import get_session, writes_once_read
+from service.edge.actors import current_actor
+from service.edge.schemas import DOCUMENT_LENGTH, body_limit
+from service.edge.sessions import get_session, writes_once_read
 from service.forms import service
 from service.forms.schemas import FormIn, FormOut, FormQuery
-from service.schemas import DOCUMENT_LENGTH, body_limit
 
 blp = Blueprint("forms", __name__, description="Versioned evaluation forms")
 

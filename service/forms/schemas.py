@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import MAX_VERSION, Flag, Id, NumberOrString
+from service.edge.schemas import MAX_VERSION, Flag, Id, NumberOrString
 
 
 class QuestionDocument(Schema):

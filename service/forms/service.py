@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from contracts import forms as rules
 from contracts.errors import RuleError
 from service.accounts.models import Organization
-from service.actors import Actor
-from service.db import upsert_statement
-from service.errors import Conflict, Invalid, NotFound, nest_errors
+from service.database.engine import upsert_statement
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Invalid, NotFound, nest_errors
+from service.edge.schemas import MAX_VERSION
 from service.forms.models import Form, FormShare
-from service.schemas import MAX_VERSION
 
 
 def publish_form(

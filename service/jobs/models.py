@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
 
 
 class JobRun(Base):

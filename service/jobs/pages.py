@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
-from service.db import get_session
-from service.i18n import N_
+from service.accounts.web_sessions import page
+from service.edge.sessions import get_session
 from service.jobs import service
-from service.web.session import page
+from service.language.i18n import N_
 
 blp = Blueprint("job_pages", __name__)
 

@@ -5,8 +5,8 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
-from service.db import get_session
+from service.edge.actors import current_actor
+from service.edge.sessions import get_session
 from service.jobs import service
 from service.jobs.schemas import JobRunOut, JobRunQuery
 

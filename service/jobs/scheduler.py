@@ -8,7 +8,7 @@ from datetime import UTC
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from service.db import utcnow
+from service.database.engine import utcnow
 from service.jobs.service import abandon_dead_runs, record_run, run_close
 from service.notices import service as notices
 from service.notices.addresses import AddressPolicy

@@ -21,15 +21,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from contracts.periods import Period
-from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period, timeline_of
 from service.calls import samples
-from service.db import utcnow, writing
+from service.database.engine import utcnow, writing
+from service.database.partitions import ensure_partitions, months_ahead
 from service.disputes.figures import unresolved_disputes
-from service.errors import Conflict
+from service.edge.actors import OPERATOR, Actor
+from service.edge.errors import Conflict
 from service.jobs.models import JobRun
-from service.partitions import ensure_partitions, months_ahead
 from service.statements import reports
 from service.statements import service as statements
 from service.statements.models import Statement

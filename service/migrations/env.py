@@ -6,8 +6,21 @@ from contextlib import contextmanager
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from service.db import make_engine
-from service.models import Base
+from service.accounts import models as accounts
+from service.agreements import models as agreements
+from service.calls import models as calls
+from service.database.engine import Base, make_engine
+from service.disputes import models as disputes
+from service.evaluations import models as evaluations
+from service.forms import models as forms
+from service.jobs import models as jobs
+from service.notices import models as notices
+from service.statements import models as statements
+from service.volumes import models as volumes
+
+# Every domain's models, imported so that the metadata holds every table.
+MODELS = (accounts, agreements, calls, disputes, evaluations, forms, jobs, notices, statements,
+          volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata

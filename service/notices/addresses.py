@@ -52,11 +52,6 @@ class Target:
     addresses: tuple[str, ...]
 
 
-def parse_networks(text: str) -> tuple[IPNetwork, ...]:
-    """Parse a comma-separated list of networks (`10.1.0.0/16, 127.0.0.1/32`)."""
-    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
-
-
 def is_public(address: IPAddress) -> bool:
     """Say whether an address is on the public internet, looking inside IPv6 forms of IPv4."""
     if isinstance(address, ipaddress.IPv6Address):

@@ -6,8 +6,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
-from service.db import get_session
+from service.edge.actors import current_actor
+from service.edge.sessions import get_session
 from service.notices import service
 from service.notices.addresses import AddressPolicy
 from service.notices.schemas import WebhookIn, WebhookOut

@@ -26,9 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.accounts.models import Organization
-from service.actors import Actor
-from service.db import utcnow, writing
-from service.errors import Invalid, NotFound
+from service.database.engine import utcnow, writing
+from service.edge.actors import Actor
+from service.edge.errors import Invalid, NotFound
 from service.notices import delivery
 from service.notices.addresses import AddressPolicy, RefusedURL, check
 from service.notices.models import WebhookDelivery

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.formatting import money, month, number
-from service.i18n import N_, Speech
+from service.language.formatting import money, month, number
+from service.language.i18n import N_, Speech
 
 # What each step of a dispute is called in a notice's text.
 DISPUTE_STEPS = {

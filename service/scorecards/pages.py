@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
+from service.accounts.web_sessions import page
 from service.calls import samples
 from service.calls.service import calls_in
-from service.db import get_session
 from service.disputes.figures import evaluator_figures
+from service.edge.sessions import get_session
 from service.scorecards import service as scorecards
 from service.statements import service as statements
 from service.web.charts import trend_chart
 from service.web.query import chosen_period
-from service.web.session import page
 
 blp = Blueprint("scorecard_pages", __name__)
 

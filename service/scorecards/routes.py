@@ -5,11 +5,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
-from service.db import get_session
 from service.disputes.figures import evaluator_figures
 from service.disputes.schemas import EvaluatorOut
-from service.schemas import PeriodQuery
+from service.edge.actors import current_actor
+from service.edge.schemas import PeriodQuery
+from service.edge.sessions import get_session
 from service.scorecards import service
 from service.scorecards.schemas import (
     AgentScorecardsOut,

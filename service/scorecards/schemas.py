@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from service.disputes.schemas import DisputeFiguresOut
+from service.edge.schemas import PeriodField
 from service.figures.schemas import FiguresOut, SampleFiguresOut, SelfAssessmentOut
-from service.schemas import PeriodField
 
 
 class ScorecardOut(FiguresOut):

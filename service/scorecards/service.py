@@ -12,11 +12,11 @@ from contracts import stats
 from contracts.payout import SampleFigures
 from contracts.periods import Period
 from contracts.terms import Terms
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
 from service.disputes.figures import DisputeFigures, dispute_figures_by_contract
-from service.errors import Invalid
+from service.edge.actors import Actor
+from service.edge.errors import Invalid
 from service.figures.service import aggregate_groups, aggregate_month
 from service.forms.service import find_form, parsed_form
 

@@ -16,8 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from contracts.money import minor_unit
 from contracts.payout import PRIOR_ADJUSTMENT
-from service.downloads import as_cell
-from service.i18n import N_, Speech
+from service.edge.downloads import as_cell
+from service.language.i18n import N_, Speech
 from service.statements.models import Statement
 from service.statements.reasons import reasons_of
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contracts.money import minor_unit
 from service.agreements.models import Contract
-from service.db import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
 
 
 class Statement(Base):

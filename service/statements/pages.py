@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from service.db import after_commit, get_session
-from service.downloads import attachment
-from service.i18n import current_language
+from service.accounts.web_sessions import page
+from service.edge.downloads import attachment
+from service.edge.sessions import after_commit, get_session
+from service.language.i18n import current_language
 from service.statements import exports, reports
 from service.statements import service as statements
 from service.statements.reasons import reasons_of
 from service.web.query import PAGE_SIZE, chosen_period, given_period, page_number
-from service.web.session import page
 
 blp = Blueprint("statement_pages", __name__)
 

@@ -16,10 +16,10 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from contracts.payout import PRIOR_ADJUSTMENT
-from service.formatting import locale_of, money
-from service.i18n import Speech
+from service.language.formatting import locale_of, money
+from service.language.i18n import Speech
+from service.language.labels import LABELS
 from service.statements.models import Statement
-from service.web.labels import LABELS
 
 Basis = Mapping[str, Any]
 

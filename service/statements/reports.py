@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.periods import Period
 from service.accounts.models import Organization
 from service.agreements.service import contract_timezone
-from service.db import writing
-from service.downloads import MEDIA_TYPES, File
-from service.formatting import moment, money, month, number
-from service.i18n import DEFAULT_LANGUAGE, Speech, catalog
+from service.database.engine import writing
+from service.edge.downloads import MEDIA_TYPES, File
+from service.language.formatting import moment, money, month, number
+from service.language.i18n import DEFAULT_LANGUAGE, Speech, catalog
+from service.language.labels import LABELS
 from service.statements import exports
 from service.statements.models import ReportFile, Statement
 from service.statements.reasons import reasons_of
-from service.web.labels import LABELS
 
 FORMATS = ("csv", "xlsx", "html", "pdf")
 

@@ -7,11 +7,11 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.actors import current_actor
-from service.db import after_commit, get_session, writes_once_read
-from service.downloads import attachment
-from service.errors import NotFound
-from service.schemas import DOCUMENT_LENGTH, body_limit
+from service.edge.actors import current_actor
+from service.edge.downloads import attachment
+from service.edge.errors import NotFound
+from service.edge.schemas import DOCUMENT_LENGTH, body_limit
+from service.edge.sessions import after_commit, get_session, writes_once_read
 from service.statements import exports, reports, service
 from service.statements.schemas import (
     BundleQuery,

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import DecimalString, Id, PeriodField
+from service.edge.schemas import DecimalString, Id, PeriodField
 
 Amount = DecimalString
 

@@ -17,7 +17,6 @@ from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms
-from service.actors import Actor
 from service.agreements.models import Contract
 from service.agreements.service import (
     PeriodTerms,
@@ -30,19 +29,20 @@ from service.agreements.service import (
 )
 from service.calls.models import Call
 from service.calls.samples import sample_of
-from service.db import utcnow
+from service.database.engine import utcnow
 from service.disputes.figures import (
     DisputeFigures,
     dispute_figures,
     dispute_figures_by_contract,
 )
 from service.disputes.schemas import DisputeBasisDocument
-from service.errors import Conflict, Invalid, NotFound
+from service.edge.actors import Actor
+from service.edge.errors import Conflict, Invalid, NotFound
+from service.edge.paging import Page, page_of
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_month, aggregate_period
 from service.notices.service import enqueue
-from service.paging import Page, page_of
 from service.statements.models import CarriedAdjustment, Statement
 from service.volumes.models import VolumeChange
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, BigId, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, UTCDateTime, utcnow
 
 
 class DailyVolume(Base):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas import Day, PeriodField
+from service.edge.schemas import Day, PeriodField
 
 
 class DayVolume(Schema):

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
-from service.actors import Actor
 from service.agreements.service import get_contract, lock_contracts
-from service.db import utcnow
-from service.errors import Invalid
+from service.database.engine import utcnow
+from service.edge.actors import Actor
+from service.edge.errors import Invalid
 from service.volumes.models import DailyVolume, VolumeChange
 
 

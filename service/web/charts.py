@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from contracts.periods import Period
 from contracts.stats import Figures
-from service.formatting import month, number, short_month
+from service.language.formatting import month, number, short_month
 
 
 class Scorecard(Protocol):

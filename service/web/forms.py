@@ -12,9 +12,9 @@ from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from contracts.forms import Form, Question
-from service.db import get_session
-from service.errors import FiduciaError, Invalid
-from service.i18n import N_, translated
+from service.edge.errors import FiduciaError, Invalid
+from service.edge.sessions import get_session
+from service.language.i18n import N_, translated
 
 # Marshmallow's words for a field left empty, said for someone filling in a form.
 REQUIRED = {"Missing data for required field.": N_("This is required.")}

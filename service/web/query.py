@@ -8,7 +8,7 @@ from flask import flash, request
 from flask_babel import gettext as _
 
 from contracts.periods import YEARS, Period
-from service.schemas import MAX_PAGE
+from service.edge.schemas import MAX_PAGE
 
 PAGE_SIZE = 50
 

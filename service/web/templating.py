@@ -10,9 +10,9 @@ from flask import Flask
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from service.formatting import FILTERS
-from service.i18n import translated
-from service.web.labels import label
+from service.language.formatting import FILTERS
+from service.language.i18n import translated
+from service.language.labels import label
 
 
 def register(app: Flask, **domain_filters: Any) -> None:

@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from service.db import make_engine
+from service.database.engine import make_engine
 from tests.api.test_calls import calls, csv_of
 from tests.api.test_calls import upload as upload_calls
 from tests.api.test_uploads import COLUMNS, as_csv, as_xlsx, row, stored, upload
@@ -447,7 +447,7 @@ def test_a_document_in_a_json_body_is_read_before_the_request_takes_any_lock(
     endpoint: str,
 ) -> None:
     from contracts.examples import load_example
-    from service import auth
+    from service.edge import auth
 
     real, met = auth.json_body, []
 

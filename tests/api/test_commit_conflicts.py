@@ -3,7 +3,7 @@
 from flask import Flask
 
 from service.accounts.models import Organization
-from service.db import get_session
+from service.edge.sessions import get_session
 from tests.conftest import json_of, make_world, row_counts
 
 

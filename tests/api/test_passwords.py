@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from service.accounts.models import ApiToken
 from service.accounts.service import check_password, set_password
-from service.actors import OPERATOR
-from service.db import utcnow
+from service.database.engine import utcnow
+from service.edge.actors import OPERATOR
 from tests.conftest import World, errors_at, json_of
 from tests.web.test_pages import PASSWORD, csrf
 

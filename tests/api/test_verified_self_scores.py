@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.actors import Actor
+from service.edge.actors import Actor
 from service.evaluations.service import submit_evaluations
 from service.volumes.service import upsert_volumes
 from tests.api.conftest import PERFECT

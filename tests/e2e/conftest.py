@@ -13,7 +13,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
-from service.demo import DEMO_PASSWORD, DemoResult, load_demo
+from service.demo.data import DEMO_PASSWORD, DemoResult, load_demo
 from tests.conftest import DEMO_TRAFFIC
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

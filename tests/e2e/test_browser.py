@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from contracts.forms import score_evaluation
 from contracts.periods import Period
 from service.agreements.models import Contract
-from service.demo import demo_periods
+from service.demo.data import demo_periods
 from service.evaluations.models import Evaluation
-from service.formatting import month, number
 from service.forms.service import parsed_form
+from service.language.formatting import month, number
 from tests.e2e.conftest import PASSWORD, LiveDemo, screenshot
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 from pypdf import PdfReader
 
-from service.demo import demo_periods
-from service.formatting import month
+from service.demo.data import demo_periods
+from service.language.formatting import month
 from tests.e2e.conftest import PASSWORD, SCREENSHOTS, LiveDemo, screenshot
 
 # An Italian amount as the pages write it: "55.015,60 €".

@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from contracts.periods import Period
-from service.actors import Actor
 from service.agreements.models import Contract
+from service.edge.actors import Actor
 from service.evaluations.models import Evaluation
 from service.evaluations.service import submit_evaluations
 from service.figures.service import aggregate_period

@@ -39,7 +39,7 @@ from bench.statements.load import month_partitions
 from contracts import forms as rules
 from contracts.examples import STANDARD_FORM, load_example
 from contracts.periods import Period
-from service.db import make_engine
+from service.database.engine import make_engine
 from service.evaluations.models import Evaluation
 
 SERVER = os.environ.get("TEST_DATABASE_URL", "")

@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 
 from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
-from service import seed
 from service.accounts.models import Organization, User
-from service.actors import OPERATOR, Actor
 from service.agreements.models import TermsVersion
 from service.calls.models import CallSample, SampledCall
 from service.calls.service import log_calls
+from service.demo import seed
+from service.edge.actors import OPERATOR, Actor
 from service.evaluations.service import retract_evaluation, submit_evaluations
 from service.jobs import service as close
 from service.notices.models import WebhookDelivery

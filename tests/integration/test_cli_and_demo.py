@@ -14,7 +14,7 @@ from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample
 from service.calls.samples import coverage
 from service.cli import main
-from service.demo import demo_periods, load_demo
+from service.demo.data import demo_periods, load_demo
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement

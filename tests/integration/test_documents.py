@@ -27,9 +27,9 @@ from weasyprint.urls import URLFetcher
 from contracts.periods import Period
 from service.accounts.models import Organization
 from service.agreements.models import Contract
-from service.db import engine_url
-from service.formatting import money
+from service.database.engine import engine_url
 from service.jobs import service as close
+from service.language.formatting import money
 from service.statements import reports
 from service.statements.models import ReportFile, Statement
 from tests.conftest import World, json_of, seed_month

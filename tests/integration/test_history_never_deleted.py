@@ -14,10 +14,10 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
-from service.actors import OPERATOR
-from service.db import engine_url
-from service.demo import load_demo
-from service.migrate import alembic_config, upgrade
+from service.database.engine import engine_url
+from service.database.migrate import alembic_config, upgrade
+from service.demo.data import load_demo
+from service.edge.actors import OPERATOR
 from service.statements import service as statements
 from service.statements.models import Statement
 from service.statements.reports import store_reports

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.db import utcnow
+from service.database.engine import utcnow
 from service.jobs import service as jobs
 from service.jobs.models import JobRun
 from service.jobs.scheduler import runs_job, startup_check

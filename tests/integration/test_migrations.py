@@ -11,8 +11,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from service.db import engine_url
-from service.migrate import alembic_config, upgrade
+from service.database.engine import engine_url
+from service.database.migrate import alembic_config, upgrade
 from tests.conftest import postgres_database
 
 

@@ -23,8 +23,8 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
 from service import create_app
-from service.db import SQLITE_BEGIN
-from service.migrate import upgrade
+from service.database.engine import SQLITE_BEGIN
+from service.database.migrate import upgrade
 from tests.api.conftest import evaluation
 from tests.conftest import World, json_of, make_world, remove_every_row
 
@@ -193,9 +193,9 @@ def disk_full(dialect: str) -> OperationalError:
 
 
 def test_a_disk_found_full_at_commit_is_a_503_and_nothing_is_stored(fresh_app: Flask) -> None:
-    from service import seed
     from service.accounts.models import Organization
-    from service.db import get_session
+    from service.demo import seed
+    from service.edge.sessions import get_session
 
     @fresh_app.post("/write")
     def write() -> Any:
@@ -218,8 +218,8 @@ def test_a_disk_found_full_at_commit_is_a_503_and_nothing_is_stored(fresh_app: F
 def test_a_request_whose_database_vanished_still_answers_its_own_refusal(
     fresh_app: Flask,
 ) -> None:
-    from service.db import get_session
-    from service.errors import NotFound
+    from service.edge.errors import NotFound
+    from service.edge.sessions import get_session
 
     @fresh_app.get("/vanished")
     def vanished() -> Any:
@@ -237,7 +237,7 @@ def test_a_request_whose_database_vanished_still_answers_its_own_refusal(
 
 
 def test_other_database_errors_stay_500s(fresh_app: Flask) -> None:
-    from service.db import get_session
+    from service.edge.sessions import get_session
 
     @fresh_app.get("/broken")
     def broken() -> Any:
@@ -252,7 +252,7 @@ def test_other_database_errors_stay_500s(fresh_app: Flask) -> None:
 def test_a_statement_past_the_statement_timeout_is_cancelled_as_an_outage(
     database_url: str,
 ) -> None:
-    from service.outages import outage_of
+    from service.database.outages import outage_of
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "DB_STATEMENT_TIMEOUT": 1})
     engine = app.extensions["fiducia.engine"]

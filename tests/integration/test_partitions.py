@@ -12,11 +12,12 @@ from flask import Flask
 from sqlalchemy import text
 
 from contracts.periods import Period
-from service import create_app, seed
-from service.actors import OPERATOR
+from service import create_app
+from service.database.migrate import upgrade
+from service.database.partitions import ensure_partitions, partitioned_tables
+from service.demo import seed
+from service.edge.actors import OPERATOR
 from service.figures.service import aggregate_period
-from service.migrate import upgrade
-from service.partitions import ensure_partitions, partitioned_tables
 from tests.api.conftest import PERFECT
 from tests.conftest import postgres_database
 
@@ -54,7 +55,7 @@ def record(contract_id: int, call_at: str, **changes: object) -> dict[str, objec
 def test_keys_stay_exact_across_months_and_a_month_reads_one_partition(
     partitioned: Flask,
 ) -> None:
-    from service.errors import Conflict
+    from service.edge.errors import Conflict
     from service.evaluations.service import submit_evaluations
 
     factory = partitioned.extensions["fiducia.sessionmaker"]

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from contracts.periods import Period
 from service.accounts.models import Organization
-from service.actors import OPERATOR
-from service.demo import load_demo
-from service.formatting import money
+from service.demo.data import load_demo
+from service.edge.actors import OPERATOR
+from service.language.formatting import money
 from service.notices.models import WebhookDelivery
 from service.notices.texts import summary
 from service.statements import reports

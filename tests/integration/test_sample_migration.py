@@ -7,8 +7,8 @@ from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 
-from service.db import engine_url
-from service.migrate import alembic_config, upgrade
+from service.database.engine import engine_url
+from service.database.migrate import alembic_config, upgrade
 from tests.integration.test_migrations import empty_url  # noqa: F401 (the fixture)
 
 SEED, COMMITMENT = "11" * 32, "22" * 32

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import main
-from service.migrate import upgrade
+from service.database.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2

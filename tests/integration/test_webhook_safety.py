@@ -20,11 +20,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from service.db import engine_url
+from service.config import parse_networks
+from service.database.engine import engine_url
 from service.jobs.service import run_close
 from service.notices import addresses
 from service.notices import service as notices
-from service.notices.addresses import AddressPolicy, parse_networks
+from service.notices.addresses import AddressPolicy
 from service.notices.models import WebhookDelivery
 from tests.conftest import World
 

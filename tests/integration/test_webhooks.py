@@ -15,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from service.config import parse_networks
 from service.jobs.service import run_close
 from service.notices import service as webhooks
-from service.notices.addresses import AddressPolicy, parse_networks
+from service.notices.addresses import AddressPolicy
 from service.notices.models import WebhookDelivery
 from tests.conftest import World
 

@@ -11,7 +11,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "service" / "translations" / "it" / "LC_MESSAGES"
+CATALOG = ROOT / "service" / "language" / "translations" / "it" / "LC_MESSAGES"
 # The same reading as `make translations` (babel.cfg, and the Makefile's extra keywords).
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 OPTIONS = {"**/templates/**.html": {"trimmed": "true"}}

@@ -1,4 +1,4 @@
-from service.errors import nest_errors
+from service.edge.errors import nest_errors
 
 
 def test_dotted_paths_nest_as_marshmallow_nests_them() -> None:

@@ -9,8 +9,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+from service.evaluations.fastload import json_schema
 from service.evaluations.schemas import EVALUATIONS, EvaluationIn
-from service.fastload import json_schema
 
 GOOD = {
     "contract_id": 3,

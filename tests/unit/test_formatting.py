@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from contracts.periods import Period
-from service.formatting import day, moment, money, month, number, percent, short_month
+from service.language.formatting import day, moment, money, month, number, percent, short_month
 
 NBSP = "\xa0"
 

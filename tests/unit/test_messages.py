@@ -9,7 +9,7 @@ from contracts import disputes as rules
 from contracts.errors import RuleError
 from contracts.terms import Disputes
 from contracts.text import Text, said
-from service.i18n import Speech
+from service.language.i18n import Speech
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_a_tree_of_field_errors_is_said_in_italian_leaf_by_leaf() -> None:
 
     app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "k" * 40})
     with app.test_request_context("/account", headers={"Accept-Language": "it"}):
-        from service.i18n import translated_tree
+        from service.language.i18n import translated_tree
 
         tree = {"answers": {"tone": ["Unknown field."]}, "count": 3, "_schema": ["no such user"]}
         assert translated_tree(tree) == {

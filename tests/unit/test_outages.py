@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from service.outages import outage_of
+from service.database.outages import outage_of
 
 
 def sqlite_error(code: int, message: str) -> OperationalError:

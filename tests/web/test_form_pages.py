@@ -351,8 +351,8 @@ def test_two_racing_saves_of_the_same_base_give_one_version_and_one_409(
 def test_a_version_published_between_the_check_and_the_insert_is_a_409(
     app: Flask, world: World
 ) -> None:
-    from service.actors import Actor
-    from service.errors import Conflict
+    from service.edge.actors import Actor
+    from service.edge.errors import Conflict
     from service.forms.service import publish_form
 
     actor = Actor(user_id=world.ids["user:client"], role="client",

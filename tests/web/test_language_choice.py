@@ -194,7 +194,7 @@ def test_an_admin_who_chooses_italian_for_itself_reads_the_note_in_italian(
 
 
 def test_a_code_with_no_word_is_shown_as_it_is_and_none_as_nothing(app: Flask) -> None:
-    from service.web.labels import label
+    from service.language.labels import label
 
     with app.test_request_context("/", headers=ITALIAN):
         assert (label("draft"), label("weird_code"), label(None)) == ("bozza", "weird_code", "")

@@ -26,16 +26,18 @@ from sqlalchemy.orm import Session
 from service.accounts.models import Organization, User
 from service.agreements.models import Contract, TermsVersion
 from service.calls.models import Call
-from service.demo import load_demo
+from service.demo.data import load_demo
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
-from service.i18n import LANGUAGE_NAMES
+from service.language.i18n import LANGUAGE_NAMES
 from service.statements.models import Statement
 from tests.conftest import DEMO_TRAFFIC
 from tests.web.test_pages import csrf
 
-CATALOG = Path(__file__).resolve().parents[2] / "service/translations/it/LC_MESSAGES/messages.po"
+CATALOG = (
+    Path(__file__).resolve().parents[2] / "service/language/translations/it/LC_MESSAGES/messages.po"
+)
 ITALIAN = {"Accept-Language": "it-IT,it;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 # Elements whose text is code or data as typed, not prose: JSON, hashes, tokens, documents.

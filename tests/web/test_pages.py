@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.accounts.service import set_password
-from service.actors import OPERATOR, Actor
+from service.edge.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement
 from service.statements.service import refresh_draft

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from service import create_app
 from service.accounts.models import ApiToken
 from service.accounts.service import set_password
-from service.actors import OPERATOR
-from service.db import utcnow
+from service.database.engine import utcnow
+from service.edge.actors import OPERATOR
 from tests.conftest import World
 from tests.web.test_pages import PASSWORD, csrf, sign_in
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.db import utcnow
+from service.database.engine import utcnow
 from tests.api.test_passwords import NEW, give_password, signs_in_with
 from tests.conftest import World
 from tests.web.test_pages import PASSWORD, csrf, sign_in

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -46,8 +46,8 @@ def upgrade() -> None:
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("volume_only_minor", sa.BigInteger(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
-        sa.Column("computed_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finalized_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("computed_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finalized_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "finalized_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),

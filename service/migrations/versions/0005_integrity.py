@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=False),
-        sa.Column("attempted_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempted_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_attempts")),
     )
     with op.batch_alter_table("sign_in_attempts", schema=None) as batch_op:
@@ -104,9 +104,9 @@ def upgrade() -> None:
         sa.Column(
             "api_token_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["api_token_id"],
             ["api_tokens.id"],

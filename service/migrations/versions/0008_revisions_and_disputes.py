@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -87,10 +87,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("opened_at", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decide_by", service.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", service.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("escalate_by", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decide_by", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalate_by", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "outcome IS NULL OR outcome IN ('accepted', 'partly_accepted', 'rejected')",
             name=op.f("ck_disputes_outcome"),
@@ -157,7 +157,7 @@ def upgrade() -> None:
             "dispute_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("step", sa.String(length=16), nullable=False),
-        sa.Column("at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("score_before_hundredths", sa.Integer(), nullable=True),
@@ -180,9 +180,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(
-            sa.Column("revised_at", service.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("revised_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(
             sa.Column("retracted", sa.Boolean(), nullable=False, server_default=sa.false())
         )
@@ -210,7 +208,9 @@ def upgrade() -> None:
     op.execute("UPDATE evaluations SET revised_at = created_at")
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.alter_column(
-            "revised_at", existing_type=service.db.UTCDateTime(timezone=True), nullable=False
+            "revised_at",
+            existing_type=UTCDateTime(timezone=True),
+            nullable=False,
         )
         batch_op.alter_column("revision", server_default=None)
         batch_op.alter_column("retracted", server_default=None)
@@ -230,7 +230,7 @@ def upgrade() -> None:
         sa.Column(
             "dispute_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("created_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -98,13 +98,13 @@ def upgrade() -> None:
         sa.Column("contract_id", BIG_ID, autoincrement=False, nullable=False),
         sa.Column("call_ref", sa.String(length=200), nullable=False),
         sa.Column("period", sa.String(length=7), nullable=False),
-        sa.Column("call_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("call_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("agent_ref", sa.String(length=200), nullable=False),
         sa.Column("team", sa.String(length=200), nullable=True),
         sa.Column("queue", sa.String(length=200), nullable=True),
         sa.Column("direction", sa.String(length=8), nullable=True),
         sa.Column("duration_s", sa.Integer(), nullable=True),
-        sa.Column("logged_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("logged_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("logged_by", BIG_ID, nullable=True),
         sa.CheckConstraint(
             "direction IS NULL OR direction IN ('inbound', 'outbound')", name=op.f("ck_calls_dir")
@@ -122,9 +122,9 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=7), nullable=False),
         sa.Column("seed", sa.String(length=64), nullable=False),
         sa.Column("commitment", sa.String(length=64), nullable=False),
-        sa.Column("committed_at", service.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("committed_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("sizes", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
-        sa.Column("drawn_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("drawn_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("logged_calls", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["contract_id"], ["contracts.id"], name=op.f("fk_call_samples_contract_id_contracts")

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -72,12 +72,8 @@ def upgrade() -> None:
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("host", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("pid", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("lease_until", service.db.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("abandoned_at", service.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("lease_until", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("abandoned_at", UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

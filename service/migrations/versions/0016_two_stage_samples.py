@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import service.db
+from service.database.engine import UTCDateTime
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -108,7 +108,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "call_samples",
-        sa.Column("audit_drawn_at", service.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("audit_drawn_at", UTCDateTime(timezone=True), nullable=True),
     )
     dialect = op.get_bind().dialect.name
     for statement in _guard(dialect, FROZEN[dialect]):

@@ -16,7 +16,7 @@ from werkzeug.routing import BaseConverter
 from contracts._fields import CONTROL, CONTROL_MESSAGE
 from contracts.calls import normalize_call_ref
 from contracts.periods import PERIOD_PATTERN, PERIODS, YEARS, Period
-from service.errors import ErrorSchema
+from service.edge.errors import ErrorSchema
 
 View = TypeVar("View", bound=Callable[..., Any])
 IN_YEARS = f"must fall in the years {YEARS[0]} to {YEARS[-1]}"

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from contracts.examples import QUALITY_TERMS, STANDARD_FORM, load_example
 from service.accounts.models import Organization, User
 from service.accounts.service import create_organization, create_user, issue_token
-from service.actors import OPERATOR, Actor, actor_of
 from service.agreements.models import Contract
 from service.agreements.service import create_contract
+from service.edge.actors import OPERATOR, Actor, actor_of
 from service.forms.models import Form
 from service.forms.service import publish_form
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from service.i18n import N_, translated
-from service.outages import Outage, outage_of
+from service.database.outages import Outage, outage_of
+from service.language.i18n import N_, translated
 
 # Where a bad input was, as flask-smorest (webargs) names it for schema errors.
 Location = Literal["json", "query", "path", "form", "files", "headers"]

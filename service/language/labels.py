@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from service.i18n import N_
+from service.language.i18n import N_
 
 LABELS: dict[str, str] = {
     # statements

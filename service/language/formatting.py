@@ -15,7 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from contracts.periods import Period
-from service.i18n import current_language
+from service.language.i18n import current_language
 
 # The Babel locale each language formats with: British English keeps "€61,608.00".
 LOCALES = {"en": "en_GB", "it": "it_IT"}

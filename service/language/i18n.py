@@ -1,4 +1,4 @@
-"""Languages: Italian and English, from the catalogs in service/translations (DESIGN §15).
+"""Languages: Italian and English, from the catalogs in service/language/translations (DESIGN §15).
 
 Pages speak the reader's language (Flask-Babel picks it per request: the user's own, else
 the browser's `Accept-Language`, else English). Report files and notices speak their

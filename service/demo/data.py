@@ -16,17 +16,17 @@ from sqlalchemy.orm import Session
 from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.forms import Form as RulesForm
 from contracts.periods import Period
-from service import seed
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
-from service.actors import OPERATOR, Actor
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period, timeline_of
 from service.calls import samples
 from service.calls.rows import COLUMNS
 from service.calls.service import upload_calls
-from service.db import utcnow
+from service.database.engine import utcnow
+from service.demo import seed
 from service.disputes import service as disputes
+from service.edge.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
 from service.evaluations.service import get_evaluation, submit_evaluations
 from service.forms.service import parsed_form

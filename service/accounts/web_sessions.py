@@ -1,4 +1,5 @@
-"""Signing in to the pages: a cookie that holds only the key of a session the server keeps."""
+"""Signing in to the pages: a cookie that holds only the key of a session the server keeps,
+and the decorator every page wears."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import User
 from service.accounts.service import end_web_session, open_web_session, web_session_user
-from service.actors import actor_of
-from service.db import get_session
+from service.edge.actors import actor_of
+from service.edge.sessions import get_session
 
 KEY = "key"
 
@@ -47,7 +48,7 @@ def page(view: Callable[..., Any]) -> Callable[..., Any]:
         user = signed_in_user(get_session())
         if user is None:
             session.clear()
-            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
+            return redirect(url_for("account_pages.sign_in", next=request.full_path.rstrip("?")))
         g.user = user
         g.actor = actor_of(user)
         return view(*args, **kwargs)

@@ -9,12 +9,12 @@ from functools import cache
 from typing import Any
 
 from flask import Flask, g, request
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from service.accounts.service import authenticate
-from service.db import end_reading, get_session, reading_input_first
-from service.errors import FiduciaError, Invalid, Location, under
-from service.schemas import (
+from service.edge.actors import Actor
+from service.edge.errors import FiduciaError, Invalid, Location, under
+from service.edge.schemas import (
     LONG_INTEGER,
     MAX_JSON_DEPTH,
     find_long_integer,
@@ -24,6 +24,7 @@ from service.schemas import (
     requested_view,
     unstorable,
 )
+from service.edge.sessions import end_reading, get_session, reading_input_first
 
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 UNSTORABLE = "the input holds text that cannot be stored"
@@ -32,7 +33,12 @@ UNKNOWN = "Unknown field."  # as marshmallow says it of an unknown field of a bo
 TOO_DEEP = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
 
 
-def init_app(app: Flask) -> None:
+# Who a request's `Authorization` header names: the accounts domain answers, given to `init_app`
+# by the app (the edge imports no domain).
+Authenticate = Callable[[Session, str | None], Actor]
+
+
+def init_app(app: Flask, authenticate: Authenticate) -> None:
     """Authenticate every API request, and refuse unstorable input, before arguments are read."""
 
     @app.before_request

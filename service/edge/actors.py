@@ -7,7 +7,7 @@ from typing import Protocol
 
 from flask import g
 
-from service.errors import Forbidden
+from service.edge.errors import Forbidden
 
 
 class Member(Protocol):

@@ -1,6 +1,6 @@
 """Database outages: which errors mean the database is down, slow or full, not a bug.
 
-A request that meets one answers 503 with `Retry-After` (see `service.errors`), and `/health`
+A request that meets one answers 503 with `Retry-After` (see `service.edge.errors`), and `/health`
 says the same while it lasts. Every other database error stays what it was.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from service.i18n import N_
+from service.language.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)

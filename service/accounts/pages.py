@@ -1,13 +1,11 @@
-"""The pages of people: an admin's organizations and users, and everyone's own account.
-
-They live with the pages' shared parts rather than in `accounts`: signing in (here in
-`web`) reads accounts, so accounts must not read `web` back.
-"""
+"""The pages of people: signing in and out, the start page, an admin's organizations and
+users, and everyone's own account."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,17 +22,73 @@ from service.accounts.schemas import (
 )
 from service.accounts.service import IssuedToken
 from service.accounts.throttle import Throttle
-from service.db import get_session
-from service.errors import Conflict, Invalid
+from service.accounts.web_sessions import page
+from service.accounts.web_sessions import sign_in as start_session
+from service.accounts.web_sessions import sign_out as end_session
+from service.edge.errors import Conflict, Invalid
+from service.edge.sessions import get_session
+from service.language.labels import label
 from service.web.forms import Refusal, given, loaded, refusal, typed
-from service.web.labels import label
-from service.web.session import page
-from service.web.session import sign_in as start_session
 
 blp = Blueprint("account_pages", __name__)
 
 # What the buttons that deactivate and reactivate a user send.
 STATES = {"true": True, "false": False}
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a local path to go to after signing in (never another site)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("account_pages.home")
+
+
+@blp.get("/")
+@page
+def home() -> Any:
+    """Send each role to the page it needs first."""
+    if g.actor.role == "finance":
+        return redirect(url_for("statement_pages.payouts"))
+    return redirect(url_for("scorecard_pages.scorecards_page"))
+
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """Sign in with an email and password, or with an API token; failures are throttled."""
+    error = None
+    if request.method == "POST":
+        throttle = Throttle.of_request()  # before the request's own session (see its check)
+        token = request.form.get("token", "").strip()
+        if token:
+            found = throttle.check(lambda store: service.user_of_token(store, token), email=None)
+            user_id, token_id = (found[0].id, found[1]) if found else (None, None)
+            error = _("That token is not valid: it may have been revoked.")
+        else:
+            email, password = request.form.get("email", ""), request.form.get("password", "")
+            user = throttle.check(
+                lambda store: service.check_password(session=store, email=email, password=password),
+                email=email,
+            )
+            user_id, token_id = (user.id if user else None), None
+            error = _("The email or the password is wrong.")
+        if user_id is not None:
+            db = get_session()
+            start_session(db, db.get_one(User, user_id), token_id)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("sign_in.html", error=error), 401 if error else 200
+
+
+@blp.post("/sign-out")
+def sign_out() -> Any:
+    """Sign out: the session ends on the server too."""
+    end_session(get_session())
+    flash(_("You are signed out."))
+    return redirect(url_for("account_pages.sign_in"))
 
 
 def secret(name: str) -> str | None:

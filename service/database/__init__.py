@@ -1,0 +1,1 @@
+"""The database: engine and sessions, migrations, partitions, outages, every model."""

@@ -1,0 +1,1 @@
+"""The demo: the seed that builds a world through the services, and the demo's data."""
