@@ -163,7 +163,8 @@ def register(app: Flask) -> None:
             return http_error(status, message)
         data = getattr(error, "data", None) or {}  # what webargs attaches to a schema error
         message = data.get("message") or _schema_message(data) or error.description or ""
-        response = make_response(http_error(status, message, data.get("messages")))
+        errors = _named(data["messages"]) if data.get("messages") else None
+        response = make_response(http_error(status, message, errors))
         response.headers.update(data.get("headers") or {})
         return response
 
@@ -172,11 +173,26 @@ def register(app: Flask) -> None:
         return conflict_response(error)
 
 
+def _named(errors: Any) -> Any:
+    """Return schema errors with every key a field's name: a form part sent without a name
+    (werkzeug reads it as None) is the field named ""."""
+    if not isinstance(errors, dict):
+        return errors
+    named: dict[Any, Any] = {}
+    for key, value in errors.items():
+        name = "" if key is None else key
+        if name in named and isinstance(named[name], list) and isinstance(value, list):
+            named[name] = named[name] + value
+        else:
+            named[name] = _named(value)
+    return named
+
+
 def _schema_message(data: dict[str, Any]) -> str | None:
     """Say in words where webargs found bad input (its `messages` name the fields)."""
     if not data.get("messages"):
         return None
-    return "the input is invalid in " + ", ".join(sorted(data["messages"]))
+    return "the input is invalid in " + ", ".join(sorted(map(str, data["messages"])))
 
 
 def http_error(status: HTTPStatus, message: str, errors: Any = None) -> ResponseReturnValue:

@@ -57,3 +57,22 @@ def test_the_openapi_document_describes_the_error_shape(client: FlaskClient) -> 
     assert responses["UNPROCESSABLE_ENTITY"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
+
+
+def test_a_form_part_without_a_name_is_a_422_naming_the_empty_field(
+    client: FlaskClient, world: World
+) -> None:
+    """Werkzeug reads a part sent without a name as None; the error shape names it "" (the
+    fuzzing found the JSON encoder failing on a None key: a 500)."""
+    body = (
+        b"--X\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+        b'--X\r\nContent-Disposition: form-data; name=""\r\n\r\nv\r\n--X--\r\n'
+    )
+    response = client.post(
+        f"/api/v1/contracts/{world.ids['contract']}/evaluations/upload",
+        data=body,
+        content_type="multipart/form-data; boundary=X",
+        headers=world.headers("supplier"),
+    )
+    assert response.status_code == 422
+    assert errors_at(response, "form") == {"": ["Unknown field.", "Unknown field."]}
