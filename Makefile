@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/fiducia db upgrade
 	$(BIN)/fiducia demo
-	$(BIN)/fiducia serve --host $(HOST) --port $(PORT)
+	$(BIN)/fiducia run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
