@@ -194,9 +194,12 @@ def run(**options: Any) -> None:
     web = subprocess.Popen(argv)
     children = (web, scheduler)
 
+    asked: set[int] = set()
+
     def stop(signum: int, _frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
+        for child in children:  # each is asked once: a second signal could cut its exit short
+            if child.poll() is None and child.pid not in asked:
+                asked.add(child.pid)
                 child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, stop)
@@ -205,7 +208,9 @@ def run(**options: Any) -> None:
         time.sleep(0.5)
     stop(signal.SIGTERM, None)  # one ended: the other goes too
     codes = [child.wait() for child in children]
-    raise SystemExit(next((code for code in codes if code), 0))
+    # A child that ended on the signal it was sent stopped as it was asked to.
+    stopped = (0, -signal.SIGTERM, -signal.SIGINT)
+    raise SystemExit(next((code for code in codes if code not in stopped), 0))
 
 
 @main.command("scheduler")
@@ -225,7 +230,8 @@ def scheduler(app: Flask, once: bool) -> None:
 
     def stop(_signum: int, _frame: object) -> None:
         # A job cut short rolls back whole (each item is its own transaction): stop at once.
-        jobs.shutdown(wait=False)
+        if jobs.running:
+            jobs.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
