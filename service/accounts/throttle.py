@@ -2,11 +2,11 @@
 
 Failures are rows in the service's database, so every worker and every web replica counts the
 same ones. Only failures are counted: a right password or token records nothing, so any number
-of people may sign in at once. Each check runs in a transaction of its own that holds its
-account's lock (PostgreSQL: an advisory lock per email; SQLite: the write lock) while it counts
-the account's failures, checks the credential and records a failure, and commits at once: a
-failure stays counted though its request answers 401 and rolls back, and racing guesses at one
-account see each other.
+of people may sign in at once. The credential is checked first, with no lock held; then a
+transaction of its own holds the account's lock (PostgreSQL: an advisory lock per email;
+SQLite: the write lock) while it counts the account's failures and records a failure, and
+commits at once: a failure stays counted though its request answers 401 and rolls back, and
+racing guesses at one account see each other.
 
 An account with too many failures refuses every attempt, the right password too, before it is
 checked: else a guesser would learn which guess was right. An address with too many failures
@@ -78,21 +78,27 @@ class Throttle:
     ) -> Found | None:
         """Return what `verify` finds (None: the credential is wrong, and counted), or raise 429.
 
-        `verify` checks the credential in the throttle's own session; `email` names the account
-        it is for (None: a token, counted per address only). Call it while no session of the
-        caller holds SQLite's write lock (see `released`).
+        `verify` checks the credential in a session of its own, with no lock held: a password's
+        hash takes a good part of a second, and sign-ins must not queue behind each other's
+        (on SQLite the write lock is one for everybody). Only then is the account's lock taken,
+        briefly, to judge the attempt in turn with the others: a locked account refuses even
+        the right password, and a wrong one is counted before the next is judged, so racing
+        guesses see each other. `email` names the account (None: a token, counted per address
+        only). Call it while no session of the caller holds SQLite's write lock (see
+        `released`).
         """
         now = utcnow()
         account = email.strip().lower()[:320] if email else None
         address = self.address[:64]
         limits = self.limits
+        with self.factory() as reader:
+            found = verify(reader)
         with writing(self.factory) as store:
             if account is not None:
                 _lock(store, account)
                 wait = _wait(store, limits, now, SignInAttempt.email == account, limits.per_account)
                 if wait:
                     raise too_many(wait)  # a refused attempt is no guess: nothing is recorded
-            found = verify(store)
             if found is not None:
                 return found
             wait = _wait(store, limits, now, SignInAttempt.address == address, limits.per_address)
