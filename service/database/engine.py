@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,10 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    String,
+    bindparam,
+    cast,
+    column,
     create_engine,
     event,
     func,
@@ -235,6 +240,55 @@ def copy_rows(
             copy.write_row(row)
             copied += 1
     return copied
+
+
+def rows_table(dialect: str, name: str, columns: Sequence[tuple[str, type[Any]]]) -> Any:
+    """Return a table of the statement read from one JSON parameter, `<name>_rows`, whose value
+    `rows_document` makes and the caller passes when it executes the statement.
+
+    One parameter whatever the number of rows, so the statement is built and compiled once
+    (a VALUES list of literal rows is compiled again at every call), and it runs on a hot
+    standby (no temporary table). PostgreSQL reads it with `jsonb_to_recordset`, SQLite with
+    `json_each`. `columns` are (name, kind): `int`, `str` or `datetime`.
+    """
+    parameter = bindparam(f"{name}_rows", type_=String)
+    if dialect == "postgresql":
+        kinds: dict[type[Any], Any] = {
+            int: BigInteger(),
+            str: String(),
+            datetime: DateTime(timezone=True),
+        }
+        typed: list[Any] = [column(column_name, kinds[kind]) for column_name, kind in columns]
+        function = func.jsonb_to_recordset(cast(parameter, JSONB))
+        return function.table_valued(*typed).render_derived(name=name, with_types=True)
+    each = func.json_each(parameter).table_valued("value").alias(f"{name}_json")
+    return select(
+        *(
+            func.json_extract(each.c.value, f"$.{column_name}").label(column_name)
+            for column_name, _ in columns
+        )
+    ).subquery(name)
+
+
+def rows_document(
+    dialect: str, columns: Sequence[tuple[str, type[Any]]], rows: Iterable[Sequence[Any]]
+) -> str:
+    """Return the JSON value of a `rows_table` parameter: the rows as objects, an instant as
+    the dialect stores one."""
+    names = [column_name for column_name, _ in columns]
+    return json.dumps(
+        [{key: _json_value(value, dialect) for key, value in zip(names, row, strict=True)}
+         for row in rows]
+    )  # fmt: skip
+
+
+def _json_value(value: Any, dialect: str) -> Any:
+    """Write a value as `rows_table` sends it: an instant in UTC, as SQLite stores one (text
+    that compares in order) or with its offset for PostgreSQL."""
+    if isinstance(value, datetime):
+        stored = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return stored if dialect == "sqlite" else stored + "+00:00"
+    return value
 
 
 def upsert_statement(session: Session, table: Any) -> Any:

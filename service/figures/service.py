@@ -1,38 +1,45 @@
-"""A month as the database sees it: sufficient statistics in SQL (DESIGN §5), every contract
-of the month in one pass.
+"""A month as the database sees it (DESIGN §5): one relation decides what counts, and every
+figure of the month is a GROUP BY over it.
 
-Scorecards show these figures; statements pay on them. Both read them here, so a scorecard
-and a statement of the same month can never disagree. Each contract brings its own rules
-(the form and sources its terms name, its samples, whether unlogged calls count) as a row of
-a `scopes` table sent with the query, so a month of 500 contracts costs the same handful of
-statements as a month of one.
+The relation, `month_calls`, has a row per contract and call of the month: the call's counted
+audit and counted self-assessment (each with its score, pass and critical flags, agent and
+team), the supplier's own score and the audit it pairs with, whether the call is in each
+sample and was evaluated for it on time, whether it is logged, and its audits and disputes.
+It is the only place where precedence (from `contracts.terms.SOURCES`), the sources the terms
+list, the terms' form, retraction, samples and logged calls are applied. Each contract brings
+its rules as a row of a `scopes` table sent with the query, so a month of 500 contracts costs
+the same two statements as a month of one: the figures of every contract (and, asked for, of
+every agent and team), then the re-sum of the self-scores a contract lowers, if any does.
+
+Scorecards show these figures; statements pay on them: a scorecard and a statement of the same
+month can never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     cast,
-    column,
-    exists,
     func,
     literal,
+    null,
     or_,
     select,
-    true,
-    values,
+    union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from contracts import disputes as dispute_rules
 from contracts import payout, stats
 from contracts.deadlines import Timeline, month_timeline
 from contracts.forms import CRITICAL_CATEGORIES
@@ -41,17 +48,28 @@ from contracts.terms import AUDIT_SOURCES, SOURCES, Terms
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
-from service.calls.samples import NO_DEADLINE, Drawn, coverage_by_contract, is_late
-from service.database.engine import UTCDateTime
+from service.calls.samples import NO_DEADLINE, is_late
+from service.database.engine import rows_document, rows_table
+from service.disputes.figures import DisputeFigures
+from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.volumes.models import DailyVolume
 
-PACK = 100_000  # above any score in hundredths (10,000), so rank * PACK + score sorts by rank
+# The supplier's own evaluation ranks last: an audit of a call always counts before it, so a
+# month's figures split into what audits count and what self-assessments count alone.
+SUPPLIER = "supplier"
+assert SOURCES[-1] == SUPPLIER, "self-assessments rank below every audit"
+AUDITS = tuple(source for source in SOURCES if source in AUDIT_SOURCES)  # by precedence
+FLAGS = ("passed", *(f"critical_{category}" for category in CRITICAL_CATEGORIES))
+LEVELS = ("contract", "agent_ref", "team")
 
-# Precedence of sources when one call has several evaluations: client > third_party > supplier.
-RANK = case(
-    (Evaluation.source == "client", 3), (Evaluation.source == "third_party", 2), else_=1
-).label("rank")
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The figures of one agent or one team in a period."""
+
+    key: str
+    statistics: stats.SufficientStatistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +83,14 @@ class PeriodAggregate:
     units: int
     sampling: payout.SampleFigures | None = None  # when the terms sample the call log
     unlogged: int | None = None  # evaluations left out: their call is not in the log
+    disputes: DisputeFigures | None = None
+    groups: Mapping[str, Sequence[Group]] = field(default_factory=dict)  # by agent, by team
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a contract's month counts: its terms (the form, the sources, the call log's
-    rules) and the month's sample, if its seed was committed."""
+    rules) and the month's sample, if its seeds were committed."""
 
     contract: Contract
     period: Period
@@ -78,6 +98,7 @@ class Scope:
     terms_version_id: int
     form_id: int
     sample: CallSample | None
+    sample_sizes: Mapping[str, int] = field(default_factory=dict)  # calls drawn, by purpose
 
     @property
     def sampled_only(self) -> bool:
@@ -103,11 +124,6 @@ class Scope:
         """Say whether the terms draw two-stage samples (the self-assessments have a due date)."""
         return self.terms.sampling is not None and self.terms.sampling.stages is not None
 
-    @property
-    def self_due(self) -> datetime:
-        """Return when the month's self-assessments are due (scheme 1 and no samples: never)."""
-        return self.timeline.self_due or NO_DEADLINE
-
 
 def scopes_of(
     session: Session,
@@ -115,7 +131,8 @@ def scopes_of(
     period: Period,
     overrides: Mapping[int, tuple[Terms, int]] | None = None,
 ) -> list[Scope]:
-    """Return each contract's scope of a month, the samples read in one query.
+    """Return each contract's scope of a month, its sample and the sample's sizes read in two
+    queries.
 
     `overrides` gives a contract other terms and the id of their form (a simulation); its
     terms version id stays the real one.
@@ -129,6 +146,16 @@ def scopes_of(
             )
         )
     }
+    sizes: dict[int, dict[str, int]] = {}
+    if samples:
+        by_id = {sample.id: sample.contract_id for sample in samples.values()}
+        query = (
+            select(SampledCall.sample_id, SampledCall.purpose, func.count())
+            .where(SampledCall.sample_id.in_(by_id))
+            .group_by(SampledCall.sample_id, SampledCall.purpose)
+        )
+        for sample_id, purpose, count in session.execute(query):
+            sizes.setdefault(by_id[sample_id], {})[purpose] = int(count)
     scopes = []
     for contract in contracts:
         in_force = terms_for_period(contract, period)
@@ -136,336 +163,410 @@ def scopes_of(
             contract.id, (in_force.terms, in_force.version.form_id)
         )
         scopes.append(
-            Scope(contract, period, terms, in_force.version.id, form_id, samples.get(contract.id))
-        )
+            Scope(
+                contract, period, terms, in_force.version.id, form_id,
+                samples.get(contract.id), sizes.get(contract.id, {}),
+            )
+        )  # fmt: skip
     return scopes
 
 
-def _scopes_table(
-    scopes: Sequence[Scope],
-    lower_by: Mapping[int, int] | None = None,
-    unverified: Collection[int] = (),
-) -> Any:
-    """Return the scopes as a table of the query (a VALUES list), one row per contract.
-
-    A contract in `unverified` counts no supplier evaluation: its self-scores are not
-    verified (DESIGN 13).
-    """
-    names = (
-        "contract_id", "form_id", "client", "third_party", "supplier", "logged_only",
-        "sampled_only", "two_stages", "sample_id", "lower_by",
-    )  # fmt: skip
-    rows = [
-        (
-            scope.contract.id,
-            scope.form_id,
-            int("client" in scope.sources),
-            int("third_party" in scope.sources),
-            int("supplier" in scope.sources and scope.contract.id not in unverified),
-            int(scope.terms.require_logged_calls),
-            int(scope.sampled_only),
-            int(scope.two_stages),
-            scope.drawn_sample_id or 0,  # 0 is no sample: ids start at 1, so nothing matches
-            (lower_by or {}).get(scope.contract.id, 0),
-            scope.self_due,
-        )
-        for scope in scopes
-    ]
-    columns: list[Any] = [
-        column(name, BigInteger if name == "sample_id" else Integer) for name in names
-    ]
-    columns.append(column("self_due", UTCDateTime))
-    return values(*columns, name="scopes").data(rows).cte("scopes")
+# The scopes table's columns: the form and the sources a contract's terms count, what its
+# call log asks, its sample, its due dates, and how much its self-scores are lowered.
+SCOPE_COLUMNS: tuple[tuple[str, type[Any]], ...] = (
+    ("contract_id", int), ("form_id", int), *((f"lists_{source}", int) for source in SOURCES),
+    ("logged_only", int), ("sampled_only", int), ("two_stages", int), ("sample_id", int),
+    ("lower_by", int), ("self_due", datetime), ("audit_due", datetime),
+)  # fmt: skip
+PERIOD = bindparam("period", type_=String)
 
 
-def _in_sample(scopes: Any, purpose: str) -> Any:
-    return exists().where(
-        SampledCall.sample_id == scopes.c.sample_id,
-        SampledCall.purpose == purpose,
-        SampledCall.call_ref == Evaluation.call_ref,
-    )
-
-
-def _logged() -> Any:
-    """Return the condition that an evaluation's call is in the log of its own month.
-
-    A reference logged in another month is another call (DESIGN 13): a November evaluation
-    counts only on November's log, so a month's figures change only with its own inputs.
-    """
-    return exists().where(
-        Call.contract_id == Evaluation.contract_id,
-        Call.period == Evaluation.period,
-        Call.call_ref == Evaluation.call_ref,
-    )
-
-
-def _in_scope(scopes: Any, period: Period, *, all_sources: bool = False) -> list[Any]:
-    """Return the conditions of a month's scored evaluations, each on its scope's terms.
-
-    Only the form the terms name counts: an evaluation stored on another form (before that
-    was refused at submission) never moves the figures. The row holds the current revision;
-    a retracted evaluation counts nowhere (DESIGN 12). Only the sources the terms list count,
-    unless `all_sources` (the self-assessment check pairs every source).
-    """
-    conditions = [
-        Evaluation.contract_id == scopes.c.contract_id,
-        Evaluation.period == str(period),
-        Evaluation.form_id == scopes.c.form_id,
-        Evaluation.score_hundredths.is_not(None),
-        Evaluation.retracted.is_(False),
-    ]
-    if not all_sources:
-        conditions.append(
-            or_(
-                *(
-                    and_(Evaluation.source == source, getattr(scopes.c, source) == 1)
-                    for source in SOURCES
-                )
+def _scopes_document(
+    dialect: str, scopes: Sequence[Scope], lower_by: Mapping[int, int] | None = None
+) -> str:
+    """Return the scopes as the statement's `scopes_rows` parameter, one row per contract."""
+    rows = []
+    for scope in scopes:
+        timeline = scope.timeline
+        rows.append(
+            (
+                scope.contract.id,
+                scope.form_id,
+                *(int(source in scope.sources) for source in SOURCES),
+                int(scope.terms.require_logged_calls),
+                int(scope.sampled_only),
+                int(scope.two_stages),
+                scope.drawn_sample_id or 0,  # 0 is no sample: ids start at 1, nothing matches
+                (lower_by or {}).get(scope.contract.id, 0),
+                timeline.self_due or NO_DEADLINE,
+                timeline.audit_due or NO_DEADLINE,
             )
         )
-    return conditions
+    return rows_document(dialect, SCOPE_COLUMNS, rows)
 
 
-def _counted(table: Any, scopes: Sequence[Scope], *, audits_anywhere: bool = False) -> list[Any]:
-    """Return what the call log asks of a counted evaluation (DESIGN 13).
+def _disputes_by_evaluation(scopes: Any) -> Any:
+    """Each disputed evaluation of the month: its disputes (not withdrawn) by how they went,
+    and the ids of those still waiting."""
+    settled = Dispute.status.in_(("decided", "arbitrated"))
 
-    Where the terms require it, the call is in the log. Under `counts: sampled`, an audit
-    counts if its call is in the audit sample, a self-assessment if its call is in the self
-    sample, and nothing before the samples are drawn; `audits_anywhere` lets every audit
-    through, to pair (see `_one_pass`). Under two-stage samples a self-assessment counts only
-    if made by its due date and of the self sample, whatever `counts` says: once the self
-    sample is drawn the call center knows no other call can be audited in the sample, so no
-    audit could ever verify it. A condition no scope needs is left out, so a month of
-    contracts that use no call log is planned as plainly as it is.
-    """
-    conditions = []
-    supplier = Evaluation.source == "supplier"
-    if any(scope.two_stages for scope in scopes):
-        # A self-assessment made once the audit sample was revealed knew what it would be
-        # measured against: it counts nowhere, and pairs with nothing.
-        conditions.append(or_(~supplier, Evaluation.created_at <= table.c.self_due))
-    if any(scope.terms.require_logged_calls for scope in scopes):
-        conditions.append(or_(table.c.logged_only == 0, _logged()))
-    if any(scope.sampled_only or scope.two_stages for scope in scopes):
-        in_self = _in_sample(table, "self")
-        audit = true() if audits_anywhere else _in_sample(table, "audit")
-        conditions.append(
-            or_(
-                and_(table.c.sampled_only == 0, or_(table.c.two_stages == 0, ~supplier, in_self)),
-                and_(supplier, in_self),
-                and_(~supplier, audit),
-            )
-        )
-    return conditions
+    def settled_as(outcome: str) -> Any:
+        return func.count(case((settled & (Dispute.outcome == outcome), 1)))
 
-
-def _scored(
-    scopes: Sequence[Scope],
-    period: Period,
-    lower_by: Mapping[int, int] | None = None,
-    unverified: Collection[int] = (),
-) -> Any:
-    """Select the counted evaluations of every scope's month (see `_in_scope`, `_counted`)."""
-    table = _scopes_table(scopes, lower_by, unverified)
+    waiting = Dispute.status.in_(dispute_rules.UNRESOLVED)
     return (
         select(
-            Evaluation.contract_id,
-            Evaluation.call_ref,
-            Evaluation.source,
-            Evaluation.agent_ref,
-            Evaluation.team,
-            Evaluation.score_hundredths.label("score"),
-            Evaluation.passed,
-            Evaluation.critical_customer,
-            Evaluation.critical_business,
-            Evaluation.critical_compliance,
-            RANK,
-            table.c.lower_by,
-        )
-        .join(table, table.c.contract_id == Evaluation.contract_id)
-        .where(*_in_scope(table, period), *_counted(table, scopes))
-        .cte("scored")
-    )
-
-
-# A call's counted evaluation, packed in one number so that MAX picks it by precedence and
-# carries its figures: rank (3 bits) above score in hundredths (14 bits) above four flags.
-SCORE_AT, RANK_AT = 16, 2**18
-FLAGS = ("passed", "critical_customer", "critical_business", "critical_compliance")
-
-
-def _one_pass(
-    session: Session, scopes: Sequence[Scope], period: Period
-) -> dict[int, tuple[tuple[int, int], stats.SufficientStatistics]]:
-    """Read every contract's month once: its supplier/audit pairs and its uncorrected sums.
-
-    Per call, in one grouping: the supplier's own score and the highest ranked audit (any
-    audit of a counted self-assessment pairs with it, sampled for audit or not, except under
-    two-stage samples, where only the audit sample pairs), and the
-    call's counted evaluation by precedence, packed with its flags. Per contract: the pairs,
-    the sum of their differences, and the sufficient statistics of the counted evaluations
-    as they stand, which is what a contract whose self-scores are not lowered pays on.
-    """
-    table = _scopes_table(scopes)
-    score = Evaluation.score_hundredths
-    flags = sum(
-        (
-            case((getattr(Evaluation, flag).is_(True), 2 ** (len(FLAGS) - 1 - place)), else_=0)
-            for place, flag in enumerate(FLAGS)
-        ),
-        literal(0),
-    )
-    counted = or_(
-        *(and_(Evaluation.source == name, getattr(table.c, name) == 1) for name in SOURCES)
-    )
-    pairing: Any = Evaluation.source.in_(AUDIT_SOURCES)
-    if any(scope.sampled_only for scope in scopes):
-        in_audit = _in_sample(table, "audit")
-        counted &= or_(table.c.sampled_only == 0, Evaluation.source == "supplier", in_audit)
-    if any(scope.two_stages for scope in scopes):
-        # Only the audit sample, drawn at random out of the self sample, measures the
-        # inflation: an audit the client chose knowing the self-scores would bias it.
-        pairing &= or_(table.c.two_stages == 0, _in_sample(table, "audit"))
-    per_call = (
-        select(
-            Evaluation.contract_id,
-            func.max(case((Evaluation.source == "supplier", score))).label("own"),
-            (func.max(case((pairing, RANK * PACK + score))) % PACK).label("audit"),
-            func.max(case((counted, RANK * RANK_AT + score * SCORE_AT + flags))).label("best"),
-        )
-        .join(table, table.c.contract_id == Evaluation.contract_id)
-        .where(*_in_scope(table, period, all_sources=True))
-        .where(*_counted(table, scopes, audits_anywhere=True))
-        .group_by(Evaluation.contract_id, Evaluation.call_ref)
-        .subquery("per_call")
-    )
-    paired = and_(per_call.c.own.is_not(None), per_call.c.audit.is_not(None))
-    best = per_call.c.best
-    counted_score = cast((best // SCORE_AT) % (RANK_AT // SCORE_AT), BigInteger)
-
-    def bit(place: int) -> Any:
-        return func.coalesce(func.sum((best // 2 ** (len(FLAGS) - 1 - place)) % 2), 0)
-
-    query = select(
-        per_call.c.contract_id,
-        func.count(case((paired, 1))).label("pairs"),
-        func.coalesce(func.sum(case((paired, per_call.c.own - per_call.c.audit))), 0).label(
-            "difference"
-        ),
-        func.count(best).label("n"),
-        func.coalesce(func.sum(counted_score), 0).label("sum"),
-        func.coalesce(func.sum(counted_score * counted_score), 0).label("sum_squares"),
-        bit(0).label("passed"),
-        *[
-            bit(place).label(flag.removeprefix("critical_"))
-            for place, flag in enumerate(FLAGS)
-            if place
-        ],
-    ).group_by(per_call.c.contract_id)
-    return {
-        row.contract_id: ((int(row.pairs), int(row.difference)), _statistics(row))
-        for row in session.execute(query)
-    }
-
-
-def _aggregate(scored: Any, group_by: Sequence[str] = ()) -> Select[Any]:
-    """Build the one-pass aggregate: one evaluation per call by precedence, corrected scores."""
-    best = (
-        select(scored.c.contract_id, scored.c.call_ref, func.max(scored.c.rank).label("rank"))
-        .group_by(scored.c.contract_id, scored.c.call_ref)
-        .subquery("best")
-    )
-    lowered = scored.c.score - scored.c.lower_by
-    score = cast(
-        case((scored.c.source != "supplier", scored.c.score), (lowered < 0, 0), else_=lowered),
-        BigInteger,
-    )
-    columns = [scored.c.contract_id, *(getattr(scored.c, name) for name in group_by)]
-    return (
-        select(
-            *columns,
-            func.count().label("n"),
-            func.coalesce(func.sum(score), 0).label("sum"),
-            func.coalesce(func.sum(score * score), 0).label("sum_squares"),
-            func.coalesce(func.sum(case((scored.c.passed, 1), else_=0)), 0).label("passed"),
-            *[
-                func.coalesce(
-                    func.sum(case((getattr(scored.c, f"critical_{category}"), 1), else_=0)), 0
-                ).label(category)
-                for category in CRITICAL_CATEGORIES
-            ],
-        )
-        .select_from(scored)
-        .join(
-            best,
-            and_(
-                best.c.contract_id == scored.c.contract_id,
-                best.c.call_ref == scored.c.call_ref,
-                best.c.rank == scored.c.rank,
+            Dispute.evaluation_id,
+            func.count().label("disputed"),
+            settled_as("accepted").label("accepted"),
+            settled_as("partly_accepted").label("partly_accepted"),
+            settled_as("rejected").label("rejected"),
+            func.count(case((waiting, 1))).label("open"),
+            func.aggregate_strings(case((waiting, cast(Dispute.id, String))), ",").label(
+                "open_ids"
             ),
         )
-        .group_by(*columns)
+        .join(scopes, scopes.c.contract_id == Dispute.contract_id)
+        .where(Dispute.period == PERIOD, Dispute.status != "withdrawn")
+        .group_by(Dispute.evaluation_id)
+        .subquery("disputed")
     )
 
 
-def _statistics(row: Any) -> stats.SufficientStatistics:
+DISPUTE_COUNTS = ("disputed", "accepted", "partly_accepted", "rejected", "open")
+
+
+def _per_call(scopes: Any) -> Any:
+    """Group a month's evaluations by contract and call: each source's scored evaluation on
+    the terms' form (not retracted), its flags, agent and team; whether each side evaluated
+    the call on time for its sample; its audits and their disputes."""
+    e = Evaluation
+    disputed = _disputes_by_evaluation(scopes)
+    on_form = and_(e.form_id == scopes.c.form_id, e.retracted.is_(False))
+    scored = and_(on_form, e.score_hundredths.is_not(None))
+    # A self-assessment made once the audit sample was revealed knew what it would be measured
+    # against (two-stage samples): it counts nowhere and pairs with nothing.
+    on_time = or_(e.source != SUPPLIER, scopes.c.two_stages == 0, e.created_at <= scopes.c.self_due)
+
+    def of(source: str, value: Any) -> Any:
+        return func.max(case((and_(scored, on_time, e.source == source), value)))
+
+    per_source = []
+    for source in SOURCES:
+        per_source += [
+            of(source, e.score_hundredths).label(f"{source}_score"),
+            *(of(source, case((getattr(e, flag), 1), else_=0)).label(f"{source}_{flag}")
+              for flag in FLAGS),
+            of(source, e.agent_ref).label(f"{source}_agent_ref"),
+            of(source, e.team).label(f"{source}_team"),
+        ]  # fmt: skip
+    audit = e.source.in_(AUDIT_SOURCES)
+    listed = or_(
+        *(and_(e.source == source, getattr(scopes.c, f"lists_{source}") == 1) for source in SOURCES)
+    )
+    self_done = and_(on_form, e.source == SUPPLIER, e.created_at <= scopes.c.self_due)
+    audit_done = and_(on_form, audit, e.created_at <= scopes.c.audit_due)
+    return (
+        select(
+            e.contract_id,
+            e.call_ref,
+            *per_source,
+            func.max(case((self_done, 1), else_=0)).label("self_done"),
+            func.max(case((audit_done, 1), else_=0)).label("audit_done"),
+            func.count(case((and_(scored, listed), 1))).label("listed"),
+            func.count(case((and_(audit, e.retracted.is_(False)), 1))).label("audits"),
+            *(
+                func.coalesce(func.sum(getattr(disputed.c, name)), 0).label(name)
+                for name in DISPUTE_COUNTS
+            ),
+            func.aggregate_strings(disputed.c.open_ids, ",").label("open_ids"),
+        )
+        .join(scopes, scopes.c.contract_id == e.contract_id)
+        .outerjoin(disputed, disputed.c.evaluation_id == e.id)
+        .where(e.period == PERIOD)
+        .group_by(e.contract_id, e.call_ref)
+        .subquery("per_call")
+    )
+
+
+def _with_the_log(scopes: Any, *, logged: bool, sampled: bool) -> Any:
+    """Add to each call of the month its scope's rules and whether it is in each sample and
+    in the log (looked up only where some scope asks)."""
+    call = _per_call(scopes)
+    query = select(call, *(c for c in scopes.c if c.name != "contract_id")).join(
+        scopes, scopes.c.contract_id == call.c.contract_id
+    )
+    flags: list[Any] = []
+    for purpose in ("self", "audit"):
+        if sampled:
+            drawn = aliased(SampledCall, name=f"in_{purpose}")
+            query = query.outerjoin(
+                drawn,
+                and_(
+                    drawn.sample_id == scopes.c.sample_id,
+                    drawn.purpose == purpose,
+                    drawn.call_ref == call.c.call_ref,
+                ),
+            )
+            found = case((drawn.call_ref.is_not(None), 1), else_=0)
+            flags.append(found.label(f"in_{purpose}"))
+        else:
+            flags.append(literal(0).label(f"in_{purpose}"))
+    if logged:
+        log = aliased(Call, name="logged_call")
+        query = query.outerjoin(
+            log,
+            and_(
+                log.contract_id == call.c.contract_id,
+                log.period == PERIOD,
+                log.call_ref == call.c.call_ref,
+            ),
+        )
+        flags.append(case((log.call_ref.is_not(None), 1), else_=0).label("logged"))
+    else:
+        flags.append(literal(0).label("logged"))
+    return query.add_columns(*flags).subquery("with_the_log")
+
+
+def month_calls(scopes: Any, *, logged: bool, sampled: bool, lowering: bool = False) -> Any:
+    """Return the month's relation: a row per contract and call, what counts decided once.
+
+    Per call: the counted audit (the first source by precedence that the terms list, of the
+    audit sample where only sampled calls count) and, where no audit counts, the counted
+    self-assessment (of the self sample where the terms sample); the supplier's own score
+    and the audit it pairs with (any audit, or only the audit sample's under two stages);
+    coverage of each sample on time; whether its evaluations are left out for want of a
+    logged call; its audits and disputes.
+    """
+    row = _with_the_log(scopes, logged=logged, sampled=sampled)
+    logged_ok = or_(row.c.logged_only == 0, row.c.logged == 1)
+    self_side = and_(
+        logged_ok, or_(row.c.in_self == 1, and_(row.c.sampled_only == 0, row.c.two_stages == 0))
+    )
+    audit_side = and_(logged_ok, or_(row.c.sampled_only == 0, row.c.in_audit == 1))
+    # The audit that counts: the first listed audit source, by precedence, that scored it.
+    chosen = case(
+        *(
+            (
+                and_(
+                    getattr(row.c, f"lists_{source}") == 1,
+                    getattr(row.c, f"{source}_score").is_not(None),
+                ),
+                source,
+            )
+            for source in AUDITS
+        ),
+    )
+    judged = select(
+        row,
+        case((audit_side, chosen)).label("audit_source"),
+        case(
+            (
+                and_(self_side, getattr(row.c, f"lists_{SUPPLIER}") == 1),
+                getattr(row.c, f"{SUPPLIER}_score").is_not(None),
+            ),
+            else_=False,
+        ).label("self_counts"),
+        case((self_side, getattr(row.c, f"{SUPPLIER}_score"))).label("own"),
+        case(
+            (
+                and_(logged_ok, or_(row.c.two_stages == 0, row.c.in_audit == 1)),
+                func.coalesce(*(getattr(row.c, f"{source}_score") for source in AUDITS)),
+            )
+        ).label("paired_audit"),
+    ).subquery("judged")
+
+    def audit_value(name: str) -> Any:
+        return case(
+            *((judged.c.audit_source == source, getattr(judged.c, f"{source}_{name}"))
+              for source in AUDITS)
+        )  # fmt: skip
+
+    def self_value(name: str) -> Any:
+        counts = and_(judged.c.audit_source.is_(None), judged.c.self_counts)
+        return case((counts, getattr(judged.c, f"{SUPPLIER}_{name}")))
+
+    names = ("score", *FLAGS, "agent_ref", "team")
+    columns = [
+        judged.c.contract_id,
+        judged.c.call_ref,
+        *(audit_value(name).label(f"audit_{name}") for name in names),
+        *(self_value(name).label(f"self_{name}") for name in names),
+        judged.c.own,
+        judged.c.paired_audit,
+        case((and_(judged.c.in_self == 1, judged.c.self_done == 1), 1), else_=0).label(
+            "self_covered"
+        ),
+        case((and_(judged.c.in_audit == 1, judged.c.audit_done == 1), 1), else_=0).label(
+            "audit_covered"
+        ),
+        case(
+            (and_(judged.c.logged_only == 1, judged.c.logged == 0), judged.c.listed), else_=0
+        ).label("unlogged"),
+        judged.c.audits,
+        *(getattr(judged.c, name) for name in DISPUTE_COUNTS),
+        judged.c.open_ids,
+    ]
+    if lowering:
+        columns.append(judged.c.lower_by)
+    return select(*columns).cte("month_calls")
+
+
+def _sums(calls: Any, side: str) -> list[Any]:
+    """Return the sufficient statistics of one side's counted evaluations (audit, self)."""
+    score = getattr(calls.c, f"{side}_score")
+    return [
+        func.count(score).label(f"{side}_n"),
+        func.coalesce(func.sum(score), 0).label(f"{side}_sum"),
+        func.coalesce(func.sum(score * score), 0).label(f"{side}_sum_squares"),
+        *(
+            func.coalesce(func.sum(getattr(calls.c, f"{side}_{flag}")), 0).label(f"{side}_{flag}")
+            for flag in FLAGS
+        ),
+    ]
+
+
+# What a month's contract row counts besides the sums: pairs, coverage, the log, disputes.
+MONTH_COUNTS = ("self_covered", "audit_covered", "unlogged", "audits", "disputed", "accepted",
+                "partly_accepted", "rejected", "open")  # fmt: skip
+
+
+def _contract_level(calls: Any) -> Select[Any]:
+    paired = and_(calls.c.own.is_not(None), calls.c.paired_audit.is_not(None))
+    return select(
+        literal("contract").label("level"),
+        calls.c.contract_id,
+        cast(null(), String).label("key"),
+        *_sums(calls, "audit"),
+        *_sums(calls, "self"),
+        func.count(case((paired, 1))).label("pairs"),
+        func.coalesce(func.sum(case((paired, calls.c.own - calls.c.paired_audit))), 0).label(
+            "difference"
+        ),
+        *(func.coalesce(func.sum(getattr(calls.c, name)), 0).label(name) for name in MONTH_COUNTS),
+        func.aggregate_strings(calls.c.open_ids, ",").label("open_ids"),
+    ).group_by(calls.c.contract_id)
+
+
+def _group_level(calls: Any, level: str) -> Select[Any]:
+    """Group the counted evaluations by the agent (or team) of the evaluation that counts."""
+    key = func.coalesce(getattr(calls.c, f"audit_{level}"), getattr(calls.c, f"self_{level}"))
+    zeros = [literal(0).label("pairs"), literal(0).label("difference")]
+    zeros += [literal(0).label(name) for name in MONTH_COUNTS]
+    return (
+        select(
+            literal(level).label("level"),
+            calls.c.contract_id,
+            key.label("key"),
+            *_sums(calls, "audit"),
+            *_sums(calls, "self"),
+            *zeros,
+            cast(null(), String).label("open_ids"),
+        )
+        .where(key.is_not(None))
+        .group_by(calls.c.contract_id, key)
+    )
+
+
+def _levels(calls: Any, levels: tuple[str, ...]) -> Any:
+    """Every level's figures in one statement: the contract's, and each agent's and team's."""
+    selects = [_contract_level(calls)] + [_group_level(calls, level) for level in levels[1:]]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def _lowered(calls: Any, levels: tuple[str, ...]) -> Any:
+    """Sum again the counted self-scores each lowered by its contract's inflation (not below
+    0), per level: the re-sum of a contract whose self-scores are corrected."""
+    score = calls.c.self_score
+    lowered = case((score - calls.c.lower_by < 0, 0), else_=score - calls.c.lower_by)
+    selects = []
+    for level in levels:
+        key = cast(null(), String) if level == "contract" else func.coalesce(
+            calls.c.audit_agent_ref if level == "agent_ref" else calls.c.audit_team,
+            getattr(calls.c, f"self_{level}"),
+        )  # fmt: skip
+        grouping = [calls.c.contract_id] + ([] if level == "contract" else [key])
+        query = select(
+            literal(level).label("level"),
+            calls.c.contract_id,
+            key.label("key"),
+            func.count(score).label("n"),
+            func.coalesce(func.sum(lowered), 0).label("sum"),
+            func.coalesce(func.sum(lowered * lowered), 0).label("sum_squares"),
+        ).where(calls.c.lower_by > 0, score.is_not(None))
+        if level != "contract":
+            query = query.where(key.is_not(None))
+        selects.append(query.group_by(*grouping))
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+@functools.cache
+def figures_statement(dialect: str, levels: tuple[str, ...], logged: bool, sampled: bool) -> Any:
+    """Return the month's figures statement (built once per shape; its parameters are the
+    period and the scopes)."""
+    scopes = rows_table(dialect, "scopes", SCOPE_COLUMNS)
+    return _levels(month_calls(scopes, logged=logged, sampled=sampled), levels)
+
+
+@functools.cache
+def lowered_statement(dialect: str, levels: tuple[str, ...], logged: bool, sampled: bool) -> Any:
+    """Return the re-sum of lowered self-scores (built once per shape)."""
+    scopes = rows_table(dialect, "scopes", SCOPE_COLUMNS)
+    return _lowered(month_calls(scopes, logged=logged, sampled=sampled, lowering=True), levels)
+
+
+def _statistics(row: Any, side: str) -> stats.SufficientStatistics:
+    return stats.SufficientStatistics(
+        n=int(getattr(row, f"{side}_n")),
+        sum_hundredths=int(getattr(row, f"{side}_sum")),
+        sum_squares_hundredths=int(getattr(row, f"{side}_sum_squares")),
+        passed=int(getattr(row, f"{side}_passed")),
+        critical_errors={
+            category: int(getattr(row, f"{side}_critical_{category}"))
+            for category in CRITICAL_CATEGORIES
+        },
+    )
+
+
+def _plus(
+    audits: stats.SufficientStatistics, own: stats.SufficientStatistics | None
+) -> stats.SufficientStatistics:
+    """Add the self-assessments that count (None: they do not) to the audits."""
+    if own is None:
+        return audits
+    return stats.SufficientStatistics(
+        n=audits.n + own.n,
+        sum_hundredths=audits.sum_hundredths + own.sum_hundredths,
+        sum_squares_hundredths=audits.sum_squares_hundredths + own.sum_squares_hundredths,
+        passed=audits.passed + own.passed,
+        critical_errors={
+            category: audits.critical_errors.get(category, 0) + own.critical_errors.get(category, 0)
+            for category in CRITICAL_CATEGORIES
+        },
+    )
+
+
+def _as_lowered(own: stats.SufficientStatistics, row: Any) -> stats.SufficientStatistics:
+    """Return self-assessments' statistics with their scores lowered (flags as they were)."""
     return stats.SufficientStatistics(
         n=int(row.n),
         sum_hundredths=int(row.sum),
         sum_squares_hundredths=int(row.sum_squares),
-        passed=int(row.passed),
-        critical_errors={category: int(getattr(row, category)) for category in CRITICAL_CATEGORIES},
+        passed=own.passed,
+        critical_errors=own.critical_errors,
     )
 
 
 NONE_COUNTED = stats.SufficientStatistics(0, 0, 0)
 
 
-def _checks(
-    scopes: Sequence[Scope],
-    passed: Mapping[int, tuple[tuple[int, int], stats.SufficientStatistics]],
-    samples: Mapping[int, payout.SampleFigures | None],
-) -> dict[int, stats.SelfAssessmentCheck]:
-    """Judge each contract's self-assessment inflation: whether its self-scores count, and
-    lowered by how much. Unverified self-scores count only where the client's audit sample
-    fell short (DESIGN 13)."""
-    checks = {}
-    for scope in scopes:
-        id_ = scope.contract.id
-        sample = samples.get(id_)
-        checks[id_] = stats.self_assessment_check(
-            *passed.get(id_, ((0, 0), NONE_COUNTED))[0],
-            None if scope.terms.quality is None else scope.terms.quality.self_assessment,
-            audits_short=sample is not None and sample.drawn and "audit" in sample.short(),
-        )
-    return checks
+@dataclass
+class _Read:
+    """What the month's statements returned, by contract and by level."""
 
-
-def _judged(
-    session: Session, scopes: Sequence[Scope], period: Period
-) -> tuple[
-    dict[int, stats.SelfAssessmentCheck],
-    dict[int, stats.SufficientStatistics],
-    dict[int, payout.SampleFigures | None],
-]:
-    """Return each contract's self-assessment check, its counted statistics as they stand,
-    and its samples' figures: the pairs and coverage first, as they decide the check."""
-    passed = _one_pass(session, scopes, period)
-    coverage = _coverage(session, scopes, period)
-    samples = {scope.contract.id: _sample_figures(scope, coverage) for scope in scopes}
-    checks = _checks(scopes, passed, samples)
-    found = {id_: statistics for id_, (_, statistics) in passed.items()}
-    return checks, found, samples
-
-
-def _corrections(
-    checks: Mapping[int, stats.SelfAssessmentCheck],
-) -> tuple[dict[int, int], set[int]]:
-    """Return how much each contract's self-scores are lowered, and the contracts whose
-    self-scores do not count at all."""
-    lowered = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
-    unverified = {id_ for id_, check in checks.items() if not check.counted}
-    return lowered, unverified
+    months: dict[int, Any] = field(default_factory=dict)
+    groups: dict[tuple[int, str, str], Any] = field(default_factory=dict)
+    lowered: dict[tuple[int, str, str | None], Any] = field(default_factory=dict)
 
 
 def aggregate_month(
@@ -473,42 +574,123 @@ def aggregate_month(
     contracts: Sequence[Contract],
     period: Period,
     overrides: Mapping[int, tuple[Terms, int]] | None = None,
+    *,
+    groups: bool = False,
 ) -> dict[int, PeriodAggregate]:
-    """Compute every contract's month in SQL, correction included, in a fixed number of queries.
-
-    The pairs and the samples' coverage of every contract first (they decide each contract's
-    correction), then one grouped aggregate of the contracts whose self-scores are lowered or
-    left out, the units and the unlogged evaluations, whatever the number of contracts.
+    """Compute every contract's month over the one relation, whatever the number of contracts:
+    one statement for the figures (with each agent's and team's if `groups`), a second for
+    the contracts whose self-scores are lowered, if any are; then the units.
     """
     if not contracts:
         return {}
+    levels = LEVELS if groups else LEVELS[:1]
     scopes = scopes_of(session, contracts, period, overrides)
-    checks, found, samples = _judged(session, scopes, period)
-    lowered, unverified = _corrections(checks)
-    corrected = [
-        scope for scope in scopes if lowered[scope.contract.id] or scope.contract.id in unverified
-    ]
-    if corrected:
-        # A contract whose self-scores are lowered, or left out, is summed again without them.
-        query = _aggregate(_scored(corrected, period, lowered, unverified))
-        again = {row.contract_id: _statistics(row) for row in session.execute(query)}
-        found |= {
-            scope.contract.id: again.get(scope.contract.id, NONE_COUNTED) for scope in corrected
-        }
+    dialect = session.get_bind().dialect.name
+    asks = {
+        "logged": any(scope.terms.require_logged_calls for scope in scopes),
+        "sampled": any(scope.drawn_sample_id for scope in scopes),
+    }
+    read = _Read()
+    statement = figures_statement(dialect, levels, **asks)
+    parameters = {"period": str(period), "scopes_rows": _scopes_document(dialect, scopes)}
+    for row in session.execute(statement, parameters):
+        if row.level == "contract":
+            read.months[row.contract_id] = row
+        else:
+            read.groups[(row.contract_id, row.level, row.key)] = row
+    samples = {scope.contract.id: _sample_figures(scope, read.months.get(scope.contract.id))
+               for scope in scopes}  # fmt: skip
+    checks = {scope.contract.id: _check(scope, read, samples) for scope in scopes}
+    lower_by = {id_: stats.inflation_hundredths(check) for id_, check in checks.items()}
+    if any(lower_by.values()):
+        lowering = [scope for scope in scopes if lower_by[scope.contract.id]]
+        document = _scopes_document(dialect, lowering, lower_by)
+        statement = lowered_statement(dialect, levels, **asks)
+        for row in session.execute(statement, parameters | {"scopes_rows": document}):
+            read.lowered[(row.contract_id, row.level, row.key)] = row
     units = _units(session, scopes, period)
-    unlogged = _unlogged(session, scopes, period)
     return {
-        scope.contract.id: PeriodAggregate(
-            terms_version_id=scope.terms_version_id,
-            terms=scope.terms,
-            statistics=found.get(scope.contract.id, NONE_COUNTED),
-            self_assessment=checks[scope.contract.id],
-            units=units[scope.contract.id],
-            sampling=samples[scope.contract.id],
-            unlogged=unlogged.get(scope.contract.id) if scope.terms.require_logged_calls else None,
-        )
+        scope.contract.id: _aggregate(scope, read, checks[scope.contract.id], units, samples)
         for scope in scopes
     }
+
+
+def _check(
+    scope: Scope, read: _Read, samples: Mapping[int, payout.SampleFigures | None]
+) -> stats.SelfAssessmentCheck:
+    """Judge a contract's self-assessment inflation: whether its self-scores count, and
+    lowered by how much. Unverified self-scores count only where the client's audit sample
+    fell short (DESIGN 13)."""
+    row = read.months.get(scope.contract.id)
+    sample = samples.get(scope.contract.id)
+    return stats.self_assessment_check(
+        int(row.pairs) if row else 0,
+        int(row.difference) if row else 0,
+        None if scope.terms.quality is None else scope.terms.quality.self_assessment,
+        audits_short=sample is not None and sample.drawn and "audit" in sample.short(),
+    )
+
+
+def _counted(
+    row: Any, lowered: Any, check: stats.SelfAssessmentCheck
+) -> stats.SufficientStatistics:
+    """Return a level's counted statistics: its audits, and its self-assessments as the
+    check says (as they are, lowered, or not at all)."""
+    own = _statistics(row, "self")
+    if not check.counted:
+        return _statistics(row, "audit")
+    if check.applied:
+        own = _as_lowered(own, lowered) if lowered is not None else NONE_COUNTED
+    return _plus(_statistics(row, "audit"), own)
+
+
+def _aggregate(
+    scope: Scope,
+    read: _Read,
+    check: stats.SelfAssessmentCheck,
+    units: Mapping[int, int],
+    samples: Mapping[int, payout.SampleFigures | None],
+) -> PeriodAggregate:
+    id_ = scope.contract.id
+    row = read.months.get(id_)
+    statistics = (
+        NONE_COUNTED
+        if row is None
+        else _counted(row, read.lowered.get((id_, "contract", None)), check)
+    )  # noqa: E501
+    grouped: dict[str, list[Group]] = {}
+    for (contract_id, level, key), group in sorted(read.groups.items()):
+        if contract_id == id_:
+            counted = _counted(group, read.lowered.get((id_, level, key)), check)
+            if counted.n:
+                grouped.setdefault(level, []).append(Group(key, counted))
+    return PeriodAggregate(
+        terms_version_id=scope.terms_version_id,
+        terms=scope.terms,
+        statistics=statistics,
+        self_assessment=check,
+        units=units[id_],
+        sampling=samples[id_],
+        unlogged=(int(row.unlogged) if row else 0) if scope.terms.require_logged_calls else None,
+        disputes=_disputes(row),
+        groups=grouped,
+    )
+
+
+def _disputes(row: Any) -> DisputeFigures:
+    """Return a month's dispute figures from its contract row (none without a row)."""
+    if row is None:
+        return DisputeFigures(0, 0, 0, 0, 0, 0, ())
+    waiting = tuple(sorted(int(each) for each in (row.open_ids or "").split(",") if each))
+    return DisputeFigures(
+        audits=int(row.audits),
+        disputed=int(row.disputed),
+        accepted=int(row.accepted),
+        partly_accepted=int(row.partly_accepted),
+        rejected=int(row.rejected),
+        open=len(waiting),
+        still_open=waiting,
+    )
 
 
 def aggregate_period(
@@ -528,6 +710,17 @@ def aggregate_period(
         in_force = terms_for_period(contract, period).version.form_id
         overrides = {contract.id: (terms, form_id if form_id is not None else in_force)}
     return aggregate_month(session, [contract], period, overrides)[contract.id]
+
+
+def aggregate_groups(
+    session: Session, contract: Contract, period: Period
+) -> tuple[stats.SelfAssessmentCheck, dict[str, list[Group]]]:
+    """Return a month's correction and its figures per agent and per team, in SQL: the
+    contract's correction applies to every group."""
+    aggregate = aggregate_month(session, [contract], period, groups=True)[contract.id]
+    return aggregate.self_assessment, {
+        level: list(aggregate.groups.get(level, ())) for level in LEVELS[1:]
+    }
 
 
 def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, int]:
@@ -567,38 +760,17 @@ def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[in
     return units
 
 
-def _coverage(
-    session: Session, scopes: Sequence[Scope], period: Period
-) -> dict[tuple[int, str], payout.SampleShare]:
-    """Count how much of each contract's drawn samples its sides evaluated on time, in one
-    query."""
-    drawn = []
-    for scope in scopes:
-        if scope.terms.sampling is None or scope.drawn_sample_id is None:
-            continue
-        timeline = scope.timeline
-        drawn.append(
-            Drawn(
-                scope.contract.id,
-                scope.drawn_sample_id,
-                scope.form_id,
-                timeline.self_due or NO_DEADLINE,
-                timeline.audit_due or NO_DEADLINE,
-            )
-        )
-    return coverage_by_contract(session, drawn, period)
-
-
-def _sample_figures(
-    scope: Scope, coverage: Mapping[tuple[int, str], payout.SampleShare]
-) -> payout.SampleFigures | None:
+def _sample_figures(scope: Scope, month: Any) -> payout.SampleFigures | None:
     """Return what a month's samples say: committed, drawn, and how much of each is covered."""
     rule = scope.terms.sampling
     if rule is None:
         return None
-    sample, id_ = scope.sample, scope.contract.id
+    sample = scope.sample
     timeline = scope.timeline
-    empty = payout.SampleShare(0, 0)
+    covered = {
+        purpose: int(getattr(month, f"{purpose}_covered")) if month is not None else 0
+        for purpose in ("self", "audit")
+    }
     drawn = sample is not None and sample.drawn
     audit_drawn = sample is not None and sample.audit_drawn
     return payout.SampleFigures(
@@ -606,8 +778,8 @@ def _sample_figures(
         seed=sample.seed if sample is not None and drawn else None,
         counts=rule.counts,
         min_coverage=rule.min_coverage,
-        audit=coverage.get((id_, "audit"), empty),
-        self_assessment=coverage.get((id_, "self"), empty),
+        audit=payout.SampleShare(scope.sample_sizes.get("audit", 0), covered["audit"]),
+        self_assessment=payout.SampleShare(scope.sample_sizes.get("self", 0), covered["self"]),
         log_closes=_shown(timeline.log_closes, scope),
         scheme=rule.scheme if sample is None else sample.scheme,
         audit_commitment=None if sample is None else sample.commitment_audit,
@@ -622,48 +794,3 @@ def _sample_figures(
 def _shown(moment: datetime, scope: Scope) -> str:
     """Write a deadline for people: its local day and time, and the zone."""
     return f"{moment:%Y-%m-%d %H:%M} {scope.terms.timezone}"
-
-
-def _unlogged(session: Session, scopes: Sequence[Scope], period: Period) -> dict[int, int]:
-    """Count each month's evaluations left out because their call is not in the log."""
-    logging = [scope for scope in scopes if scope.terms.require_logged_calls]
-    if not logging:
-        return {}
-    table = _scopes_table(logging)
-    query = (
-        select(Evaluation.contract_id, func.count())
-        .join(table, table.c.contract_id == Evaluation.contract_id)
-        .where(*_in_scope(table, period), ~_logged())
-        .group_by(Evaluation.contract_id)
-    )
-    return {contract: int(n) for contract, n in session.execute(query)}
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """The figures of one agent or one team in a period."""
-
-    key: str
-    statistics: stats.SufficientStatistics
-
-
-def aggregate_groups(
-    session: Session, contract: Contract, period: Period, columns: Sequence[str]
-) -> tuple[stats.SelfAssessmentCheck, dict[str, list[Group]]]:
-    """Return a period's correction and its statistics per value of each column, in SQL.
-
-    `columns` are `agent_ref` and `team`: the contract's correction applies to every group.
-    """
-    scopes = scopes_of(session, [contract], period)
-    checks, _, _ = _judged(session, scopes, period)
-    lowered, unverified = _corrections(checks)
-    scored = _scored(scopes, period, lowered, unverified)
-    groups: dict[str, list[Group]] = {}
-    for name in columns:
-        query = _aggregate(scored, [name]).order_by(getattr(scored.c, name))
-        groups[name] = [
-            Group(getattr(row, name), _statistics(row))
-            for row in session.execute(query)
-            if getattr(row, name) is not None
-        ]
-    return checks[contract.id], groups

@@ -84,7 +84,7 @@ def agent_scorecards(
 ) -> AgentBreakdown:
     """Return a period's figures per agent and per team (where teams are given), for coaching."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    check, groups = aggregate_groups(session, contract, period, ("agent_ref", "team"))
+    check, groups = aggregate_groups(session, contract, period)
 
     def cards(column: str) -> list[Scorecard]:
         return [
