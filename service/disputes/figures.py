@@ -119,14 +119,6 @@ def dispute_figures_by_contract(
     return found
 
 
-def contract_dispute_figures(
-    *, session: Session, actor: Actor, contract_id: int, period: Period
-) -> DisputeFigures:
-    """Return a visible contract's dispute figures for a month."""
-    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    return dispute_figures(session, contract, period)
-
-
 @dataclass(frozen=True, slots=True)
 class EvaluatorFigures:
     """One evaluator's audits of a month and how often a dispute overturned them."""
