@@ -101,6 +101,9 @@ def eur(amount: str) -> str:
     return f"{'-' if value < 0 else ''}€{abs(value):,.2f}"
 
 
+WHOSE = {"supplier": "Self-assessment", "client": "Client audit"}
+
+
 def made(app: Flask, world: World, data: dict[str, int]) -> dict[str, Any]:
     """Return what the test's data holds for the contract's September, read from the tables
     and the API, not from the pages: what every page of it must show."""
@@ -148,6 +151,7 @@ def expected_on_pages(
     total, volume_only = eur(statement["total"]), eur(statement["volume_only"])
     units, calls = f"{month['units']:,}", month["calls"]
     descriptions = [f"{line['description']} the figures behind it" for line in statement["lines"]]
+    team = f" ({evaluation['team']})" if evaluation["team"] else ""
     amounts = [eur(line["amount"]) for line in statement["lines"]]
     return {
         "/scorecards?period=2026-09": [
@@ -165,7 +169,8 @@ def expected_on_pages(
             f"{month['evaluations']} evaluations",
         ],
         f"/evaluations/{data['evaluation:contract']}": [
-            f"Call {evaluation['call_ref']} Self-assessment of agent {evaluation['agent_ref']},",
+            f"Call {evaluation['call_ref']} {WHOSE[evaluation['source']]} of agent"
+            f" {evaluation['agent_ref']}{team},",
             f"{evaluation['score']} score",
         ],
         "/statements": [f"September 2026 supplier customer care {volume_only} {total} draft"],
