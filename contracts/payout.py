@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from contracts import _fields as fields
 from contracts.money import round_money, round_ratio
 from contracts.stats import (
     CriticalFigures,
@@ -103,10 +102,13 @@ class PriorAdjustment:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One line of a statement: what happened, how much, and the figures and rule behind it."""
+    """One line of a statement: what it is, how much, and the figures and rule behind it.
+
+    It carries no words: a line is said, in every language and in the English a statement
+    stores, from its code and basis (service/statements/reasons.py).
+    """
 
     code: str
-    description: str
     amount: Decimal
     basis: Mapping[str, Any]
 
@@ -164,15 +166,6 @@ def _tier_shares(tiers: Sequence[Tier], units: int) -> list[tuple[Tier, int]]:
 def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
     shares = _tier_shares(terms.volume.tiers, units)
     amount = round_money(fee, terms.currency)
-    counted = f"{units:,} unit{'' if units == 1 else 's'} of {terms.volume.unit}"
-    counted += f" {_volume_source(terms)}"
-    priced = [f"{share:,} at {_decimal(tier.price)}" for tier, share in shares]
-    if not shares:
-        description = f"Volume fee: no units of {terms.volume.unit} {_volume_source(terms)}"
-    elif len(shares) == 1:
-        description = f"Volume fee: {counted} at {_decimal(shares[0][0].price)}"
-    else:
-        description = f"Volume fee: {counted}, {', '.join(priced[:-1])} and {priced[-1]}"
     basis = {
         "unit": terms.volume.unit,
         "units": units,
@@ -189,16 +182,7 @@ def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
         ],
         "volume_fee": _decimal(fee),
     }
-    return Line("volume", description, amount, basis)
-
-
-def _volume_source(terms: Terms) -> str:
-    """Say where the units come from: the supplier's declared days, or the call log."""
-    if terms.volume.source == "declared":
-        return "(declared daily volumes)"
-    if terms.volume.direction is None:
-        return "(logged calls)"
-    return f"(logged {terms.volume.direction} calls)"
+    return Line("volume", amount, basis)
 
 
 def _quality_lines(
@@ -209,8 +193,7 @@ def _quality_lines(
     short = () if held is not None or period.sampling is None else period.sampling.short()
     if held is None and not short and stats.n < quality.min_sample:
         # A side short of its sample cannot shelter behind the minimum either (see _coverage).
-        why = f"{stats.n:,} evaluations, fewer than the minimum sample of {quality.min_sample:,}"
-        held = ("min_sample", why, {})
+        held = ("min_sample", {})
     if held is not None:
         # Every quality line is still listed, at 0, so a statement has the same lines each month.
         return _zero_lines(quality, period, fee, currency, held)
@@ -226,7 +209,7 @@ def _quality_lines(
     return lines
 
 
-Held = tuple[str, str, dict[str, Any]]  # a reason's code, its words, and its figures
+Held = tuple[str, dict[str, Any]]  # why every quality line is 0, and the figures saying so
 
 
 def _pending(sampling: SampleFigures | None) -> Held | None:
@@ -234,10 +217,8 @@ def _pending(sampling: SampleFigures | None) -> Held | None:
     if sampling is None or sampling.drawn:
         return None
     if sampling.seed is None:
-        why = f"the samples are drawn when the call log closes ({sampling.log_closes})"
-        return "sample_pending", why, {"log_closes": sampling.log_closes}
-    why = f"the audit sample is drawn when the self-assessments are due ({sampling.self_due})"
-    return "sample_pending", why, {"self_due": sampling.self_due}
+        return "sample_pending", {"log_closes": sampling.log_closes}
+    return "sample_pending", {"self_due": sampling.self_due}
 
 
 # What a sample short of its floor takes away (DESIGN 13): the side that falls short cannot
@@ -250,19 +231,10 @@ def _coverage(
     line: Line, sampling: SampleFigures, short: tuple[str, ...], quality: Quality, n: int
 ) -> Line:
     """Apply the coverage rule to a quality line: waive it if it is what the short side would
-    gain, and say whose sample fell short and what that changed."""
+    gain, and record whose sample fell short and what that changed."""
     waived = {WAIVES[name] for name in short}
     kind = "bonus" if line.amount > 0 else "malus" if line.amount < 0 else None
-    floor = fields.percent_out(sampling.min_coverage, signed=False)
-    said = " and ".join(_coverage_words(name, sampling, floor) for name in short)
-    effect = " or ".join(sorted(waived, key=("bonus", "malus").index))
-    description = f"{line.description}; {said}: no quality {effect} applies"
     below_minimum = n < quality.min_sample and len(short) == 1
-    if below_minimum:
-        kept = "bonus" if "malus" in waived else "malus"
-        description += (
-            f", and the minimum sample of {quality.min_sample:,} does not hold back a {kept}"
-        )
     basis = dict(line.basis) | {
         "coverage": {
             "short": list(short),
@@ -273,34 +245,20 @@ def _coverage(
         }
     }
     if kind not in waived:
-        return Line(line.code, description, line.amount, basis)
+        return Line(line.code, line.amount, basis)
     zero = Decimal(0).quantize(line.amount)  # the line's places, and no sign
-    return Line(line.code, description, zero, basis | {"applied": False})
+    return Line(line.code, zero, basis | {"applied": False})
 
 
 def _share_basis(share: SampleShare) -> dict[str, Any]:
     return {"sampled": share.sampled, "evaluated": share.evaluated, "rate": _optional(share.rate)}
 
 
-def _coverage_words(name: str, sampling: SampleFigures, floor: str) -> str:
-    share = sampling.of(name)
-    whose = (
-        "the client's audit sample"
-        if name == "audit"
-        else "the call center's self-assessment sample"
-    )
-    rate = fields.percent_out(share.rate or Decimal(0), signed=False)
-    return (
-        f"{whose} is {rate} evaluated ({share.evaluated:,} of {share.sampled:,} calls),"
-        f" below the {floor} floor"
-    )
-
-
 def _zero_lines(
     quality: Quality, period: PeriodFigures, fee: Decimal, currency: str, held: Held
 ) -> list[Line]:
     stats = period.quality
-    code, reason, extra = held
+    code, extra = held
     zero = round_money(Decimal(0), currency)
     band_basis = {
         **_score_basis(quality, stats, fee),
@@ -310,11 +268,7 @@ def _zero_lines(
         **_self_assessment_basis(period.self_assessment),
         **_sampling_basis(period),
     }
-    # Before the audit sample is drawn, no self-score can be verified yet: nothing is said.
-    note = (
-        "" if code == "sample_pending" else _self_assessment_note(quality, period.self_assessment)
-    )
-    lines = [Line("quality_band", f"No quality band adjustment: {reason}{note}", zero, band_basis)]
+    lines = [Line("quality_band", zero, band_basis)]
     for rule in quality.critical:
         critical = _critical_of(stats, rule.category)
         basis = {
@@ -323,17 +277,18 @@ def _zero_lines(
             "reason": code,
             **extra,
         }
-        description = f"No {rule.category} critical error adjustment: {reason}"
-        lines.append(Line(f"critical_{rule.category}", description, zero, basis))
+        lines.append(Line(f"critical_{rule.category}", zero, basis))
     return lines
 
 
 def _band_line(quality: Quality, period: PeriodFigures, fee: Decimal, currency: str) -> Line:
     stats = period.quality
-    if quality.evidence == "point":
-        band, description, extra = _point_band(quality.bands, stats.mean)
-    else:
-        band, description, extra = _confident_band(quality.bands, stats.ci, stats.n)
+    band: Band | None = None
+    extra: dict[str, Any] = {}
+    if quality.evidence == "confident":
+        band, extra = _confident_band(quality.bands, stats.ci)
+    elif stats.mean is not None:
+        band = _band_of(quality.bands, stats.mean)
     adjust = band.adjust if band is not None else Decimal(0)
     basis = {
         **_score_basis(quality, stats, fee),
@@ -344,88 +299,42 @@ def _band_line(quality: Quality, period: PeriodFigures, fee: Decimal, currency: 
         **_self_assessment_basis(period.self_assessment),
         **_sampling_basis(period),
     }
-    description += _self_assessment_note(quality, period.self_assessment)
-    return Line("quality_band", description, round_money(adjust * fee, currency), basis)
-
-
-def _point_band(
-    bands: Sequence[Band], mean: Decimal | None
-) -> tuple[Band | None, str, dict[str, Any]]:
-    if mean is None:
-        return None, "No quality band adjustment: no scored evaluations in the period", {}
-    band = _band_of(bands, mean)
-    if band is None:
-        return None, f"No quality band adjustment: mean {mean} is below every band", {}
-    return band, f"Quality band {_label(band)}: mean {mean} falls in it", {}
+    return Line("quality_band", round_money(adjust * fee, currency), basis)
 
 
 def _confident_band(
-    bands: Sequence[Band], ci: Interval | None, n: int
-) -> tuple[Band | None, str, dict[str, Any]]:
+    bands: Sequence[Band], ci: Interval | None
+) -> tuple[Band | None, dict[str, Any]]:
+    """Return the band the interval proves (a bonus its lower bound earns, else a malus its
+    upper bound carries), if any, and the bands of both bounds."""
     if ci is None:
-        reason = f"{n} evaluation{'s' if n != 1 else ''} give no 95% interval"
-        return None, f"No quality band adjustment: {reason}, and money moves only on evidence", {}
+        return None, {}
     low_band, high_band = _band_of(bands, ci.low), _band_of(bands, ci.high)
     extra = {"low_band": _band_basis(low_band), "high_band": _band_basis(high_band)}
-    interval = f"the 95% interval {ci.low}–{ci.high}"
     if low_band is not None and low_band.adjust > 0:
-        where = f"lies wholly at or above {fields.number_out(low_band.from_score)}"
-        return low_band, f"Quality band {_label(low_band)}: {interval} {where}", extra
+        return low_band, extra
     if high_band is not None and high_band.adjust < 0:
-        above = _band_above(bands, high_band)
-        where = "lies wholly in it"
-        if above is not None:
-            where = f"lies wholly below {fields.number_out(above.from_score)}"
-        return high_band, f"Quality band {_label(high_band)}: {interval} {where}", extra
-    if low_band == high_band:
-        if low_band is None:
-            return None, f"No quality band adjustment: {interval} is below every band", extra
-        return None, f"Quality band {_label(low_band)}: {interval} lies wholly in it", extra
-    spans = f"spans bands {_label(low_band)} to {_label(high_band)}"
-    return None, f"No quality band adjustment: {interval} {spans}; no side is proven", extra
+        return high_band, extra
+    return None, extra
 
 
 def _band_of(bands: Sequence[Band], score: Decimal) -> Band | None:
     return next((band for band in bands if band.from_score <= score), None)
 
 
-def _band_above(bands: Sequence[Band], band: Band) -> Band | None:
-    index = bands.index(band)
-    return bands[index - 1] if index > 0 else None
-
-
 def _critical_line(
     rule: CriticalRule, quality: Quality, stats: Figures, fee: Decimal, currency: str
 ) -> Line:
     critical = _critical_of(stats, rule.category)
-    limit = fields.percent_out(rule.max_rate, signed=False)
-    name = f"{rule.category.capitalize()} critical errors"
     if critical.rate is None or critical.ci is None:
         applied = False
-        description = f"{name}: no scored evaluations in the period"
+    elif quality.evidence == "point":
+        applied = critical.rate > rule.max_rate
     else:
-        rate = f"rate {fields.percent_out(critical.rate, signed=False)}"
-        rate += f" ({critical.errors:,} of {stats.n:,})"
-        wilson = f"the 95% Wilson interval {_percent_range(critical.ci)}"
-        if quality.evidence == "point":
-            applied = critical.rate > rule.max_rate
-        else:
-            applied = critical.ci.low > rule.max_rate
-        adjust = fields.percent_out(rule.adjust, signed=True)
-        if applied and quality.evidence == "point":
-            description = f"{name} ({adjust}): {rate} is above the {limit} limit"
-        elif applied:
-            description = f"{name} ({adjust}): {rate}; {wilson} lies wholly above the {limit} limit"
-        elif critical.rate > rule.max_rate:
-            description = (
-                f"{name}: {rate} is above the {limit} limit, but {wilson} reaches"
-                " down to it, so the excess is not proven"
-            )
-        else:
-            description = f"{name}: {rate} is within the {limit} limit"
+        applied = critical.ci.low > rule.max_rate
     amount = rule.adjust * fee if applied else Decimal(0)
     basis = {**_critical_basis(rule, quality, stats, critical, fee), "applied": applied}
-    return Line(f"critical_{rule.category}", description, round_money(amount, currency), basis)
+    return Line(f"critical_{rule.category}", round_money(amount, currency), basis)
 
 
 def _critical_of(stats: Figures, category: str) -> CriticalFigures:
@@ -444,17 +353,6 @@ def _cap_line(cap: Cap, fee: Decimal, lines: Sequence[Line], currency: str) -> L
     malus_trim = max(malus - malus_limit, Decimal(0))
     if not bonus_trim and not malus_trim:
         return None
-    parts = []
-    if bonus_trim:
-        limit = fields.percent_out(cap.bonus, signed=False)
-        parts.append(
-            f"quality bonus of {bonus:,f} trimmed to {limit} of the volume fee, {bonus_limit:,f}"
-        )
-    if malus_trim:
-        limit = fields.percent_out(cap.malus, signed=False)
-        parts.append(
-            f"quality malus of {malus:,f} trimmed to {limit} of the volume fee, {malus_limit:,f}"
-        )
     basis = {
         "volume_fee": _decimal(fee),
         "bonus_cap": _decimal(cap.bonus),
@@ -467,21 +365,17 @@ def _cap_line(cap: Cap, fee: Decimal, lines: Sequence[Line], currency: str) -> L
         "malus_trimmed": _decimal(malus_trim),
     }
     amount = round_money(malus_trim - bonus_trim, currency)
-    return Line("cap", "Cap: " + "; ".join(parts), amount, basis)
+    return Line("cap", amount, basis)
 
 
 def _prior_line(adjustment: PriorAdjustment, currency: str) -> Line:
     amount = round_money(adjustment.amount, currency)
-    description = (
-        f"Prior period adjustment for {adjustment.period}: recomputed with current data, the"
-        f" period pays {amount:+,f} against final statement {adjustment.statement_id}"
-    )
     basis = {
         "statement_id": adjustment.statement_id,
         "period": adjustment.period,
         "difference": _decimal(adjustment.amount),
     }
-    return Line(PRIOR_ADJUSTMENT, description, amount, basis)
+    return Line(PRIOR_ADJUSTMENT, amount, basis)
 
 
 def _score_basis(quality: Quality, stats: Figures, fee: Decimal) -> dict[str, Any]:
@@ -527,32 +421,6 @@ def _self_assessment_basis(check: SelfAssessmentCheck | None) -> dict[str, Any]:
     }
 
 
-def _self_assessment_note(quality: Quality, check: SelfAssessmentCheck | None) -> str:
-    if check is None:
-        return ""
-    rule = quality.self_assessment
-    if check.status == "corrected" and check.inflation is not None:
-        tolerance = ""
-        if rule is not None:
-            tolerance = f" above the {fields.number_out(rule.tolerance)}-point tolerance"
-        return (
-            f"; supplier self-scores were lowered by {check.inflation} points, their inflation"
-            f" over {check.pairs:,} audited calls{tolerance}"
-        )
-    if check.status == "unverified":
-        needed = f", fewer than the {rule.min_pairs:,} needed" if rule else ""
-        if check.counted:
-            return (
-                "; supplier self-scores count unverified, as the client's audit sample fell"
-                f" short: {check.pairs:,} audited calls{needed}"
-            )
-        return (
-            f"; supplier self-scores do not count, unverified: {check.pairs:,} audited calls"
-            f"{needed}"
-        )
-    return ""
-
-
 def _sampling_basis(period: PeriodFigures) -> dict[str, Any]:
     """Return what the call log adds to a quality line's basis: the samples, the unlogged."""
     basis: dict[str, Any] = {}
@@ -578,17 +446,6 @@ def _band_basis(band: Band | None) -> dict[str, str] | None:
     if band is None:
         return None
     return {"from": _decimal(band.from_score), "adjust": _decimal(band.adjust)}
-
-
-def _label(band: Band | None) -> str:
-    if band is None:
-        return "below every band"
-    return f"{fields.number_out(band.from_score)}+ ({fields.percent_out(band.adjust, signed=True)})"
-
-
-def _percent_range(interval: Interval) -> str:
-    low = fields.percent_out(interval.low, signed=False)
-    return f"{low}–{fields.percent_out(interval.high, signed=False)}"
 
 
 def _interval(interval: Interval | None) -> list[str] | None:

@@ -543,17 +543,21 @@ def _sampling(value: object, problems: fields.Problems, stored: bool) -> Samplin
             problems.add(f"{path}.min_coverage", "must be between 0% and 100%")
     closes: int | None = DEFAULT_LOG_CLOSES_DAYS
     if doc.get("log_closes_days") is not None:
-        closes = _days(doc["log_closes_days"], f"{path}.log_closes_days", problems, 0)
+        closes = _days(
+            doc["log_closes_days"], f"{path}.log_closes_days", problems, 0, MAX_LOG_CLOSES_DAYS
+        )
     if sizes is None or counts is None or floor is None or closes is None:
         return None
     return Sampling(sizes, counts, floor, closes)
 
 
-def _days(value: object, path: str, problems: fields.Problems, minimum: int) -> int | None:
-    """Read a number of days, from `minimum` up to a month."""
+def _days(
+    value: object, path: str, problems: fields.Problems, minimum: int, maximum: int
+) -> int | None:
+    """Read a number of days, from `minimum` to `maximum`."""
     days = fields.integer(value, path, problems, minimum=minimum)
-    if days is not None and days > MAX_LOG_CLOSES_DAYS:
-        problems.add(path, f"must be at most {MAX_LOG_CLOSES_DAYS}")
+    if days is not None and days > maximum:
+        problems.add(path, f"must be at most {maximum}")
         return None
     return days
 
@@ -573,7 +577,7 @@ def _stages(doc: Mapping[str, Any], path: str, problems: fields.Problems) -> Two
             stages[part] = None
             continue
         size = fields.integer(read["size"], f"{where}.size", problems, minimum=1)
-        due = _days(read["due_days"], f"{where}.due_days", problems, 1)
+        due = _days(read["due_days"], f"{where}.due_days", problems, 1, MAX_DUE_DAYS)
         stages[part] = None if size is None or due is None else Stage(size, due)
     own, audit = stages["self"], stages["audit"]
     if own is None or audit is None:

@@ -50,7 +50,7 @@ from bench.ingest.measure import (
 from bench.ingest.serve import serving
 from bench.record import Figure, Target
 from bench.scorecards.wrk import Latency, run_wrk
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.examples import STANDARD_FORM, load_example
 
 CHECK = {"count": 300, "batch": 100, "workers": 1, "single_seconds": 1, "skip_profile": True}
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace, url: str) -> list[Figure]:
     """Set up, ingest over HTTP, COPY the same rows, time single POSTs, profile; report."""
     started = time.perf_counter()
     world = set_up(url)
-    form = rules.parse_form(load_example(STANDARD_FORM))
+    form = form_rules.parse_form(load_example(STANDARD_FORM))
     rng = random.Random(args.seed)
     records = make_records(rng, form, world.contract_id, args.count, "call")
     batches = encode(records, args.batch)

@@ -12,7 +12,7 @@ from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contracts import forms as rules
+from contracts import forms as form_rules
 from service.demo.data import random_answers
 
 FORM_REF = "standard@1"
@@ -47,7 +47,7 @@ class Batch:
 
 
 def make_records(
-    rng: random.Random, form: rules.Form, contract_id: int, count: int, prefix: str
+    rng: random.Random, form: form_rules.Form, contract_id: int, count: int, prefix: str
 ) -> list[dict[str, Any]]:
     """Return `count` JSON-ready supplier evaluations with unique call refs across 2026."""
     skills = [rng.uniform(0.7, 0.97) for _ in range(AGENTS)]
@@ -88,10 +88,10 @@ def _month(call_at: datetime) -> str:
 
 
 def stored_row(
-    record: dict[str, Any], form: rules.Form, world: World, created_at: datetime
+    record: dict[str, Any], form: form_rules.Form, world: World, created_at: datetime
 ) -> tuple[Any, ...]:
     """Return the values the service stores for a record: EVALUATION_COLUMNS, REVISION_COLUMNS."""
-    score = rules.score_evaluation(form, record["answers"])
+    score = form_rules.score_evaluation(form, record["answers"])
     call_at = datetime.fromisoformat(record["call_at"]).astimezone(UTC)
     content = {
         "agent_ref": record["agent_ref"],

@@ -25,7 +25,7 @@ SQL_LABELS = (
     ("per_call", "aggregate_month: every contract's pairs and sums, one read"),
     ("sum_squares", "aggregate_month: lowered self-scores summed again"),
     ("AS count_1 \nFROM evaluations", "dispute_figures: audits"),
-    ("FROM daily_volumes", "units_in (volumes)"),
+    ("FROM daily_volumes", "aggregate_month: declared units"),
     ("FROM disputes", "dispute_figures: disputes"),
     ("pg_try_advisory_xact_lock", "close: advisory lock"),
     ("job_runs", "close: job run"),

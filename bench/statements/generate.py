@@ -15,7 +15,7 @@ from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.periods import Period
 from service.demo.data import flattered, random_answers
 
@@ -71,9 +71,9 @@ def closed_months(today: date, count: int) -> list[Period]:
     return months[::-1]
 
 
-def grade(form: rules.Form, answers: dict[str, Any]) -> Graded:
+def grade(form: form_rules.Form, answers: dict[str, Any]) -> Graded:
     """Score an answer set once, keeping what the service stores of it."""
-    score = rules.score_evaluation(form, answers)
+    score = form_rules.score_evaluation(form, answers)
     categories = set(score.critical_errors)
     sections = {
         key: None if value is None else f"{value:.2f}"
@@ -90,7 +90,7 @@ def grade(form: rules.Form, answers: dict[str, Any]) -> Graded:
     )
 
 
-def answer_pool(rng: random.Random, form: rules.Form, size: int) -> list[tuple[Graded, ...]]:
+def answer_pool(rng: random.Random, form: form_rules.Form, size: int) -> list[tuple[Graded, ...]]:
     """Return `size` calls graded truly and at each flattery level, skill rising with the index."""
     # A contract draws from its own window of the pool, so each has its own level of quality.
     pool = []

@@ -27,7 +27,7 @@ from bench.statements.generate import (
     month_rows,
     volume_rows,
 )
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.examples import QUALITY_TERMS, STANDARD_FORM, load_example
 from contracts.periods import Period
 from service.database.engine import make_engine
@@ -125,7 +125,7 @@ def copy_evaluations(
 ) -> tuple[int, float, float]:
     """Generate each month's evaluations and COPY them; return the rows and both durations."""
     zone = ZoneInfo(load_example(QUALITY_TERMS)["timezone"])
-    form = rules.parse_form(load_example(STANDARD_FORM))
+    form = form_rules.parse_form(load_example(STANDARD_FORM))
     rng = random.Random(seed)
     contracts = len(world.contracts)
     counts = cell_counts(evaluations, contracts * len(months))

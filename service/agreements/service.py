@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from contracts import terms as rules
 from contracts.deadlines import Timeline, month_timeline
 from contracts.errors import RuleError
 from contracts.periods import Period
+from contracts.terms import Terms, parse_terms, terms_document
 from service.accounts.models import Organization
 from service.agreements.models import Contract, TermsVersion
 from service.database.engine import utcnow
@@ -157,10 +157,10 @@ def add_terms(
 
 def checked_terms(
     session: Session, client_id: int, document: dict[str, Any], errors: dict[str, Any]
-) -> tuple[rules.Terms, Form]:
+) -> tuple[Terms, Form]:
     """Parse a terms document whose form the client publishes, or raise 422 naming the field."""
     try:
-        parsed = rules.parse_terms(document)
+        parsed = parse_terms(document)
     except RuleError as error:
         errors["terms"] = nest_errors(error.errors)
         raise Invalid("the terms break the rules of terms", errors) from None
@@ -182,7 +182,7 @@ def _new_terms_version(
         errors["effective_from"] = ["must be the first day of a month"]
     parsed, form = checked_terms(session, client_id, document, errors)
     return TermsVersion(
-        effective_from=effective_from, form_id=form.id, document=rules.terms_document(parsed)
+        effective_from=effective_from, form_id=form.id, document=terms_document(parsed)
     )
 
 
@@ -205,15 +205,15 @@ class PeriodTerms:
         return ref
 
     @property
-    def terms(self) -> rules.Terms:
+    def terms(self) -> Terms:
         """Return the parsed terms (parsed once per distinct document)."""
         return _parse_terms(json.dumps(self.version.document, sort_keys=True))
 
 
 @lru_cache(maxsize=256)
-def _parse_terms(document_json: str) -> rules.Terms:
+def _parse_terms(document_json: str) -> Terms:
     # A stored version reads as it was written, per-agent samples included (DESIGN 13).
-    return rules.parse_terms(json.loads(document_json), stored=True)
+    return parse_terms(json.loads(document_json), stored=True)
 
 
 def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.examples import SAMPLED_TERMS, load_example
-from contracts.forms import Form as RulesForm
+from contracts.forms import Form
 from contracts.periods import Period
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
@@ -100,7 +100,7 @@ def load_demo(
         session, client, role="finance", email="finance@demo.fiducia", name="Franco Ferri"
     )
     members = [admin, client_member, finance]
-    rules_form = parsed_form(seed.standard_form(session, client_member))
+    standard_form = parsed_form(seed.standard_form(session, client_member))
     periods = demo_periods(today)
     rng = random.Random(seed_value)
     evaluations = 0
@@ -124,7 +124,7 @@ def load_demo(
         for period in periods:
             # The close commits a month's seeds during the month before it.
             samples.commit_seed(session, contract, period, _start(period.previous()))
-            own, audits = _evaluations(rng, rules_form, contract.id, period, skill, flattery)
+            own, audits = _evaluations(rng, standard_form, contract.id, period, skill, flattery)
             volumes = _volumes(rng, period, traffic)
             _log_month(session, supplier_member.actor, contract, period, volumes, own, log_rng)
             # Self-assessed as the month went (on time, should a call fall in its sample); the
@@ -143,14 +143,14 @@ def load_demo(
                 volumes=volumes,
             )
             evaluations += _evaluate_samples(
-                session, rules_form, contract, period, (supplier_member, client_member), log_rng,
+                session, standard_form, contract, period, (supplier_member, client_member), log_rng,
                 skill, today,
             )  # fmt: skip
         running = periods[-1].next()
         samples.commit_seed(session, contract, running, _start(periods[-1]))
         samples.commit_seed(session, contract, running.next(), min(utcnow(), _end(today)))
         if login == "napoli":
-            _disputes(session, rules_form, audited, supplier_member.actor, client_member.actor)
+            _disputes(session, standard_form, audited, supplier_member.actor, client_member.actor)
         for period in periods:
             refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
     users = [member.user for member in members]
@@ -178,7 +178,7 @@ DISPUTE_STORIES = [
 
 
 def _disputes(
-    session: Session, form: RulesForm, audit_ids: list[int], supplier: Actor, client: Actor
+    session: Session, form: Form, audit_ids: list[int], supplier: Actor, client: Actor
 ) -> None:
     """Dispute a few of the last month's audits, one per state the pages show."""
     stories = iter(DISPUTE_STORIES)
@@ -222,7 +222,7 @@ def _disputes(
             )
 
 
-def _contestable(form: RulesForm, answers: dict[str, Any]) -> list[tuple[str, Any]]:
+def _contestable(form: Form, answers: dict[str, Any]) -> list[tuple[str, Any]]:
     """Return the answers a supplier would contest, with the answer it would propose."""
     proposals: list[tuple[str, Any]] = []
     for section in form.sections:
@@ -246,7 +246,7 @@ def _logins(session: Session, users: Any) -> list[Login]:
 
 def _evaluations(
     rng: random.Random,
-    form: RulesForm,
+    form: Form,
     contract_id: int,
     period: Period,
     skill: float,
@@ -291,7 +291,7 @@ def _evaluations(
     return own, audits
 
 
-def random_answers(rng: random.Random, form: RulesForm, skill: float) -> dict[str, Any]:
+def random_answers(rng: random.Random, form: Form, skill: float) -> dict[str, Any]:
     """Return one call's answers: mostly right (as often as `skill`), some N/A where allowed."""
     answers: dict[str, Any] = {}
     for section in form.sections:
@@ -310,7 +310,7 @@ def random_answers(rng: random.Random, form: RulesForm, skill: float) -> dict[st
 
 
 def flattered(
-    rng: random.Random, form: RulesForm, answers: dict[str, Any], flattery: float
+    rng: random.Random, form: Form, answers: dict[str, Any], flattery: float
 ) -> dict[str, Any]:
     """Return a self-assessment that turns some failures into passes, as a lenient grader would."""
     flattered = dict(answers)
@@ -383,7 +383,7 @@ def _log_month(
 
 def _evaluate_samples(
     session: Session,
-    form: RulesForm,
+    form: Form,
     contract: Contract,
     period: Period,
     members: tuple[seed.Member, seed.Member],
@@ -421,7 +421,7 @@ def _evaluate_samples(
 
 def _evaluate(
     session: Session,
-    form: RulesForm,
+    form: Form,
     contract: Contract,
     member: seed.Member,
     calls: list[Any],

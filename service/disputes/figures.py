@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from contracts import disputes as rules
+from contracts.disputes import UNRESOLVED
 from contracts.money import round_ratio
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
@@ -98,7 +98,7 @@ def dispute_figures_by_contract(
         .where(
             Dispute.contract_id.in_(contract_ids),
             Dispute.period == str(period),
-            Dispute.status.in_(rules.UNRESOLVED),
+            Dispute.status.in_(UNRESOLVED),
         )
         .order_by(Dispute.id)
     ):
@@ -117,14 +117,6 @@ def dispute_figures_by_contract(
             still_open=tuple(still_open),
         )
     return found
-
-
-def contract_dispute_figures(
-    *, session: Session, actor: Actor, contract_id: int, period: Period
-) -> DisputeFigures:
-    """Return a visible contract's dispute figures for a month."""
-    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    return dispute_figures(session, contract, period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +181,6 @@ def unresolved_disputes(session: Session, contract_id: int, period: Period) -> l
     query = select(Dispute.id).where(
         Dispute.contract_id == contract_id,
         Dispute.period == str(period),
-        Dispute.status.in_(rules.UNRESOLVED),
+        Dispute.status.in_(UNRESOLVED),
     )
     return list(session.scalars(query.order_by(Dispute.id)))

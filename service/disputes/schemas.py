@@ -57,11 +57,6 @@ class EscalationIn(Schema):
     reason = reason()
 
 
-class VerdictOut(Schema):
-    accepted = fields.Boolean(required=True)
-    reason = fields.String(required=True)
-
-
 class ItemOut(Schema):
     question = fields.String(required=True)
     proposed_answer = AnswerField(required=True)

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from contracts import disputes as rules
+from contracts import disputes as dispute_rules
 from contracts.errors import RuleError
 from contracts.forms import score_evaluation
 from contracts.periods import Period
@@ -70,7 +70,7 @@ def open_dispute(
     terms = terms_for_period(contract, period).terms
     _check_disputable(session, evaluation, terms, period, now)
     contested = _contested(evaluation, items)
-    ruled = _ruled(lambda: rules.open_dispute(contested, now, terms.disputes))
+    ruled = _ruled(lambda: dispute_rules.open_dispute(contested, now, terms.disputes))
     dispute = Dispute(
         evaluation_id=evaluation.id,
         contract_id=contract.id,
@@ -118,7 +118,7 @@ def _check_disputable(
             },
             location="path",
         )
-    closes = rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
+    closes = dispute_rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
     if now > closes:
         raise Invalid(
             N_("the dispute window of this evaluation is over"),
@@ -167,11 +167,13 @@ def disputable_until(
         return None
     contract = _contract_of(session, evaluation)
     terms = terms_for_period(contract, period_of(contract, evaluation.call_at)).terms
-    closes = rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
+    closes = dispute_rules.window_closes(evaluation.revised_at, terms.dispute_window_days)
     return closes if (now or utcnow()) <= closes else None
 
 
-def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> list[rules.Item]:
+def _contested(
+    evaluation: Evaluation, items: Sequence[Mapping[str, Any]]
+) -> list[dispute_rules.Item]:
     """Check each contested question exists, is not settled, and its proposed answer is valid
     and new (a retracted audit's current answers may be proposed: reinstate it as it was)."""
     form = parsed_form(evaluation.form)
@@ -197,7 +199,10 @@ def _contested(evaluation: Evaluation, items: Sequence[Mapping[str, Any]]) -> li
                 problems[f"items.{index}.proposed_answer"] = error.errors[item["question"]]
     if problems:
         raise Invalid(N_("the dispute names questions it cannot"), nest_errors(problems))
-    return [rules.Item(item["question"], item["proposed_answer"], item["reason"]) for item in items]
+    return [
+        dispute_rules.Item(item["question"], item["proposed_answer"], item["reason"])
+        for item in items
+    ]
 
 
 def decide(
@@ -213,7 +218,9 @@ def decide(
     evaluations.require_author(actor, dispute.evaluation, "decides the disputes of")
     now = now or utcnow()
     terms = _terms_of(session, dispute)
-    ruled = _ruled(lambda: rules.decide(_rule(dispute), _verdicts(items), now, terms.disputes))
+    ruled = _ruled(
+        lambda: dispute_rules.decide(_rule(dispute), _verdicts(items), now, terms.disputes)
+    )
     accepted = [item for item in ruled.items if item.decision and item.decision.accepted]
     return _settle(session, dispute, ruled, "decided", actor, now, accepted)
 
@@ -227,7 +234,7 @@ def escalate(
     if actor.role != "supplier":
         raise Forbidden(N_("only the supplier escalates its disputes"))
     now = now or utcnow()
-    ruled = _ruled(lambda: rules.escalate(_rule(dispute), now))
+    ruled = _ruled(lambda: dispute_rules.escalate(_rule(dispute), now))
     evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
     if evaluation.held_by_dispute_id not in (None, dispute.id):
         raise Conflict(
@@ -259,7 +266,7 @@ def arbitrate(
     dispute = _locked(session, actor, dispute_id)
     actor.require("admin")
     now = now or utcnow()
-    ruled = _ruled(lambda: rules.arbitrate(_rule(dispute), _verdicts(items)))
+    ruled = _ruled(lambda: dispute_rules.arbitrate(_rule(dispute), _verdicts(items)))
     accepted = [item for item in ruled.items if item.arbitration and item.arbitration.accepted]
     return _settle(session, dispute, ruled, "arbitrated", actor, now, accepted)
 
@@ -271,7 +278,7 @@ def withdraw(
     dispute = _locked(session, actor, dispute_id)
     if actor.role != "supplier":
         raise Forbidden(N_("only the supplier withdraws its disputes"))
-    ruled = _ruled(lambda: rules.withdraw(_rule(dispute)))
+    ruled = _ruled(lambda: dispute_rules.withdraw(_rule(dispute)))
     return _settle(session, dispute, ruled, "withdrawn", actor, now or utcnow(), [])
 
 
@@ -290,8 +297,8 @@ def next_steps(actor: Actor, dispute: Dispute, now: datetime | None = None) -> f
         steps.add("arbitrate")
     if dispute.status in ("open", "decided") and actor.role == "supplier":
         # nothing was rejected, it is too late, or a decision is not overdue yet
-        with suppress(RuleError, rules.IllegalStep):
-            rules.escalate(_rule(dispute), now or utcnow())
+        with suppress(RuleError, dispute_rules.IllegalStep):
+            dispute_rules.escalate(_rule(dispute), now or utcnow())
             steps.add("escalate")
     return frozenset(steps)
 
@@ -299,11 +306,11 @@ def next_steps(actor: Actor, dispute: Dispute, now: datetime | None = None) -> f
 def _settle(
     session: Session,
     dispute: Dispute,
-    ruled: rules.Dispute,
+    ruled: dispute_rules.Dispute,
     step: str,
     actor: Actor,
     now: datetime,
-    accepted: Sequence[rules.Item],
+    accepted: Sequence[dispute_rules.Item],
 ) -> Dispute:
     """Store a step that ends a wait: the accepted answers become one revision."""
     evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
@@ -327,7 +334,7 @@ def _settle(
     return dispute
 
 
-def _decided_now(dispute: Dispute, ruled: rules.Dispute) -> list[str]:
+def _decided_now(dispute: Dispute, ruled: dispute_rules.Dispute) -> list[str]:
     """Return the questions this step decided or arbitrated (none for a withdrawal)."""
     if ruled.status == "decided":
         return [item.question for item in ruled.items]
@@ -383,12 +390,12 @@ def dispute_notice(dispute: Dispute, step: str, evaluation: Evaluation) -> dict[
     }
 
 
-def _rule(dispute: Dispute) -> rules.Dispute:
+def _rule(dispute: Dispute) -> dispute_rules.Dispute:
     """Return the rules' view of a stored dispute."""
-    return rules.Dispute(
-        status=cast(rules.Status, dispute.status),  # the database checks the value
+    return dispute_rules.Dispute(
+        status=cast(dispute_rules.Status, dispute.status),  # the database checks the value
         items=tuple(
-            rules.Item(
+            dispute_rules.Item(
                 question=item.question,
                 proposed_answer=item.proposed_answer,
                 reason=item.reason,
@@ -406,11 +413,13 @@ def _rule(dispute: Dispute) -> rules.Dispute:
     )
 
 
-def _verdict(question: str, accepted: bool | None, reason: str | None) -> rules.Verdict | None:
-    return None if accepted is None else rules.Verdict(question, accepted, reason or "")
+def _verdict(
+    question: str, accepted: bool | None, reason: str | None
+) -> dispute_rules.Verdict | None:
+    return None if accepted is None else dispute_rules.Verdict(question, accepted, reason or "")
 
 
-def _store(dispute: Dispute, ruled: rules.Dispute) -> None:
+def _store(dispute: Dispute, ruled: dispute_rules.Dispute) -> None:
     """Write the rules' new state of a dispute back to its rows."""
     dispute.status = ruled.status
     dispute.outcome = ruled.outcome
@@ -425,15 +434,17 @@ def _store(dispute: Dispute, ruled: rules.Dispute) -> None:
             row.arbitration_reason = item.arbitration.reason
 
 
-def _verdicts(items: Sequence[Mapping[str, Any]]) -> list[rules.Verdict]:
-    return [rules.Verdict(item["question"], item["accepted"], item["reason"]) for item in items]
+def _verdicts(items: Sequence[Mapping[str, Any]]) -> list[dispute_rules.Verdict]:
+    return [
+        dispute_rules.Verdict(item["question"], item["accepted"], item["reason"]) for item in items
+    ]
 
 
-def _ruled(step: Callable[[], rules.Dispute]) -> rules.Dispute:
+def _ruled(step: Callable[[], dispute_rules.Dispute]) -> dispute_rules.Dispute:
     """Take a step of the rules: an illegal one is a 409 naming the status, a bad one a 422."""
     try:
         return step()
-    except rules.IllegalStep as illegal:
+    except dispute_rules.IllegalStep as illegal:
         raise Conflict(
             str(illegal),
             {"status": [said("the dispute is %(status)s", status=illegal.status)]},

@@ -139,8 +139,8 @@ def scoring_page(
         contract=contract,
         period=period,
         zone=zone,
-        form=form[1] if form else None,
-        questions=questions(form[1]) if form else {},
+        form=form.parsed if form else None,
+        questions=questions(form.parsed) if form else {},
         source=amending.source if amending else _source(),
         refused=refused,
         amending=amending,
@@ -175,19 +175,17 @@ def submit() -> Any:
     fields["call_at"] = _local_time(fields["call_at"], zone)
     try:
         start = datetime.combine(period.first_day, time(), ZoneInfo(zone))
-        form, rules_form = scoring_form(
-            session=db, actor=g.actor, contract_id=contract.id, call_at=start
-        )
+        form = scoring_form(session=db, actor=g.actor, contract_id=contract.id, call_at=start)
         answers = {
             question.key: answer_of(question, request.form.get(f"answer-{question.key}"))
-            for question in questions(rules_form).values()
+            for question in questions(form.parsed).values()
         }
         record = loaded(
             EvaluationIn(),
             given(
                 contract_id=contract.id,
                 source=_source(),
-                form=form.ref,
+                form=form.stored.ref,
                 answers=given(**answers),
                 **fields,
             ),

@@ -14,7 +14,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.errors import RuleError
 from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
@@ -34,7 +34,7 @@ from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
 from service.edge.paging import Page, count, page_of
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
 from service.forms.models import Form
-from service.forms.service import find_form, parsed_form
+from service.forms.service import ScoringForm, find_form, parsed_form, scoring_form_of
 from service.notices.service import enqueue_for_both
 
 # The one source each role may submit; admins may submit any (third_party only through them).
@@ -126,7 +126,6 @@ def _submit(
 
 
 Key = tuple[int, str, str]
-FormPair = tuple[Form, rules.Form]
 
 
 def _scored_rows(
@@ -138,7 +137,7 @@ def _scored_rows(
     now: datetime,
 ) -> dict[int, dict[str, Any]]:
     """Score each record on the form its terms name; record each problem by index."""
-    forms: dict[tuple[int, str], FormPair | None] = {}
+    forms: dict[tuple[int, str], ScoringForm | None] = {}
     rows: dict[int, dict[str, Any]] = {}
     for index, record in records.items():
         form, problem, period = _form_of(session, contracts[record["contract_id"]], record, forms)
@@ -146,11 +145,11 @@ def _scored_rows(
             errors[index] = {"form": [problem]}
             continue
         try:
-            score = rules.score_evaluation(form[1], record["answers"])
+            score = form_rules.score_evaluation(form.parsed, record["answers"])
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form[0], score, now) | {"period": str(period)}
+        rows[index] = _row(actor, record, form.stored, score, now) | {"period": str(period)}
     return rows
 
 
@@ -158,8 +157,8 @@ def _form_of(
     session: Session,
     contract: Contract,
     record: Mapping[str, Any],
-    forms: dict[tuple[int, str], FormPair | None],
-) -> tuple[FormPair | None, str, Period]:
+    forms: dict[tuple[int, str], ScoringForm | None],
+) -> tuple[ScoringForm | None, str, Period]:
     """Return the record's form if it is the one its terms name (else why not), and its month."""
     period, named = _form_of_the_terms(contract, record["call_at"])
     if record["form"] != named:
@@ -167,7 +166,7 @@ def _form_of(
     key = (contract.client_id, named)
     if key not in forms:
         found = find_form(session, contract.client_id, named)
-        forms[key] = None if found is None else (found, parsed_form(found))
+        forms[key] = None if found is None else scoring_form_of(found)
     return forms[key], f"the client publishes no form {named}", period
 
 
@@ -332,7 +331,7 @@ def _contracts_for(
 
 
 def _row(
-    actor: Actor, record: Mapping[str, Any], form: Form, score: rules.Score, now: datetime
+    actor: Actor, record: Mapping[str, Any], form: Form, score: form_rules.Score, now: datetime
 ) -> dict[str, Any]:
     call_at = record["call_at"].astimezone(UTC)
     content = {
@@ -367,7 +366,7 @@ def _row(
 
 
 def scored_columns(
-    answers: Mapping[str, Any], score: rules.Score, *, retracted: bool = False
+    answers: Mapping[str, Any], score: form_rules.Score, *, retracted: bool = False
 ) -> dict[str, Any]:
     """Return the stored columns of an answer set and its score (see `models.Scored`)."""
     categories = set(score.critical_errors)
@@ -391,13 +390,13 @@ class Preview:
     """What an answer set scores, stored nowhere: the score, or the questions still open."""
 
     form: Form
-    score: rules.Score | None
+    score: form_rules.Score | None
     missing: list[str]
 
 
 def scoring_form(
     *, session: Session, actor: Actor, contract_id: int, call_at: datetime
-) -> tuple[Form, rules.Form]:
+) -> ScoringForm:
     """Return the form a call of a contract is scored on: the one its month's terms name.
 
     Only those who may submit evaluations of the contract ask (404 elsewhere, 403 by role).
@@ -412,7 +411,7 @@ def scoring_form(
             "the terms name a form that is not published",
             {"call_at": [f"the terms for {period} name form {named}, which is not published"]},
         )
-    return form, parsed_form(form)
+    return scoring_form_of(form)
 
 
 def preview_evaluation(
@@ -428,18 +427,16 @@ def preview_evaluation(
     Questions not answered yet are listed, and no score is given until every one is; any
     other problem is refused naming its question, as the submission would refuse it.
     """
-    form, rules_form = scoring_form(
-        session=session, actor=actor, contract_id=contract_id, call_at=call_at
-    )
-    missing = [key for key in rules_form.question_keys() if key not in answers]
+    form = scoring_form(session=session, actor=actor, contract_id=contract_id, call_at=call_at)
+    missing = [key for key in form.parsed.question_keys() if key not in answers]
     try:
-        score = rules.score_evaluation(rules_form, answers)
+        score = form_rules.score_evaluation(form.parsed, answers)
     except RuleError as error:
         problems = {key: found for key, found in error.errors.items() if key not in missing}
         if problems:
             raise Invalid("the answers do not fit the form", {"answers": problems}) from None
-        return Preview(form, None, missing)
-    return Preview(form, score, [])
+        return Preview(form.stored, None, missing)
+    return Preview(form.stored, score, [])
 
 
 def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
@@ -720,7 +717,7 @@ def add_revision(
     dispute's accepted answers, reinstate a retracted evaluation.
     """
     try:
-        score = rules.score_evaluation(parsed_form(evaluation.form), answers)
+        score = form_rules.score_evaluation(parsed_form(evaluation.form), answers)
     except RuleError as error:
         raise Invalid("the answers do not fit the form", {"answers": error.errors}) from None
     if kind in ("decision", "arbitration"):

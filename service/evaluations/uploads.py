@@ -35,7 +35,7 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 from sqlalchemy.orm import Session
 
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, period_of, terms_for_period
@@ -99,14 +99,14 @@ class Sheet:
     """What a file held: its rows of fields by spreadsheet row number, and each bad row's
     problems by column."""
 
-    form: rules.Form
+    form: form_rules.Form
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def read_sheet(
     content: bytes,
-    forms: Sequence[rules.Form],
+    forms: Sequence[form_rules.Form],
     zone_of: Callable[[datetime], ZoneInfo] | None,
 ) -> Sheet:
     """Read an XLSX or CSV file of evaluations on one of `forms`; raise Refused for the file.
@@ -275,8 +275,8 @@ def _lines(content: bytes) -> Iterator[str]:
 
 
 def _columns(
-    header: Sequence[Any], forms: Sequence[rules.Form]
-) -> tuple[dict[int, str], rules.Form]:
+    header: Sequence[Any], forms: Sequence[form_rules.Form]
+) -> tuple[dict[int, str], form_rules.Form]:
     """Return each known column's position and the form whose questions the header has."""
     if len(header) > MAX_COLUMNS:
         raise Refused(f"the header has {len(header):,} columns; a file has at most {MAX_COLUMNS:,}")
@@ -288,7 +288,7 @@ def _columns(
         raise Refused(f"the header repeats the columns {', '.join(repeated)}")
     given = set(columns.values())
 
-    def expected(form: rules.Form) -> set[str]:
+    def expected(form: form_rules.Form) -> set[str]:
         return set(COLUMNS) | set(form.question_keys())
 
     closest = max(forms, key=lambda form: len(given & expected(form)))
@@ -306,7 +306,7 @@ def _columns(
 
 def _row(
     values: Mapping[str, Any],
-    questions: Mapping[str, rules.Question],
+    questions: Mapping[str, form_rules.Question],
     zone_of: Callable[[datetime], ZoneInfo] | None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Return a row's fields and its problems by column."""
@@ -372,7 +372,7 @@ def _instant(
     return moment, None
 
 
-def _answer(question: rules.Question, value: Any) -> Any:
+def _answer(question: form_rules.Question, value: Any) -> Any:
     """Return an answer as forms hold it: a scale's whole number as a number, else the text.
 
     Anything else is left as typed, for the form's rules to name.
@@ -388,7 +388,7 @@ def _answer(question: rules.Question, value: Any) -> Any:
 # The template ---------------------------------------------------------------------------
 
 
-def allowed_values(question: rules.Question) -> str:
+def allowed_values(question: form_rules.Question) -> str:
     """Say in words which values a question's cells take."""
     if question.kind == "scale":
         assert question.scale is not None
@@ -403,7 +403,7 @@ def allowed_values(question: rules.Question) -> str:
     return said
 
 
-def _choices(question: rules.Question) -> list[str]:
+def _choices(question: form_rules.Question) -> list[str]:
     if question.kind == "scale":
         assert question.scale is not None
         choices = [str(value) for value in range(question.scale[0], question.scale[1] + 1)]
@@ -412,7 +412,7 @@ def _choices(question: rules.Question) -> list[str]:
     return [*choices, "na"] if question.na else choices
 
 
-def _headers(form: rules.Form) -> tuple[list[str], list[str]]:
+def _headers(form: form_rules.Form) -> tuple[list[str], list[str]]:
     """Return the template's two header rows: the column keys and what each holds."""
     questions = [q for section in form.sections for q in section.questions]
     keys = [*COLUMNS, *(question.key for question in questions)]
@@ -420,7 +420,7 @@ def _headers(form: rules.Form) -> tuple[list[str], list[str]]:
     return keys, texts
 
 
-def template_csv(form: rules.Form) -> bytes:
+def template_csv(form: form_rules.Form) -> bytes:
     """Return the CSV template of a form: its two header rows, UTF-8 with a BOM for Excel."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -429,7 +429,7 @@ def template_csv(form: rules.Form) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def template_xlsx(form: rules.Form, timezone: str) -> bytes:
+def template_xlsx(form: form_rules.Form, timezone: str) -> bytes:
     """Return the XLSX template of a form: its header, text columns kept as text, choices
     offered in each question's cells, and a sheet explaining every column's values."""
     workbook = Workbook()
@@ -645,7 +645,7 @@ def _form_refs(contract: Contract) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
-def _form(session: Session, contract: Contract, ref: str) -> rules.Form:
+def _form(session: Session, contract: Contract, ref: str) -> form_rules.Form:
     found = find_form(session, contract.client_id, ref)
     if found is None:  # pragma: no cover - terms are only stored with a published form
         raise NotFound(f"the client publishes no form {ref}")

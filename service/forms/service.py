@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.errors import RuleError
 from service.accounts.models import Organization
 from service.database.engine import upsert_statement
@@ -29,10 +29,10 @@ def publish_form(
     actor.require("client")
     owner_id = _owner(session, actor, organization_id)
     try:
-        form = rules.parse_form(document)
+        form = form_rules.parse_form(document)
     except RuleError as error:
         raise Invalid("the form breaks the rules of forms", nest_errors(error.errors)) from None
-    canonical = rules.form_document(form)
+    canonical = form_rules.form_document(form)
     existing = session.scalar(
         select(Form).where(
             Form.organization_id == owner_id, Form.code == form.code, Form.version == form.version
@@ -192,7 +192,7 @@ def find_form(session: Session, organization_id: int, ref: str) -> Form | None:
     )
 
 
-def parsed_form(form: Form) -> rules.Form:
+def parsed_form(form: Form) -> form_rules.Form:
     """Return the rules' view of a stored form, with its scoring plan (parsed once).
 
     The one cache of parsed forms: an LRU keyed by the document itself, not by the row's
@@ -203,5 +203,19 @@ def parsed_form(form: Form) -> rules.Form:
 
 
 @lru_cache(maxsize=256)
-def _parse_document(document_json: str) -> rules.Form:
-    return rules.parse_form(json.loads(document_json))
+def _parse_document(document_json: str) -> form_rules.Form:
+    return form_rules.parse_form(json.loads(document_json))
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringForm:
+    """A published form version as evaluations meet it: the stored row they refer to, and its
+    parsed document (questions, weights, scoring plan) that scores them."""
+
+    stored: Form
+    parsed: form_rules.Form
+
+
+def scoring_form_of(form: Form) -> ScoringForm:
+    """Return a stored form with its parsed document."""
+    return ScoringForm(form, parsed_form(form))

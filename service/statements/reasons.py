@@ -1,10 +1,11 @@
-"""Why each line of a statement pays what it pays, said in a reader's language.
+"""Why each line of a statement pays what it pays, said from its code and basis.
 
-A statement stores its lines with an English `description` (the API's, covered by the content
-hash) and a `basis`: the figures and the rule behind each line. People read the reason made
-here from the line's code and basis (and the statement's terms, for the band above and the
-self-assessment rule), with every figure written as their language writes it. In English it
-reads as the stored description does.
+This is the one place a line is worded. The rules (contracts/payout.py) give each line a code,
+an amount and a `basis`: the figures and the rule behind it. The reason is said here from the
+code and basis (and the statement's terms, for the band above and the self-assessment rule):
+to people in their language, every figure written as it writes them (`Reasons`), and in the
+English a statement stores as each line's `description`, the API's, covered by the content
+hash (`StoredReasons`, `stored_lines`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
+from contracts import payout
+from contracts._fields import number_out, percent_out
 from contracts.payout import PRIOR_ADJUSTMENT
+from contracts.terms import Terms, terms_document
 from service.language.formatting import locale_of, money
 from service.language.i18n import Speech
 from service.language.labels import LABELS
@@ -432,6 +436,45 @@ class Reasons:
             amount=self.money(amount, signed=True),
             statement=basis["statement_id"],
         )
+
+
+class StoredReasons(Reasons):
+    """The English reasons as a statement stores them, as each line's `description`.
+
+    The words are the reasons'; the figures are written as stored descriptions have always
+    written them, in no language's conventions: decimals as they are ("1234.50", "86.10"),
+    counts and amounts grouped with commas ("7,740.00"), amounts without a currency symbol.
+    The content hash covers them: a line said again reads byte for byte as it was stored.
+    """
+
+    def __init__(self, currency: str, terms: Basis | None = None) -> None:
+        super().__init__("en", currency, terms)
+
+    def count(self, value: int) -> str:
+        return f"{value:,}"
+
+    def exact(self, text: str | Decimal) -> str:
+        return format(Decimal(str(text)), "f")
+
+    def score(self, text: str | Decimal) -> str:
+        return str(number_out(Decimal(str(text))))
+
+    def percent(self, fraction: str | Decimal, *, signed: bool = False) -> str:
+        return percent_out(Decimal(str(fraction)), signed=signed)
+
+    def money(self, amount: str | Decimal, *, signed: bool = False) -> str:
+        return format(Decimal(str(amount)), "+,f" if signed else ",f")
+
+
+def stored_lines(statement: payout.Statement, terms: Terms) -> list[dict[str, Any]]:
+    """Return a computed statement's lines as a statement stores them and the API shows them:
+    JSON-able, amounts as strings, each with its English reason as its `description`."""
+    reasons = StoredReasons(statement.currency, terms_document(terms))
+    lines = []
+    for line in statement.lines:
+        stored = {"code": line.code, "amount": str(line.amount), "basis": dict(line.basis)}
+        lines.append({"code": line.code, "description": reasons.of(stored)} | stored)
+    return lines
 
 
 def reasons_of(statement: Statement, language: str) -> list[str]:

@@ -44,6 +44,7 @@ from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_month, aggregate_period
 from service.notices.service import enqueue
 from service.statements.models import CarriedAdjustment, Statement
+from service.statements.reasons import stored_lines
 from service.volumes.models import VolumeChange
 
 PRIOR = payout.PRIOR_ADJUSTMENT
@@ -59,12 +60,29 @@ class Computed:
 
 
 @dataclass(frozen=True, slots=True)
+class Payout:
+    """A computed statement as the API shows it, its lines worded as a statement stores them."""
+
+    currency: str
+    lines: list[dict[str, Any]]
+    total: Decimal
+    volume_only: Decimal
+
+
+def payout_of(computed: Computed) -> Payout:
+    """Return a computed statement with its lines worded under the terms it was computed with."""
+    statement = computed.statement
+    lines = stored_lines(statement, computed.aggregate.terms)
+    return Payout(statement.currency, lines, statement.total, statement.volume_only)
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     """What draft terms would have paid for a period, beside what the actual terms pay."""
 
     period: Period
-    simulated: payout.Statement
-    actual: payout.Statement | None
+    simulated: Payout
+    actual: Payout | None
 
     @property
     def difference(self) -> Decimal | None:
@@ -225,7 +243,7 @@ def _store(
     statement.figures = FiguresDocument().dump(computed) | {
         "disputes": DisputeBasisDocument().dump(disputes)
     }
-    statement.lines = lines_document(result)
+    statement.lines = stored_lines(result, computed.aggregate.terms)
     statement.carried = [
         CarriedAdjustment(
             corrects_id=line.basis["statement_id"], amount_minor=int(line.amount.scaleb(exponent))
@@ -236,19 +254,6 @@ def _store(
     statement.total_minor = int(result.total.scaleb(exponent))
     statement.volume_only_minor = int(result.volume_only.scaleb(exponent))
     statement.computed_at = now
-
-
-def lines_document(statement: payout.Statement) -> list[dict[str, Any]]:
-    """Return a statement's lines as JSON-able values, amounts as strings."""
-    return [
-        {
-            "code": line.code,
-            "description": line.description,
-            "amount": str(line.amount),
-            "basis": dict(line.basis),
-        }
-        for line in statement.lines
-    ]
 
 
 def prior_adjustments(
@@ -547,7 +552,7 @@ def simulate(
     for period in sorted(periods):
         actual = None
         if period.first_day >= first_terms:
-            actual = compute(session, contract, period).statement
-        simulated = compute(session, contract, period, draft, form_id=form.id).statement
+            actual = payout_of(compute(session, contract, period))
+        simulated = payout_of(compute(session, contract, period, draft, form_id=form.id))
         simulations.append(Simulation(period, simulated, actual))
     return simulations

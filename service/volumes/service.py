@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
@@ -113,15 +113,3 @@ def read_volumes(
         days=days,
         changes=changes,
     )
-
-
-def units_in(session: Session, contract_id: int, period: Period) -> int:
-    """Return the units of a contract's period, summed in SQL."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(DailyVolume.units), 0)).where(
-            DailyVolume.contract_id == contract_id,
-            DailyVolume.day >= period.first_day,
-            DailyVolume.day < period.end_day,
-        )
-    )
-    return int(total or 0)

@@ -14,7 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from contracts import payout
+from contracts.examples import SAMPLED_TERMS, load_example
+from contracts.terms import parse_terms
 from service.statements.models import Statement
+from service.statements.reasons import stored_lines
 from service.statements.service import content_hash
 from tests.conftest import World, json_of, seed_month
 
@@ -132,21 +136,53 @@ def test_the_readmes_recipe_checks_a_final_statement_from_the_api_and_fails_a_ta
     assert check_by_hand(tmp_path, shown | {"lines": lines}).returncode != 0
 
 
-def test_a_statement_finalized_before_the_verify_endpoint_keeps_its_hash(tmp_path: Path) -> None:
-    stored = json.loads(BEFORE.read_text(encoding="utf-8"))
-    statement = Statement(
+def stored_statement(stored: dict[str, Any], lines: list[dict[str, Any]]) -> Statement:
+    """Return a final statement holding `stored`'s content with `lines`."""
+    return Statement(
         id=7,
         contract_id=stored["contract_id"],
         period=stored["period"],
         currency=stored["currency"],
         terms_version_id=stored["terms_version_id"],
         figures=stored["figures"],
-        lines=stored["lines"],
+        lines=lines,
         total_minor=int(Decimal(stored["total"]) * 100),
         volume_only_minor=int(Decimal(stored["volume_only"]) * 100),
         status="final",
         content_hash=stored["content_hash"],
     )
-    assert content_hash(statement) == stored["content_hash"]
+
+
+def test_a_statement_finalized_before_the_verify_endpoint_keeps_its_hash(tmp_path: Path) -> None:
+    stored = json.loads(BEFORE.read_text(encoding="utf-8"))
+    assert content_hash(stored_statement(stored, stored["lines"])) == stored["content_hash"]
     by_hand = check_by_hand(tmp_path, stored | {"id": 7})
     assert by_hand.returncode == 0, by_hand.stderr
+
+
+def test_a_final_statement_worded_again_from_its_lines_basis_reads_and_hashes_as_stored() -> None:
+    """Its lines, as the rules give them now (code, amount, basis: no words), are worded by
+    the one path that words every stored line: byte for byte as stored, so the same hash."""
+    stored = json.loads(BEFORE.read_text(encoding="utf-8"))
+    computed = payout.Statement(
+        stored["currency"],
+        tuple(
+            payout.Line(line["code"], Decimal(line["amount"]), line["basis"])
+            for line in stored["lines"]
+        ),
+        Decimal(stored["total"]),
+        Decimal(stored["volume_only"]),
+    )
+    terms = parse_terms(load_example(SAMPLED_TERMS))  # the fixture's terms, by its basis
+
+    worded = stored_lines(computed, terms)
+
+    assert [line["description"] for line in worded] == [
+        "Volume fee: 2,438 units of handled contact (logged inbound calls) at 1.10",
+        "Quality band 92+ (+12%): the 95% interval 93.82–96.43 lies wholly at or above 92",
+        "Customer critical errors: rate 1.7241% (3 of 174) is within the 2% limit",
+        "Compliance critical errors: rate 0.5747% (1 of 174) is above the 0.5% limit, but the"
+        " 95% Wilson interval 0.1015%–3.1831% reaches down to it, so the excess is not proven",
+    ]
+    assert worded == stored["lines"]
+    assert content_hash(stored_statement(stored, worded)) == stored["content_hash"]

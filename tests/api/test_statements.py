@@ -265,6 +265,19 @@ def test_simulation_compares_draft_terms_with_the_actual_ones_and_stores_nothing
         assert [line["code"] for line in entry["simulated"]["lines"]] == ["volume"]
         difference = Decimal(entry["simulated"]["total"]) - Decimal(entry["actual"]["total"])
         assert Decimal(entry["difference"]) == difference
+    # Worded under the draft terms' tiers: 20,000 at 1.20, up to 60,000 at 1.05, then 0.90.
+    assert [entry["simulated"]["lines"][0]["description"] for entry in body] == [
+        "Volume fee: 62,607 units of handled contact (declared daily volumes), 20,000 at 1.20,"
+        " 40,000 at 1.05 and 2,607 at 0.90",
+        "Volume fee: 58,925 units of handled contact (declared daily volumes), 20,000 at 1.20"
+        " and 38,925 at 1.05",
+    ]
+    drafted = client.post(
+        f"/api/v1/contracts/{world.ids['contract']}/statements",
+        json={"period": "2026-08"},
+        headers=world.headers("finance"),
+    )
+    assert json_of(drafted)["lines"] == body[0]["actual"]["lines"]  # worded the same way
 
 
 def test_simulating_broken_terms_is_422_naming_the_field(client: FlaskClient, world: World) -> None:

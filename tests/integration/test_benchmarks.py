@@ -36,7 +36,7 @@ from bench.statements.generate import (
     month_rows,
 )
 from bench.statements.load import month_partitions
-from contracts import forms as rules
+from contracts import forms as form_rules
 from contracts.examples import STANDARD_FORM, load_example
 from contracts.periods import Period
 from service.database.engine import make_engine
@@ -74,7 +74,7 @@ def test_generated_rows_fill_every_required_column_of_evaluations() -> None:
     }
     assert required - set(columns) == set()
     rng = random.Random(1)
-    form = rules.parse_form(load_example(STANDARD_FORM))
+    form = form_rules.parse_form(load_example(STANDARD_FORM))
     world = World(form_id=1, client_user_id=2, contracts=((10, 3), (11, 4)))
     zone = ZoneInfo("Europe/Rome")
     period = Period(2026, 3)  # the month summer time starts

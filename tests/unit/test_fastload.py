@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -82,15 +83,60 @@ def test_the_compiled_loader_loads_and_refuses_as_marshmallow_does(
     assert outcome(EVALUATIONS.load, record) == outcome(EvaluationIn().load, record)
 
 
-def test_a_good_record_takes_the_compiled_path_without_marshmallow(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def refuse(record: Any) -> Any:
-        raise AssertionError("marshmallow loaded a record the compiled check passed")
+def test_a_good_record_loads_typed_normalized_and_with_its_defaults() -> None:
+    record = {key: value for key, value in GOOD.items() if key != "team"}
 
-    monkeypatch.setattr(EVALUATIONS.schema, "load", refuse)
-    loaded = EVALUATIONS.load({key: value for key, value in GOOD.items() if key != "team"})
-    assert loaded["team"] is None and loaded["call_at"].utcoffset().total_seconds() == 7200
+    loaded = EVALUATIONS.load(record | {"call_ref": " ＡＤＶ-1 "})
+
+    assert loaded == {
+        "contract_id": 3,
+        "call_ref": "ADV-1",  # trimmed and NFKC-normalized
+        "source": "supplier",
+        "agent_ref": "agent-1",
+        "team": None,  # left out: null
+        "call_at": datetime(2026, 10, 14, 10, 30, tzinfo=timezone(timedelta(hours=2))),
+        "form": "standard@1",
+        "answers": {"greeting": "yes", "tone": 4},
+        "evaluator_ref": None,
+        "comment": "fine",
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"contract_id": 3.0}, {"contract_id": ["Not a valid integer."]}),
+        ({"contract_id": True}, {"contract_id": ["Not a valid integer."]}),
+        ({"call_at": "2026-10-14T10:30:00"}, {"call_at": ["Not a valid aware datetime."]}),
+        ({"call_at": "2200-01-01T00:00:00+00:00"},
+         {"call_at": ["must fall in the years 2000 to 2199"]}),
+        ({"source": "nobody"}, {"source": ["Must be one of: client, third_party, supplier."]}),
+        ({"form": "STANDARD@1"}, {"form": ["String does not match expected pattern."]}),
+        ({"answers": [1]}, {"answers": ["Not a valid mapping type."]}),
+        ({"extra": 1}, {"extra": ["Unknown field."]}),
+        ({"call_ref": None, "comment": 7},
+         {"call_ref": ["Field may not be null."], "comment": ["Not a valid string."]}),
+    ],
+)  # fmt: skip
+def test_a_bad_record_is_refused_naming_each_bad_field(
+    changes: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        EVALUATIONS.load(GOOD | changes)
+
+    assert refused.value.messages == errors
+
+
+def test_a_batch_loads_its_good_records_and_refuses_each_bad_one_by_index() -> None:
+    missing = {key: value for key, value in GOOD.items() if key != "call_ref"}
+
+    loaded, errors = EVALUATIONS.load_each([GOOD, missing, GOOD | {"call_ref": "call-2"}])
+
+    assert {index: record["call_ref"] for index, record in loaded.items()} == {
+        0: "call-1",
+        2: "call-2",
+    }
+    assert errors == {1: {"call_ref": ["Missing data for required field."]}}
 
 
 def test_nullable_fields_take_null_in_the_compiled_schema() -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts import disputes as rules
+from contracts import disputes as dispute_rules
 from contracts.errors import RuleError
 from contracts.terms import Disputes
 from contracts.text import Text, said
@@ -24,9 +24,9 @@ def test_a_message_made_with_values_is_english_text_that_remembers_its_template(
 
 
 def test_a_rule_of_the_contracts_is_said_in_italian_with_its_values() -> None:
-    item = rules.Item("tone", 5, "calm")
+    item = dispute_rules.Item("tone", 5, "calm")
     with pytest.raises(RuleError) as refused:
-        rules.open_dispute([item, item], NOW, Disputes(10, 5, None))
+        dispute_rules.open_dispute([item, item], NOW, Disputes(10, 5, None))
     (message,) = refused.value.errors["items.1.question"]
     assert message == "contested twice"
     assert Speech("it").message(message) == "contestata due volte"

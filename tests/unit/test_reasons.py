@@ -1,156 +1,32 @@
-"""A statement line's reason, said from its code and basis: English as stored, Italian natural."""
+"""A statement line's reason, said from its code and basis: in English as a statement stores
+it (its `description`), and in Italian as Italians write it."""
 
 import dataclasses
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from babel.numbers import get_currency_symbol
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from contracts.forms import CRITICAL_CATEGORIES
-from contracts.payout import (
-    PeriodFigures,
-    PriorAdjustment,
-    SampleFigures,
-    SampleShare,
-    compute_statement,
-)
-from contracts.stats import Figures, Interval, critical_figures, self_assessment_check
-from contracts.terms import (
-    Band,
-    Cap,
-    CriticalRule,
-    Evidence,
-    Quality,
-    SelfAssessment,
-    Terms,
-    Tier,
-    Volume,
-    terms_document,
-)
-from service.statements.reasons import Reasons
-from service.statements.service import lines_document
-from tests.unit.test_payout import DESIGN, line, scores, statement, with_quality
+from contracts.payout import PeriodFigures, SampleFigures, SampleShare, Statement, compute_statement
+from contracts.stats import Figures, self_assessment_check
+from contracts.terms import Cap, Terms, terms_document
+from service.statements.reasons import Reasons, stored_lines
+from tests.unit.test_payout import DESIGN, scores, statement, with_quality
 
 
 def reasons(terms: Terms, language: str) -> Reasons:
     return Reasons(language, terms.currency, terms_document(terms))
 
 
-def said_in_english(terms: Terms, stored: dict[str, object]) -> str:
-    """Return a line's English reason with its amounts' currency symbols taken out: the stored
-    description writes amounts bare, the reasons write them as money."""
-    symbol = get_currency_symbol(terms.currency, "en_GB")
-    return reasons(terms, "en").of(stored).replace(symbol, "")
-
-
-# Figures as the rules produce them: scores to 2 places; no single evaluation (whose English
-# description says "1 evaluations": the reasons say it right).
-counts = st.just(0) | st.integers(2, 3_000)
-points = st.integers(0, 10_000).map(lambda value: Decimal(value).scaleb(-2))
-fractions = st.integers(0, 3_000).map(lambda value: Decimal(value) / 10_000)
-
-
-@st.composite
-def terms_of_any_kind(draw: st.DrawFn) -> Terms:
-    bounds = sorted(draw(st.sets(st.integers(1, 1_000_000), max_size=2)))
-    prices = st.integers(0, 99_999).map(
-        lambda value: Decimal(value).scaleb(-draw(st.integers(2, 4)))
-    )
-    tiers = tuple(Tier(up_to, draw(prices)) for up_to in [*bounds, None])
-    starts = sorted(draw(st.sets(st.integers(0, 100), min_size=1, max_size=4)), reverse=True)
-    adjusts = sorted((draw(st.integers(-2_000, 2_000)) for _ in starts), reverse=True)
-    if starts[-1] > 0:
-        adjusts = [max(adjust, max(adjusts[-1], 0)) for adjust in adjusts]
-    bands = tuple(
-        Band(Decimal(start), Decimal(adjust) / 10_000)
-        for start, adjust in zip(starts, adjusts, strict=True)
-    )
-    critical = tuple(
-        CriticalRule(category, draw(fractions) / 10, -draw(fractions))
-        for category in sorted(draw(st.sets(st.sampled_from(CRITICAL_CATEGORIES))))
-    )
-    cap = draw(st.none() | st.builds(Cap, fractions, fractions))
-    evidence: Evidence = draw(st.sampled_from(("point", "confident")))
-    rule = draw(st.none() | st.builds(SelfAssessment, st.integers(1, 9).map(Decimal),
-                                      st.integers(1, 40)))  # fmt: skip
-    quality = Quality(("client",), draw(st.integers(0, 100)), evidence, bands, critical, rule, cap)
-    currency = draw(st.sampled_from(("EUR", "JPY", "USD")))
-    source = draw(st.sampled_from(("declared", "calls")))
-    direction = draw(st.sampled_from((None, "inbound", "outbound"))) if source == "calls" else None
-    volume = Volume("handled contact", tiers, source, direction)
-    return Terms(currency, "Europe/Rome", "standard", 1, 5, volume, quality)
-
-
-@st.composite
-def samples_of_any_kind(draw: st.DrawFn) -> SampleFigures | None:
-    """No samples; samples of either scheme not drawn yet, or half drawn (two stages), or
-    drawn and covered anywhere from none to all."""
-    if draw(st.booleans()):
-        return None
-
-    def share() -> SampleShare:
-        sampled = draw(st.integers(0, 400))
-        return SampleShare(sampled, draw(st.integers(0, sampled)))
-
-    scheme = draw(st.sampled_from((1, 2)))
-    stage = draw(st.sampled_from(("none", "self", "both") if scheme == 2 else ("none", "both")))
-    return SampleFigures(
-        commitment="ab" * 32,
-        seed=None if stage == "none" else "cd" * 32,
-        counts="sampled",
-        min_coverage=Decimal(draw(st.integers(0, 100))).scaleb(-2),
-        audit=share() if stage == "both" else SampleShare(0, 0),
-        self_assessment=share() if stage != "none" else SampleShare(0, 0),
-        log_closes="2026-12-04 00:00 Europe/Rome",
-        scheme=scheme,
-        audit_commitment="ef" * 32 if scheme == 2 else None,
-        audit_seed="01" * 32 if scheme == 2 and stage == "both" else None,
-        self_due="2026-12-11 00:00 Europe/Rome" if scheme == 2 else None,
-        audit_due="2026-12-21 00:00 Europe/Rome" if scheme == 2 else None,
-        late=draw(st.booleans()),
-    )
-
-
-@st.composite
-def figures_of_any_kind(draw: st.DrawFn) -> Figures:
-    n = draw(counts)
-    errors = {category: draw(st.integers(0, n)) for category in CRITICAL_CATEGORIES}
-    critical = {category: critical_figures(count, n) for category, count in errors.items()}
-    if n == 0:
-        return Figures(0, None, None, None, None, critical)
-    low, mean, high = sorted(draw(points) for _ in range(3))
-    return Figures(n, mean, Decimal("5.00"), Interval(low, high), None, critical)
-
-
-@settings(max_examples=300, deadline=None)
-@given(terms_of_any_kind(), st.integers(0, 2_000_000), figures_of_any_kind(), st.data())
-def test_every_english_reason_reads_as_the_stored_description(
-    terms: Terms, units: int, figures: Figures, data: st.DataObject
-) -> None:
-    assert terms.quality is not None
-    check = None
-    if terms.quality.self_assessment is not None and data.draw(st.booleans()):
-        pairs = data.draw(st.integers(0, 60))
-        difference = data.draw(st.integers(-500, 900)) * pairs
-        check = self_assessment_check(
-            pairs,
-            difference,
-            terms.quality.self_assessment,
-            audits_short=data.draw(st.booleans()),
-        )
-    prior = [PriorAdjustment(7, "2026-08", data.draw(fractions) * 10_000 - 1_000)]
-    sampling = data.draw(samples_of_any_kind())
-    result = compute_statement(terms, PeriodFigures(units, figures, check, sampling), prior)
-    for stored in lines_document(result):
-        assert said_in_english(terms, stored) == stored["description"], stored["code"]
+def stored(terms: Terms, result: Statement, code: str) -> dict[str, Any]:
+    """Return a line as a statement stores it: worded in English, amounts as strings."""
+    (found,) = [each for each in stored_lines(result, terms) if each["code"] == code]
+    return found
 
 
 def test_an_italian_band_line_writes_its_figures_as_italians_do() -> None:
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")))
-    (stored,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
-    assert reasons(DESIGN, "it").of(stored) == (
+    assert reasons(DESIGN, "it").of(stored(DESIGN, result, "quality_band")) == (
         "Fascia di qualità 85+ (+6%): l'intervallo al 95% (86,10–90,40) è tutto pari o"
         " superiore a 85"
     )
@@ -158,21 +34,27 @@ def test_an_italian_band_line_writes_its_figures_as_italians_do() -> None:
 
 def test_an_italian_volume_line_groups_thousands_with_dots_and_prices_with_commas() -> None:
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")))
-    stored = lines_document(result)[0]
-    assert stored["description"] == (
+    volume = stored(DESIGN, result, "volume")
+    assert volume["description"] == (
         "Volume fee: 60,000 units of handled contact (declared daily volumes), 50,000 at 1.10"
         " and 10,000 at 0.95"
     )
-    assert reasons(DESIGN, "it").of(stored) == (
+    assert reasons(DESIGN, "it").of(volume) == (
         "Compenso a volume: 60.000 unità (handled contact) dai volumi giornalieri dichiarati,"
         " di cui 50.000 a 1,10 e 10.000 a 0,95"
     )
 
 
-def test_an_italian_cap_line_names_the_money_in_euro() -> None:
+def test_a_cap_line_names_the_money_in_euro_to_people_and_bare_in_its_description() -> None:
     capped = with_quality(DESIGN, cap=Cap(Decimal("0.05"), Decimal("0.05")))
     result = statement(capped, scores("97.50", ("96.00", "99.00")))
-    (cap,) = [each for each in lines_document(result) if each["code"] == "cap"]
+    cap = stored(capped, result, "cap")
+    assert cap["description"] == (
+        "Cap: quality bonus of 7,740.00 trimmed to 5% of the volume fee, 3,225.00"
+    )
+    assert reasons(capped, "en").of(cap) == (
+        "Cap: quality bonus of €7,740.00 trimmed to 5% of the volume fee, €3,225.00"
+    )
     assert reasons(capped, "it").of(cap) == (
         "Tetto: premio di qualità di 7.740,00\xa0€ ridotto al 5% del compenso a volume,"
         " 3.225,00\xa0€"
@@ -180,16 +62,25 @@ def test_an_italian_cap_line_names_the_money_in_euro() -> None:
 
 
 def test_a_line_of_an_unknown_code_keeps_its_description() -> None:
-    stored = {"code": "bonus_for_weather", "description": "Sunny", "amount": "1.00", "basis": {}}
-    assert Reasons("it", "EUR").of(stored) == "Sunny"
+    line = {"code": "bonus_for_weather", "description": "Sunny", "amount": "1.00", "basis": {}}
+    assert Reasons("it", "EUR").of(line) == "Sunny"
+
+
+def test_a_single_evaluation_below_the_minimum_sample_is_one_evaluation_in_the_description() -> (
+    None
+):
+    result = statement(DESIGN, scores("90.00", ("85.00", "95.00"), n=1))
+    assert stored(DESIGN, result, "quality_band")["description"] == (
+        "No quality band adjustment: 1 evaluation, fewer than the minimum sample of 60"
+    )
+    assert stored(DESIGN, result, "critical_customer")["description"] == (
+        "No customer critical error adjustment: 1 evaluation, fewer than the minimum sample of 60"
+    )
 
 
 def test_a_critical_line_below_the_minimum_sample_says_why_in_italian() -> None:
     result = statement(DESIGN, scores("90.00", ("85.00", "95.00"), n=45))
-    compliance = line(result, "critical_compliance")
-    stored = {"code": compliance.code, "description": compliance.description,
-              "amount": str(compliance.amount), "basis": dict(compliance.basis)}  # fmt: skip
-    assert reasons(DESIGN, "it").of(stored) == (
+    assert reasons(DESIGN, "it").of(stored(DESIGN, result, "critical_compliance")) == (
         "Nessuna penale per errori critici (conformità): 45 valutazioni, meno del campione"
         " minimo di 60"
     )
@@ -214,13 +105,12 @@ def test_a_point_band_line_says_in_italian_what_the_mean_did(
 ) -> None:
     terms = with_quality(DESIGN, evidence="point", min_sample=0)
     result = statement(terms, figures)
-    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
-    assert reasons(terms, "it").of(band) == italian
+    assert reasons(terms, "it").of(stored(terms, result, "quality_band")) == italian
 
 
 def test_no_units_is_said_in_italian_too() -> None:
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), units=0)
-    assert reasons(DESIGN, "it").of(lines_document(result)[0]) == (
+    assert reasons(DESIGN, "it").of(stored(DESIGN, result, "volume")) == (
         "Compenso a volume: nessuna unità (handled contact) dai volumi giornalieri dichiarati"
     )
 
@@ -231,10 +121,9 @@ def test_unverified_self_scores_that_do_not_count_are_said_in_italian_with_the_p
     assert DESIGN.quality is not None
     check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), self_assessment=check)
-    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
     assert (
         reasons(DESIGN, "it")
-        .of(band)
+        .of(stored(DESIGN, result, "quality_band"))
         .endswith(
             "; le autovalutazioni del fornitore non contano, perché non verificate: 12 chiamate"
             " con audit, meno delle 20 richieste"
@@ -246,7 +135,7 @@ def test_a_statement_made_before_unverified_self_scores_stopped_counting_reads_a
     assert DESIGN.quality is not None
     check = self_assessment_check(12, 600, DESIGN.quality.self_assessment)
     result = statement(DESIGN, scores("88.25", ("86.10", "90.40")), self_assessment=check)
-    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+    band = stored(DESIGN, result, "quality_band")
     del band["basis"]["self_assessment"]["counted"]  # as statements stored before kept it
     assert (
         reasons(DESIGN, "en")
@@ -269,11 +158,36 @@ def drawn(audit: SampleShare, own: SampleShare) -> SampleFigures:
 def test_a_month_whose_audit_sample_is_not_drawn_yet_says_so_in_italian() -> None:
     waiting = dataclasses.replace(drawn(SampleShare(0, 0), SampleShare(80, 80)), audit_seed=None)
     result = compute_statement(DESIGN, PeriodFigures(100, scores("90.00"), None, waiting))
-    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
 
-    assert reasons(DESIGN, "it").of(band) == (
+    assert reasons(DESIGN, "it").of(stored(DESIGN, result, "quality_band")) == (
         "Nessun adeguamento per fascia di qualità: il campione di audit si estrae alla scadenza"
         " delle autovalutazioni (2026-12-11 00:00 Europe/Rome)"
+    )
+
+
+def test_a_month_whose_call_log_is_still_open_says_when_its_samples_are_drawn() -> None:
+    open_log = dataclasses.replace(
+        drawn(SampleShare(0, 0), SampleShare(0, 0)), seed=None, audit_seed=None
+    )
+    result = compute_statement(DESIGN, PeriodFigures(100, scores("90.00"), None, open_log))
+
+    band = stored(DESIGN, result, "quality_band")
+    compliance = stored(DESIGN, result, "critical_compliance")
+    assert band["description"] == (
+        "No quality band adjustment: the samples are drawn when the call log closes"
+        " (2026-12-04 00:00 Europe/Rome)"
+    )
+    assert compliance["description"] == (
+        "No compliance critical error adjustment: the samples are drawn when the call log closes"
+        " (2026-12-04 00:00 Europe/Rome)"
+    )
+    assert reasons(DESIGN, "it").of(band) == (
+        "Nessun adeguamento per fascia di qualità: i campioni si estraggono alla chiusura del"
+        " registro chiamate (2026-12-04 00:00 Europe/Rome)"
+    )
+    assert reasons(DESIGN, "it").of(compliance) == (
+        "Nessuna penale per errori critici (conformità): i campioni si estraggono alla chiusura"
+        " del registro chiamate (2026-12-04 00:00 Europe/Rome)"
     )
 
 
@@ -282,11 +196,65 @@ def test_whose_sample_fell_short_and_what_it_took_away_is_said_in_italian() -> N
     result = compute_statement(
         DESIGN, PeriodFigures(100, scores("60.00", ("55.00", "65.00")), None, short)
     )
-    (band,) = [each for each in lines_document(result) if each["code"] == "quality_band"]
+    band = stored(DESIGN, result, "quality_band")
 
     assert band["amount"] == "0.00"
     assert reasons(DESIGN, "it").of(band) == (
         "Fascia di qualità 0+ (-8%): l'intervallo al 95% (55,00–65,00) è tutto sotto 75; il"
         " campione di audit del committente è valutato al 50% (30 chiamate su 60), sotto la"
         " soglia del 90%: non si applica alcuna penale di qualità"
+    )
+
+
+def test_both_samples_short_are_named_in_italian_and_take_away_bonus_and_malus() -> None:
+    short = drawn(SampleShare(60, 6), SampleShare(200, 20))
+    result = compute_statement(
+        DESIGN, PeriodFigures(100, scores("60.00", ("55.00", "65.00")), None, short)
+    )
+
+    said = reasons(DESIGN, "it").of(stored(DESIGN, result, "quality_band"))
+    assert said.endswith(
+        "; il campione di audit del committente è valutato al 10% (6 chiamate su 60), sotto la"
+        " soglia del 90% e il campione di autovalutazione del fornitore è valutato al 10%"
+        " (20 chiamate su 200), sotto la soglia del 90%: non si applica alcun premio né alcuna"
+        " penale di qualità"
+    )
+
+
+def test_a_short_self_sample_below_the_minimum_sample_keeps_the_malus_in_italian() -> None:
+    short = drawn(SampleShare(60, 54), SampleShare(200, 0))
+    result = compute_statement(
+        DESIGN, PeriodFigures(100, scores("60.00", ("55.00", "65.00"), n=54), None, short)
+    )
+    band = stored(DESIGN, result, "quality_band")
+
+    assert band["amount"] == "-8.80"  # 100 units at 1.10, -8%
+    said = reasons(DESIGN, "it").of(band)
+    assert said.endswith(
+        "sotto la soglia del 90%: non si applica alcun premio di qualità, e il campione minimo"
+        " di 60 non trattiene una penale"
+    )
+
+
+def test_self_scores_counted_unverified_because_the_audits_fell_short_say_so_in_both() -> None:
+    assert DESIGN.quality is not None
+    check = self_assessment_check(12, 600, DESIGN.quality.self_assessment, audits_short=True)
+    short = drawn(SampleShare(60, 12), SampleShare(200, 200))
+    result = compute_statement(
+        DESIGN, PeriodFigures(100, scores("88.25", ("86.10", "90.40")), check, short)
+    )
+    band = stored(DESIGN, result, "quality_band")
+
+    assert band["description"] == (
+        "Quality band 85+ (+6%): the 95% interval 86.10–90.40 lies wholly at or above 85;"
+        " supplier self-scores count unverified, as the client's audit sample fell short:"
+        " 12 audited calls, fewer than the 20 needed; the client's audit sample is 20% evaluated"
+        " (12 of 60 calls), below the 90% floor: no quality malus applies"
+    )
+    assert reasons(DESIGN, "it").of(band) == (
+        "Fascia di qualità 85+ (+6%): l'intervallo al 95% (86,10–90,40) è tutto pari o"
+        " superiore a 85; le autovalutazioni del fornitore contano pur non verificate, perché il"
+        " campione di audit del committente è rimasto sotto la soglia: 12 chiamate con audit,"
+        " meno delle 20 richieste; il campione di audit del committente è valutato al 20%"
+        " (12 chiamate su 60), sotto la soglia del 90%: non si applica alcuna penale di qualità"
     )

@@ -1,17 +1,28 @@
 """Every page, for every role, through the test client: boundaries, sessions, CSRF."""
 
+import csv
+import html
+import io
 import re
+import zipfile
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from service.accounts.service import set_password
 from service.edge.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement
 from service.statements.service import refresh_draft
+from service.volumes.models import DailyVolume
 from tests.conftest import World, seed_month
 
 PASSWORD = "a long enough password"
@@ -78,14 +89,144 @@ def test_every_page_sends_a_stranger_to_sign_in(
         assert response.location.startswith("/sign-in?next="), path
 
 
+def shown(response: TestResponse) -> str:
+    """Return a page's text as a reader sees it: no tags or scripts, one space between words."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", response.text, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+def eur(amount: str) -> str:
+    """Write an amount as the English pages do: "€60,142.36", "-€3,165.39"."""
+    value = Decimal(amount)
+    return f"{'-' if value < 0 else ''}€{abs(value):,.2f}"
+
+
+WHOSE = {"supplier": "Self-assessment", "client": "Client audit"}
+
+
+def made(app: Flask, world: World, data: dict[str, int]) -> dict[str, Any]:
+    """Return what the test's data holds for the contract's September, read from the tables
+    and the API, not from the pages: what every page of it must show."""
+    contract = world.ids["contract"]
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        month = select(Evaluation).where(
+            Evaluation.contract_id == contract, Evaluation.period == "2026-09"
+        )
+        evaluations = list(session.scalars(month))
+        units = session.scalar(
+            select(func.sum(DailyVolume.units)).where(
+                DailyVolume.contract_id == contract, DailyVolume.day >= date(2026, 9, 1),
+                DailyVolume.day < date(2026, 10, 1),
+            )
+        )  # fmt: skip
+    calls = {(each.call_ref, each.agent_ref) for each in evaluations}
+    with app.test_client() as api:
+        statement = api.get(
+            f"/api/v1/statements/{data['statement:contract']}", headers=world.headers("finance")
+        ).get_json()
+        evaluation = api.get(
+            f"/api/v1/evaluations/{data['evaluation:contract']}", headers=world.headers("client")
+        ).get_json()
+    lines = statement["lines"]
+    return {
+        "statement": statement,
+        "evaluation": evaluation,
+        "evaluations": len(evaluations),
+        "calls": len(calls),
+        "audits": sum(each.source == "client" for each in evaluations),
+        "by_agent": Counter(agent for _, agent in calls),
+        "units": units,
+        "quality": str(sum(Decimal(line["amount"]) for line in lines if line["code"] != "volume")),
+    }
+
+
+def expected_on_pages(
+    world: World, data: dict[str, int], month: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Return, for each HTML page of the contract's September, words and figures it shows."""
+    contract, statement_id = world.ids["contract"], data["statement:contract"]
+    statement, evaluation = month["statement"], month["evaluation"]
+    figures = statement["figures"]
+    mean, interval = figures["mean"], "–".join(figures["ci"])
+    total, volume_only = eur(statement["total"]), eur(statement["volume_only"])
+    units, calls = f"{month['units']:,}", month["calls"]
+    descriptions = [f"{line['description']} the figures behind it" for line in statement["lines"]]
+    team = f" ({evaluation['team']})" if evaluation["team"] else ""
+    amounts = [eur(line["amount"]) for line in statement["lines"]]
+    return {
+        "/scorecards?period=2026-09": [
+            f"supplier customer care {calls} {mean} {interval}", f"{units} {volume_only} {total}",
+        ],
+        f"/contracts/{contract}?period=2026-09": [
+            f"{mean} mean score, September 2026", f"{interval} 95% interval",
+            f"{calls} calls counted", f"{units} units", f"0 of {month['audits']} audits disputed",
+            f"September 2026 {volume_only} {total} draft",
+        ],
+        f"/contracts/{contract}/agents?period=2026-09": [
+            f"{agent} {count} " for agent, count in sorted(month["by_agent"].items())
+        ],
+        f"/evaluations?contract_id={contract}&period=2026-09": [
+            f"{month['evaluations']} evaluations",
+        ],
+        f"/evaluations/{data['evaluation:contract']}": [
+            f"Call {evaluation['call_ref']} {WHOSE[evaluation['source']]} of agent"
+            f" {evaluation['agent_ref']}{team},",
+            f"{evaluation['score']} score",
+        ],
+        "/statements": [f"September 2026 supplier customer care {volume_only} {total} draft"],
+        f"/statements/{statement_id}": [
+            f"{total} total", f"{volume_only} on volume alone", f"{units} units",
+            f"{mean} mean of {calls} calls, 95% interval {interval}",
+            *descriptions, *amounts,
+        ],
+        f"/statements/{statement_id}/download/html": [
+            f"Units {units}", f"Evaluations counted {calls}", f"Total {total}",
+            *[line["description"] for line in statement["lines"]],
+        ],
+        "/payouts?period=2026-09": [
+            f"supplier customer care {units} {volume_only} {eur(month['quality'])} €0.00 {total}"
+        ],
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("role", ["client", "finance", "supplier", "admin"])
-def test_every_page_opens_for_every_role_on_its_own_contract(
-    client: FlaskClient, world: World, data: dict[str, int], role: str
+def test_every_page_shows_every_role_the_figures_of_its_own_contract(
+    app: Flask, client: FlaskClient, world: World, data: dict[str, int], role: str
 ) -> None:
+    month = made(app, world, data)
+    statement = month["statement"]
+    assert month["calls"] == 80 and month["evaluations"] == 107  # 80 calls, a third audited
     sign_in(client, world.tokens[role])
-    for path in pages(world, data):
+    for path, words in expected_on_pages(world, data, month).items():
         response = client.get(path)
         assert response.status_code == 200, (role, path)
+        text = shown(response)
+        for each in words:
+            assert each in text, (role, path, each)
+    statement_id = data["statement:contract"]
+    as_csv = client.get(f"/statements/{statement_id}/download/csv").text
+    rows = {row[0]: row[2] for row in csv.reader(io.StringIO(as_csv)) if len(row) == 4}
+    assert rows == {"code": "amount"} | {
+        line["code"]: line["amount"] for line in statement["lines"]
+    } | {"total": statement["total"], "volume_only": statement["volume_only"]}
+    workbook = client.get(f"/statements/{statement_id}/download/xlsx").data
+    cells = {
+        row[0]: row[2]
+        for row in openpyxl.load_workbook(io.BytesIO(workbook)).active.iter_rows(values_only=True)
+        if row[0] in {"Total", "Volume only"}
+    }
+    assert cells == {
+        "Total": float(statement["total"]), "Volume only": float(statement["volume_only"])
+    }  # fmt: skip
+    payouts = client.get("/payouts/download/xlsx?period=2026-09").data
+    header, *payout_rows = openpyxl.load_workbook(io.BytesIO(payouts)).active.iter_rows(
+        values_only=True
+    )
+    totals = {row[header.index("contract_id")]: row[header.index("total")] for row in payout_rows}
+    assert totals[world.ids["contract"]] == float(statement["total"])
+    assert len(totals) == (2 if role == "admin" else 1)  # an admin sees both contracts
+    bundle = zipfile.ZipFile(io.BytesIO(client.get("/payouts/download/zip?period=2026-09").data))
+    assert bundle.namelist() == ["payouts-2026-09.csv", "payouts-2026-09.xlsx"]
     assert client.get("/").status_code == 302
 
 
