@@ -25,11 +25,12 @@ from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
 from service.accounts.models import Organization, User
 from service.agreements.models import TermsVersion
+from service.calls.ingest import log_calls
 from service.calls.models import CallSample, SampledCall
-from service.calls.service import log_calls
 from service.demo import seed
 from service.edge.actors import OPERATOR, Actor
-from service.evaluations.service import retract_evaluation, submit_evaluations
+from service.evaluations.revisions import retract_evaluation
+from service.evaluations.submission import submit_evaluations
 from service.jobs import service as close
 from service.notices.models import WebhookDelivery
 from service.statements import reports
