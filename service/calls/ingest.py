@@ -89,7 +89,10 @@ class LogCalendar:
         return self.kept[2]
 
     def answer(self, period: Period) -> str | LogClosed:
-        """Return the month itself if its calls may be logged now, else why not."""
+        """Return the month itself if its calls may be logged now, else why not.
+
+        The month is the `YYYY-MM` text its calls are staged with: COPY writes it as it is.
+        """
         if period.end_day <= self.first:
             return LogClosed(f"is before the contract's terms start on {self.first}")
         if self.ends_on is not None and period.first_day > self.ends_on:

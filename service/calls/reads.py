@@ -42,7 +42,7 @@ def calls_query(
     """Select a contract's logged calls, filtered; `sampled` keeps one sample's calls."""
     query = select(Call).where(Call.contract_id == contract.id)
     if period is not None:
-        query = query.where(Call.period == str(period))
+        query = query.where(Call.period == period)
     if agent_ref is not None:
         query = query.where(Call.agent_ref == agent_ref)
     if sampled is not None:
@@ -91,12 +91,12 @@ def calls_page(
 
 def samples_of(
     session: Session, contract_id: int, call_refs: Iterable[str]
-) -> dict[tuple[str, str], list[str]]:
+) -> dict[tuple[Period, str], list[str]]:
     """Return the samples each of some calls was drawn into, by (period, call_ref)."""
     refs = list(call_refs)
     if not refs:
         return {}
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[Period, str], list[str]] = {}
     query = (
         select(CallSample.period, SampledCall.call_ref, SampledCall.purpose)
         .join(CallSample, CallSample.id == SampledCall.sample_id)
@@ -124,7 +124,7 @@ class Summary:
 def summary(*, session: Session, actor: Actor, contract_id: int, period: Period) -> Summary:
     """Count a month of a contract's log, in SQL: in all, per local day, agent and direction."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    month = and_(Call.contract_id == contract.id, Call.period == str(period))
+    month = and_(Call.contract_id == contract.id, Call.period == period)
     zone = ZoneInfo(terms_for_period(contract, period).timezone)
     day = _local_day(Call.call_at, _day_starts(period, zone))
     per_day = session.execute(
@@ -184,7 +184,7 @@ def _local_day(column: Any, days: Sequence[tuple[datetime, str]]) -> Any:
 
 def calls_in(session: Session, contract_id: int, period: Period, direction: str | None) -> int:
     """Count a period's logged calls (of one direction, when given), in SQL."""
-    query = select(func.count()).where(Call.contract_id == contract_id, Call.period == str(period))
+    query = select(func.count()).where(Call.contract_id == contract_id, Call.period == period)
     if direction is not None:
         query = query.where(Call.direction == direction)
     return int(session.scalar(query) or 0)
@@ -194,7 +194,7 @@ def exported_calls(session: Session, contract_id: int, period: Period) -> Iterat
     """Yield a month of a contract's log in time order, read from the database in batches."""
     query = (
         select(*(getattr(Call, name) for name in COLUMNS))
-        .where(Call.contract_id == contract_id, Call.period == str(period))
+        .where(Call.contract_id == contract_id, Call.period == period)
         .order_by(Call.call_at, Call.call_ref)
         .execution_options(yield_per=10_000)
     )

@@ -73,7 +73,7 @@ def open_dispute(
     dispute = Dispute(
         evaluation_id=evaluation.id,
         contract_id=contract.id,
-        period=str(period),
+        period=period,
         comment=comment,
         opened_at=now,
         decide_by=ruled.decide_by,
@@ -133,7 +133,7 @@ def _check_disputable(
         opened = session.scalar(
             select(func.count())
             .select_from(Dispute)
-            .where(Dispute.contract_id == evaluation.contract_id, Dispute.period == str(period))
+            .where(Dispute.contract_id == evaluation.contract_id, Dispute.period == period)
         )
         if (opened or 0) >= cap:
             raise Invalid(
@@ -374,7 +374,7 @@ def dispute_notice(dispute: Dispute, step: str, evaluation: Evaluation) -> dict[
         "dispute_id": dispute.id,
         "evaluation_id": dispute.evaluation_id,
         "contract_id": dispute.contract_id,
-        "period": dispute.period,
+        "period": str(dispute.period),
         "status": dispute.status,
         "outcome": dispute.outcome,
         "revision": evaluation.revision,
@@ -448,7 +448,7 @@ def _contract_of(session: Session, evaluation: Evaluation) -> Contract:
 
 def _terms_of(session: Session, dispute: Dispute) -> Terms:
     contract = session.get_one(Contract, dispute.contract_id)
-    return terms_for_period(contract, Period.parse(dispute.period)).terms
+    return terms_for_period(contract, dispute.period).terms
 
 
 def _locked(session: Session, actor: Actor, dispute_id: int) -> Dispute:
@@ -489,7 +489,7 @@ def disputes_query(
     if contract_id is not None:
         query = query.where(Dispute.contract_id == contract_id)
     if period is not None:
-        query = query.where(Dispute.period == str(period))
+        query = query.where(Dispute.period == period)
     if isinstance(status, str):
         query = query.where(Dispute.status == status)
     elif status is not None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from contracts import forms as rules
 from contracts.errors import RuleError
-from contracts.periods import Period
 from contracts.terms import AUDIT_SOURCES
 from contracts.text import said
 from service.agreements.models import Contract
@@ -153,7 +152,7 @@ def change_deadline(session: Session, evaluation: Evaluation) -> Deadline:
     them, and a change made knowing it would hide what the audits measure.
     """
     contract = session.get_one(Contract, evaluation.contract_id)
-    timeline = timeline_of(contract, Period.parse(evaluation.period))
+    timeline = timeline_of(contract, evaluation.period)
     if evaluation.source == "supplier" and timeline.self_due is not None:
         return Deadline(timeline.self_due, True)
     return Deadline(timeline.window_closes, False)

@@ -147,7 +147,7 @@ def _scored_rows(
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form[0], score, now) | {"period": str(period)}
+        rows[index] = _row(actor, record, form[0], score, now) | {"period": period}
     return rows
 
 
@@ -213,7 +213,12 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
 
 # Batches this size and larger go through COPY on PostgreSQL; smaller ones cost less inline.
 COPY_FROM = 20
-DOCUMENTS = {"answers", "section_scores"}
+# What COPY cannot take as the row holds it: documents go as JSON, the month as its text.
+COPIED_AS: dict[str, Callable[[Any], str]] = {
+    "answers": json.dumps,
+    "section_scores": json.dumps,
+    "period": str,
+}
 
 
 def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -> Any:
@@ -229,7 +234,7 @@ def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -
         session.connection(),
         "evaluation_staging",
         names,
-        ([json.dumps(row[n]) if n in DOCUMENTS else row[n] for n in names] for row in rows),
+        ([COPIED_AS[n](row[n]) if n in COPIED_AS else row[n] for n in names] for row in rows),
     )
     table = cast(Table, Evaluation.__table__)
     staged = table_clause("evaluation_staging", *(column(name) for name in names))

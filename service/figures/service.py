@@ -124,9 +124,7 @@ def scopes_of(
     samples = {
         sample.contract_id: sample
         for sample in session.scalars(
-            select(CallSample).where(
-                CallSample.contract_id.in_(ids), CallSample.period == str(period)
-            )
+            select(CallSample).where(CallSample.contract_id.in_(ids), CallSample.period == period)
         )
     }
     scopes = []
@@ -209,7 +207,7 @@ def _in_scope(scopes: Any, period: Period, *, all_sources: bool = False) -> list
     """
     conditions = [
         Evaluation.contract_id == scopes.c.contract_id,
-        Evaluation.period == str(period),
+        Evaluation.period == period,
         Evaluation.form_id == scopes.c.form_id,
         Evaluation.score_hundredths.is_not(None),
         Evaluation.retracted.is_(False),
@@ -549,7 +547,7 @@ def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[in
     if logging:
         query = (
             select(Call.contract_id, Call.direction, func.count())
-            .where(Call.contract_id.in_(logging), Call.period == str(period))
+            .where(Call.contract_id.in_(logging), Call.period == period)
             .group_by(Call.contract_id, Call.direction)
         )
         logged = {(contract, direction): n for contract, direction, n in session.execute(query)}

@@ -124,7 +124,7 @@ def due_items(
         items.extend(
             Item(month, contract.id)
             for month in wanted
-            if first <= month <= last and (contract.id, str(month)) not in finals
+            if first <= month <= last and (contract.id, month) not in finals
         )
     return sorted(items)
 
@@ -357,7 +357,7 @@ def _make_missing_files(
     with factory() as session:
         due = reports.unreported(session, period=period, contract_id=contract_id)
     for statement_id, contract, month in due:
-        item = Item(Period.parse(month), contract)
+        item = Item(month, contract)
         store = partial(_store_files, factory, statement_id)
         if _attempt(report, item, store, "stored") == "failed":
             report.counts["failed"] += 1

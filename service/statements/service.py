@@ -152,7 +152,7 @@ def refresh_draft(
     statement = session.scalar(
         _locked(
             select(Statement).where(
-                Statement.contract_id == contract.id, Statement.period == str(period)
+                Statement.contract_id == contract.id, Statement.period == period
             )
         )
     )
@@ -170,7 +170,7 @@ def refresh_draft(
     disputes = prepared.disputes if prepared else dispute_figures(session, contract, period)
     created = statement is None
     if statement is None:
-        statement = Statement(contract_id=contract.id, period=str(period), status="draft")
+        statement = Statement(contract_id=contract.id, period=period, status="draft")
         session.add(statement)
     _store(statement, computed, disputes, now)
     session.flush()
@@ -263,24 +263,25 @@ def prior_adjustments(
     """
     adjustments = []
     for final in session.execute(_finals_to_check(contract.id, period)):
-        final_period = Period.parse(final.period)
         version = _terms_version(contract, final.terms_version_id)
-        if not _inputs_changed(session, contract.id, final_period, final.computed_at):
+        if not _inputs_changed(session, contract.id, final.period, final.computed_at):
             continue
         recomputed = compute(
-            session, contract, final_period, version.terms, form_id=version.version.form_id
+            session, contract, final.period, version.terms, form_id=version.version.form_id
         ).statement.total
         carried = Decimal(final.carried_minor).scaleb(-minor_unit(final.currency))
         if recomputed != carried:
             adjustments.append(
                 payout.PriorAdjustment(
-                    statement_id=final.id, period=final.period, amount=recomputed - carried
+                    statement_id=final.id, period=str(final.period), amount=recomputed - carried
                 )
             )
     return adjustments
 
 
-def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, int, datetime, int]:
+def _finals_to_check(
+    contract_id: int, period: Period
+) -> Select[int, Period, str, int, datetime, int]:
     """Select the final statements before `period` that no open statement follows.
 
     Each comes with what it has carried so far: its own total (without the corrections it
@@ -289,7 +290,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
     carrier = aliased(Statement)
     last_open = (
         select(func.max(carrier.period))
-        .where(carrier.contract_id == contract_id, carrier.period < str(period))
+        .where(carrier.contract_id == contract_id, carrier.period < period)
         .where(carrier.status != "final")
         .scalar_subquery()
     )
@@ -301,7 +302,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
     carried_for_it = (
         select(func.coalesce(func.sum(CarriedAdjustment.amount_minor), 0))
         .join(carrier, carrier.id == CarriedAdjustment.statement_id)
-        .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < str(period))
+        .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < period)
         .scalar_subquery()
     )
     return (
@@ -313,7 +314,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
             Statement.computed_at,
             (Statement.total_minor - carried_for_others + carried_for_it).label("carried_minor"),
         )
-        .where(Statement.contract_id == contract_id, Statement.period < str(period))
+        .where(Statement.contract_id == contract_id, Statement.period < period)
         .where(Statement.status == "final", Statement.period > func.coalesce(last_open, ""))
         .order_by(Statement.period)
     )
@@ -331,7 +332,7 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
     period arrived after `since`."""
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
-        Evaluation.period == str(period),
+        Evaluation.period == period,
         Evaluation.revised_at > since,
     )
     late_volume = exists().where(
@@ -341,7 +342,7 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
         VolumeChange.changed_at > since,
     )
     late_call = exists().where(
-        Call.contract_id == contract_id, Call.period == str(period), Call.logged_at > since
+        Call.contract_id == contract_id, Call.period == period, Call.logged_at > since
     )
     return bool(session.scalar(select(late_evaluation | late_volume | late_call)))
 
@@ -355,7 +356,7 @@ def content_hash(statement: Statement) -> str:
     """
     content = {
         "contract_id": statement.contract_id,
-        "period": statement.period,
+        "period": str(statement.period),
         "currency": statement.currency,
         "terms_version_id": statement.terms_version_id,
         "figures": statement.figures,
@@ -396,7 +397,7 @@ def finalized_notice(statement: Statement) -> dict[str, Any]:
         "event": "statement.finalized",
         "statement_id": statement.id,
         "contract_id": statement.contract_id,
-        "period": statement.period,
+        "period": str(statement.period),
         "currency": statement.currency,
         "total": str(statement.total),
         "volume_only": str(statement.volume_only),
@@ -453,7 +454,7 @@ def statements_query(
     """Select the visible statements, filtered."""
     query = visible_statements(actor)
     if period is not None:
-        query = query.where(Statement.period == str(period))
+        query = query.where(Statement.period == period)
     if contract_id is not None:
         query = query.where(Statement.contract_id == contract_id)
     if status is not None:
@@ -479,7 +480,7 @@ def finalize(
         )
     _check_samples_drawn(session, statement)
     # The basis lists the disputes still waiting as the statement is frozen, not as drafted.
-    disputes = dispute_figures(session, statement.contract, Period.parse(statement.period))
+    disputes = dispute_figures(session, statement.contract, statement.period)
     statement.figures = statement.figures | {"disputes": DisputeBasisDocument().dump(disputes)}
     statement.status = "final"
     statement.finalized_at = now or utcnow()
@@ -502,7 +503,7 @@ def _check_samples_drawn(session: Session, statement: Statement) -> None:
 
     Until then its quality lines are 0 for want of a sample, not for what the calls scored.
     """
-    contract, period = statement.contract, Period.parse(statement.period)
+    contract, period = statement.contract, statement.period
     if terms_for_period(contract, period).terms.sampling is None:
         return
     sample = sample_of(session, contract.id, period)

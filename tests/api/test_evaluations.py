@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from contracts.periods import Period
 from service.evaluations.models import Evaluation
 from tests.api.conftest import evaluation
 from tests.conftest import World, json_of, row_counts
@@ -327,4 +328,4 @@ def test_an_evaluation_keeps_the_contracts_month_of_its_call(
 
     with app.extensions["fiducia.sessionmaker"]() as session:
         stored = session.get_one(Evaluation, json_of(response)["id"])
-    assert stored.period == "2026-11"
+    assert stored.period == Period(2026, 11)

@@ -167,7 +167,9 @@ def sampled_refs(app: Flask, contract_id: int, purpose: str, period: str = "2026
             session.scalars(
                 select(SampledCall.call_ref)
                 .join(CallSample, CallSample.id == SampledCall.sample_id)
-                .where(CallSample.contract_id == contract_id, CallSample.period == period)
+                .where(
+                    CallSample.contract_id == contract_id, CallSample.period == Period.parse(period)
+                )
                 .where(SampledCall.purpose == purpose)
                 .order_by(SampledCall.rank_key)
             )
@@ -178,7 +180,7 @@ def stored_sample(app: Flask, contract_id: int, period: str) -> CallSample:
     with app.extensions["fiducia.sessionmaker"]() as session:
         return session.scalars(
             select(CallSample).where(
-                CallSample.contract_id == contract_id, CallSample.period == period
+                CallSample.contract_id == contract_id, CallSample.period == Period.parse(period)
             )
         ).one()
 
