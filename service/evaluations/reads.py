@@ -14,6 +14,7 @@ from service.edge.actors import Actor
 from service.edge.errors import NotFound
 from service.edge.paging import Page, count, page_of
 from service.evaluations.models import Evaluation, EvaluationRevision
+from service.language.i18n import N_
 
 
 def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
@@ -25,7 +26,7 @@ def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Eva
         )
     )
     if evaluation is None:
-        raise NotFound("no such evaluation")
+        raise NotFound(N_("no such evaluation"))
     return evaluation
 
 
@@ -47,7 +48,7 @@ def evaluations_query(
         visible = visible_contracts(actor).with_only_columns(Contract.id)
         query = query.where(Evaluation.contract_id.in_(visible))
     if period is not None:
-        query = query.where(Evaluation.period == str(period))
+        query = query.where(Evaluation.period == period)
     if source is not None:
         query = query.where(Evaluation.source == source)
     if agent_ref is not None:

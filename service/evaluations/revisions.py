@@ -27,6 +27,7 @@ from service.evaluations.models import Evaluation, EvaluationRevision
 from service.evaluations.reads import get_evaluation
 from service.evaluations.submission import scored_columns
 from service.forms.service import parsed_form
+from service.language.i18n import N_
 from service.notices.service import enqueue_for_both
 
 # Who authored an evaluation of each source, and so may amend it, retract it and decide its
@@ -50,16 +51,16 @@ def amend_evaluation(
     evaluation = _for_author(session, actor, evaluation_id, "amends", now)
     if dict(answers) == evaluation.answers and not evaluation.retracted:
         raise Invalid(
-            "an amendment changes the answers",
-            {"answers": [f"the same as revision {evaluation.revision}"]},
+            N_("an amendment changes the answers"),
+            {"answers": [said("the same as revision %(revision)s", revision=evaluation.revision)]},
         )
     settled = {
-        question: ["a dispute decided this answer; it changes no more"]
+        question: [N_("a dispute decided this answer; it changes no more")]
         for question in evaluation.settled_questions
         if answers.get(question) != evaluation.answers.get(question)
     }
     if settled:
-        raise Invalid("an amendment keeps what disputes decided", {"answers": settled})
+        raise Invalid(N_("an amendment keeps what disputes decided"), {"answers": settled})
     add_revision(
         session, evaluation, kind="amendment", answers=answers, actor=actor, reason=reason, now=now
     )
@@ -79,8 +80,12 @@ def retract_evaluation(
     evaluation = _for_author(session, actor, evaluation_id, "retracts", now)
     if evaluation.retracted:
         raise Conflict(
-            f"evaluation {evaluation.id} is already retracted",
-            {"evaluation_id": [f"retracted at revision {evaluation.revision}"]},
+            said("evaluation %(id)s is already retracted", id=evaluation.id),
+            {
+                "evaluation_id": [
+                    said("retracted at revision %(revision)s", revision=evaluation.revision)
+                ]
+            },
             location="path",
         )
     add_revision(
@@ -124,9 +129,12 @@ def _for_author(
     require_author(actor, evaluation, verb)
     if evaluation.held_by_dispute_id is not None:
         raise Conflict(
-            f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting for a "
-            "verdict; it changes the evaluation when decided",
-            {"evaluation_id": [f"held by dispute {evaluation.held_by_dispute_id}"]},
+            said(
+                "dispute %(id)s of this evaluation is waiting for a verdict; it changes the"
+                " evaluation when decided",
+                id=evaluation.held_by_dispute_id,
+            ),
+            {"evaluation_id": [said("held by dispute %(id)s", id=evaluation.held_by_dispute_id)]},
             location="path",
         )
     _check_window_open(session, evaluation, now or utcnow())
@@ -214,18 +222,39 @@ def _check_self_assessment_open(session: Session, evaluation: Evaluation) -> Non
     )
     if audit is not None:
         raise Conflict(
-            f"evaluation {audit} audits this call: the self-assessment stands beside it",
-            {"evaluation_id": [f"the call is audited by evaluation {audit}"]},
+            said(
+                "evaluation %(id)s audits this call: the self-assessment stands beside it", id=audit
+            ),
+            {"evaluation_id": [said("the call is audited by evaluation %(id)s", id=audit)]},
             location="path",
         )
+
+
+# What only an evaluation's author side does, by the verb `require_author` is given: each
+# said whole (by an admin, by a party), so that each translates as a sentence.
+AUTHOR_ONLY = {
+    "amends": (
+        N_("only an admin amends a %(source)s-source evaluation"),
+        N_("only the %(author)s amends a %(source)s-source evaluation"),
+    ),
+    "retracts": (
+        N_("only an admin retracts a %(source)s-source evaluation"),
+        N_("only the %(author)s retracts a %(source)s-source evaluation"),
+    ),
+    "decides the disputes of": (
+        N_("only an admin decides the disputes of a %(source)s-source evaluation"),
+        N_("only the %(author)s decides the disputes of a %(source)s-source evaluation"),
+    ),
+}
 
 
 def require_author(actor: Actor, evaluation: Evaluation, verb: str) -> None:
     """Refuse with 403 unless the caller is the evaluation's author side."""
     author = AUTHOR_ROLE[evaluation.source]
     if actor.role != author:
-        side = "an admin" if author == "admin" else f"the {author}"
-        raise Forbidden(f"only {side} {verb} a {evaluation.source}-source evaluation")
+        by_admin, by_party = AUTHOR_ONLY[verb]
+        template = by_admin if author == "admin" else by_party
+        raise Forbidden(said(template, author=author, source=evaluation.source))
 
 
 def lock_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
@@ -258,7 +287,7 @@ def add_revision(
     try:
         score = rules.score_evaluation(parsed_form(evaluation.form), answers)
     except RuleError as error:
-        raise Invalid("the answers do not fit the form", {"answers": error.errors}) from None
+        raise Invalid(N_("the answers do not fit the form"), {"answers": error.errors}) from None
     if kind in ("decision", "arbitration"):
         retracted = False  # an accepted dispute says the audit stands, with these answers
     now = now or utcnow()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from contracts import forms as rules
 from contracts.errors import RuleError
 from contracts.periods import Period
+from contracts.text import said
 from service.agreements.models import Contract
 from service.agreements.service import (
     get_contract,
@@ -36,6 +37,7 @@ from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRev
 from service.evaluations.reads import get_evaluation
 from service.forms.models import Form
 from service.forms.service import find_form, parsed_form
+from service.language.i18n import N_
 
 # The one source each role may submit; admins may submit any (third_party only through them).
 ROLE_SOURCE = {"supplier": "supplier", "client": "client"}
@@ -100,7 +102,7 @@ def _submit(
     if errors:
         # The batch is refused already; say which of its good records conflict, too.
         _settle(session, rows, _stored(session, rows.values()), errors)
-        raise Invalid("no evaluation was stored: fix every record listed", named(errors))
+        raise Invalid(N_("no evaluation was stored: fix every record listed"), named(errors))
 
     outcome = Submission(ids=[0] * size)
     inserted = _insert_new(session, rows.values())
@@ -114,7 +116,7 @@ def _submit(
         if conflicts:
             # Raising rolls the request back, the rows inserted above included.
             raise Conflict(
-                "evaluations with these calls are stored with other content", named(conflicts)
+                N_("evaluations with these calls are stored with other content"), named(conflicts)
             )
         for index, row in already.items():
             outcome.ids[index] = row["id"]
@@ -160,12 +162,18 @@ def _form_of(
     """Return the record's form if it is the one its terms name (else why not), and its month."""
     period, named = _form_of_the_terms(contract, record["call_at"])
     if record["form"] != named:
-        return None, f"the terms of contract {contract.id} for {period} name form {named}", period
+        problem = said(
+            "the terms of contract %(contract)s for %(month)s name form %(form)s",
+            contract=contract.id,
+            month=period,
+            form=named,
+        )
+        return None, problem, period
     key = (contract.client_id, named)
     if key not in forms:
         found = find_form(session, contract.client_id, named)
         forms[key] = None if found is None else (found, parsed_form(found))
-    return forms[key], f"the client publishes no form {named}", period
+    return forms[key], said("the client publishes no form %(form)s", form=named), period
 
 
 def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:
@@ -184,7 +192,9 @@ def _refuse_repeats(rows: dict[int, dict[str, Any]], errors: dict[int, Any]) -> 
     for index, row in list(rows.items()):
         earlier = first.setdefault(_key(row), index)
         if earlier != index:
-            errors[index] = {"call_ref": [f"repeats record {earlier} of this batch"]}
+            errors[index] = {
+                "call_ref": [said("repeats record %(record)s of this batch", record=earlier)]
+            }
             del rows[index]
 
 
@@ -302,8 +312,11 @@ def _settle(
         else:
             errors[index] = {
                 "call_ref": [
-                    f"evaluation {evaluation_id} is stored for this call with other content; "
-                    f"amend it (POST /api/v1/evaluations/{evaluation_id}/revisions)"
+                    said(
+                        "evaluation %(id)s is stored for this call with other content; to change"
+                        " it, amend its answers, giving a reason",
+                        id=evaluation_id,
+                    )
                 ],
                 "stored_id": evaluation_id,
             }
@@ -319,16 +332,28 @@ def _contracts_for(
     contracts = {contract.id: contract for contract in found}
     for index, record in records.items():
         if record["contract_id"] not in contracts:
-            raise NotFound(f"no such contract {record['contract_id']} (record {index})")
+            raise NotFound(
+                said(
+                    "no such contract %(contract)s (record %(record)s)",
+                    contract=record["contract_id"],
+                    record=index,
+                )
+            )
     if not actor.is_admin:
         allowed = ROLE_SOURCE.get(actor.role)
         if allowed is None:
-            raise Forbidden(f"the {actor.role} role does not submit evaluations")
+            raise Forbidden(said("the %(role)s role does not submit evaluations", role=actor.role))
         for index, record in records.items():
             if record["source"] != allowed:
                 raise Forbidden(
-                    f"a {actor.role} submits only {allowed}-source evaluations "
-                    f"(record {index} is {record['source']})"
+                    said(
+                        "a %(role)s submits only %(source)s-source evaluations"
+                        " (record %(record)s is %(given)s)",
+                        role=actor.role,
+                        source=allowed,
+                        record=index,
+                        given=record["source"],
+                    )
                 )
     return contracts
 
@@ -406,13 +431,21 @@ def scoring_form(
     """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if not actor.is_admin and actor.role not in ROLE_SOURCE:
-        raise Forbidden(f"the {actor.role} role does not submit evaluations")
+        raise Forbidden(said("the %(role)s role does not submit evaluations", role=actor.role))
     period, named = _form_of_the_terms(contract, call_at)
     form = find_form(session, contract.client_id, named)
     if form is None:
         raise Invalid(
-            "the terms name a form that is not published",
-            {"call_at": [f"the terms for {period} name form {named}, which is not published"]},
+            N_("the terms name a form that is not published"),
+            {
+                "call_at": [
+                    said(
+                        "the terms for %(month)s name form %(form)s, which is not published",
+                        month=period,
+                        form=named,
+                    )
+                ]
+            },
         )
     return form, parsed_form(form)
 
@@ -439,6 +472,6 @@ def preview_evaluation(
     except RuleError as error:
         problems = {key: found for key, found in error.errors.items() if key not in missing}
         if problems:
-            raise Invalid("the answers do not fit the form", {"answers": problems}) from None
+            raise Invalid(N_("the answers do not fit the form"), {"answers": problems}) from None
         return Preview(form, None, missing)
     return Preview(form, score, [])

@@ -17,6 +17,7 @@ from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms
+from contracts.text import said
 from service.agreements.models import Contract
 from service.agreements.service import (
     PeriodTerms,
@@ -42,6 +43,7 @@ from service.edge.paging import Page, page_of
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_month, aggregate_period
+from service.language.i18n import N_
 from service.notices.service import enqueue
 from service.statements.models import CarriedAdjustment, Statement
 from service.volumes.models import VolumeChange
@@ -158,9 +160,16 @@ def refresh_draft(
     )
     if statement is not None and statement.is_final:
         raise Conflict(
-            f"the statement of {period} is final and never changes; corrections go into "
-            f"the next statement",
-            {"period": [f"statement {statement.id} of {period} is final"]},
+            said(
+                "the statement of %(month)s is final and never changes; corrections go into the"
+                " next statement",
+                month=period,
+            ),
+            {
+                "period": [
+                    said("statement %(id)s of %(month)s is final", id=statement.id, month=period)
+                ]
+            },
         )
     if prepared is not None and _inputs_changed(session, contract.id, period, prepared.stamp):
         prepared = None  # an input arrived since: aggregate the month again, alone
@@ -191,15 +200,28 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
     first_terms = contract.terms_versions[0]
     if period.first_day < first_terms.effective_from:
         raise Invalid(
-            "the contract had no terms then",
-            {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
+            N_("the contract had no terms then"),
+            {
+                "period": [
+                    said("the contract's terms start on %(day)s", day=first_terms.effective_from)
+                ]
+            },
         )
     timezone = terms_for_period(contract, period).timezone
     _, end = period.bounds(timezone)
     if now < end:
         raise Invalid(
-            "a statement is computed once its period has ended",
-            {"period": [f"{period} ends at {end.isoformat()} ({timezone})"]},
+            N_("a statement is computed once its period has ended"),
+            {
+                "period": [
+                    said(
+                        "%(month)s ends at %(when)s (%(zone)s)",
+                        month=period,
+                        when=end.isoformat(),
+                        zone=timezone,
+                    )
+                ]
+            },
         )
 
 
@@ -215,10 +237,18 @@ def _store(
     largest = max(abs(amount.scaleb(exponent)) for amount in (result.total, result.volume_only))
     if largest > MAX_MINOR:
         raise Invalid(
-            "the statement's amounts are too large to store",
-            {"period": [f"its total {result.total} {result.currency} is past what can be stored; "
-                        "check the terms' prices and the volumes"]},
-        )  # fmt: skip
+            N_("the statement's amounts are too large to store"),
+            {
+                "period": [
+                    said(
+                        "its total %(total)s %(currency)s is past what can be stored; check the"
+                        " terms' prices and the volumes",
+                        total=result.total,
+                        currency=result.currency,
+                    )
+                ]
+            },
+        )
     statement.currency = result.currency
     statement.terms_version_id = computed.aggregate.terms_version_id
     # The basis says how the month's audits were contested, and which disputes still wait.
@@ -416,7 +446,7 @@ def get_statement(*, session: Session, actor: Actor, statement_id: int) -> State
     """Return a statement the caller may see, or 404."""
     statement = session.scalar(visible_statements(actor).where(Statement.id == statement_id))
     if statement is None:
-        raise NotFound("no such statement")
+        raise NotFound(N_("no such statement"))
     return statement
 
 
@@ -474,8 +504,8 @@ def finalize(
     statement = lock_statement(session, finalizable(session, actor, statement_id))
     if statement.is_final:
         raise Conflict(
-            f"statement {statement.id} is already final",
-            {"statement_id": ["already final"]},
+            said("statement %(id)s is already final", id=statement.id),
+            {"statement_id": [N_("already final")]},
             location="path",
         )
     _check_samples_drawn(session, statement)
@@ -511,14 +541,21 @@ def _check_samples_drawn(session: Session, statement: Statement) -> None:
         return
     timeline = timeline_of(contract, period)
     if sample is None or not sample.drawn:
-        when = f"when its call log closes, at {timeline.log_closes.isoformat()}"
+        template = N_(
+            "the samples of %(month)s are drawn when its call log closes, at %(when)s; the"
+            " statement is final only after that"
+        )
+        when = timeline.log_closes.isoformat()
     else:
         assert timeline.self_due is not None  # only two stages draw the audit sample apart
-        due = timeline.self_due.isoformat()
-        when = f"(its audit sample) when the self-assessments are due, at {due}"
+        template = N_(
+            "the samples of %(month)s are drawn (its audit sample) when the self-assessments are"
+            " due, at %(when)s; the statement is final only after that"
+        )
+        when = timeline.self_due.isoformat()
     raise Conflict(
-        f"the samples of {period} are drawn {when}; the statement is final only after that",
-        {"statement_id": [f"the samples of {period} are not drawn yet"]},
+        said(template, month=period, when=when),
+        {"statement_id": [said("the samples of %(month)s are not drawn yet", month=period)]},
         location="path",
     )
 
@@ -541,7 +578,7 @@ def simulate(
     """Say what draft terms would have paid on the recorded data, storing nothing."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if len(set(periods)) != len(periods):
-        raise Invalid("each period once", {"periods": ["a period is repeated"]})
+        raise Invalid(N_("each period once"), {"periods": [N_("a period is repeated")]})
     draft, form = checked_terms(session, contract.client_id, terms, {})
     first_terms = contract.terms_versions[0].effective_from
     simulations = []

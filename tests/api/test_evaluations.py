@@ -74,6 +74,11 @@ def test_other_content_for_a_stored_call_is_409_naming_the_stored_id(
     )
     assert response.status_code == 409
     assert json_of(response)["errors"]["json"]["stored_id"] == first["id"]
+    # It names what to change (the fields of an amendment), not a URL.
+    assert json_of(response)["errors"]["json"]["call_ref"] == [
+        f"evaluation {first['id']} is stored for this call with other content; to change it, "
+        "amend its answers, giving a reason"
+    ]
     assert row_counts(app) == before
 
 
