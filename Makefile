@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/fiducia db upgrade
 	$(BIN)/fiducia demo
-	$(BIN)/fiducia serve --host $(HOST) --port $(PORT)
+	$(BIN)/fiducia run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,22 +48,28 @@ translations: install
 wrk:
 	bash .ci/install-wrk
 
-# The whole suite on SQLite (whatever TEST_DATABASE_URL says); then, when TEST_DATABASE_URL
-# names a PostgreSQL server, every database-backed test again on a throwaway database created
-# on that server. Branch coverage counts both passes: code only PostgreSQL runs (COPY,
-# partitions) is covered by the second. Screenshots of the main pages land in
-# artifacts/screenshots/.
+# The whole suite. With TEST_DATABASE_URL naming a PostgreSQL server (CI), each tier runs on
+# the database it really tests, once: unit tests on SQLite only; integration and API tests on
+# both (they exercise dialect code: COPY, upserts, locks, partitions); pages, the browser and
+# the API fuzzing on PostgreSQL only. Without a server every test runs on SQLite.
+# Branch coverage counts both passes; without PostgreSQL the code only it runs (COPY,
+# partitions) goes uncovered, so the SQLite pass alone is held to a lower floor.
 # Each pass spreads the tests over one process per core (pytest-xdist); an idle process takes
-# tests queued for a busy one, so one long file (the API fuzzing) does not set the pace.
+# tests queued for a busy one, so one long file does not set the pace. Screenshots of the main
+# pages land in artifacts/screenshots/.
 PARALLEL := -n auto --dist worksteal
+COVER := --cov --cov-report= --cov-fail-under=0
 test: lint browser pdf-libraries wrk
-	env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) --cov --cov-report= --cov-fail-under=0
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest $(PARALLEL) --cov --cov-append --cov-report= --cov-fail-under=0 \
-			tests/integration tests/api tests/web tests/e2e; \
+		echo "== SQLite: unit, integration, API (no fuzzing)"; \
+		env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) $(COVER) -m "not fuzz" \
+			tests/unit tests/integration tests/api || exit 1; \
+		echo "== PostgreSQL ($$TEST_DATABASE_URL): integration, API, pages, browser, fuzzing"; \
+		$(BIN)/pytest $(PARALLEL) $(COVER) --cov-append \
+			tests/integration tests/api tests/web tests/e2e || exit 1; \
+	else \
+		$(BIN)/pytest $(PARALLEL) $(COVER) || exit 1; \
 	fi
-	@# Without PostgreSQL the code only it runs (COPY, partitions) goes uncovered: a lower floor.
 	$(BIN)/coverage report $(if $(TEST_DATABASE_URL),,--fail-under=95.5)
 
 unit: install

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from flask import Flask
@@ -127,76 +131,86 @@ def gunicorn_argv(
     ]
 
 
-@main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option(
-    "--workers",
-    default=None,
-    type=click.IntRange(min=1),
-    envvar="FIDUCIA_WEB_WORKERS",
-    show_envvar=True,
-    help="processes; default: 2 per core, at least 2",
-)
-@click.option(
-    "--threads",
-    default=8,
-    show_default=True,
-    type=click.IntRange(min=1),
-    envvar="FIDUCIA_WEB_THREADS",
-    show_envvar=True,
-    help="requests each worker serves at once",
-)
-@click.option(
-    "--timeout",
-    default=30,
-    show_default=True,
-    type=click.IntRange(min=1),
-    envvar="FIDUCIA_WEB_TIMEOUT",
-    show_envvar=True,
-    help="seconds a silent worker lives before it is restarted",
-)
-@click.option(
-    "--graceful-timeout",
-    default=30,
-    show_default=True,
-    type=click.IntRange(min=1),
-    envvar="FIDUCIA_WEB_GRACEFUL_TIMEOUT",
-    show_envvar=True,
-    help="seconds a stopping worker has to finish its requests",
-)
-@click.option(
-    "--keep-alive",
-    default=5,
-    show_default=True,
-    type=click.IntRange(min=1),
-    envvar="FIDUCIA_WEB_KEEP_ALIVE",
-    show_envvar=True,
-    help="seconds an idle connection stays open for its next request",
-)
-def serve(
-    host: str,
-    port: int,
-    workers: int | None,
-    threads: int,
-    timeout: int,
-    graceful_timeout: int,
-    keep_alive: int,
-) -> None:
-    """Serve the API and the pages with gunicorn, in threaded workers."""
+def serving_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command gunicorn's options: where it listens and how its workers run."""
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--port", default=8000, show_default=True, type=int),
+        click.option(
+            "--workers", default=None, type=click.IntRange(min=1), envvar="FIDUCIA_WEB_WORKERS",
+            show_envvar=True, help="processes; default: 2 per core, at least 2",
+        ),
+        click.option(
+            "--threads", default=8, show_default=True, type=click.IntRange(min=1),
+            envvar="FIDUCIA_WEB_THREADS", show_envvar=True,
+            help="requests each worker serves at once",
+        ),
+        click.option(
+            "--timeout", default=30, show_default=True, type=click.IntRange(min=1),
+            envvar="FIDUCIA_WEB_TIMEOUT", show_envvar=True,
+            help="seconds a silent worker lives before it is restarted",
+        ),
+        click.option(
+            "--graceful-timeout", default=30, show_default=True, type=click.IntRange(min=1),
+            envvar="FIDUCIA_WEB_GRACEFUL_TIMEOUT", show_envvar=True,
+            help="seconds a stopping worker has to finish its requests",
+        ),
+        click.option(
+            "--keep-alive", default=5, show_default=True, type=click.IntRange(min=1),
+            envvar="FIDUCIA_WEB_KEEP_ALIVE", show_envvar=True,
+            help="seconds an idle connection stays open for its next request",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _gunicorn(host: str, port: int, workers: int | None, **options: int) -> list[str]:
+    """Return gunicorn's command line for the serving options, and say where it serves."""
     workers = workers or max(2, 2 * (os.cpu_count() or 1))
-    argv = gunicorn_argv(
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        timeout=timeout,
-        graceful_timeout=graceful_timeout,
-        keep_alive=keep_alive,
+    click.echo(
+        f"serving on http://{host}:{port} with {workers} workers of {options['threads']} threads"
     )
-    click.echo(f"serving on http://{host}:{port} with {workers} workers of {threads} threads")
     sys.stdout.flush()
+    return gunicorn_argv(host=host, port=port, workers=workers, **options)
+
+
+@main.command("serve")
+@serving_options
+def serve(**options: Any) -> None:
+    """Serve the API and the pages with gunicorn, in threaded workers."""
+    argv = _gunicorn(**options)
     os.execv(sys.executable, argv)
+
+
+@main.command("run")
+@serving_options
+def run(**options: Any) -> None:
+    """Serve the API and the pages, and run the scheduler beside them: the whole product in
+    one command, as a deployment runs it in two. Stopping it (Ctrl-C, SIGTERM) stops both."""
+    argv = _gunicorn(**options)
+    scheduler = subprocess.Popen([sys.executable, "-m", "service.cli", "scheduler"])
+    web = subprocess.Popen(argv)
+    children = (web, scheduler)
+
+    asked: set[int] = set()
+
+    def stop(signum: int, _frame: object) -> None:
+        for child in children:  # each is asked once: a second signal could cut its exit short
+            if child.poll() is None and child.pid not in asked:
+                asked.add(child.pid)
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop(signal.SIGTERM, None)  # one ended: the other goes too
+    codes = [child.wait() for child in children]
+    # A child that ended on the signal it was sent stopped as it was asked to.
+    stopped = (0, -signal.SIGTERM, -signal.SIGINT)
+    raise SystemExit(next((code for code in codes if code not in stopped), 0))
 
 
 @main.command("scheduler")
@@ -212,7 +226,16 @@ def scheduler(app: Flask, once: bool) -> None:
     startup_check(app)
     every = app.config["CLOSE_EVERY_MINUTES"]
     click.echo(f"scheduler started: close every {every} minutes, webhooks every minute")
-    build_scheduler(app).start()
+    jobs = build_scheduler(app)
+
+    def stop(_signum: int, _frame: object) -> None:
+        # A job cut short rolls back whole (each item is its own transaction): stop at once.
+        if jobs.running:
+            jobs.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    jobs.start()
 
 
 @main.command("close")
@@ -248,3 +271,7 @@ def close(app: Flask, period: str, contract_id: int | None, finalize: bool) -> N
     if run.error:
         click.echo(run.error, err=True)
         raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

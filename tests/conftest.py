@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service import create_app
-from service.database.engine import Base, engine_url
+from service.database.engine import Base, Timeouts, engine_url, make_engine
 from service.database.migrate import upgrade
+from service.demo.data import DemoResult, load_demo
 from service.evaluations.models import Evaluation
 
 
@@ -100,6 +104,89 @@ def app(shared_app: Flask) -> Iterator[Flask]:
     shared_app.config.clear()
     shared_app.config.update(config)
     remove_every_row(shared_app)
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """The demo loaded once per test process into a database of its own, and what loading it
+    printed (the demo users' tokens)."""
+
+    url: str
+    result: DemoResult
+
+
+def load_template(
+    tmp_path_factory: pytest.TempPathFactory, today: datetime | None
+) -> Iterator[DemoTemplate]:
+    """Load the demo (at DEMO_TRAFFIC, on `today`, or on the real day if None) into a database
+    of its own, yield it as a template, and drop it at the end."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    databases = postgres_database(server) if server else None
+    url = next(databases) if databases else f"sqlite:///{tmp_path_factory.mktemp('demo') / 't.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with contextlib.ExitStack() as stack:
+        if today is not None:
+            stack.enter_context(time_machine.travel(today, tick=False))
+        with sessionmaker(engine).begin() as session:
+            result = load_demo(session, traffic=DEMO_TRAFFIC)
+    engine.dispose()  # a template has no connection left, and SQLite's file is whole
+    yield DemoTemplate(url, result)
+    if databases:
+        next(databases, None)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    """The demo loaded on TODAY once per test process, as a template each test copies."""
+    yield from load_template(tmp_path_factory, TODAY)
+
+
+def copy_of(template: str, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of a fresh copy of a template database; drop the copy afterwards."""
+    if not template.startswith("postgresql"):
+        copy = tmp_path / "demo-copy.db"
+        with sqlite3.connect(make_url(template).database) as source, sqlite3.connect(copy) as to:
+            source.backup(to)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"fiducia_demo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(engine_url(template), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        template_name = make_url(template).database
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield make_url(template).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def on_a_copy(app: Flask, template: DemoTemplate, tmp_path: Path) -> Iterator[Flask]:
+    """Point the app at a fresh copy of a template database while the block runs; the copy is
+    dropped afterwards and the app's own database is back."""
+    copies = copy_of(template.url, tmp_path)
+    url = next(copies)
+    saved = {name: app.extensions[name] for name in ("fiducia.engine", "fiducia.sessionmaker")}
+    engine = make_engine(url, timeouts=Timeouts.of(app.config))
+    app.extensions["fiducia.engine"] = engine
+    app.extensions["fiducia.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    try:
+        yield app
+    finally:
+        app.extensions.update(saved)
+        engine.dispose()
+        next(copies, None)
+
+
+@pytest.fixture
+def demo_app(app: Flask, demo_template: DemoTemplate, tmp_path: Path) -> Iterator[Flask]:
+    """Return the shared app on a fresh copy of the demo: copied from the template in a
+    fraction of a second instead of loaded again."""
+    with on_a_copy(app, demo_template, tmp_path) as on_copy:
+        yield on_copy
 
 
 @pytest.fixture

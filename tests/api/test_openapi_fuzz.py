@@ -14,6 +14,9 @@ from sqlalchemy import update
 from service.accounts.models import ApiToken
 from tests.conftest import World
 
+# Once per CI run, on PostgreSQL (see the Makefile): it exercises the API's edges, not a dialect.
+pytestmark = pytest.mark.fuzz
+
 EXAMPLES_PER_OPERATION = 12
 BEYOND_64_BITS = str(2**64)
 EDGE_PERIODS = ["0000-01", "0001-01", "9999-12", "2026-10\n"]

@@ -13,8 +13,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
-from service.demo.data import DEMO_PASSWORD, DemoResult, load_demo
-from tests.conftest import DEMO_TRAFFIC
+from service.demo.data import DEMO_PASSWORD, DemoResult
+from tests.conftest import DemoTemplate, load_template, on_a_copy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -40,17 +40,22 @@ class LiveDemo:
         return next(login.token for login in self.demo.logins if login.email == email)
 
 
+@pytest.fixture(scope="session")
+def live_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    """The demo loaded on the real day once per test process (the browser keeps real time)."""
+    yield from load_template(tmp_path_factory, None)
+
+
 @pytest.fixture
-def live(app: Flask) -> Iterator[LiveDemo]:
-    """Serve the app with the demo data on a free loopback port."""
-    with app.extensions["fiducia.sessionmaker"].begin() as session:
-        demo = load_demo(session, traffic=DEMO_TRAFFIC)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveDemo(url=f"http://127.0.0.1:{server.server_port}", demo=demo)
-    server.shutdown()
-    server.server_close()
+def live(app: Flask, live_demo_template: DemoTemplate, tmp_path: Path) -> Iterator[LiveDemo]:
+    """Serve the app on a fresh copy of the demo, on a free loopback port."""
+    with on_a_copy(app, live_demo_template, tmp_path):
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield LiveDemo(url=f"http://127.0.0.1:{server.server_port}", demo=live_demo_template.result)
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from service.database.engine import engine_url
 from service.database.migrate import alembic_config, upgrade
-from service.demo.data import load_demo
 from service.edge.actors import OPERATOR
 from service.statements import service as statements
 from service.statements.models import Statement
 from service.statements.reports import store_reports
-from tests.conftest import DEMO_TRAFFIC, postgres_database
+from tests.conftest import postgres_database
 
 # Each table whose rows never change, and which of its rows are kept for good.
 KEPT = {
@@ -36,12 +35,12 @@ KEPT = {
 
 
 @pytest.fixture
-def history(app: Flask) -> None:
+def history(demo_app: Flask) -> None:
     """The demo, with one statement finalized and its report files made after the commit."""
+    app = demo_app
     factory = app.extensions["fiducia.sessionmaker"]
     finalized = None
     with factory.begin() as session:
-        load_demo(session, traffic=DEMO_TRAFFIC)
         drafts = session.scalars(
             select(Statement).where(Statement.status == "draft").order_by(Statement.id.desc())
         )

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Organization
-from service.demo.data import load_demo
 from service.edge.actors import OPERATOR
 from service.language.formatting import money
 from service.notices.models import WebhookDelivery
@@ -24,17 +23,16 @@ from service.notices.texts import summary
 from service.statements import reports
 from service.statements.models import Statement
 from service.statements.service import finalize
-from tests.conftest import DEMO_TRAFFIC
 
 HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @pytest.fixture
-def final(app: Flask) -> int:
-    """Load the demo and finalize Callmaster Napoli's first month, as the close would."""
+def final(demo_app: Flask) -> int:
+    """The demo, and Callmaster Napoli's first month finalized as the close would."""
+    app = demo_app
     factory = app.extensions["fiducia.sessionmaker"]
     with factory.begin() as session:
-        load_demo(session, traffic=DEMO_TRAFFIC)
         client = session.scalars(select(Organization).where(Organization.kind == "client")).one()
         client.webhook_url, client.webhook_secret = "https://hooks.example.test/in", "s" * 32
         first = session.scalars(select(Statement).order_by(Statement.id)).first()

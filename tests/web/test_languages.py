@@ -26,13 +26,11 @@ from sqlalchemy.orm import Session
 from service.accounts.models import Organization, User
 from service.agreements.models import Contract, TermsVersion
 from service.calls.models import Call
-from service.demo.data import load_demo
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
 from service.language.i18n import LANGUAGE_NAMES
 from service.statements.models import Statement
-from tests.conftest import DEMO_TRAFFIC
 from tests.web.test_pages import csrf
 
 CATALOG = (
@@ -175,10 +173,10 @@ def not_italian(pieces: list[str], data: list[str]) -> set[str]:
 
 
 @pytest.fixture
-def demo(app: Flask) -> dict[str, int]:
-    """Load the demo (every state a page shows) and return the ids the pages need."""
+def demo(demo_app: Flask) -> dict[str, int]:
+    """The demo (every state a page shows), and the ids the pages need."""
+    app = demo_app
     with app.extensions["fiducia.sessionmaker"].begin() as session:
-        load_demo(session, traffic=DEMO_TRAFFIC)
         napoli = session.scalars(select(Contract).order_by(Contract.id)).first()
         assert napoli is not None
         disputed = session.scalars(select(Dispute).order_by(Dispute.id)).first()
