@@ -351,7 +351,7 @@ def seed_month(
 
     from contracts.periods import Period
     from service.edge.actors import Actor
-    from service.evaluations.service import submit_evaluations
+    from service.evaluations.submission import submit_evaluations
     from service.volumes.service import upsert_volumes
 
     rng = random.Random(seed)

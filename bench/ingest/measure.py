@@ -31,13 +31,13 @@ PHASES = (
     ("NUL and surrogate scan of the body", "service/schemas.py", "find_unstorable"),
     ("webargs: JSON re-parse + load", "webargs/core.py", "parse"),
     ("record loading (compiled check)", "service/fastload.py", "load_each"),
-    ("contract + role check (SQL)", "service/evaluations/service.py", "_contracts_for"),
+    ("contract + role check (SQL)", "service/evaluations/submission.py", "_contracts_for"),
     ("form lookup (SQL)", "service/forms/service.py", "find_form"),
     ("parsed_form per record", "service/forms/service.py", "parsed_form"),
     ("scoring", "contracts/forms.py", "score_evaluation"),
-    ("row build + content hash", "service/evaluations/service.py", "_row"),
-    ("lookup of conflicting calls (SQL)", "service/evaluations/service.py", "_stored"),
-    ("SQL insert ... ON CONFLICT DO NOTHING", "service/evaluations/service.py", "_insert_new"),
+    ("row build + content hash", "service/evaluations/submission.py", "_row"),
+    ("lookup of conflicting calls (SQL)", "service/evaluations/submission.py", "_stored"),
+    ("SQL insert ... ON CONFLICT DO NOTHING", "service/evaluations/submission.py", "_insert_new"),
     ("commit", "sqlalchemy/engine/base.py", "_commit_impl"),
 )
 

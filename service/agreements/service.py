@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -206,14 +204,30 @@ class PeriodTerms:
 
     @property
     def terms(self) -> Terms:
-        """Return the parsed terms (parsed once per distinct document)."""
-        return _parse_terms(json.dumps(self.version.document, sort_keys=True))
+        """Return the parsed terms (parsed once per stored version)."""
+        return _parsed_terms(self.version)
 
 
-@lru_cache(maxsize=256)
-def _parse_terms(document_json: str) -> Terms:
+# Parsed terms by terms version id, each beside the document it was parsed from. A stored
+# version never changes, but SQLite gives the id of a row rolled back (or of an emptied
+# table's) to the next row: the document is compared before the parse is taken, at once
+# when the session holds the same document, else as plain values, never serialized.
+_PARSED: dict[int, tuple[dict[str, Any], Terms]] = {}
+MAX_PARSED = 4096
+
+
+def _parsed_terms(version: TermsVersion) -> Terms:
+    document = version.document
+    kept = _PARSED.get(version.id) if version.id is not None else None
+    if kept is not None and (kept[0] is document or kept[0] == document):
+        return kept[1]
     # A stored version reads as it was written, per-agent samples included (DESIGN 13).
-    return parse_terms(json.loads(document_json), stored=True)
+    parsed = parse_terms(document, stored=True)
+    if version.id is not None:
+        if len(_PARSED) >= MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[version.id] = (document, parsed)
+    return parsed
 
 
 def terms_for_period(contract: Contract, period: Period) -> PeriodTerms:

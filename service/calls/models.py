@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
+from contracts.periods import Period
+from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 
 DIRECTIONS = ("inbound", "outbound")
 
@@ -33,7 +34,7 @@ class Call(Base):
 
     contract_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
-    period: Mapped[str] = mapped_column(String(7))
+    period: Mapped[Period] = mapped_column(Month)
     call_at: Mapped[datetime] = mapped_column(UTCDateTime)
     agent_ref: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
@@ -61,7 +62,7 @@ class CallSample(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
-    period: Mapped[str] = mapped_column(String(7))
+    period: Mapped[Period] = mapped_column(Month)
     scheme: Mapped[int] = mapped_column(default=1, server_default="1")
     seed: Mapped[str] = mapped_column(String(64))  # 32 bytes, lowercase hex: the self sample's
     commitment: Mapped[str] = mapped_column(String(64))  # sha256(seed), lowercase hex

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from service.accounts.web_sessions import page
 from service.agreements.service import get_contract, terms_for_period
 from service.calls import samples
-from service.calls.service import calls_page
+from service.calls.reads import calls_page
 from service.edge.sessions import get_session
 from service.web.query import PAGE_SIZE, chosen_period, page_number
 

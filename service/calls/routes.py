@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from contracts.periods import Period
 from service.agreements.service import get_contract
-from service.calls import samples, service
+from service.calls import ingest, reads, samples
 from service.calls.schemas import (
     CallOut,
     CallQuery,
@@ -39,7 +39,7 @@ class Calls(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], contract_id: int, pagination_parameters: Any) -> Any:
         """List a contract's logged calls in time order, with the samples each was drawn into."""
-        page = service.calls_page(
+        page = reads.calls_page(
             session=get_session(),
             actor=current_actor(),
             contract_id=contract_id,
@@ -56,7 +56,7 @@ class Calls(MethodView):
     @blp.alt_response(200, schema=LoggedOut, description="Every call was logged already")
     def post(self, body: dict[str, Any], contract_id: int) -> Any:
         """Log up to 10,000 calls, all or nothing; the same call again changes nothing."""
-        logged = service.log_calls(
+        logged = ingest.log_calls(
             session=get_session(),
             actor=current_actor(),
             contract_id=contract_id,
@@ -79,15 +79,15 @@ class CallsUpload(MethodView):
         contract's log locked and the calls stored.
         """
         session, actor = get_session(), current_actor()
-        calendar = service.log_calendar(session=session, actor=actor, contract_id=contract_id)
+        calendar = ingest.log_calendar(session=session, actor=actor, contract_id=contract_id)
         end_reading(session)
         limit = current_app.config["MAX_UPLOAD_LENGTH"]
-        read = service.read_calls_file(calendar, files["file"].stream, limit)
+        read = ingest.read_calls_file(calendar, files["file"].stream, limit)
         with read.spool:
             begin_writing(session)
             # Millions of rows go into one COPY: the long budget, as the close has.
             allow_long_statements(session, current_app.config["DB_LONG_STATEMENT_TIMEOUT"])
-            logged = service.log_calls_file(session=session, actor=actor, read=read)
+            logged = ingest.log_calls_file(session=session, actor=actor, read=read)
         return logged, 201 if logged.created else 200
 
 
@@ -97,7 +97,7 @@ class CallsSummary(MethodView):
     @blp.response(200, SummaryOut)
     def get(self, query: dict[str, Any], contract_id: int) -> Any:
         """Count a month of the log: in all, per day, per agent and per direction."""
-        return service.summary(
+        return reads.summary(
             session=get_session(), actor=current_actor(), contract_id=contract_id, **query
         )
 
@@ -119,7 +119,7 @@ class CallsExport(MethodView):
 
         def lines() -> Iterator[str]:
             with factory() as reading:  # the request's own session is closed by now
-                for call in service.exported_calls(reading, contract.id, period):
+                for call in reads.exported_calls(reading, contract.id, period):
                     yield json.dumps(call, ensure_ascii=False) + "\n"
 
         name = f"calls-{contract.id}-{period}.jsonl"

@@ -64,9 +64,7 @@ NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 def sample_of(session: Session, contract_id: int, period: Period) -> CallSample | None:
     """Return a contract's sample row of a period, if its seeds were committed."""
     return session.scalar(
-        select(CallSample).where(
-            CallSample.contract_id == contract_id, CallSample.period == str(period)
-        )
+        select(CallSample).where(CallSample.contract_id == contract_id, CallSample.period == period)
     )
 
 
@@ -95,7 +93,7 @@ def commit_seed(
     audit_seed = secrets.token_bytes(sampling.SEED_BYTES) if rule.stages is not None else None
     sample = CallSample(
         contract_id=contract.id,
-        period=str(period),
+        period=period,
         scheme=rule.scheme,
         seed=seed.hex(),
         commitment=sampling.commitment(seed),
@@ -170,7 +168,7 @@ def draw_samples(
 def _draw_per_agent(session: Session, sample: CallSample, rule: Sampling, now: datetime) -> None:
     """Draw both samples of a month under the retired per-agent scheme, with its one seed."""
     assert isinstance(rule.sizes, sampling.SampleSizes)
-    period = Period.parse(sample.period)
+    period = sample.period
     calls = _stream(session, _logged_calls(sample.contract_id, period))
     drawn = sampling.draw(calls, bytes.fromhex(sample.seed), rule.sizes)
     _store(session, sample, "audit", drawn.audit)
@@ -185,7 +183,7 @@ def _draw_self(session: Session, sample: CallSample, rule: Sampling, now: dateti
     """Draw the self sample of a month from its closed log (the first of two stages)."""
     stages = rule.stages
     assert stages is not None
-    period = Period.parse(sample.period)
+    period = sample.period
     calls = _stream(session, drawable_calls(sample.contract_id, period))
     drawn, count = sampling.draw_self(calls, bytes.fromhex(sample.seed), stages.self_stage.size)
     _store(session, sample, "self", drawn)
@@ -270,7 +268,7 @@ def drawable_calls(contract_id: int, period: Period) -> Select[str, str]:
     When it does, this is the one query to filter, and the draw and its check follow it.
     """
     return select(Call.call_ref, Call.agent_ref).where(
-        Call.contract_id == contract_id, Call.period == str(period)
+        Call.contract_id == contract_id, Call.period == period
     )
 
 
@@ -278,7 +276,7 @@ def _logged_calls(contract_id: int, period: Period) -> Select[str, str]:
     """Select every logged call of a month, as (call_ref, agent_ref): what scheme 1 drew from,
     and so what its draws are checked against, whatever later filters the two-stage draw."""
     return select(Call.call_ref, Call.agent_ref).where(
-        Call.contract_id == contract_id, Call.period == str(period)
+        Call.contract_id == contract_id, Call.period == period
     )
 
 
@@ -313,7 +311,7 @@ class Drawn:
 
 def drawn_of(contract: Contract, sample: CallSample, form_id: int) -> Drawn:
     """Return what the coverage of a contract's drawn sample needs."""
-    timeline = timeline_of(contract, Period.parse(sample.period))
+    timeline = timeline_of(contract, sample.period)
     return Drawn(
         contract.id,
         sample.id,
@@ -362,7 +360,7 @@ def coverage_by_contract(
     evaluated = exists().where(
         Evaluation.contract_id == table.c.contract_id,
         Evaluation.call_ref == SampledCall.call_ref,
-        Evaluation.period == str(period),
+        Evaluation.period == period,
         Evaluation.form_id == table.c.form_id,
         Evaluation.retracted.is_(False),
         right_side,
@@ -436,7 +434,7 @@ def to_do(*, session: Session, actor: Actor, contract_id: int, period: Period) -
     evaluated = exists().where(
         Evaluation.contract_id == contract.id,
         Evaluation.call_ref == Call.call_ref,
-        Evaluation.period == str(period),
+        Evaluation.period == period,
         Evaluation.retracted.is_(False),
         Evaluation.source.in_(SIDES[purpose]),
     )
@@ -607,7 +605,7 @@ def verify_sample(
 def _redraw_per_agent(session: Session, sample: CallSample) -> tuple[dict[str, Keys], int]:
     """Draw a scheme 1 month again from the stored log and its one seed."""
     assert sample.sizes is not None
-    calls = _stream(session, _logged_calls(sample.contract_id, Period.parse(sample.period)))
+    calls = _stream(session, _logged_calls(sample.contract_id, sample.period))
     sizes = sampling.SampleSizes(**sample.sizes)
     drawn = sampling.draw(calls, bytes.fromhex(sample.seed), sizes)
     return {purpose: _keys(drawn.of(purpose)) for purpose in sampling.PURPOSES}, drawn.calls
@@ -617,7 +615,7 @@ def _redraw_two_stages(session: Session, sample: CallSample) -> tuple[dict[str, 
     """Draw a two-stage month again: its self sample from the log, and (once drawn) its audit
     sample from that."""
     assert sample.sizes is not None
-    calls = _stream(session, drawable_calls(sample.contract_id, Period.parse(sample.period)))
+    calls = _stream(session, drawable_calls(sample.contract_id, sample.period))
     own, count = sampling.draw_self(calls, bytes.fromhex(sample.seed), sample.sizes["self"])
     found = {"self": _keys(own)}
     if sample.audit_drawn and sample.seed_audit is not None:

@@ -7,9 +7,9 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from service.calls.ingest import MAX_BATCH
 from service.calls.models import DIRECTIONS
 from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
-from service.calls.service import MAX_BATCH
 from service.edge.schemas import CallRef, Instant, PeriodField
 
 PURPOSES = ("audit", "self")

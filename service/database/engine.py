@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from flask import Flask
@@ -31,6 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from contracts.periods import Period
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Month(TypeDecorator[Period]):
+    """A calendar month stored as its `YYYY-MM` text; only a `Period` goes in, one comes back.
+
+    The text sorts as the months follow each other, so `<` and `>` compare months in SQL;
+    partition bounds and rows COPYed into a table write the same text.
+    """
+
+    impl = String(7)
+    cache_ok = True
+
+    def process_bind_param(self, value: Period | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Period):
+            raise TypeError(f"a month is a Period, not {type(value).__name__}")
+        return str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Period | None:
+        return None if value is None else _month(value)
+
+
+# A month's rows read thousands of the same text: each is parsed once.
+_month = lru_cache(maxsize=1024)(Period.parse)
 
 
 class Base(DeclarativeBase):

@@ -21,14 +21,15 @@ from service.accounts.service import issue_token, set_password
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period, timeline_of
 from service.calls import samples
+from service.calls.ingest import upload_calls
 from service.calls.rows import COLUMNS
-from service.calls.service import upload_calls
 from service.database.engine import utcnow
 from service.demo import seed
 from service.disputes import service as disputes
 from service.edge.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
-from service.evaluations.service import get_evaluation, submit_evaluations
+from service.evaluations.reads import get_evaluation
+from service.evaluations.submission import submit_evaluations
 from service.forms.service import parsed_form
 from service.statements.service import refresh_draft
 from service.volumes.service import upsert_volumes

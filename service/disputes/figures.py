@@ -62,7 +62,7 @@ def dispute_figures_by_contract(
             select(Evaluation.contract_id, func.count())
             .where(
                 Evaluation.contract_id.in_(contract_ids),
-                Evaluation.period == str(period),
+                Evaluation.period == period,
                 Evaluation.source.in_(AUDIT_SOURCES),
                 Evaluation.retracted.is_(False),
             )
@@ -86,7 +86,7 @@ def dispute_figures_by_contract(
             )
             .where(
                 Dispute.contract_id.in_(contract_ids),
-                Dispute.period == str(period),
+                Dispute.period == period,
                 Dispute.status != "withdrawn",  # a withdrawn dispute counts nowhere
             )
             .group_by(Dispute.contract_id)
@@ -97,7 +97,7 @@ def dispute_figures_by_contract(
         select(Dispute.contract_id, Dispute.id)
         .where(
             Dispute.contract_id.in_(contract_ids),
-            Dispute.period == str(period),
+            Dispute.period == period,
             Dispute.status.in_(UNRESOLVED),
         )
         .order_by(Dispute.id)
@@ -153,7 +153,7 @@ def evaluator_figures(
         .outerjoin(Dispute, Dispute.evaluation_id == Evaluation.id)
         .where(
             Evaluation.contract_id == contract.id,
-            Evaluation.period == str(period),
+            Evaluation.period == period,
             Evaluation.source.in_(AUDIT_SOURCES),
             Evaluation.retracted.is_(False),
         )
@@ -180,7 +180,7 @@ def unresolved_disputes(session: Session, contract_id: int, period: Period) -> l
     """Return the ids of a contract's month's disputes still waiting (open or escalated)."""
     query = select(Dispute.id).where(
         Dispute.contract_id == contract_id,
-        Dispute.period == str(period),
+        Dispute.period == period,
         Dispute.status.in_(UNRESOLVED),
     )
     return list(session.scalars(query.order_by(Dispute.id)))

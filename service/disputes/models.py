@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contracts.periods import Period
 from service.accounts.models import User
-from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 from service.evaluations.models import Evaluation
 
 # One unresolved dispute per evaluation, enforced by the database itself.
@@ -43,7 +44,7 @@ class Dispute(Base):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
     # The evaluation's month in the contract's time zone: whose statement it can move.
-    period: Mapped[str] = mapped_column(String(7))
+    period: Mapped[Period] = mapped_column(Month)
     status: Mapped[str] = mapped_column(String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)

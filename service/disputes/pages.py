@@ -24,15 +24,14 @@ from service.edge.errors import Conflict, Invalid
 from service.edge.paging import Page
 from service.edge.schemas import MAX_PAGE
 from service.edge.sessions import get_session
-from service.evaluations.schemas import AmendmentIn, RetractionIn
-from service.evaluations.service import (
+from service.evaluations.reads import get_evaluation, list_revisions
+from service.evaluations.revisions import (
     AUTHOR_ROLE,
     amend_evaluation,
     change_deadline,
-    get_evaluation,
-    list_revisions,
     retract_evaluation,
 )
+from service.evaluations.schemas import AmendmentIn, RetractionIn
 from service.forms.service import parsed_form
 from service.language.formatting import moment, number
 from service.language.i18n import N_

@@ -34,8 +34,9 @@ from service.disputes.models import Dispute, DisputeItem, DisputeStep
 from service.edge.actors import Actor
 from service.edge.errors import Conflict, Forbidden, Invalid, NotFound, nest_errors
 from service.edge.paging import Page, count, page_of
-from service.evaluations import service as evaluations
+from service.evaluations import revisions
 from service.evaluations.models import Evaluation
+from service.evaluations.reads import get_evaluation
 from service.forms.service import parsed_form
 from service.language.i18n import N_
 from service.notices.service import enqueue_for_both
@@ -51,9 +52,7 @@ def open_dispute(
     now: datetime | None = None,
 ) -> Dispute:
     """Dispute questions of an audit of the supplier's own contract, within the window."""
-    evaluation = evaluations.get_evaluation(
-        session=session, actor=actor, evaluation_id=evaluation_id
-    )
+    evaluation = get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
     if actor.role != "supplier":
         raise Forbidden(N_("only the supplier of the contract disputes its audits"))
     if evaluation.source not in AUDIT_SOURCES:
@@ -65,7 +64,7 @@ def open_dispute(
     now = now or utcnow()
     contract = _contract_of(session, evaluation)
     lock_contracts(session, [contract.id], "disputes")  # the monthly cap is counted once
-    evaluation = evaluations.lock_evaluation(session, evaluation)
+    evaluation = revisions.lock_evaluation(session, evaluation)
     period = period_of(contract, evaluation.call_at)
     terms = terms_for_period(contract, period).terms
     _check_disputable(session, evaluation, terms, period, now)
@@ -74,7 +73,7 @@ def open_dispute(
     dispute = Dispute(
         evaluation_id=evaluation.id,
         contract_id=contract.id,
-        period=str(period),
+        period=period,
         comment=comment,
         opened_at=now,
         decide_by=ruled.decide_by,
@@ -90,7 +89,7 @@ def open_dispute(
     )
     session.add(dispute)
     session.flush()
-    evaluations.hold(evaluation, dispute.id)
+    revisions.hold(evaluation, dispute.id)
     _record(
         session, dispute, "opened", actor, now, evaluation, comment, evaluation.score_hundredths
     )
@@ -134,7 +133,7 @@ def _check_disputable(
         opened = session.scalar(
             select(func.count())
             .select_from(Dispute)
-            .where(Dispute.contract_id == evaluation.contract_id, Dispute.period == str(period))
+            .where(Dispute.contract_id == evaluation.contract_id, Dispute.period == period)
         )
         if (opened or 0) >= cap:
             raise Invalid(
@@ -215,7 +214,7 @@ def decide(
 ) -> Dispute:
     """Decide every contested question (the audit's author side); accepted ones revise it."""
     dispute = _locked(session, actor, dispute_id)
-    evaluations.require_author(actor, dispute.evaluation, "decides the disputes of")
+    revisions.require_author(actor, dispute.evaluation, "decides the disputes of")
     now = now or utcnow()
     terms = _terms_of(session, dispute)
     ruled = _ruled(
@@ -235,7 +234,7 @@ def escalate(
         raise Forbidden(N_("only the supplier escalates its disputes"))
     now = now or utcnow()
     ruled = _ruled(lambda: dispute_rules.escalate(_rule(dispute), now))
-    evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
+    evaluation = revisions.lock_evaluation(session, dispute.evaluation)
     if evaluation.held_by_dispute_id not in (None, dispute.id):
         raise Conflict(
             said("dispute %(id)s of this evaluation is waiting", id=evaluation.held_by_dispute_id),
@@ -247,7 +246,7 @@ def escalate(
             location="path",
         )
     _store(dispute, ruled)
-    evaluations.hold(evaluation, dispute.id)
+    revisions.hold(evaluation, dispute.id)
     _record(
         session, dispute, "escalated", actor, now, evaluation, reason, evaluation.score_hundredths
     )
@@ -289,7 +288,7 @@ def next_steps(actor: Actor, dispute: Dispute, now: datetime | None = None) -> f
     """
     steps: set[str] = set()
     if dispute.status == "open":
-        if actor.role == evaluations.AUTHOR_ROLE[dispute.evaluation.source]:
+        if actor.role == revisions.AUTHOR_ROLE[dispute.evaluation.source]:
             steps.add("decide")
         if actor.role == "supplier":
             steps.add("withdraw")
@@ -313,15 +312,15 @@ def _settle(
     accepted: Sequence[dispute_rules.Item],
 ) -> Dispute:
     """Store a step that ends a wait: the accepted answers become one revision."""
-    evaluation = evaluations.lock_evaluation(session, dispute.evaluation)
+    evaluation = revisions.lock_evaluation(session, dispute.evaluation)
     before = evaluation.score_hundredths
     _store(dispute, ruled)
-    evaluations.hold(evaluation, None)
-    evaluations.settle(evaluation, _decided_now(dispute, ruled))
+    revisions.hold(evaluation, None)
+    revisions.settle(evaluation, _decided_now(dispute, ruled))
     if accepted:
         answers = dict(evaluation.answers)
         answers.update({item.question: item.proposed_answer for item in accepted})
-        evaluations.add_revision(
+        revisions.add_revision(
             session,
             evaluation,
             kind="decision" if step == "decided" else "arbitration",
@@ -382,7 +381,7 @@ def dispute_notice(dispute: Dispute, step: str, evaluation: Evaluation) -> dict[
         "dispute_id": dispute.id,
         "evaluation_id": dispute.evaluation_id,
         "contract_id": dispute.contract_id,
-        "period": dispute.period,
+        "period": str(dispute.period),
         "status": dispute.status,
         "outcome": dispute.outcome,
         "revision": evaluation.revision,
@@ -460,7 +459,7 @@ def _contract_of(session: Session, evaluation: Evaluation) -> Contract:
 
 def _terms_of(session: Session, dispute: Dispute) -> Terms:
     contract = session.get_one(Contract, dispute.contract_id)
-    return terms_for_period(contract, Period.parse(dispute.period)).terms
+    return terms_for_period(contract, dispute.period).terms
 
 
 def _locked(session: Session, actor: Actor, dispute_id: int) -> Dispute:
@@ -501,7 +500,7 @@ def disputes_query(
     if contract_id is not None:
         query = query.where(Dispute.contract_id == contract_id)
     if period is not None:
-        query = query.where(Dispute.period == str(period))
+        query = query.where(Dispute.period == period)
     if isinstance(status, str):
         query = query.where(Dispute.status == status)
     elif status is not None:

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contracts.periods import Period
 from contracts.terms import SOURCES
 from service.accounts.models import User
-from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 from service.forms.models import Form
 
 # The sources, as the rules name them; the pages and schemas read them from here.
@@ -110,7 +111,7 @@ class Evaluation(Scored, Base):
     call_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The contract's month the call falls in (in its terms' time zone), kept as the call is
     # stored: every figure of a month reads it, and a change of time zone moves no call.
-    period: Mapped[str] = mapped_column(String(7))
+    period: Mapped[Period] = mapped_column(Month)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
     evaluator_ref: Mapped[str | None] = mapped_column(String(200))
     comment: Mapped[str | None] = mapped_column(Text)

@@ -19,13 +19,12 @@ from service.edge.errors import FiduciaError, Invalid
 from service.edge.schemas import MAX_ID
 from service.edge.sessions import get_session
 from service.evaluations.models import SOURCES, Evaluation
+from service.evaluations.reads import evaluations_page, get_evaluation
+from service.evaluations.revisions import require_author
 from service.evaluations.schemas import EvaluationIn, PreviewIn, PreviewOut
-from service.evaluations.service import (
+from service.evaluations.submission import (
     ROLE_SOURCE,
-    evaluations_page,
-    get_evaluation,
     preview_evaluation,
-    require_author,
     scoring_form,
     submit_evaluation,
 )

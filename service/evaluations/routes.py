@@ -8,7 +8,7 @@ from service.edge.actors import current_actor
 from service.edge.downloads import MEDIA_TYPES, attachment
 from service.edge.schemas import Blueprint
 from service.edge.sessions import begin_writing, get_session, reads_input_first
-from service.evaluations import service, uploads
+from service.evaluations import reads, revisions, spreadsheets, submission, uploads
 from service.evaluations.schemas import (
     EVALUATIONS,
     AmendmentIn,
@@ -38,7 +38,7 @@ class Evaluations(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> Any:
         """List evaluations, newest call last; `period` is the contract's month."""
-        evaluations, pagination_parameters.item_count = service.list_evaluations(
+        evaluations, pagination_parameters.item_count = reads.list_evaluations(
             session=get_session(),
             actor=current_actor(),
             first=pagination_parameters.first_item,
@@ -52,7 +52,7 @@ class Evaluations(MethodView):
     @blp.alt_response(200, schema=EvaluationOut, description="The same evaluation was stored")
     def post(self, record: dict[str, Any]) -> Any:
         """Score and store one evaluation; the same call and source again is idempotent."""
-        evaluation, created = service.submit_evaluation(
+        evaluation, created = submission.submit_evaluation(
             session=get_session(), actor=current_actor(), record=record
         )
         return evaluation, 201 if created else 200
@@ -71,7 +71,7 @@ class EvaluationBatch(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Store up to 1,000 evaluations, all or nothing; every bad record is listed by index."""
         records, errors = EVALUATIONS.load_each(body["evaluations"])
-        return service.submit_evaluations(
+        return submission.submit_evaluations(
             session=get_session(),
             actor=current_actor(),
             records=records,
@@ -86,7 +86,7 @@ class EvaluationPreview(MethodView):
     @blp.response(200, PreviewOut)
     def post(self, body: dict[str, Any]) -> Any:
         """Score answers as a submission would, storing nothing; list questions left open."""
-        return service.preview_evaluation(session=get_session(), actor=current_actor(), **body)
+        return submission.preview_evaluation(session=get_session(), actor=current_actor(), **body)
 
 
 @blp.route("/evaluations/<id:evaluation_id>")
@@ -94,7 +94,7 @@ class EvaluationDetail(MethodView):
     @blp.response(200, EvaluationOut)
     def get(self, evaluation_id: int) -> Any:
         """Return one evaluation with its score."""
-        return service.get_evaluation(
+        return reads.get_evaluation(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id
         )
 
@@ -104,7 +104,7 @@ class EvaluationRevisions(MethodView):
     @blp.response(200, RevisionOut(many=True))
     def get(self, evaluation_id: int) -> Any:
         """Every revision of an evaluation, oldest first, with who made it and why."""
-        return service.list_revisions(
+        return reads.list_revisions(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id
         )
 
@@ -112,7 +112,7 @@ class EvaluationRevisions(MethodView):
     @blp.response(201, EvaluationOut)
     def post(self, body: dict[str, Any], evaluation_id: int) -> Any:
         """Amend an evaluation (its author side): the new answers become its current revision."""
-        return service.amend_evaluation(
+        return revisions.amend_evaluation(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id, **body
         )
 
@@ -123,7 +123,7 @@ class EvaluationRetraction(MethodView):
     @blp.response(200, EvaluationOut)
     def post(self, body: dict[str, Any], evaluation_id: int) -> Any:
         """Retract an evaluation (its author side): it stays visible and stops counting."""
-        return service.retract_evaluation(
+        return revisions.retract_evaluation(
             session=get_session(), actor=current_actor(), evaluation_id=evaluation_id, **body
         )
 
@@ -162,7 +162,7 @@ class EvaluationUpload(MethodView):
             session=session,
             actor=actor,
             contract_id=contract_id,
-            content=files["file"].read(uploads.MAX_BYTES + 1),
+            content=files["file"].read(spreadsheets.MAX_BYTES + 1),
             source=form["source"],
             naive_times_in_contract_zone=form["naive_times_in_contract_zone"],
         )

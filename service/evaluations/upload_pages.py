@@ -28,10 +28,9 @@ from service.edge.downloads import attachment
 from service.edge.errors import Conflict, FiduciaError, Invalid
 from service.edge.sessions import begin_writing, get_session, reads_input_first
 from service.evaluations.models import SOURCES
-from service.evaluations.service import ROLE_SOURCE
+from service.evaluations.spreadsheets import MAX_BYTES, MAX_ROWS
+from service.evaluations.submission import ROLE_SOURCE
 from service.evaluations.uploads import (
-    MAX_BYTES,
-    MAX_ROWS,
     UploadReport,
     evaluation_template,
     read_upload,

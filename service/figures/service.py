@@ -49,7 +49,7 @@ from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.samples import NO_DEADLINE, is_late
-from service.database.engine import rows_document, rows_table
+from service.database.engine import Month, rows_document, rows_table
 from service.disputes.figures import DisputeFigures
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
@@ -141,9 +141,7 @@ def scopes_of(
     samples = {
         sample.contract_id: sample
         for sample in session.scalars(
-            select(CallSample).where(
-                CallSample.contract_id.in_(ids), CallSample.period == str(period)
-            )
+            select(CallSample).where(CallSample.contract_id.in_(ids), CallSample.period == period)
         )
     }
     sizes: dict[int, dict[str, int]] = {}
@@ -178,7 +176,7 @@ SCOPE_COLUMNS: tuple[tuple[str, type[Any]], ...] = (
     ("logged_only", int), ("sampled_only", int), ("two_stages", int), ("sample_id", int),
     ("lower_by", int), ("self_due", datetime), ("audit_due", datetime),
 )  # fmt: skip
-PERIOD = bindparam("period", type_=String)
+PERIOD = bindparam("period", type_=Month())
 
 
 def _scopes_document(
@@ -592,7 +590,7 @@ def aggregate_month(
     }
     read = _Read()
     statement = figures_statement(dialect, levels, **asks)
-    parameters = {"period": str(period), "scopes_rows": _scopes_document(dialect, scopes)}
+    parameters = {"period": period, "scopes_rows": _scopes_document(dialect, scopes)}
     for row in session.execute(statement, parameters):
         if row.level == "contract":
             read.months[row.contract_id] = row
@@ -742,7 +740,7 @@ def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[in
     if logging:
         query = (
             select(Call.contract_id, Call.direction, func.count())
-            .where(Call.contract_id.in_(logging), Call.period == str(period))
+            .where(Call.contract_id.in_(logging), Call.period == period)
             .group_by(Call.contract_id, Call.direction)
         )
         logged = {(contract, direction): n for contract, direction, n in session.execute(query)}

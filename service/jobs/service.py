@@ -20,6 +20,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from contracts.deadlines import month_timeline
 from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period, timeline_of
@@ -90,10 +91,10 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
     after that reaches a later statement as a prior-period adjustment. Where the call log
     moves the money, never before the month's log has closed.
     """
-    timeline = timeline_of(contract, period)
+    terms = terms_for_period(contract, period).terms
+    timeline = month_timeline(terms, period)
     if now < timeline.window_closes:
         return False
-    terms = terms_for_period(contract, period).terms
     if terms.uses_call_log and now < timeline.log_closes:
         return False
     if not unresolved_disputes(session, contract.id, period):
@@ -124,7 +125,7 @@ def due_items(
         items.extend(
             Item(month, contract.id)
             for month in wanted
-            if first <= month <= last and (contract.id, str(month)) not in finals
+            if first <= month <= last and (contract.id, month) not in finals
         )
     return sorted(items)
 
@@ -357,7 +358,7 @@ def _make_missing_files(
     with factory() as session:
         due = reports.unreported(session, period=period, contract_id=contract_id)
     for statement_id, contract, month in due:
-        item = Item(Period.parse(month), contract)
+        item = Item(month, contract)
         store = partial(_store_files, factory, statement_id)
         if _attempt(report, item, store, "stored") == "failed":
             report.counts["failed"] += 1

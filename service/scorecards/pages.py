@@ -8,7 +8,7 @@ from flask import Blueprint, g, render_template
 
 from service.accounts.web_sessions import page
 from service.calls import samples
-from service.calls.service import calls_in
+from service.calls.reads import calls_in
 from service.disputes.figures import evaluator_figures
 from service.edge.sessions import get_session
 from service.scorecards import service as scorecards

@@ -18,8 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contracts.money import minor_unit
+from contracts.periods import Period
 from service.agreements.models import Contract
-from service.database.engine import Base, BigId, Document, UTCDateTime, utcnow
+from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 
 
 class Statement(Base):
@@ -37,7 +38,7 @@ class Statement(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
-    period: Mapped[str] = mapped_column(String(7), index=True)
+    period: Mapped[Period] = mapped_column(Month, index=True)
     status: Mapped[str] = mapped_column(String(8), default="draft")
     currency: Mapped[str] = mapped_column(String(3))
     terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"))

@@ -233,7 +233,7 @@ def store_reports(factory: sessionmaker[Session], statement_id: int) -> list[str
 
 def unreported(
     session: Session, *, period: Period | None = None, contract_id: int | None = None
-) -> list[tuple[int, int, str]]:
+) -> list[tuple[int, int, Period]]:
     """List the (id, contract, period) of final statements without any report file: their
     finalization committed, and the process stopped before it stored the files."""
     query = (
@@ -243,7 +243,7 @@ def unreported(
         .order_by(Statement.id)
     )
     if period is not None:
-        query = query.where(Statement.period == str(period))
+        query = query.where(Statement.period == period)
     if contract_id is not None:
         query = query.where(Statement.contract_id == contract_id)
     return [(id_, contract, month) for id_, contract, month in session.execute(query)]

@@ -17,6 +17,7 @@ from contracts import payout, stats
 from contracts.money import minor_unit
 from contracts.periods import Period
 from contracts.terms import Terms
+from contracts.text import said
 from service.agreements.models import Contract
 from service.agreements.service import (
     PeriodTerms,
@@ -42,6 +43,7 @@ from service.edge.paging import Page, page_of
 from service.evaluations.models import Evaluation
 from service.figures.schemas import FiguresDocument
 from service.figures.service import PeriodAggregate, aggregate_month, aggregate_period
+from service.language.i18n import N_
 from service.notices.service import enqueue
 from service.statements.models import CarriedAdjustment, Statement
 from service.statements.reasons import stored_lines
@@ -170,15 +172,22 @@ def refresh_draft(
     statement = session.scalar(
         _locked(
             select(Statement).where(
-                Statement.contract_id == contract.id, Statement.period == str(period)
+                Statement.contract_id == contract.id, Statement.period == period
             )
         )
     )
     if statement is not None and statement.is_final:
         raise Conflict(
-            f"the statement of {period} is final and never changes; corrections go into "
-            f"the next statement",
-            {"period": [f"statement {statement.id} of {period} is final"]},
+            said(
+                "the statement of %(month)s is final and never changes; corrections go into the"
+                " next statement",
+                month=period,
+            ),
+            {
+                "period": [
+                    said("statement %(id)s of %(month)s is final", id=statement.id, month=period)
+                ]
+            },
         )
     if prepared is not None and _inputs_changed(session, contract.id, period, prepared.stamp):
         prepared = None  # an input arrived since: aggregate the month again, alone
@@ -188,7 +197,7 @@ def refresh_draft(
     disputes = prepared.disputes if prepared else dispute_figures(session, contract, period)
     created = statement is None
     if statement is None:
-        statement = Statement(contract_id=contract.id, period=str(period), status="draft")
+        statement = Statement(contract_id=contract.id, period=period, status="draft")
         session.add(statement)
     _store(statement, computed, disputes, now)
     session.flush()
@@ -209,15 +218,28 @@ def _check_period(contract: Contract, period: Period, now: datetime) -> None:
     first_terms = contract.terms_versions[0]
     if period.first_day < first_terms.effective_from:
         raise Invalid(
-            "the contract had no terms then",
-            {"period": [f"the contract's terms start on {first_terms.effective_from}"]},
+            N_("the contract had no terms then"),
+            {
+                "period": [
+                    said("the contract's terms start on %(day)s", day=first_terms.effective_from)
+                ]
+            },
         )
     timezone = terms_for_period(contract, period).timezone
     _, end = period.bounds(timezone)
     if now < end:
         raise Invalid(
-            "a statement is computed once its period has ended",
-            {"period": [f"{period} ends at {end.isoformat()} ({timezone})"]},
+            N_("a statement is computed once its period has ended"),
+            {
+                "period": [
+                    said(
+                        "%(month)s ends at %(when)s (%(zone)s)",
+                        month=period,
+                        when=end.isoformat(),
+                        zone=timezone,
+                    )
+                ]
+            },
         )
 
 
@@ -233,10 +255,18 @@ def _store(
     largest = max(abs(amount.scaleb(exponent)) for amount in (result.total, result.volume_only))
     if largest > MAX_MINOR:
         raise Invalid(
-            "the statement's amounts are too large to store",
-            {"period": [f"its total {result.total} {result.currency} is past what can be stored; "
-                        "check the terms' prices and the volumes"]},
-        )  # fmt: skip
+            N_("the statement's amounts are too large to store"),
+            {
+                "period": [
+                    said(
+                        "its total %(total)s %(currency)s is past what can be stored; check the"
+                        " terms' prices and the volumes",
+                        total=result.total,
+                        currency=result.currency,
+                    )
+                ]
+            },
+        )
     statement.currency = result.currency
     statement.terms_version_id = computed.aggregate.terms_version_id
     # The basis says how the month's audits were contested, and which disputes still wait.
@@ -268,24 +298,25 @@ def prior_adjustments(
     """
     adjustments = []
     for final in session.execute(_finals_to_check(contract.id, period)):
-        final_period = Period.parse(final.period)
         version = _terms_version(contract, final.terms_version_id)
-        if not _inputs_changed(session, contract.id, final_period, final.computed_at):
+        if not _inputs_changed(session, contract.id, final.period, final.computed_at):
             continue
         recomputed = compute(
-            session, contract, final_period, version.terms, form_id=version.version.form_id
+            session, contract, final.period, version.terms, form_id=version.version.form_id
         ).statement.total
         carried = Decimal(final.carried_minor).scaleb(-minor_unit(final.currency))
         if recomputed != carried:
             adjustments.append(
                 payout.PriorAdjustment(
-                    statement_id=final.id, period=final.period, amount=recomputed - carried
+                    statement_id=final.id, period=str(final.period), amount=recomputed - carried
                 )
             )
     return adjustments
 
 
-def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, int, datetime, int]:
+def _finals_to_check(
+    contract_id: int, period: Period
+) -> Select[int, Period, str, int, datetime, int]:
     """Select the final statements before `period` that no open statement follows.
 
     Each comes with what it has carried so far: its own total (without the corrections it
@@ -294,7 +325,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
     carrier = aliased(Statement)
     last_open = (
         select(func.max(carrier.period))
-        .where(carrier.contract_id == contract_id, carrier.period < str(period))
+        .where(carrier.contract_id == contract_id, carrier.period < period)
         .where(carrier.status != "final")
         .scalar_subquery()
     )
@@ -306,7 +337,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
     carried_for_it = (
         select(func.coalesce(func.sum(CarriedAdjustment.amount_minor), 0))
         .join(carrier, carrier.id == CarriedAdjustment.statement_id)
-        .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < str(period))
+        .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < period)
         .scalar_subquery()
     )
     return (
@@ -318,7 +349,7 @@ def _finals_to_check(contract_id: int, period: Period) -> Select[int, str, str, 
             Statement.computed_at,
             (Statement.total_minor - carried_for_others + carried_for_it).label("carried_minor"),
         )
-        .where(Statement.contract_id == contract_id, Statement.period < str(period))
+        .where(Statement.contract_id == contract_id, Statement.period < period)
         .where(Statement.status == "final", Statement.period > func.coalesce(last_open, ""))
         .order_by(Statement.period)
     )
@@ -336,7 +367,7 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
     period arrived after `since`."""
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
-        Evaluation.period == str(period),
+        Evaluation.period == period,
         Evaluation.revised_at > since,
     )
     late_volume = exists().where(
@@ -346,7 +377,7 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
         VolumeChange.changed_at > since,
     )
     late_call = exists().where(
-        Call.contract_id == contract_id, Call.period == str(period), Call.logged_at > since
+        Call.contract_id == contract_id, Call.period == period, Call.logged_at > since
     )
     return bool(session.scalar(select(late_evaluation | late_volume | late_call)))
 
@@ -360,7 +391,7 @@ def content_hash(statement: Statement) -> str:
     """
     content = {
         "contract_id": statement.contract_id,
-        "period": statement.period,
+        "period": str(statement.period),
         "currency": statement.currency,
         "terms_version_id": statement.terms_version_id,
         "figures": statement.figures,
@@ -401,7 +432,7 @@ def finalized_notice(statement: Statement) -> dict[str, Any]:
         "event": "statement.finalized",
         "statement_id": statement.id,
         "contract_id": statement.contract_id,
-        "period": statement.period,
+        "period": str(statement.period),
         "currency": statement.currency,
         "total": str(statement.total),
         "volume_only": str(statement.volume_only),
@@ -420,7 +451,7 @@ def get_statement(*, session: Session, actor: Actor, statement_id: int) -> State
     """Return a statement the caller may see, or 404."""
     statement = session.scalar(visible_statements(actor).where(Statement.id == statement_id))
     if statement is None:
-        raise NotFound("no such statement")
+        raise NotFound(N_("no such statement"))
     return statement
 
 
@@ -458,7 +489,7 @@ def statements_query(
     """Select the visible statements, filtered."""
     query = visible_statements(actor)
     if period is not None:
-        query = query.where(Statement.period == str(period))
+        query = query.where(Statement.period == period)
     if contract_id is not None:
         query = query.where(Statement.contract_id == contract_id)
     if status is not None:
@@ -478,13 +509,13 @@ def finalize(
     statement = lock_statement(session, finalizable(session, actor, statement_id))
     if statement.is_final:
         raise Conflict(
-            f"statement {statement.id} is already final",
-            {"statement_id": ["already final"]},
+            said("statement %(id)s is already final", id=statement.id),
+            {"statement_id": [N_("already final")]},
             location="path",
         )
     _check_samples_drawn(session, statement)
     # The basis lists the disputes still waiting as the statement is frozen, not as drafted.
-    disputes = dispute_figures(session, statement.contract, Period.parse(statement.period))
+    disputes = dispute_figures(session, statement.contract, statement.period)
     statement.figures = statement.figures | {"disputes": DisputeBasisDocument().dump(disputes)}
     statement.status = "final"
     statement.finalized_at = now or utcnow()
@@ -507,7 +538,7 @@ def _check_samples_drawn(session: Session, statement: Statement) -> None:
 
     Until then its quality lines are 0 for want of a sample, not for what the calls scored.
     """
-    contract, period = statement.contract, Period.parse(statement.period)
+    contract, period = statement.contract, statement.period
     if terms_for_period(contract, period).terms.sampling is None:
         return
     sample = sample_of(session, contract.id, period)
@@ -515,14 +546,21 @@ def _check_samples_drawn(session: Session, statement: Statement) -> None:
         return
     timeline = timeline_of(contract, period)
     if sample is None or not sample.drawn:
-        when = f"when its call log closes, at {timeline.log_closes.isoformat()}"
+        template = N_(
+            "the samples of %(month)s are drawn when its call log closes, at %(when)s; the"
+            " statement is final only after that"
+        )
+        when = timeline.log_closes.isoformat()
     else:
         assert timeline.self_due is not None  # only two stages draw the audit sample apart
-        due = timeline.self_due.isoformat()
-        when = f"(its audit sample) when the self-assessments are due, at {due}"
+        template = N_(
+            "the samples of %(month)s are drawn (its audit sample) when the self-assessments are"
+            " due, at %(when)s; the statement is final only after that"
+        )
+        when = timeline.self_due.isoformat()
     raise Conflict(
-        f"the samples of {period} are drawn {when}; the statement is final only after that",
-        {"statement_id": [f"the samples of {period} are not drawn yet"]},
+        said(template, month=period, when=when),
+        {"statement_id": [said("the samples of %(month)s are not drawn yet", month=period)]},
         location="path",
     )
 
@@ -545,7 +583,7 @@ def simulate(
     """Say what draft terms would have paid on the recorded data, storing nothing."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if len(set(periods)) != len(periods):
-        raise Invalid("each period once", {"periods": ["a period is repeated"]})
+        raise Invalid(N_("each period once"), {"periods": [N_("a period is repeated")]})
     draft, form = checked_terms(session, contract.client_id, terms, {})
     first_terms = contract.terms_versions[0].effective_from
     simulations = []

@@ -404,9 +404,9 @@ def test_a_month_whose_log_closes_while_its_file_is_read_is_refused_naming_its_f
 def test_a_file_spooled_in_many_chunks_logs_every_call(
     app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.calls import service
+    from service.calls import ingest
 
-    monkeypatch.setattr(service, "SPOOL_CHUNK", 2)
+    monkeypatch.setattr(ingest, "SPOOL_CHUNK", 2)
     response = upload_calls(client, world, csv_of(calls(5)))
     assert (response.status_code, json_of(response)["created"]) == (201, 5)
     again = upload_calls(client, world, csv_of(calls(5)))

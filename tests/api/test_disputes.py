@@ -414,9 +414,9 @@ def test_resubmitting_other_content_says_to_amend(client: FlaskClient, world: Wo
     record = evaluation(world, source="client", answers={"tone": 1})
     response = client.post(URL, json=record, headers=world.headers("client"))
     assert response.status_code == 409
-    assert (
-        f"/api/v1/evaluations/{stored['id']}/revisions" in errors_at(response, "json.call_ref")[0]
-    )
+    (said,) = errors_at(response, "json.call_ref")
+    assert f"evaluation {stored['id']} is stored" in said
+    assert "amend its answers, giving a reason" in said and "/api/v1" not in said
     # The submission itself stays idempotent after an amendment.
     client.post(
         f"{URL}/{stored['id']}/revisions",

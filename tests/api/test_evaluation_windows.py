@@ -111,7 +111,7 @@ def test_a_final_months_audits_amended_late_no_longer_move_the_next_statement(
         audits = list(
             session.scalars(
                 select(Evaluation.id)
-                .where(Evaluation.period == "2026-09", Evaluation.source == "client")
+                .where(Evaluation.period == Period(2026, 9), Evaluation.source == "client")
                 .order_by(Evaluation.id)
                 .limit(13)
             )

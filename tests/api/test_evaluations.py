@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from contracts.periods import Period
 from service.evaluations.models import Evaluation
 from tests.api.conftest import evaluation
 from tests.conftest import World, json_of, row_counts
@@ -73,6 +74,11 @@ def test_other_content_for_a_stored_call_is_409_naming_the_stored_id(
     )
     assert response.status_code == 409
     assert json_of(response)["errors"]["json"]["stored_id"] == first["id"]
+    # It names what to change (the fields of an amendment), not a URL.
+    assert json_of(response)["errors"]["json"]["call_ref"] == [
+        f"evaluation {first['id']} is stored for this call with other content; to change it, "
+        "amend its answers, giving a reason"
+    ]
     assert row_counts(app) == before
 
 
@@ -327,4 +333,4 @@ def test_an_evaluation_keeps_the_contracts_month_of_its_call(
 
     with app.extensions["fiducia.sessionmaker"]() as session:
         stored = session.get_one(Evaluation, json_of(response)["id"])
-    assert stored.period == "2026-11"
+    assert stored.period == Period(2026, 11)

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.evaluations import uploads
+from service.evaluations import spreadsheets
 from service.evaluations.models import Evaluation
-from service.evaluations.uploads import MAX_BYTES
+from service.evaluations.spreadsheets import MAX_BYTES
 from tests.api.conftest import PERFECT
 from tests.conftest import World, errors_at, json_of, row_counts
 
@@ -252,7 +252,7 @@ def test_a_file_over_the_byte_limit_is_refused_naming_it(
     client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert MAX_BYTES == 10 * 1024 * 1024
-    monkeypatch.setattr(uploads, "MAX_BYTES", 2_000)  # the same check, with a small body
+    monkeypatch.setattr(spreadsheets, "MAX_BYTES", 2_000)  # the same check, with a small body
 
     response = upload(client, world, as_csv([row(n) for n in range(30)]))
 

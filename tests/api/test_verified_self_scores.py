@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.edge.actors import Actor
-from service.evaluations.service import submit_evaluations
+from service.evaluations.submission import submit_evaluations
 from service.volumes.service import upsert_volumes
 from tests.api.conftest import PERFECT
 from tests.conftest import World, json_of

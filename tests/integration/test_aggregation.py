@@ -11,7 +11,7 @@ from contracts.periods import Period
 from service.agreements.models import Contract
 from service.edge.actors import Actor
 from service.evaluations.models import Evaluation
-from service.evaluations.service import submit_evaluations
+from service.evaluations.submission import submit_evaluations
 from service.figures.service import aggregate_period
 from tests.api.conftest import PERFECT
 from tests.conftest import World

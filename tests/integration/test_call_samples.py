@@ -25,11 +25,12 @@ from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
 from service.accounts.models import Organization, User
 from service.agreements.models import TermsVersion
+from service.calls.ingest import log_calls
 from service.calls.models import CallSample, SampledCall
-from service.calls.service import log_calls
 from service.demo import seed
 from service.edge.actors import OPERATOR, Actor
-from service.evaluations.service import retract_evaluation, submit_evaluations
+from service.evaluations.revisions import retract_evaluation
+from service.evaluations.submission import submit_evaluations
 from service.jobs import service as close
 from service.notices.models import WebhookDelivery
 from service.statements import reports
@@ -166,7 +167,9 @@ def sampled_refs(app: Flask, contract_id: int, purpose: str, period: str = "2026
             session.scalars(
                 select(SampledCall.call_ref)
                 .join(CallSample, CallSample.id == SampledCall.sample_id)
-                .where(CallSample.contract_id == contract_id, CallSample.period == period)
+                .where(
+                    CallSample.contract_id == contract_id, CallSample.period == Period.parse(period)
+                )
                 .where(SampledCall.purpose == purpose)
                 .order_by(SampledCall.rank_key)
             )
@@ -177,7 +180,7 @@ def stored_sample(app: Flask, contract_id: int, period: str) -> CallSample:
     with app.extensions["fiducia.sessionmaker"]() as session:
         return session.scalars(
             select(CallSample).where(
-                CallSample.contract_id == contract_id, CallSample.period == period
+                CallSample.contract_id == contract_id, CallSample.period == Period.parse(period)
             )
         ).one()
 

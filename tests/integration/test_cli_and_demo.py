@@ -8,7 +8,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample
@@ -88,9 +87,8 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
         shares = {}
         for sample in session.scalars(select(CallSample).where(CallSample.drawn_at.is_not(None))):
             contract = session.get_one(Contract, sample.contract_id)
-            period = Period.parse(sample.period)
-            form_id = terms_for_period(contract, period).version.form_id
-            shares[sample.period] = coverage(session, contract, period, sample, form_id)
+            form_id = terms_for_period(contract, sample.period).version.form_id
+            shares[str(sample.period)] = coverage(session, contract, sample.period, sample, form_id)
         dispute_states = sorted(
             (status, outcome or "") for status, outcome in session.execute(
                 select(Dispute.status, Dispute.outcome)
@@ -111,7 +109,7 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     assert logged == units and len(logged) == 2
     # Napoli's months are committed in the month before: its ended months drawn in both stages;
     # the running month and the next one committed, not drawn.
-    assert [period for period, *_ in drawn] == [
+    assert [str(period) for period, *_ in drawn] == [
         "2026-08",
         "2026-09",
         "2026-10",
@@ -121,7 +119,7 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     assert [stages for _, *stages in drawn] == [[True, True]] * 3 + [[False, False]] * 2
     assert all(sample.scheme == 2 and sample.seed_audit for sample in samples)
     assert all(
-        sample.committed_at < datetime.combine(Period.parse(sample.period).first_day, time(), UTC)
+        sample.committed_at < datetime.combine(sample.period.first_day, time(), UTC)
         for sample in samples
     )
     assert days == 2 * (31 + 30 + 31)

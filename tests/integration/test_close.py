@@ -23,7 +23,7 @@ def statements(app: Flask) -> list[tuple[int, str, str]]:
         rows = session.execute(
             select(Statement.contract_id, Statement.period, Statement.status).order_by(Statement.id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(contract, str(period), status) for contract, period, status in rows]
 
 
 def run_close_at(app: Flask, moment: datetime, **options: Any) -> JobRun:

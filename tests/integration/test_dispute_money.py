@@ -201,7 +201,7 @@ def test_the_close_waits_for_a_dispute_then_finalizes_and_carries_its_outcome_on
         run = run_close(factory, contract_id=world.ids["contract"], period=OCTOBER)
         assert run.counts == {"finalized": 1, "items": 1}
     with factory() as session:
-        final = session.scalars(select(Statement).where(Statement.period == "2026-10")).one()
+        final = session.scalars(select(Statement).where(Statement.period == OCTOBER)).one()
         assert final.figures["disputes"]["still_open"] == [dispute_id]
         final_total, final_id = final.total, final.id
     with at("2026-11-20T10:00:00"):  # the client decides late, and accepts

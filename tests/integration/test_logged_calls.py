@@ -13,10 +13,10 @@ from flask import Flask
 from contracts.examples import QUALITY_TERMS, load_example
 from contracts.periods import Period
 from service.agreements.models import Contract
-from service.calls.service import log_calls
+from service.calls.ingest import log_calls
 from service.demo import seed
 from service.edge.actors import OPERATOR, Actor
-from service.evaluations.service import submit_evaluations
+from service.evaluations.submission import submit_evaluations
 from service.figures.service import aggregate_period
 from service.statements import service as statements
 from service.statements.models import Statement

@@ -56,7 +56,7 @@ def test_keys_stay_exact_across_months_and_a_month_reads_one_partition(
     partitioned: Flask,
 ) -> None:
     from service.edge.errors import Conflict
-    from service.evaluations.service import submit_evaluations
+    from service.evaluations.submission import submit_evaluations
 
     factory = partitioned.extensions["fiducia.sessionmaker"]
     with factory.begin() as session:

@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.periods import Period
 from service.accounts.models import Organization
 from service.edge.actors import OPERATOR
 from service.language.formatting import money
@@ -103,9 +102,7 @@ def test_the_printable_page_and_the_bundle_carry_the_pdf_in_the_clients_language
     with app.extensions["fiducia.sessionmaker"]() as session:
         files = stored(session, final)
         statement = session.get_one(Statement, final)
-        bundle = reports.payouts_file(
-            session, Period.parse(statement.period), [statement], "zip", "it"
-        )
+        bundle = reports.payouts_file(session, statement.period, [statement], "zip", "it")
     assert '<html lang="it">' in files["html"].decode()
     names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
     assert f"statement-{final}-{statement.period}.pdf" in names

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from contracts.periods import Period
 from service.accounts.service import set_password
 from service.edge.actors import OPERATOR, Actor
 from service.evaluations.models import Evaluation
@@ -110,7 +111,7 @@ def made(app: Flask, world: World, data: dict[str, int]) -> dict[str, Any]:
     contract = world.ids["contract"]
     with app.extensions["fiducia.sessionmaker"]() as session:
         month = select(Evaluation).where(
-            Evaluation.contract_id == contract, Evaluation.period == "2026-09"
+            Evaluation.contract_id == contract, Evaluation.period == Period.parse("2026-09")
         )
         evaluations = list(session.scalars(month))
         units = session.scalar(

@@ -1,4 +1,8 @@
-"""Submitting and reading evaluations."""
+"""Submitting evaluations, all or nothing, and scoring answers without storing them.
+
+Each is scored on the form its month's terms name; the same content again answers with the
+stored evaluation, other content is a 409 that points at it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, column, insert, literal, select, text, tuple_
+from sqlalchemy import Table, column, insert, literal, select, text, tuple_
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -17,7 +21,6 @@ from sqlalchemy.orm import Session
 from contracts import forms as form_rules
 from contracts.errors import RuleError
 from contracts.periods import Period
-from contracts.terms import AUDIT_SOURCES
 from contracts.text import said
 from service.agreements.models import Contract
 from service.agreements.service import (
@@ -25,23 +28,19 @@ from service.agreements.service import (
     lock_contracts,
     period_of,
     terms_for_period,
-    timeline_of,
     visible_contracts,
 )
-from service.database.engine import copy_rows, reread_locked, upsert_statement, utcnow
+from service.database.engine import copy_rows, upsert_statement, utcnow
 from service.edge.actors import Actor
 from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
-from service.edge.paging import Page, count, page_of
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
+from service.evaluations.reads import get_evaluation
 from service.forms.models import Form
-from service.forms.service import ScoringForm, find_form, parsed_form, scoring_form_of
-from service.notices.service import enqueue_for_both
+from service.forms.service import ScoringForm, find_form, scoring_form_of
+from service.language.i18n import N_
 
 # The one source each role may submit; admins may submit any (third_party only through them).
 ROLE_SOURCE = {"supplier": "supplier", "client": "client"}
-# Who authored an evaluation of each source, and so may amend it, retract it and decide its
-# disputes (DESIGN 12).
-AUTHOR_ROLE = {"supplier": "supplier", "client": "client", "third_party": "admin"}
 
 
 @dataclass
@@ -103,7 +102,7 @@ def _submit(
     if errors:
         # The batch is refused already; say which of its good records conflict, too.
         _settle(session, rows, _stored(session, rows.values()), errors)
-        raise Invalid("no evaluation was stored: fix every record listed", named(errors))
+        raise Invalid(N_("no evaluation was stored: fix every record listed"), named(errors))
 
     outcome = Submission(ids=[0] * size)
     inserted = _insert_new(session, rows.values())
@@ -117,7 +116,7 @@ def _submit(
         if conflicts:
             # Raising rolls the request back, the rows inserted above included.
             raise Conflict(
-                "evaluations with these calls are stored with other content", named(conflicts)
+                N_("evaluations with these calls are stored with other content"), named(conflicts)
             )
         for index, row in already.items():
             outcome.ids[index] = row["id"]
@@ -149,7 +148,7 @@ def _scored_rows(
         except RuleError as error:
             errors[index] = {"answers": error.errors}
             continue
-        rows[index] = _row(actor, record, form.stored, score, now) | {"period": str(period)}
+        rows[index] = _row(actor, record, form.stored, score, now) | {"period": period}
     return rows
 
 
@@ -162,12 +161,18 @@ def _form_of(
     """Return the record's form if it is the one its terms name (else why not), and its month."""
     period, named = _form_of_the_terms(contract, record["call_at"])
     if record["form"] != named:
-        return None, f"the terms of contract {contract.id} for {period} name form {named}", period
+        problem = said(
+            "the terms of contract %(contract)s for %(month)s name form %(form)s",
+            contract=contract.id,
+            month=period,
+            form=named,
+        )
+        return None, problem, period
     key = (contract.client_id, named)
     if key not in forms:
         found = find_form(session, contract.client_id, named)
         forms[key] = None if found is None else scoring_form_of(found)
-    return forms[key], f"the client publishes no form {named}", period
+    return forms[key], said("the client publishes no form %(form)s", form=named), period
 
 
 def _form_of_the_terms(contract: Contract, call_at: datetime) -> tuple[Period, str]:
@@ -186,7 +191,9 @@ def _refuse_repeats(rows: dict[int, dict[str, Any]], errors: dict[int, Any]) -> 
     for index, row in list(rows.items()):
         earlier = first.setdefault(_key(row), index)
         if earlier != index:
-            errors[index] = {"call_ref": [f"repeats record {earlier} of this batch"]}
+            errors[index] = {
+                "call_ref": [said("repeats record %(record)s of this batch", record=earlier)]
+            }
             del rows[index]
 
 
@@ -215,7 +222,12 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
 
 # Batches this size and larger go through COPY on PostgreSQL; smaller ones cost less inline.
 COPY_FROM = 20
-DOCUMENTS = {"answers", "section_scores"}
+# What COPY cannot take as the row holds it: documents go as JSON, the month as its text.
+COPIED_AS: dict[str, Callable[[Any], str]] = {
+    "answers": json.dumps,
+    "section_scores": json.dumps,
+    "period": str,
+}
 
 
 def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -> Any:
@@ -231,7 +243,7 @@ def _merge_staged(session: Session, rows: list[dict[str, Any]], returned: Any) -
         session.connection(),
         "evaluation_staging",
         names,
-        ([json.dumps(row[n]) if n in DOCUMENTS else row[n] for n in names] for row in rows),
+        ([COPIED_AS[n](row[n]) if n in COPIED_AS else row[n] for n in names] for row in rows),
     )
     table = cast(Table, Evaluation.__table__)
     staged = table_clause("evaluation_staging", *(column(name) for name in names))
@@ -299,8 +311,11 @@ def _settle(
         else:
             errors[index] = {
                 "call_ref": [
-                    f"evaluation {evaluation_id} is stored for this call with other content; "
-                    f"amend it (POST /api/v1/evaluations/{evaluation_id}/revisions)"
+                    said(
+                        "evaluation %(id)s is stored for this call with other content; to change"
+                        " it, amend its answers, giving a reason",
+                        id=evaluation_id,
+                    )
                 ],
                 "stored_id": evaluation_id,
             }
@@ -316,16 +331,28 @@ def _contracts_for(
     contracts = {contract.id: contract for contract in found}
     for index, record in records.items():
         if record["contract_id"] not in contracts:
-            raise NotFound(f"no such contract {record['contract_id']} (record {index})")
+            raise NotFound(
+                said(
+                    "no such contract %(contract)s (record %(record)s)",
+                    contract=record["contract_id"],
+                    record=index,
+                )
+            )
     if not actor.is_admin:
         allowed = ROLE_SOURCE.get(actor.role)
         if allowed is None:
-            raise Forbidden(f"the {actor.role} role does not submit evaluations")
+            raise Forbidden(said("the %(role)s role does not submit evaluations", role=actor.role))
         for index, record in records.items():
             if record["source"] != allowed:
                 raise Forbidden(
-                    f"a {actor.role} submits only {allowed}-source evaluations "
-                    f"(record {index} is {record['source']})"
+                    said(
+                        "a %(role)s submits only %(source)s-source evaluations"
+                        " (record %(record)s is %(given)s)",
+                        role=actor.role,
+                        source=allowed,
+                        record=index,
+                        given=record["source"],
+                    )
                 )
     return contracts
 
@@ -403,13 +430,21 @@ def scoring_form(
     """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     if not actor.is_admin and actor.role not in ROLE_SOURCE:
-        raise Forbidden(f"the {actor.role} role does not submit evaluations")
+        raise Forbidden(said("the %(role)s role does not submit evaluations", role=actor.role))
     period, named = _form_of_the_terms(contract, call_at)
     form = find_form(session, contract.client_id, named)
     if form is None:
         raise Invalid(
-            "the terms name a form that is not published",
-            {"call_at": [f"the terms for {period} name form {named}, which is not published"]},
+            N_("the terms name a form that is not published"),
+            {
+                "call_at": [
+                    said(
+                        "the terms for %(month)s name form %(form)s, which is not published",
+                        month=period,
+                        form=named,
+                    )
+                ]
+            },
         )
     return scoring_form_of(form)
 
@@ -434,334 +469,6 @@ def preview_evaluation(
     except RuleError as error:
         problems = {key: found for key, found in error.errors.items() if key not in missing}
         if problems:
-            raise Invalid("the answers do not fit the form", {"answers": problems}) from None
+            raise Invalid(N_("the answers do not fit the form"), {"answers": problems}) from None
         return Preview(form.stored, None, missing)
     return Preview(form.stored, score, [])
-
-
-def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
-    """Return an evaluation of a contract the caller may see."""
-    visible = visible_contracts(actor).with_only_columns(Contract.id)
-    evaluation = session.scalar(
-        select(Evaluation).where(
-            Evaluation.id == evaluation_id, Evaluation.contract_id.in_(visible)
-        )
-    )
-    if evaluation is None:
-        raise NotFound("no such evaluation")
-    return evaluation
-
-
-def evaluations_query(
-    *,
-    session: Session,
-    actor: Actor,
-    contract_id: int | None = None,
-    period: Period | None = None,
-    source: str | None = None,
-    agent_ref: str | None = None,
-) -> Select[Evaluation]:
-    """Select the evaluations the caller may see, filtered; a period is each contract's month."""
-    query = select(Evaluation)
-    if contract_id is not None:
-        get_contract(session=session, actor=actor, contract_id=contract_id)  # 404 outside
-        query = query.where(Evaluation.contract_id == contract_id)
-    else:
-        visible = visible_contracts(actor).with_only_columns(Contract.id)
-        query = query.where(Evaluation.contract_id.in_(visible))
-    if period is not None:
-        query = query.where(Evaluation.period == str(period))
-    if source is not None:
-        query = query.where(Evaluation.source == source)
-    if agent_ref is not None:
-        query = query.where(Evaluation.agent_ref == agent_ref)
-    return query
-
-
-def evaluations_page(
-    *, session: Session, actor: Actor, number: int, size: int, **filters: Any
-) -> Page[Evaluation]:
-    """Return page `number` of the visible evaluations, newest call first (for the pages)."""
-    query = evaluations_query(session=session, actor=actor, **filters)
-    return page_of(session, query, number, size, Evaluation.call_at.desc(), Evaluation.id.desc())
-
-
-def list_evaluations(
-    *, session: Session, actor: Actor, first: int, size: int, **filters: Any
-) -> tuple[list[Evaluation], int]:
-    """Return a page of the visible evaluations (oldest call first) and how many there are."""
-    query = evaluations_query(session=session, actor=actor, **filters)
-    page = query.order_by(Evaluation.call_at, Evaluation.id).offset(first).limit(size)
-    return list(session.scalars(page)), count(session, query)
-
-
-def amend_evaluation(
-    *,
-    session: Session,
-    actor: Actor,
-    evaluation_id: int,
-    answers: Mapping[str, Any],
-    reason: str,
-    now: datetime | None = None,
-) -> Evaluation:
-    """Add a revision with new answers, scored on the same form; it reinstates a retraction.
-
-    Only the author side may (DESIGN 12), and not while a dispute of it waits.
-    """
-    evaluation = _for_author(session, actor, evaluation_id, "amends", now)
-    if dict(answers) == evaluation.answers and not evaluation.retracted:
-        raise Invalid(
-            "an amendment changes the answers",
-            {"answers": [f"the same as revision {evaluation.revision}"]},
-        )
-    settled = {
-        question: ["a dispute decided this answer; it changes no more"]
-        for question in evaluation.settled_questions
-        if answers.get(question) != evaluation.answers.get(question)
-    }
-    if settled:
-        raise Invalid("an amendment keeps what disputes decided", {"answers": settled})
-    add_revision(
-        session, evaluation, kind="amendment", answers=answers, actor=actor, reason=reason, now=now
-    )
-    _announce(session, evaluation, now)
-    return evaluation
-
-
-def retract_evaluation(
-    *,
-    session: Session,
-    actor: Actor,
-    evaluation_id: int,
-    reason: str,
-    now: datetime | None = None,
-) -> Evaluation:
-    """Stop an evaluation counting, keeping it and its history; an amendment reinstates it."""
-    evaluation = _for_author(session, actor, evaluation_id, "retracts", now)
-    if evaluation.retracted:
-        raise Conflict(
-            f"evaluation {evaluation.id} is already retracted",
-            {"evaluation_id": [f"retracted at revision {evaluation.revision}"]},
-            location="path",
-        )
-    add_revision(
-        session,
-        evaluation,
-        kind="retraction",
-        answers=evaluation.answers,
-        actor=actor,
-        reason=reason,
-        now=now,
-        retracted=True,
-    )
-    _announce(session, evaluation, now)
-    return evaluation
-
-
-def _announce(session: Session, evaluation: Evaluation, now: datetime | None) -> None:
-    """Tell both organizations an audit changed (a supplier's own amendment concerns no one)."""
-    if evaluation.source not in AUDIT_SOURCES:
-        return
-    contract = session.get_one(Contract, evaluation.contract_id)
-    notice = {
-        "event": "evaluation.amended",
-        "evaluation_id": evaluation.id,
-        "contract_id": evaluation.contract_id,
-        "call_ref": evaluation.call_ref,
-        "revision": evaluation.revision,
-        "retracted": evaluation.retracted,
-        "score": None if evaluation.score is None else str(evaluation.score),
-    }
-    enqueue_for_both(session, (contract.client_id, contract.supplier_id), notice, now)
-
-
-def _for_author(
-    session: Session, actor: Actor, evaluation_id: int, verb: str, now: datetime | None
-) -> Evaluation:
-    """Return an evaluation locked for a new revision by its author side: 404, 403, or 409."""
-    evaluation = lock_evaluation(
-        session, get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
-    )
-    require_author(actor, evaluation, verb)
-    if evaluation.held_by_dispute_id is not None:
-        raise Conflict(
-            f"dispute {evaluation.held_by_dispute_id} of this evaluation is waiting for a "
-            "verdict; it changes the evaluation when decided",
-            {"evaluation_id": [f"held by dispute {evaluation.held_by_dispute_id}"]},
-            location="path",
-        )
-    _check_window_open(session, evaluation, now or utcnow())
-    if evaluation.source == "supplier":
-        _check_self_assessment_open(session, evaluation)
-    return evaluation
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """Until when an evaluation's author may change it, and why then."""
-
-    until: datetime
-    self_assessments_due: bool  # a two-stage month's self-assessments, due before its window
-
-
-def change_deadline(session: Session, evaluation: Evaluation) -> Deadline:
-    """Return until when an evaluation's author may amend or retract it (DESIGN 13).
-
-    Its month's window, never a revision's: counted from the month's end, or under two-stage
-    samples from the audits' due date. A self-assessment of a month sampled in two stages
-    changes only until the self-assessments are due: then the audit sample is drawn from
-    them, and a change made knowing it would hide what the audits measure.
-    """
-    contract = session.get_one(Contract, evaluation.contract_id)
-    timeline = timeline_of(contract, Period.parse(evaluation.period))
-    if evaluation.source == "supplier" and timeline.self_due is not None:
-        return Deadline(timeline.self_due, True)
-    return Deadline(timeline.window_closes, False)
-
-
-def _check_window_open(session: Session, evaluation: Evaluation, now: datetime) -> None:
-    """Refuse to change an evaluation past its deadline: then only a dispute decision does."""
-    deadline = change_deadline(session, evaluation)
-    if now < deadline.until:
-        return
-    when, period = deadline.until.isoformat(), evaluation.period
-    if deadline.self_assessments_due:
-        raise Conflict(
-            said(
-                "the self-assessments of %(month)s were due at %(when)s: the audit sample is"
-                " drawn from them, and they change no more",
-                month=period,
-                when=when,
-            ),
-            {
-                "evaluation_id": [
-                    said(
-                        "the self-assessments of %(month)s were due at %(when)s",
-                        month=period,
-                        when=when,
-                    )  # fmt: skip
-                ]
-            },
-            location="path",
-        )
-    raise Conflict(
-        said(
-            "the window to change the evaluations of %(month)s closed at %(when)s; only a"
-            " dispute decision changes this one now",
-            month=period,
-            when=when,
-        ),
-        {
-            "evaluation_id": [
-                said("the window of %(month)s closed at %(when)s", month=period, when=when)
-            ]
-        },
-        location="path",
-    )
-
-
-def _check_self_assessment_open(session: Session, evaluation: Evaluation) -> None:
-    """Refuse to change a self-assessment once it is measured against an audit.
-
-    The audits of a month measure how much the supplier's own scores flatter (DESIGN 5):
-    rewriting an audited call's self-score would hide it.
-    """
-    audit = session.scalar(
-        select(Evaluation.id).where(
-            Evaluation.contract_id == evaluation.contract_id,
-            Evaluation.call_ref == evaluation.call_ref,
-            Evaluation.source.in_(AUDIT_SOURCES),
-        )
-    )
-    if audit is not None:
-        raise Conflict(
-            f"evaluation {audit} audits this call: the self-assessment stands beside it",
-            {"evaluation_id": [f"the call is audited by evaluation {audit}"]},
-            location="path",
-        )
-
-
-def require_author(actor: Actor, evaluation: Evaluation, verb: str) -> None:
-    """Refuse with 403 unless the caller is the evaluation's author side."""
-    author = AUTHOR_ROLE[evaluation.source]
-    if actor.role != author:
-        side = "an admin" if author == "admin" else f"the {author}"
-        raise Forbidden(f"only {side} {verb} a {evaluation.source}-source evaluation")
-
-
-def lock_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
-    """Re-read an evaluation under a row lock until commit, after its contract's lock.
-
-    The contract is locked as evaluation writers lock it, so a statement being computed
-    waits for the new revision, and two revisions of one evaluation queue.
-    """
-    lock_contracts(session, [evaluation.contract_id], "evaluations")
-    return reread_locked(session, Evaluation, evaluation.id)
-
-
-def add_revision(
-    session: Session,
-    evaluation: Evaluation,
-    *,
-    kind: str,
-    answers: Mapping[str, Any],
-    actor: Actor,
-    reason: str | None = None,
-    dispute_id: int | None = None,
-    retracted: bool = False,
-    now: datetime | None = None,
-) -> Evaluation:
-    """Score `answers` on the evaluation's form and make them its current revision.
-
-    The caller holds the evaluation's lock (`lock_evaluation`). An amendment, and a
-    dispute's accepted answers, reinstate a retracted evaluation.
-    """
-    try:
-        score = form_rules.score_evaluation(parsed_form(evaluation.form), answers)
-    except RuleError as error:
-        raise Invalid("the answers do not fit the form", {"answers": error.errors}) from None
-    if kind in ("decision", "arbitration"):
-        retracted = False  # an accepted dispute says the audit stands, with these answers
-    now = now or utcnow()
-    columns = scored_columns(answers, score, retracted=retracted)
-    evaluation.revision += 1
-    evaluation.revised_at = now
-    for name, value in columns.items():
-        setattr(evaluation, name, value)
-    session.add(
-        EvaluationRevision(
-            evaluation_id=evaluation.id,
-            revision=evaluation.revision,
-            kind=kind,
-            reason=reason,
-            dispute_id=dispute_id,
-            created_at=now,
-            created_by=actor.recorded_user_id,
-            **columns,
-        )
-    )
-    session.flush()
-    return evaluation
-
-
-def hold(evaluation: Evaluation, dispute_id: int | None) -> None:
-    """Mark the dispute that waits on an evaluation (None: none waits any more)."""
-    evaluation.held_by_dispute_id = dispute_id
-
-
-def settle(evaluation: Evaluation, questions: Iterable[str]) -> None:
-    """Mark questions a dispute decided: no amendment or later dispute changes them."""
-    evaluation.settled_questions = sorted(set(evaluation.settled_questions) | set(questions))
-
-
-def list_revisions(
-    *, session: Session, actor: Actor, evaluation_id: int
-) -> list[EvaluationRevision]:
-    """Return every revision of a visible evaluation, oldest first."""
-    evaluation = get_evaluation(session=session, actor=actor, evaluation_id=evaluation_id)
-    query = (
-        select(EvaluationRevision)
-        .where(EvaluationRevision.evaluation_id == evaluation.id)
-        .order_by(EvaluationRevision.revision)
-    )
-    return list(session.scalars(query))
