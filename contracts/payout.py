@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
+from contracts.agreement import Standing
 from contracts.money import round_money, round_ratio
 from contracts.stats import (
     CriticalFigures,
@@ -89,6 +90,8 @@ class PeriodFigures:
     sampling: SampleFigures | None = None
     # Evaluations left out because their call is not in the log (require_logged_calls).
     unlogged: int | None = None
+    # Whether the month is calibrated (DESIGN 17), where the terms ask for it.
+    calibration: Standing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +192,21 @@ def _quality_lines(
     quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
 ) -> list[Line]:
     stats = period.quality
+    gate = _gate(quality, period)
+    calibrated: dict[str, Any] = {} if gate is None else {"calibration": gate.basis()}
     held = _pending(period.sampling)
+    if held is None and gate is not None and not gate.qualifies:
+        held = ("calibration", {})
     short = () if held is not None or period.sampling is None else period.sampling.short()
     if held is None and not short and stats.n < quality.min_sample:
         # A side short of its sample cannot shelter behind the minimum either (see _coverage).
         held = ("min_sample", {})
     if held is not None:
         # Every quality line is still listed, at 0, so a statement has the same lines each month.
-        return _zero_lines(quality, period, fee, currency, held)
+        return _zero_lines(quality, period, fee, currency, (held[0], held[1] | calibrated))
     lines = [_band_line(quality, period, fee, currency)]
     lines += [_critical_line(rule, quality, stats, fee, currency) for rule in quality.critical]
+    lines = [Line(line.code, line.amount, {**line.basis, **calibrated}) for line in lines]
     if short:
         assert period.sampling is not None
         lines = [_coverage(line, period.sampling, short, quality, stats.n) for line in lines]
@@ -210,6 +218,15 @@ def _quality_lines(
 
 
 Held = tuple[str, dict[str, Any]]  # why every quality line is 0, and the figures saying so
+
+
+def _gate(quality: Quality, period: PeriodFigures) -> Standing | None:
+    """Return the month's calibration standing where the terms gate quality on it."""
+    if quality.calibration is None:
+        return None
+    if period.calibration is None:  # nobody looked: no session is known
+        return Standing(False, "none", None, quality.calibration, None)
+    return period.calibration
 
 
 def _pending(sampling: SampleFigures | None) -> Held | None:

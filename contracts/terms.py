@@ -87,6 +87,19 @@ class SelfAssessment:
 
 
 @dataclass(frozen=True, slots=True)
+class Calibration:
+    """The calibration a month's quality lines need to move money (DESIGN 17): a closed
+    session of at least `min_calls` calls and `min_participants` participants (both sides
+    among them), closed within `valid_days` before the month's last day or during the month,
+    whose alpha reaches `min_alpha`."""
+
+    min_alpha: Decimal = Decimal("0.667")
+    valid_days: int = 90
+    min_calls: int = 10
+    min_participants: int = 3
+
+
+@dataclass(frozen=True, slots=True)
 class Cap:
     """The largest total bonus and malus, as non-negative fractions of the volume fee."""
 
@@ -135,6 +148,7 @@ class Quality:
     sampling: Sampling | None = None
     # Evaluations of calls that are not in the call log do not count.
     require_logged_calls: bool = False
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +389,7 @@ def _quality(value: object, problems: fields.Problems, stored: bool) -> Quality 
             "cap",
             "sampling",
             "require_logged_calls",
+            "calibration",
         ),
     )
     if doc is None:
@@ -394,10 +409,20 @@ def _quality(value: object, problems: fields.Problems, stored: bool) -> Quality 
     logged: bool | None = False
     if doc.get("require_logged_calls") is not None:
         logged = fields.flag(doc["require_logged_calls"], "quality.require_logged_calls", problems)
+    calibration = _calibration(doc.get("calibration"), problems)
     if sources is None or min_sample is None or evidence is None or bands is None:
         return None
     return Quality(
-        sources, min_sample, evidence, bands, critical, self_assessment, cap, sampling, bool(logged)
+        sources,
+        min_sample,
+        evidence,
+        bands,
+        critical,
+        self_assessment,
+        cap,
+        sampling,
+        bool(logged),
+        calibration,
     )
 
 
@@ -512,6 +537,46 @@ def _self_assessment(value: object, problems: fields.Problems) -> SelfAssessment
     if tolerance is None or min_pairs is None:
         return None
     return SelfAssessment(tolerance, min_pairs)
+
+
+# A session holds at most this many calls and participants (service/calibration).
+MAX_CALIBRATION_CALLS = 100
+MAX_CALIBRATION_PARTICIPANTS = 50
+CALIBRATION_FIELDS = ("min_alpha", "valid_days", "min_calls", "min_participants")
+
+
+def _calibration(value: object, problems: fields.Problems) -> Calibration | None:
+    """Read `quality.calibration`; a field left out takes the default of `Calibration`."""
+    if value is None:
+        return None
+    path = "quality.calibration"
+    doc = fields.mapping(value, path, problems, required=(), optional=CALIBRATION_FIELDS)
+    if doc is None:
+        return None
+    default = Calibration()
+    min_alpha: Decimal | None = default.min_alpha
+    if doc.get("min_alpha") is not None:
+        min_alpha = fields.decimal(doc["min_alpha"], f"{path}.min_alpha", problems)
+        if min_alpha is not None and not 0 < min_alpha <= 1:
+            problems.add(f"{path}.min_alpha", "must be above 0 and at most 1")
+            min_alpha = None
+    limits = {
+        "valid_days": (1, 3660),
+        "min_calls": (2, MAX_CALIBRATION_CALLS),
+        "min_participants": (2, MAX_CALIBRATION_PARTICIPANTS),
+    }
+    read: dict[str, int] = {}
+    for name, (low, high) in limits.items():
+        number: int | None = getattr(default, name)
+        if doc.get(name) is not None:
+            number = fields.integer(doc[name], f"{path}.{name}", problems, minimum=low)
+        if number is not None and number > high:
+            problems.add(f"{path}.{name}", f"must be at most {high}")
+        elif number is not None:
+            read[name] = number
+    if min_alpha is None or len(read) < len(limits):
+        return None
+    return Calibration(min_alpha, read["valid_days"], read["min_calls"], read["min_participants"])
 
 
 def _sampling(value: object, problems: fields.Problems, stored: bool) -> Sampling | None:
@@ -739,4 +804,12 @@ def _quality_document(quality: Quality) -> dict[str, Any]:
         document["sampling"] = _sampling_document(quality.sampling)
     if quality.require_logged_calls:
         document["require_logged_calls"] = True
+    if quality.calibration is not None:
+        rule = quality.calibration
+        document["calibration"] = {
+            "min_alpha": format(rule.min_alpha, "f"),
+            "valid_days": rule.valid_days,
+            "min_calls": rule.min_calls,
+            "min_participants": rule.min_participants,
+        }
     return document

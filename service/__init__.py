@@ -113,6 +113,7 @@ def _body_limits(app: Flask) -> None:
 def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.accounts.routes import blp as accounts
     from service.agreements.routes import blp as agreements
+    from service.calibration.routes import blp as calibration
     from service.calls.routes import blp as calls
     from service.disputes.routes import blp as disputes
     from service.evaluations.routes import blp as evaluations
@@ -140,6 +141,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         statements,
         jobs,
         notices,
+        calibration,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
@@ -181,6 +183,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
 
     from service.accounts.pages import blp as account_pages
     from service.agreements.service import shown_zone
+    from service.calibration.pages import blp as calibration_pages
     from service.calls.pages import blp as call_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
@@ -206,6 +209,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         form_pages,
         call_pages,
         job_pages,
+        calibration_pages,
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.examples import SAMPLED_TERMS, load_example
+from contracts.examples import QUALITY_TERMS, SAMPLED_TERMS, load_example
 from contracts.forms import Form
 from contracts.periods import Period
 from service.accounts.models import Organization, User
 from service.accounts.service import issue_token, set_password
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period, timeline_of
+from service.calibration import service as calibration
 from service.calls import samples
 from service.calls.ingest import upload_calls
 from service.calls.rows import COLUMNS
@@ -52,6 +53,11 @@ TIMEZONE = "Europe/Rome"
 LANGUAGE = "it"
 # Demo users also sign in to the pages with their email and this password.
 DEMO_PASSWORD = "fiducia-demo-2026"
+# Both contracts pay quality only once their graders are calibrated (DESIGN 17). Napoli's
+# session agrees well; Torino's graders score the same calls each their own way.
+CALIBRATION = {"min_alpha": "0.667", "valid_days": 90, "min_calls": 10, "min_participants": 3}
+CALIBRATED = "napoli"
+CALIBRATION_CALLS = 10
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def load_demo(
             supplier,
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
-            terms=load_example(SAMPLED_TERMS) if login == SAMPLED else None,
+            terms=_calibrated(load_example(SAMPLED_TERMS if login == SAMPLED else QUALITY_TERMS)),
         )
         # The log has its own random numbers, so the evaluations and volumes stay as before.
         log_rng = random.Random(seed_value * 1000 + contract.id)
@@ -152,6 +158,8 @@ def load_demo(
         samples.commit_seed(session, contract, running.next(), min(utcnow(), _end(today)))
         if login == "napoli":
             _disputes(session, standard_form, audited, supplier_member.actor, client_member.actor)
+        people = (client_member.actor, supplier_member.actor, admin.actor)
+        _calibrate(session, standard_form, contract, periods[0], people, login == CALIBRATED)
         for period in periods:
             refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
     users = [member.user for member in members]
@@ -325,6 +333,64 @@ def flattered(
             elif isinstance(value, int) and question.scale is not None:
                 flattered[question.key] = min(question.scale[1], value + 1)
     return flattered
+
+
+def _calibrated(terms: dict[str, Any]) -> dict[str, Any]:
+    """Return terms whose quality lines move money only with a qualifying session."""
+    return terms | {"quality": terms["quality"] | {"calibration": CALIBRATION}}
+
+
+def _calibrate(
+    session: Session,
+    form: Form,
+    contract: Contract,
+    period: Period,
+    people: tuple[Actor, ...],
+    agree: bool,
+) -> None:
+    """Run one session on ten calls of the first month, closed on its last day: the client,
+    the call center and an admin score each call, alike where they `agree`, else apart."""
+    rng = random.Random(contract.id * 31)
+    refs = session.scalars(
+        select(Evaluation.call_ref)
+        .where(Evaluation.contract_id == contract.id, Evaluation.period == period)
+        .distinct()
+        .order_by(Evaluation.call_ref)
+        .limit(CALIBRATION_CALLS)
+    ).all()
+    opened_at = _start(period) + timedelta(days=20)
+    opened = calibration.open_session(
+        session=session,
+        actor=people[0],
+        contract_id=contract.id,
+        draft=calibration.Draft(
+            f"Calibrazione {period}",
+            list(refs),
+            [actor.user_id for actor in people],
+            people[0].user_id,
+        ),
+        now=opened_at,
+    )
+    for ref in refs:
+        shared = random_answers(rng, form, 0.7)
+        for place, actor in enumerate(people):
+            answers = dict(shared) if agree else random_answers(rng, form, 0.7)
+            if agree and place == 1:  # one small difference of judgement
+                answers["tone"] = max(1, answers["tone"] - 1) if answers["tone"] != "na" else 3
+            calibration.submit_score(
+                session=session,
+                actor=actor,
+                session_id=opened.id,
+                call_ref=ref,
+                answers=answers,
+                now=opened_at,
+            )
+    calibration.close_session(
+        session=session,
+        actor=people[0],
+        session_id=opened.id,
+        now=_end(period.end_day - timedelta(days=1)),
+    )
 
 
 def _start(period: Period) -> datetime:

@@ -17,6 +17,7 @@ blp = Blueprint("job_pages", __name__)
 WORDS = {
     "close": N_("monthly close"),
     "webhooks": N_("webhook deliveries"),
+    "calibration": N_("calibration sessions closed on time"),
     "running": N_("running"),
     "success": N_("succeeded"),
     "partial": N_("partly failed"),

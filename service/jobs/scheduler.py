@@ -8,6 +8,7 @@ from datetime import UTC
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from service.calibration.scheduled import close_due_sessions
 from service.database.engine import utcnow
 from service.jobs.service import abandon_dead_runs, record_run, run_close
 from service.notices import service as notices
@@ -31,6 +32,14 @@ def webhook_job(app: Flask) -> None:
     )
     if counts.delivered or counts.failed:
         record_run(factory, "webhooks", {"delivered": counts.delivered, "failed": counts.failed})
+
+
+def calibration_job(app: Flask) -> None:
+    """Close the calibration sessions whose closing time has come."""
+    factory = app.extensions["fiducia.sessionmaker"]
+    closed = close_due_sessions(factory)
+    if closed:
+        record_run(factory, "calibration", {"closed": closed})
 
 
 def startup_check(app: Flask) -> None:
@@ -64,11 +73,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     )
     scheduler.add_job(webhook_job, "interval", minutes=1, args=[app], id="webhooks")
     scheduler.add_job(runs_job, "interval", minutes=1, args=[app], id="runs")
+    scheduler.add_job(calibration_job, "interval", minutes=1, args=[app], id="calibration")
     return scheduler
 
 
 def run_once(app: Flask) -> None:
     """Run each job once, in order, and return (for cron-like use and for tests)."""
     startup_check(app)
+    calibration_job(app)
     close_job(app)
     webhook_job(app)

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from service.accounts import models as accounts
 from service.agreements import models as agreements
+from service.calibration import models as calibration
 from service.calls import models as calls
 from service.database.engine import Base, make_engine
 from service.disputes import models as disputes
@@ -19,8 +20,8 @@ from service.statements import models as statements
 from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
-MODELS = (accounts, agreements, calls, disputes, evaluations, forms, jobs, notices, statements,
-          volumes)  # fmt: skip
+MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, forms, jobs, notices,
+          statements, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata

@@ -58,6 +58,8 @@ def summary(payload: dict[str, Any], language: str) -> str:
         )
     if event == "sample.committed":
         return _committed(say, payload)
+    if event in ("calibration.opened", "calibration.closed"):
+        return _calibration(say, payload)
     if event == "evaluation.amended":
         values = {"call": payload["call_ref"], "revision": payload["revision"]}
         if payload.get("retracted"):
@@ -70,6 +72,29 @@ def summary(payload: dict[str, Any], language: str) -> str:
             **values,
         )
     return str(event)
+
+
+def _calibration(say: Speech, payload: dict[str, Any]) -> str:
+    """Say that a calibration session opened, or closed and with what alpha (never a score)."""
+    values = {"id": payload["session_id"], "title": payload["title"]}
+    if payload["event"] == "calibration.opened":
+        return say.gettext(
+            "Calibration session %(id)s (“%(title)s”) is open: %(calls)s calls, each scored"
+            " blind by %(participants)s participants.",
+            calls=number(payload["calls"], 0, say.language),
+            participants=number(payload["participants"], 0, say.language),
+            **values,
+        )
+    if payload.get("alpha") is None:
+        return say.gettext(
+            "Calibration session %(id)s (“%(title)s”) is closed: its alpha is undefined.",
+            **values,
+        )
+    return say.gettext(
+        "Calibration session %(id)s (“%(title)s”) is closed: alpha %(alpha)s.",
+        alpha=number(payload["alpha"], 3, say.language),
+        **values,
+    )
 
 
 def _committed(say: Speech, payload: dict[str, Any]) -> str:

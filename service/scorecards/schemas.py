@@ -31,9 +31,29 @@ class ScorecardOut(FiguresOut):
         allow_none=True,
         metadata={"description": "evaluations left out because their call is not in the log"},
     )
+    calibration = fields.Method(
+        "_calibration",
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "whether the month's quality may move money (DESIGN 17): "
+            "{session_id, closed_at, alpha, ci, qualifies, reason}; null when the terms ask "
+            "for no calibration",
+        },
+    )
 
     def _volume(self, card: Any) -> dict[str, Any]:
         return {"units": card.units}
+
+    def _calibration(self, card: Any) -> dict[str, Any] | None:
+        standing = card.calibration
+        if standing is None:
+            return None
+        basis = standing.basis()
+        keys = ("session_id", "closed_at", "alpha", "ci", "qualifies", "reason")
+        return {key: basis[key] for key in keys}
 
 
 class GroupOut(FiguresOut):

@@ -9,11 +9,13 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, selectinload
 
 from contracts import stats
+from contracts.agreement import Standing
 from contracts.payout import SampleFigures
 from contracts.periods import Period
 from contracts.terms import Terms
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
+from service.calibration.service import standings
 from service.disputes.figures import DisputeFigures, dispute_figures_by_contract
 from service.edge.actors import Actor
 from service.edge.errors import Invalid
@@ -37,6 +39,7 @@ class Scorecard:
     disputes: DisputeFigures | None = None  # a contract's month only, not an agent's
     sampling: SampleFigures | None = None  # when the terms sample the call log
     unlogged: int | None = None  # evaluations left out: their call is not in the log
+    calibration: Standing | None = None  # where the terms gate quality on calibration
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ def _scorecards(session: Session, contracts: Sequence[Contract], period: Period)
     """Return the month's scorecard of each contract, every contract in the same few queries."""
     aggregates = aggregate_month(session, contracts, period)
     disputes = dispute_figures_by_contract(session, [c.id for c in contracts], period)
+    calibration = standings(session, contracts, period)
     return [
         Scorecard(
             contract=contract,
@@ -74,6 +78,7 @@ def _scorecards(session: Session, contracts: Sequence[Contract], period: Period)
             disputes=disputes[contract.id],
             sampling=aggregates[contract.id].sampling,
             unlogged=aggregates[contract.id].unlogged,
+            calibration=calibration[contract.id],
         )
         for contract in contracts
     ]

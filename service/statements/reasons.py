@@ -152,6 +152,8 @@ class Reasons:
         reason, say = basis.get("reason"), self.say
         if reason == "min_sample":
             return self.too_few(basis)
+        if reason == "calibration":
+            return self.uncalibrated(basis["calibration"])
         if reason == "sample_pending" and "self_due" in basis:
             return say.gettext(
                 "the audit sample is drawn when the self-assessments are due (%(when)s)",
@@ -300,6 +302,48 @@ class Reasons:
         edges = sorted(Decimal(str(each["from"])) for each in self.quality.get("bands", []))
         higher = [edge for edge in edges if edge > Decimal(band["from"])]
         return higher[0] if higher else None
+
+    def uncalibrated(self, gate: Basis) -> str:
+        """Say why a month the terms gate on calibration (DESIGN 17) pays no quality."""
+        say = self.say
+        if gate["session_id"] is None:
+            return say.gettext("no calibration session had closed by the month's end")
+        name = say.gettext("calibration session %(id)s", id=gate["session_id"])
+        if gate["reason"] == "too_small":
+            sides = say.gettext(" and ").join(
+                say.gettext(LABELS.get(side, side)) for side in gate["sides"]
+            )
+            return say.gettext(
+                "%(name)s is too small: %(calls)s calls scored by two or more and"
+                " %(participants)s participants (%(sides)s), where %(min_calls)s calls and"
+                " %(min_participants)s participants from both sides are needed",
+                name=name,
+                calls=self.count(gate["calls"]),
+                participants=self.count(gate["participants"]),
+                sides=sides or say.gettext("no side"),
+                min_calls=self.count(gate["min_calls"]),
+                min_participants=self.count(gate["min_participants"]),
+            )
+        if gate["reason"] == "too_old":
+            return say.gettext(
+                "%(name)s closed on %(day)s, more than %(days)s days before the month's last day",
+                name=name,
+                day=gate["closed_on"],
+                days=self.count(gate["valid_days"]),
+            )
+        if gate["alpha"] is None:
+            return say.gettext(
+                "%(name)s has no alpha (no variation to agree on), so it does not reach the"
+                " %(minimum)s minimum",
+                name=name,
+                minimum=self.exact(gate["min_alpha"]),
+            )
+        return say.gettext(
+            "%(name)s agreed at alpha %(alpha)s, below the %(minimum)s minimum",
+            name=name,
+            alpha=self.exact(gate["alpha"]),
+            minimum=self.exact(gate["min_alpha"]),
+        )
 
     def too_few(self, basis: Basis) -> str:
         return self.say.ngettext(

@@ -28,6 +28,7 @@ from service.agreements.service import (
     timeline_of,
     visible_contracts,
 )
+from service.calibration.service import standing
 from service.calls.models import Call
 from service.calls.samples import sample_of
 from service.database.engine import utcnow
@@ -141,6 +142,7 @@ def compute(
             self_assessment=aggregate.self_assessment,
             sampling=aggregate.sampling,
             unlogged=aggregate.unlogged,
+            calibration=standing(session, contract, period, aggregate.terms),
         ),
         prior_adjustments,
     )

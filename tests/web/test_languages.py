@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import Organization, User
 from service.agreements.models import Contract, TermsVersion
+from service.calibration.models import CalibrationSession
 from service.calls.models import Call
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
@@ -189,6 +190,9 @@ def demo(demo_app: Flask) -> dict[str, int]:
             )
         ).first()
         form = session.scalars(select(Form)).one()
+        calibrated = session.scalars(
+            select(CalibrationSession.id).where(CalibrationSession.contract_id == napoli.id)
+        ).first()
         return {
             "contract": napoli.id,
             "client": napoli.client_id,
@@ -198,6 +202,7 @@ def demo(demo_app: Flask) -> dict[str, int]:
             "statement": final.id,
             "form_owner": form.organization_id,
             "user": session.scalars(select(User.id).where(User.role == "supplier")).first() or 0,
+            "calibration": calibrated or 0,
         }
 
 
@@ -219,6 +224,8 @@ def pages(role: str, ids: dict[str, int]) -> list[str]:
         "/forms",
         f"/forms/standard/1{owner}",
         "/account",
+        f"/contracts/{contract}/calibrations",
+        f"/calibrations/{ids['calibration']}",
     ]
     if role != "supplier":
         shown += [f"/payouts?{period}"]
@@ -232,6 +239,7 @@ def pages(role: str, ids: dict[str, int]) -> list[str]:
         shown += [f"/evaluations/{ids['own']}", f"/evaluations/{ids['own']}/rescore"]
     if role in ("client", "admin"):
         shown += ["/forms/new", f"/forms/standard/edit{owner}"]
+        shown += [f"/contracts/{contract}/calibrations/new"]
     if role == "client":
         shown += [f"/evaluations/{ids['audit']}/rescore"]
     if role == "admin":
