@@ -6,7 +6,8 @@ Loads 1M evaluations over 50 contracts and 12 months (bench.statements' generato
 the last month, serves the app with gunicorn (`fiducia serve`) and signs a client in. Each
 endpoint is checked (every contract listed; n and pairs exact), then loaded with wrk from 1
 and from 8 connections. Prints latency percentiles beside the targets (8 connections:
-median < 100 ms, p95 < 200 ms) with `met` or `missed`, and appends the figures to
+median < 50 ms, p95 < 150 ms; and while a writer posts a 100-evaluation batch every second,
+median < 150 ms, p95 < 400 ms) with `met` or `missed`, and appends the figures to
 bench/results/scorecards.csv.
 """
 
@@ -19,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench import record
 from bench.common import (
@@ -33,6 +35,7 @@ from bench.ingest.serve import serving
 from bench.scorecards import load, report
 from bench.scorecards.measure import check, endpoints, sign_in, sql_per_request
 from bench.scorecards.measure import load as put_load
+from bench.scorecards.writer import writing
 from bench.scorecards.wrk import wrk_path
 from bench.statements.report import scale_of
 
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
               f"{args.months} months", flush=True)  # fmt: skip
         print(report.built(load.build(url, args.evaluations, args.contracts, args.months,
                                       args.seed)), flush=True)  # fmt: skip
-    month, token = load.prepare(url, args.period)
+    prepared = load.prepare(url, args.period)
+    month, token = prepared.month, prepared.token
     levels = [report.TARGET_CONNECTIONS] if args.check else [1, report.TARGET_CONNECTIONS]
     with tempfile.TemporaryDirectory(prefix="fiducia-bench-") as scratch:
         with serving(url, args.workers, Path(scratch) / "gunicorn.log") as base:
@@ -95,7 +99,15 @@ def run(args: argparse.Namespace, url: str, fresh: bool) -> None:
             found = endpoints(month, token, sign_in(base, token))
             check(base, url, month, found)
             print("check: the page lists every contract; the API's n and pairs are exact")
-            loaded = put_load(base, found, levels, args.duration, args.warm_up, not args.check)
+
+            def writes() -> Any:
+                return writing(base, prepared.admin_token, month.period, prepared.contract_ids)
+
+            loaded = put_load(
+                base, found, levels, args.duration, args.warm_up, not args.check, writes
+            )
+            check(base, url, month, found)
+            print("check: after the writes, the answers are still exact")
     statements = sql_per_request(url, token, found)
     figures = report.figures(loaded, statements)
     for note in report.notes(loaded, args.check):

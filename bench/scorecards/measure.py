@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 
 from bench.common import BenchError, other_bench_pids, other_benchmarks, wait_for_quiet
 from bench.record import Figure, load_average
+from bench.scorecards.writer import Writes
 from bench.scorecards.wrk import Latency, run_wrk, wrk_output
 from bench.statements.explain import capturing
 from bench.statements.measure import Month, expected_counts
@@ -139,8 +141,10 @@ def load(
     seconds: int,
     warm_up: int,
     wait: bool,
+    writes: Callable[[], AbstractContextManager[Writes]],
 ) -> Loaded:
-    """Run wrk on each endpoint at each level (after a warm-up that is not measured)."""
+    """Run wrk on each endpoint at each level (after a warm-up that is not measured), then
+    at the most connections again while `writes` posts batches."""
     waited, still_busy = wait_for_quiet(OTHER_BENCHES) if wait else (0.0, False)
     runs = []
     for endpoint in found:
@@ -155,5 +159,13 @@ def load(
                 flush=True,
             )
             runs.append((endpoint, latency))
+        with writes() as written:
+            latency = run_wrk(f"{base}{endpoint.path}", endpoint.headers, max(levels), seconds)
+        print(
+            f"  {endpoint.name}, {max(levels)} connections, {written.batches} batches written:"
+            f" {latency.requests} requests, p50 {latency.p50:.0f} ms, p95 {latency.p95:.0f} ms",
+            flush=True,
+        )
+        runs.append((replace(endpoint, name=f"{endpoint.name} under writes"), latency))
     still_busy = still_busy or bool(wait and other_bench_pids(OTHER_BENCHES))
     return Loaded(runs, waited, still_busy, load_average())

@@ -118,6 +118,7 @@ def measured(found: Measured) -> str:
         f"evaluations in {found.month.period} of {found.month.evaluations:,} stored; close runs "
         f"{close} s; bare GROUP BY runs {bare} s; RSS peak before the first close "
         f"{found.rss_before_mb:.0f} MB\n"
+        f"baseline plan: {found.baseline}\n"
         "check: every draft's n and pairs equal the month's counted calls and pairs"
     )
 

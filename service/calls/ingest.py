@@ -44,6 +44,7 @@ from service.agreements.service import (
 from service.calls.models import Call
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
 from service.database.engine import UTCDateTime, copy_rows, utcnow
+from service.database.stamps import touch
 from service.edge.actors import Actor
 from service.edge.errors import Conflict, Invalid
 
@@ -400,6 +401,8 @@ def _insert_new(
         literal(now, UTCDateTime),
         literal(actor.recorded_user_id, BigInteger),
     ).where(~exists().where(_logged(contract.id)))
+    months = session.scalars(select(staged.period).where(staged.period.is_not(None)).distinct())
+    touch(session, [(contract.id, Period.parse(month)) for month in months])
     savepoint = session.begin_nested()
     try:
         result = session.execute(

@@ -44,6 +44,10 @@ class Call(Base):
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     logged_by: Mapped[int | None] = mapped_column(BigId)  # a user's id; None: the operator
 
+    def inputs_month(self) -> tuple[int, Period]:
+        """The month whose units, coverage and logged calls this call is an input of."""
+        return self.contract_id, self.period
+
 
 class CallSample(Base):
     """A contract's period: its committed seeds, and the samples drawn with them (DESIGN 13).
@@ -85,6 +89,10 @@ class CallSample(Base):
     def audit_drawn(self) -> bool:
         """Say whether the audit sample is drawn (under scheme 1, with the self sample)."""
         return self.drawn if self.scheme == 1 else self.audit_drawn_at is not None
+
+    def inputs_month(self) -> tuple[int, Period]:
+        """The month whose sample figures this commitment and its draw are inputs of."""
+        return self.contract_id, self.period
 
 
 class SampledCall(Base):

@@ -47,6 +47,7 @@ from service.agreements.service import (
 )
 from service.calls.models import Call, CallSample, SampledCall
 from service.database.engine import UTCDateTime, utcnow
+from service.database.stamps import touch
 from service.edge.actors import Actor
 from service.edge.errors import NotFound
 from service.evaluations.models import Evaluation
@@ -219,6 +220,7 @@ def _store(
         for call in calls
     ]
     if rows:
+        touch(session, [sample.inputs_month()])
         session.execute(insert(SampledCall), rows)
 
 

@@ -61,6 +61,10 @@ class Dispute(Base):
         order_by="DisputeStep.id", cascade="all, delete-orphan"
     )
 
+    def inputs_month(self) -> tuple[int, Period]:
+        """The month whose dispute figures this dispute is an input of."""
+        return self.contract_id, self.period
+
 
 class DisputeItem(Base):
     """One contested question: the proposed answer, the decision and the arbitration."""

@@ -79,7 +79,7 @@ class Evaluation(Scored, Base):
     __table_args__ = (
         UniqueConstraint("contract_id", "call_ref", "source"),
         Index("ix_evaluations_contract_call_at", "contract_id", "call_at"),
-        # A month's figures read this index alone (see migration 0014).
+        # A month's figures read this index alone (see migrations 0014 and 0018).
         Index(
             "ix_evaluations_month",
             "period",
@@ -94,6 +94,10 @@ class Evaluation(Scored, Base):
                 "critical_business",
                 "critical_compliance",
                 "retracted",
+                "id",
+                "created_at",
+                "agent_ref",
+                "team",
             ],
         ),
         CheckConstraint("source IN ('supplier', 'client', 'third_party')", name="source"),
@@ -129,6 +133,10 @@ class Evaluation(Scored, Base):
     settled_questions: Mapped[list[str]] = mapped_column(Document, default=list)
 
     form: Mapped[Form] = relationship(lazy="joined")
+
+    def inputs_month(self) -> tuple[int, Period]:
+        """The month whose figures this evaluation is an input of (`service.database.stamps`)."""
+        return self.contract_id, self.period
 
 
 class EvaluationRevision(Scored, Base):

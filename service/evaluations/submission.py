@@ -31,6 +31,7 @@ from service.agreements.service import (
     visible_contracts,
 )
 from service.database.engine import copy_rows, upsert_statement, utcnow
+from service.database.stamps import touch
 from service.edge.actors import Actor
 from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
 from service.evaluations.models import SCORED_COLUMNS, Evaluation, EvaluationRevision
@@ -208,6 +209,7 @@ def _insert_new(session: Session, rows: Iterable[dict[str, Any]]) -> dict[Key, i
     rows = list(rows)
     if not rows:
         return {}
+    touch(session, {(row["contract_id"], row["period"]) for row in rows})
     table = cast(Table, Evaluation.__table__)
     returned = (table.c.id, table.c.contract_id, table.c.call_ref, table.c.source)
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_FROM:

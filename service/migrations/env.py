@@ -10,9 +10,11 @@ from service.accounts import models as accounts
 from service.agreements import models as agreements
 from service.calibration import models as calibration
 from service.calls import models as calls
+from service.database import stamps
 from service.database.engine import Base, make_engine
 from service.disputes import models as disputes
 from service.evaluations import models as evaluations
+from service.figures import models as figures
 from service.forms import models as forms
 from service.jobs import models as jobs
 from service.notices import models as notices
@@ -20,8 +22,8 @@ from service.statements import models as statements
 from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
-MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, forms, jobs, notices,
-          statements, volumes)  # fmt: skip
+MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, figures, forms, jobs,
+          notices, stamps, statements, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata

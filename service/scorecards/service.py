@@ -16,10 +16,11 @@ from contracts.terms import Terms
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
 from service.calibration.service import standings
-from service.disputes.figures import DisputeFigures, dispute_figures_by_contract
+from service.disputes.figures import DisputeFigures
 from service.edge.actors import Actor
 from service.edge.errors import Invalid
-from service.figures.service import aggregate_groups, aggregate_month
+from service.figures.served import served_month
+from service.figures.service import aggregate_groups
 from service.forms.service import find_form, parsed_form
 
 MAX_TREND_MONTHS = 36
@@ -65,8 +66,7 @@ def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecar
 
 def _scorecards(session: Session, contracts: Sequence[Contract], period: Period) -> list[Scorecard]:
     """Return the month's scorecard of each contract, every contract in the same few queries."""
-    aggregates = aggregate_month(session, contracts, period)
-    disputes = dispute_figures_by_contract(session, [c.id for c in contracts], period)
+    aggregates = served_month(session, contracts, period)
     calibration = standings(session, contracts, period)
     return [
         Scorecard(
@@ -75,7 +75,7 @@ def _scorecards(session: Session, contracts: Sequence[Contract], period: Period)
             figures=stats.figures(aggregates[contract.id].statistics),
             self_assessment=aggregates[contract.id].self_assessment,
             units=aggregates[contract.id].units,
-            disputes=disputes[contract.id],
+            disputes=aggregates[contract.id].disputes,
             sampling=aggregates[contract.id].sampling,
             unlogged=aggregates[contract.id].unlogged,
             calibration=calibration[contract.id],

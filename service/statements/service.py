@@ -35,7 +35,6 @@ from service.database.engine import utcnow
 from service.disputes.figures import (
     DisputeFigures,
     dispute_figures,
-    dispute_figures_by_contract,
 )
 from service.disputes.schemas import DisputeBasisDocument
 from service.edge.actors import Actor
@@ -117,8 +116,13 @@ def prepare_month(
     lock_contracts(session, ids, "statement")
     stamp = utcnow()
     aggregates = aggregate_month(session, contracts, period)
-    disputes = dispute_figures_by_contract(session, ids, period)
-    return {id_: Prepared(aggregates[id_], disputes[id_], stamp) for id_ in ids}
+    return {id_: Prepared(aggregates[id_], _disputes_of(aggregates[id_]), stamp) for id_ in ids}
+
+
+def _disputes_of(aggregate: PeriodAggregate) -> DisputeFigures:
+    """Return the month's dispute figures, as the month's one read counted them."""
+    assert aggregate.disputes is not None, "aggregate_month counts every month's disputes"
+    return aggregate.disputes
 
 
 def compute(
@@ -196,7 +200,7 @@ def refresh_draft(
     aggregate = prepared.aggregate if prepared else None
     adjustments = prior_adjustments(session, contract, period)
     computed = compute(session, contract, period, None, adjustments, aggregate=aggregate)
-    disputes = prepared.disputes if prepared else dispute_figures(session, contract, period)
+    disputes = prepared.disputes if prepared else _disputes_of(computed.aggregate)
     created = statement is None
     if statement is None:
         statement = Statement(contract_id=contract.id, period=period, status="draft")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from contracts.periods import Period
 from service.database.engine import Base, BigId, UTCDateTime, utcnow
 
 
@@ -23,6 +24,10 @@ class DailyVolume(Base):
     units: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def inputs_month(self) -> tuple[int, Period]:
+        """The month whose units this day is an input of."""
+        return self.contract_id, Period.of(self.day)
 
 
 class VolumeChange(Base):
