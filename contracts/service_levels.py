@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from contracts import _fields as fields
 from contracts.money import round_half_up, round_money
-from contracts.stats import CONFIDENCE, critical_figures
 
 KPIS = ("service_level", "abandoned", "answer_speed", "repeat_contacts", "csat")
 # A KPI where a higher figure is better takes bands `from`; the others `up_to` (or `up_to_s`).
@@ -495,6 +494,8 @@ class ServiceFigures:
 
     def csat_interval(self) -> tuple[Decimal, Decimal] | None:
         """Return the 95% Wilson interval of the csat share (None: no answers)."""
+        from contracts.stats import CONFIDENCE, critical_figures  # stats reads the terms
+
         if not self.counts.responses:
             return None
         ci = critical_figures(self.counts.top_box, self.counts.responses, CONFIDENCE).ci
