@@ -12,6 +12,7 @@ from contracts.periods import Period
 from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 
 DIRECTIONS = ("inbound", "outbound")
+OUTCOMES = ("answered", "abandoned", "no_answer", "busy", "failed")
 
 
 class Call(Base):
@@ -30,17 +31,30 @@ class Call(Base):
         Index("ix_calls_contract_period", "contract_id", "period"),
         CheckConstraint("direction IS NULL OR direction IN ('inbound', 'outbound')", name="dir"),
         CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
+        CheckConstraint(
+            f"outcome IN ({', '.join(repr(each) for each in OUTCOMES)})", name="outcome"
+        ),
+        CheckConstraint("wait_s IS NULL OR wait_s >= 0", name="wait"),
+        CheckConstraint("handle_s IS NULL OR handle_s >= 0", name="handle"),
     )
 
     contract_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
     period: Mapped[Period] = mapped_column(Month)
     call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An abandoned call has no agent: it is stored as "" (shown as null), so the column keeps
+    # its NOT NULL and the log is not rebuilt to drop it (DESIGN 16).
     agent_ref: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
     queue: Mapped[str | None] = mapped_column(String(200))
     direction: Mapped[str | None] = mapped_column(String(8))
     duration_s: Mapped[int | None] = mapped_column(Integer)
+    # Service levels (DESIGN 16): how the call ended (a call logged without one is answered),
+    # seconds in queue and handled, and the caller as a pseudonym (never a phone number).
+    outcome: Mapped[str] = mapped_column(String(16), default="answered", server_default="answered")
+    wait_s: Mapped[int | None] = mapped_column(Integer)
+    handle_s: Mapped[int | None] = mapped_column(Integer)
+    caller_ref: Mapped[str | None] = mapped_column(String(200))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     logged_by: Mapped[int | None] = mapped_column(BigId)  # a user's id; None: the operator
 
@@ -105,6 +119,8 @@ class SampledCall(Base):
     sample_id: Mapped[int] = mapped_column(ForeignKey("call_samples.id"), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(8), primary_key=True)
     call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # An abandoned call has no agent: it is stored as "" (shown as null), so the column keeps
+    # its NOT NULL and the log is not rebuilt to drop it (DESIGN 16).
     agent_ref: Mapped[str] = mapped_column(String(200))
     rank_key: Mapped[str] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(8))
