@@ -12,6 +12,7 @@ from contracts import stats
 from contracts.agreement import Standing
 from contracts.payout import SampleFigures
 from contracts.periods import Period
+from contracts.service_levels import ServiceFigures
 from contracts.terms import Terms
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
@@ -21,6 +22,7 @@ from service.edge.actors import Actor
 from service.edge.errors import Invalid
 from service.figures.service import aggregate_groups, aggregate_month
 from service.forms.service import find_form, parsed_form
+from service.surveys.kpis import month_service
 
 MAX_TREND_MONTHS = 36
 
@@ -40,6 +42,7 @@ class Scorecard:
     sampling: SampleFigures | None = None  # when the terms sample the call log
     unlogged: int | None = None  # evaluations left out: their call is not in the log
     calibration: Standing | None = None  # where the terms gate quality on calibration
+    service: ServiceFigures | None = None  # the month's service levels (DESIGN 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ def _scorecards(session: Session, contracts: Sequence[Contract], period: Period)
             sampling=aggregates[contract.id].sampling,
             unlogged=aggregates[contract.id].unlogged,
             calibration=calibration[contract.id],
+            service=month_service(session, contract, period, aggregates[contract.id].terms),
         )
         for contract in contracts
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from contracts.service_levels import ServiceFigures, shown, shown_share
 from service.edge.schemas import Day, PeriodField
 from service.surveys.service import MAX_BATCH
 
@@ -89,3 +92,39 @@ class CountsOut(Schema):
 
 class CountDay(Schema):
     day = Day(required=True)
+
+
+def service_object(figures: ServiceFigures) -> dict[str, Any]:
+    """Return a month's service levels as the scorecard shows them: each KPI present when the
+    month has data for it, whatever the terms say."""
+    counts, reconciliation = figures.counts, figures.reconciliation
+    shown_object: dict[str, Any] = {}
+    if counts.logged or counts.client_days:
+        shown_object["offered"] = {
+            "log": counts.logged,
+            "client": reconciliation.client,
+            "reconciled": reconciliation.status,
+        }
+    for code in ("service_level", "abandoned", "repeat_contacts"):
+        ratio = figures.ratio(code)
+        if ratio is not None:
+            value, numerator, denominator = ratio
+            shown_object[code] = {
+                "value": shown(code, value), "numerator": numerator, "denominator": denominator,
+            }  # fmt: skip
+    speed = figures.ratio("answer_speed")
+    if speed is not None:
+        shown_object["answer_speed"] = {"value": shown("answer_speed", speed[0]),
+                                        "answered": speed[2]}  # fmt: skip
+    csat = figures.ratio("csat")
+    interval = figures.csat_interval()
+    if csat is not None and interval is not None:
+        shown_object["csat"] = {
+            "value": shown_share(csat[0]),
+            "responses": csat[2],
+            "ci": [format(bound, "f") for bound in interval],
+        }
+    resolved = figures.ratio("resolved")
+    if resolved is not None:
+        shown_object["resolved"] = {"value": shown_share(resolved[0]), "responses": resolved[2]}
+    return shown_object
