@@ -520,22 +520,22 @@ def service_figures(counts: ServiceCounts, service: ServiceTerms | None) -> Serv
 def _reconcile_counts(counts: ServiceCounts, service: ServiceTerms | None) -> Reconciliation:
     log, client = counts.logged, counts.client
 
-    def said(status: str, tolerance: Decimal | None = None, **applied: int) -> Reconciliation:
+    def reconciled(status: str, tolerance: Decimal | None = None, **applied: int) -> Reconciliation:
         return Reconciliation(
             status, log, client, tolerance=tolerance, client_days=counts.client_days,
             days=counts.days, **applied,
         )  # fmt: skip
 
     if service is None or service.tolerance is None:
-        return said("off")
+        return reconciled("off")
     tolerance = service.tolerance
     if client is None:
-        return said("incomplete", tolerance)
+        return reconciled("incomplete", tolerance)
     if log < client * (1 - tolerance):
-        return said("log_short", tolerance, missing=client - log)
+        return reconciled("log_short", tolerance, missing=client - log)
     if log > client * (1 + tolerance):
-        return said("log_over", tolerance, units_cap=client)
-    return said("matched", tolerance)
+        return reconciled("log_over", tolerance, units_cap=client)
+    return reconciled("matched", tolerance)
 
 
 def shown_share(value: Fraction) -> str:
