@@ -29,6 +29,9 @@ class Timeline:
     audit_due: datetime | None  # two stages: the audits due
     window_closes: datetime  # authors amend or retract until then; finalized after
     holds_until: datetime  # a dispute still waiting holds the month back until then at most
+    # Where the terms pay on repeat contacts (DESIGN 16): the month's figure is final only
+    # `within_days` after the month, and the close waits for it.
+    repeats_final: datetime | None = None
 
 
 def month_timeline(terms: Terms, period: Period) -> Timeline:
@@ -49,6 +52,7 @@ def month_timeline(terms: Terms, period: Period) -> Timeline:
         self_due, audit_due = midnight(end, self_days), midnight(end, audit_days)
         window_from = end + timedelta(days=audit_days)
     window = terms.dispute_window_days
+    repeat_days = None if terms.service is None else terms.service.within_days
     return Timeline(
         begins=midnight(period.first_day),
         ends=midnight(end),
@@ -57,4 +61,5 @@ def month_timeline(terms: Terms, period: Period) -> Timeline:
         audit_due=audit_due,
         window_closes=midnight(window_from, window),
         holds_until=midnight(window_from, window + terms.disputes.decide_within_days),
+        repeats_final=None if repeat_days is None else midnight(end, repeat_days),
     )

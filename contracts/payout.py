@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts.agreement import Standing
 from contracts.money import round_money, round_ratio
+from contracts.service_levels import ServiceFigures, gate_closed_by, service_lines
 from contracts.stats import (
     CriticalFigures,
     Figures,
@@ -92,6 +93,8 @@ class PeriodFigures:
     unlogged: int | None = None
     # Whether the month is calibrated (DESIGN 17), where the terms ask for it.
     calibration: Standing | None = None
+    # The month's service levels and surveys (DESIGN 16), where the terms pay on them.
+    service: ServiceFigures | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +143,21 @@ def compute_statement(
     currency = terms.currency
     with localcontext() as context:
         context.prec = _PRECISION
-        fee = volume_fee(terms.volume.tiers, figures.units)
-        volume = _volume_line(terms, figures.units, fee)
+        units, reconciled = _reconciled_units(terms, figures)
+        fee = volume_fee(terms.volume.tiers, units)
+        volume = _volume_line(terms, units, fee, reconciled)
         lines = [volume]
+        service: list[Line] = []
+        if terms.service is not None and figures.service is not None:
+            evidence = "point" if terms.quality is None else terms.quality.evidence
+            service = [
+                Line(line.code, line.amount, line.basis)
+                for line in service_lines(terms.service, figures.service, fee, currency, evidence)
+            ]
+        closed_by = gate_closed_by(terms.service, service)
         if terms.quality is not None:
-            lines += _quality_lines(terms.quality, figures, fee, currency)
+            lines += _quality_lines(terms.quality, figures, fee, currency, closed_by)
+        lines += service
         lines += [_prior_line(adjustment, currency) for adjustment in prior_adjustments]
     total = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
     return Statement(currency, tuple(lines), total, volume.amount)
@@ -166,7 +179,21 @@ def _tier_shares(tiers: Sequence[Tier], units: int) -> list[tuple[Tier, int]]:
     return shares
 
 
-def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
+def _reconciled_units(terms: Terms, figures: PeriodFigures) -> tuple[int, dict[str, Any] | None]:
+    """Return the units the volume line pays: at most the client's count when the log holds
+    more calls than it beyond the tolerance (DESIGN 16), and what was capped."""
+    service = figures.service
+    if terms.service is None or service is None:
+        return figures.units, None
+    cap = service.reconciliation.units_cap
+    if cap is None or figures.units <= cap:
+        return figures.units, None
+    return cap, {"units": figures.units, "client": cap, "log": service.reconciliation.log}
+
+
+def _volume_line(
+    terms: Terms, units: int, fee: Decimal, reconciled: dict[str, Any] | None = None
+) -> Line:
     shares = _tier_shares(terms.volume.tiers, units)
     amount = round_money(fee, terms.currency)
     basis = {
@@ -185,11 +212,17 @@ def _volume_line(terms: Terms, units: int, fee: Decimal) -> Line:
         ],
         "volume_fee": _decimal(fee),
     }
+    if reconciled is not None:
+        basis["reconciled"] = reconciled  # units capped at the client's count
     return Line("volume", amount, basis)
 
 
 def _quality_lines(
-    quality: Quality, period: PeriodFigures, fee: Decimal, currency: str
+    quality: Quality,
+    period: PeriodFigures,
+    fee: Decimal,
+    currency: str,
+    closed_by: Sequence[str] = (),
 ) -> list[Line]:
     stats = period.quality
     gate = _gate(quality, period)
@@ -210,6 +243,8 @@ def _quality_lines(
     if short:
         assert period.sampling is not None
         lines = [_coverage(line, period.sampling, short, quality, stats.n) for line in lines]
+    if closed_by:
+        lines = [_gated(line, closed_by) for line in lines]
     if quality.cap is not None:
         cap = _cap_line(quality.cap, fee, lines, currency)
         if cap is not None:
@@ -265,6 +300,16 @@ def _coverage(
         return Line(line.code, line.amount, basis)
     zero = Decimal(0).quantize(line.amount)  # the line's places, and no sign
     return Line(line.code, zero, basis | {"applied": False})
+
+
+def _gated(line: Line, closed_by: Sequence[str]) -> Line:
+    """Take away a quality bonus while a service KPI carries a malus (`service.gate`, the GSA
+    rule: no bonus unless every KPI meets its minimum); the basis names the KPIs."""
+    basis = dict(line.basis) | {"gate": {"closed_by": list(closed_by)}}
+    if line.amount <= 0:
+        return Line(line.code, line.amount, basis)
+    zero = Decimal(0).quantize(line.amount)
+    return Line(line.code, zero, basis | {"applied": False, "gated": True})
 
 
 def _share_basis(share: SampleShare) -> dict[str, Any]:

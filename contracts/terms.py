@@ -14,6 +14,7 @@ from contracts.errors import RuleError
 from contracts.forms import CRITICAL_CATEGORIES
 from contracts.money import is_currency
 from contracts.sampling import PER_AGENT, TWO_STAGE, SampleSizes, Stage, TwoStage
+from contracts.service_levels import ServiceTerms, parse_service, service_document
 
 Evidence = Literal["point", "confident"]
 
@@ -172,6 +173,7 @@ class Terms:
     volume: Volume
     quality: Quality | None = None
     disputes: Disputes = Disputes()
+    service: ServiceTerms | None = None  # service levels and the customer's voice (DESIGN 16)
 
     @property
     def form_ref(self) -> str:
@@ -196,6 +198,7 @@ class Terms:
             self.volume.source == "calls"
             or self.sampling is not None
             or (self.require_logged_calls)
+            or self.service is not None
         )
 
     @property
@@ -231,7 +234,7 @@ def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Te
         "",
         problems,
         required=("currency", "timezone", "form", "volume"),
-        optional=("dispute_window_days", "disputes", "quality"),
+        optional=("dispute_window_days", "disputes", "quality", "service"),
     )
     if doc is None:
         return None
@@ -248,11 +251,14 @@ def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Te
     quality = None
     if doc.get("quality") is not None:
         quality = _quality(doc["quality"], problems, stored)
+    service = None
+    if doc.get("service") is not None:
+        service = parse_service(doc["service"], problems)
     if problems.errors:
         return None
     if currency is None or timezone is None or form is None or window is None or volume is None:
         return None
-    return Terms(currency, timezone, form[0], form[1], window, volume, quality, disputes)
+    return Terms(currency, timezone, form[0], form[1], window, volume, quality, disputes, service)
 
 
 def _disputes(value: object, problems: fields.Problems) -> Disputes:
@@ -734,6 +740,8 @@ def terms_document(terms: Terms) -> dict[str, Any]:
     }
     if terms.quality is not None:
         document["quality"] = _quality_document(terms.quality)
+    if terms.service is not None:
+        document["service"] = service_document(terms.service)
     return document
 
 

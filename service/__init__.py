@@ -122,6 +122,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.notices.routes import blp as notices
     from service.scorecards.routes import blp as scorecards
     from service.statements.routes import blp as statements
+    from service.surveys.routes import blp as surveys
     from service.volumes.routes import blp as volumes
 
     app.url_map.converters["id"] = IdConverter
@@ -137,6 +138,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         disputes,
         volumes,
         calls,
+        surveys,
         scorecards,
         statements,
         jobs,

@@ -23,8 +23,11 @@ def write_month(path: Path, period: Period, count: int, agents: int, seed: int) 
             moment = start + timedelta(seconds=rng.randrange(seconds))
             agent = rng.randrange(agents)
             direction = "outbound" if rng.random() < 0.1 else "inbound"
+            # The service-level columns filled (DESIGN 16): outcome, wait, handling, caller.
+            wait, caller = rng.randrange(120), f"c-{rng.randrange(50_000):05x}"
             out.write(
                 f"CALL-{number:09d},{moment.isoformat()},agent-{agent:04d},"
-                f"team-{agent % 20:02d},billing,{direction},{30 + rng.randrange(900)}\n"
+                f"team-{agent % 20:02d},billing,{direction},{30 + rng.randrange(900)},"
+                f"answered,{wait},{30 + rng.randrange(900)},{caller}\n"
             )
     return path.stat().st_size

@@ -14,7 +14,8 @@ import requests
 from bench.common import ROOT, BenchError
 
 BARE = """CREATE TABLE bare_calls (call_ref text, call_at timestamptz, agent_ref text,
-    team text, queue text, direction text, duration_s integer)"""
+    team text, queue text, direction text, duration_s integer, outcome text, wait_s integer,
+    handle_s integer, caller_ref text)"""
 
 
 def upload(base: str, token: str, contract_id: int, path: Path) -> tuple[float, dict[str, object]]:

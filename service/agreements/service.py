@@ -56,6 +56,7 @@ LOCK_MODES = {  # purpose -> (read, key_share) of SQLAlchemy's with_for_update
     "evaluations": (True, True),  # FOR KEY SHARE
     "disputes": (False, True),  # FOR NO KEY UPDATE: one dispute step of a contract at a time
     "calls": (False, True),  # FOR NO KEY UPDATE: one writer of a contract's call log at a time
+    "surveys": (False, True),  # FOR NO KEY UPDATE: one writer of surveys and counts at a time
 }
 
 

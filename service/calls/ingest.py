@@ -41,7 +41,7 @@ from service.agreements.service import (
     terms_for_period,
     timeline_of,
 )
-from service.calls.models import Call
+from service.calls.models import Call, call_months
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
 from service.database.engine import UTCDateTime, copy_rows, utcnow
 from service.database.stamps import touch
@@ -53,7 +53,8 @@ KEEP_PROBLEMS = 1000  # problems listed in one answer; the rest are counted
 # A supplier's clock may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
 # What a logged call holds besides its key: what "the same content" compares.
-CONTENT = ("call_at", "agent_ref", "team", "queue", "direction", "duration_s")
+CONTENT = ("call_at", "agent_ref", "team", "queue", "direction", "duration_s", "outcome",
+           "wait_s", "handle_s", "caller_ref")  # fmt: skip
 STAGED = ("row_no", "call_ref", *CONTENT, "period")
 
 
@@ -310,6 +311,10 @@ STAGING = Table(
     Column("queue", String(200)),
     Column("direction", String(8)),
     Column("duration_s", Integer),
+    Column("outcome", String(16)),
+    Column("wait_s", Integer),
+    Column("handle_s", Integer),
+    Column("caller_ref", String(200)),
     Column("period", String(7)),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
@@ -363,7 +368,9 @@ def _fill(connection: Any, rows: Iterator[tuple[int, Checked]]) -> int:
     # SQLite: the driver's executemany, each time bound as the column's type stores it.
     store_time = STAGING.c.call_at.type.bind_processor(connection.dialect)
     assert store_time is not None
-    statement = f"INSERT INTO call_staging ({', '.join(STAGED)}) VALUES ({', '.join('?' * 9)})"
+    statement = (
+        f"INSERT INTO call_staging ({', '.join(STAGED)}) VALUES ({', '.join('?' * len(STAGED))})"
+    )
     cursor = connection.connection.driver_connection.cursor()
     chunk: list[tuple[Any, ...]] = []
     for number, (call_ref, call_at, *rest) in rows:
@@ -402,7 +409,10 @@ def _insert_new(
         literal(actor.recorded_user_id, BigInteger),
     ).where(~exists().where(_logged(contract.id)))
     months = session.scalars(select(staged.period).where(staged.period.is_not(None)).distinct())
-    touch(session, [(contract.id, Period.parse(month)) for month in months])
+    touch(
+        session,
+        [each for month in months for each in call_months(contract.id, Period.parse(month))],
+    )
     savepoint = session.begin_nested()
     try:
         result = session.execute(

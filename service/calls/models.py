@@ -12,6 +12,13 @@ from contracts.periods import Period
 from service.database.engine import Base, BigId, Document, Month, UTCDateTime, utcnow
 
 DIRECTIONS = ("inbound", "outbound")
+OUTCOMES = ("answered", "abandoned", "no_answer", "busy", "failed")
+
+
+def call_months(contract_id: int, period: Period) -> tuple[tuple[int, Period], ...]:
+    """Return the months a call of `period` is an input of: its own, and the month before,
+    whose repeat contacts look at most 28 days ahead (DESIGN 16)."""
+    return ((contract_id, period), (contract_id, period.previous()))
 
 
 class Call(Base):
@@ -30,23 +37,37 @@ class Call(Base):
         Index("ix_calls_contract_period", "contract_id", "period"),
         CheckConstraint("direction IS NULL OR direction IN ('inbound', 'outbound')", name="dir"),
         CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration"),
+        CheckConstraint(
+            f"outcome IN ({', '.join(repr(each) for each in OUTCOMES)})", name="outcome"
+        ),
+        CheckConstraint("wait_s IS NULL OR wait_s >= 0", name="wait"),
+        CheckConstraint("handle_s IS NULL OR handle_s >= 0", name="handle"),
     )
 
     contract_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
     period: Mapped[Period] = mapped_column(Month)
     call_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An abandoned call has no agent: it is stored as "" (shown as null), so the column keeps
+    # its NOT NULL and the log is not rebuilt to drop it (DESIGN 16).
     agent_ref: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
     queue: Mapped[str | None] = mapped_column(String(200))
     direction: Mapped[str | None] = mapped_column(String(8))
     duration_s: Mapped[int | None] = mapped_column(Integer)
+    # Service levels (DESIGN 16): how the call ended (a call logged without one is answered),
+    # seconds in queue and handled, and the caller as a pseudonym (never a phone number).
+    outcome: Mapped[str] = mapped_column(String(16), default="answered", server_default="answered")
+    wait_s: Mapped[int | None] = mapped_column(Integer)
+    handle_s: Mapped[int | None] = mapped_column(Integer)
+    caller_ref: Mapped[str | None] = mapped_column(String(200))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     logged_by: Mapped[int | None] = mapped_column(BigId)  # a user's id; None: the operator
 
-    def inputs_month(self) -> tuple[int, Period]:
-        """The month whose units, coverage and logged calls this call is an input of."""
-        return self.contract_id, self.period
+    def inputs_months(self) -> tuple[tuple[int, Period], ...]:
+        """The months whose figures this call is an input of: its own (units, coverage, logged
+        calls, service levels) and the one before (a repeat contact of its calls)."""
+        return call_months(self.contract_id, self.period)
 
 
 class CallSample(Base):
@@ -90,9 +111,9 @@ class CallSample(Base):
         """Say whether the audit sample is drawn (under scheme 1, with the self sample)."""
         return self.drawn if self.scheme == 1 else self.audit_drawn_at is not None
 
-    def inputs_month(self) -> tuple[int, Period]:
+    def inputs_months(self) -> tuple[tuple[int, Period], ...]:
         """The month whose sample figures this commitment and its draw are inputs of."""
-        return self.contract_id, self.period
+        return ((self.contract_id, self.period),)
 
 
 class SampledCall(Base):
@@ -113,6 +134,8 @@ class SampledCall(Base):
     sample_id: Mapped[int] = mapped_column(ForeignKey("call_samples.id"), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(8), primary_key=True)
     call_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # An abandoned call has no agent: it is stored as "" (shown as null), so the column keeps
+    # its NOT NULL and the log is not rebuilt to drop it (DESIGN 16).
     agent_ref: Mapped[str] = mapped_column(String(200))
     rank_key: Mapped[str] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(8))

@@ -183,8 +183,9 @@ def _local_day(column: Any, days: Sequence[tuple[datetime, str]]) -> Any:
 
 
 def calls_in(session: Session, contract_id: int, period: Period, direction: str | None) -> int:
-    """Count a period's logged calls (of one direction, when given), in SQL."""
+    """Count a period's answered logged calls (of one direction, when given), in SQL."""
     query = select(func.count()).where(Call.contract_id == contract_id, Call.period == period)
+    query = query.where(Call.outcome == "answered")
     if direction is not None:
         query = query.where(Call.direction == direction)
     return int(session.scalar(query) or 0)
@@ -203,6 +204,22 @@ def exported_calls(session: Session, contract_id: int, period: Period) -> Iterat
         for row in result:
             call = dict(zip(COLUMNS, row, strict=True))
             call["call_at"] = call["call_at"].isoformat()
+            call["agent_ref"] = call["agent_ref"] or None  # an abandoned call has no agent
             yield call
     finally:
         result.close()  # its server-side cursor too, when the download stops half-way
+
+
+# The template's example calls: one answered, one abandoned (no agent, no handling).
+TEMPLATE_EXAMPLES = (
+    ("CALL-0001", "2026-10-14T10:30:00+02:00", "agent-07", "team-a", "billing", "inbound",
+     "312", "answered", "14", "298", "c-5f2a9e"),
+    ("CALL-0002", "2026-10-14T10:31:12+02:00", "", "", "billing", "inbound", "", "abandoned",
+     "48", "", "c-91b0d4"),
+)  # fmt: skip
+
+
+def calls_template() -> str:
+    """Return the CSV template of the call log: the header and two example rows."""
+    rows = [",".join(COLUMNS), *(",".join(example) for example in TEMPLATE_EXAMPLES)]
+    return "\r\n".join(rows) + "\r\n"

@@ -102,6 +102,20 @@ class CallsSummary(MethodView):
         )
 
 
+@blp.route("/contracts/<id:contract_id>/calls/template")
+class CallsTemplate(MethodView):
+    @blp.response(200, description="CSV: the header and two example calls")
+    def get(self, contract_id: int) -> Any:
+        """Download the CSV template of the call log: every column, an answered and an
+        abandoned inbound call as examples."""
+        get_contract(session=get_session(), actor=current_actor(), contract_id=contract_id)
+        return Response(
+            reads.calls_template(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="calls-template.csv"'},
+        )
+
+
 @blp.route("/contracts/<id:contract_id>/calls/export")
 class CallsExport(MethodView):
     @blp.arguments(ExportQuery, location="query")

@@ -15,6 +15,7 @@ import gzip
 import io
 import itertools
 import operator
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -24,12 +25,25 @@ from typing import IO, Any
 
 from contracts.calls import normalize_call_ref
 from contracts.periods import YEARS
-from service.calls.models import DIRECTIONS
+from service.calls.models import DIRECTIONS, OUTCOMES
 from service.edge.schemas import IN_YEARS, unstorable
 
-COLUMNS = ("call_ref", "call_at", "agent_ref", "team", "queue", "direction", "duration_s")
-REQUIRED = ("call_ref", "call_at", "agent_ref")
-TEXTS = ("call_ref", "agent_ref", "team", "queue")
+COLUMNS = ("call_ref", "call_at", "agent_ref", "team", "queue", "direction", "duration_s",
+           "outcome", "wait_s", "handle_s", "caller_ref")  # fmt: skip
+REQUIRED = ("call_ref", "call_at")  # and agent_ref, for an answered call
+HEADER_REQUIRED = ("call_ref", "call_at", "agent_ref")
+TEXTS = ("call_ref", "agent_ref", "team", "queue", "caller_ref")
+SECONDS = ("duration_s", "wait_s", "handle_s")
+# How a call may end, by direction (DESIGN 16); a call that does not say was answered.
+OUTCOMES_OF = {"inbound": ("answered", "abandoned"),
+               "outbound": ("answered", "no_answer", "busy", "failed")}  # fmt: skip
+# A pseudonymous caller, never a phone number: more than 6 digits in a row is refused.
+PHONE_NUMBER = re.compile(r"\d{7}")
+PHONE_MESSAGE = (
+    "looks like a phone number (more than 6 digits in a row): log a pseudonym of the caller,"
+    " such as a keyed hash of the number, never the number"
+)
+NO_AGENT_MESSAGE = "an abandoned call has no agent: leave agent_ref empty"
 TEXT_LIMIT = 200
 MAX_DURATION_S = 7 * 24 * 3600  # a week: anything longer is not one call
 MAX_FILE_ROWS = 5_000_000  # rows under the header, blank lines counted
@@ -40,8 +54,12 @@ REQUIRED_MESSAGE = "This is required."
 CALL_AT_MESSAGE = "must be an ISO 8601 time with an offset, such as 2026-10-14T10:30:00+02:00"
 
 # A call's fields once checked: (call_ref, call_at, agent_ref, team, queue, direction,
-# duration_s, period); the last is the contract's month the call falls in.
-Checked = tuple[str, datetime, str, str | None, str | None, str | None, int | None, str]
+# duration_s, outcome, wait_s, handle_s, caller_ref, period); the last is the contract's month
+# the call falls in. An abandoned call's agent_ref is "".
+Checked = tuple[
+    str, datetime, str, str | None, str | None, str | None, int | None,
+    str, int | None, int | None, str | None, str,
+]  # fmt: skip
 
 
 class Refused(Exception):
@@ -71,7 +89,9 @@ def check_call(
     texts = {name: _text(values.get(name), name, problems) for name in TEXTS}
     call_at = _instant(values.get("call_at"), problems)
     direction = _direction(values.get("direction"), problems)
-    duration = _duration(values.get("duration_s"), problems, from_text)
+    seconds = {name: _seconds(values.get(name), name, problems, from_text) for name in SECONDS}
+    outcome = _outcome(values.get("outcome"), direction, problems)
+    _agent(texts["agent_ref"], outcome, "agent_ref" in problems, problems)
     period: str | None = None
     if call_at is not None:
         month = month_of(call_at)
@@ -80,12 +100,16 @@ def check_call(
         else:
             period = month
     if problems:
-        return None, problems
+        return None, dict(sorted(problems.items(), key=lambda item: _ORDER.get(item[0], 99)))
     assert call_at is not None and period is not None
-    call_ref, agent_ref = texts["call_ref"], texts["agent_ref"]
-    assert call_ref is not None and agent_ref is not None
+    call_ref, agent_ref = texts["call_ref"], texts["agent_ref"] or ""
+    assert call_ref is not None and outcome is not None
     checked = (call_ref, call_at, agent_ref, texts["team"], texts["queue"], direction)
-    return (*checked, duration, period), problems
+    service = (outcome, seconds["wait_s"], seconds["handle_s"], texts["caller_ref"])
+    return (*checked, seconds["duration_s"], *service, period), problems
+
+
+_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 
 
 def _absent(value: Any) -> bool:
@@ -113,7 +137,34 @@ def _text(value: Any, name: str, problems: dict[str, list[str]]) -> str | None:
     if why is not None:
         problems[name] = [why]
         return None
+    if name == "caller_ref" and PHONE_NUMBER.search(value):
+        problems[name] = [PHONE_MESSAGE]
+        return None
     return value
+
+
+def _outcome(value: Any, direction: str | None, problems: dict[str, list[str]]) -> str | None:
+    """Read how the call ended: answered when not said; one of its direction's outcomes."""
+    if _absent(value):
+        return "answered"
+    allowed = OUTCOMES if direction is None else OUTCOMES_OF[direction]
+    if value not in allowed:
+        said = f"for an {direction} call " if direction else ""
+        problems["outcome"] = [f"must be {said}one of {', '.join(allowed)}"]
+        return None
+    return str(value)
+
+
+def _agent(
+    agent_ref: str | None, outcome: str | None, bad: bool, problems: dict[str, list[str]]
+) -> None:
+    """An answered call needs its agent; an abandoned one has none."""
+    if bad or outcome is None:
+        return
+    if outcome == "answered" and agent_ref is None:
+        problems["agent_ref"] = [REQUIRED_MESSAGE]
+    elif outcome == "abandoned" and agent_ref is not None:
+        problems["agent_ref"] = [NO_AGENT_MESSAGE]
 
 
 def _instant(value: Any, problems: dict[str, list[str]]) -> datetime | None:
@@ -142,7 +193,7 @@ def _direction(value: Any, problems: dict[str, list[str]]) -> str | None:
     return str(value)
 
 
-def _duration(value: Any, problems: dict[str, list[str]], from_text: bool) -> int | None:
+def _seconds(value: Any, name: str, problems: dict[str, list[str]], from_text: bool) -> int | None:
     if _absent(value):
         return None
     if from_text:
@@ -150,7 +201,7 @@ def _duration(value: Any, problems: dict[str, list[str]], from_text: bool) -> in
     else:
         number = value if type(value) is int else None
     if number is None or not 0 <= number <= MAX_DURATION_S:
-        problems["duration_s"] = [f"must be a whole number of seconds from 0 to {MAX_DURATION_S}"]
+        problems[name] = [f"must be a whole number of seconds from 0 to {MAX_DURATION_S}"]
         return None
     return number
 
@@ -226,6 +277,10 @@ class CsvRows:
 
 
 _DIRECTIONS = frozenset(("", *DIRECTIONS))
+_OUTCOMES_OF = {"": frozenset(OUTCOMES)} | {
+    direction: frozenset(outcomes) for direction, outcomes in OUTCOMES_OF.items()
+}
+_PHONE = PHONE_NUMBER.search
 _from_iso = datetime.fromisoformat
 
 
@@ -244,19 +299,21 @@ def _quick(values: tuple[str, ...], month_of: MonthOf) -> Checked | None:
     with the others. The file's text has no NUL (it is refused whole) and, being decoded
     UTF-8, no lone surrogate, so only lengths and values remain to check here.
     """
-    call_ref, call_at_text, agent_ref, team, queue, direction, duration = values
+    (call_ref, call_at_text, agent_ref, team, queue, direction, duration,
+     said, wait, handle, caller_ref) = values  # fmt: skip
     call_ref = normalize_call_ref(call_ref)
-    if not (call_ref and agent_ref) or direction not in _DIRECTIONS:
+    if not call_ref or direction not in _DIRECTIONS:
         return None
-    if max(len(call_ref), len(agent_ref), len(team), len(queue)) > TEXT_LIMIT:
+    outcome = _quick_outcome(said, direction, agent_ref)
+    if outcome is None:
         return None
-    seconds = None
-    if duration:
-        if not (duration.isascii() and duration.isdigit()):
-            return None
-        seconds = int(duration)
-        if seconds > MAX_DURATION_S:
-            return None
+    if max(len(call_ref), len(agent_ref), len(team), len(queue), len(caller_ref)) > TEXT_LIMIT:
+        return None
+    if caller_ref and _PHONE(caller_ref):
+        return None
+    seconds = _quick_seconds((duration, wait, handle))
+    if seconds is None:
+        return None
     try:
         call_at = _from_iso(call_at_text)
     except ValueError:
@@ -267,7 +324,36 @@ def _quick(values: tuple[str, ...], month_of: MonthOf) -> Checked | None:
     if isinstance(period, LogClosed):
         return None
     return (call_ref, call_at, agent_ref, team or None, queue or None, direction or None,
-            seconds, period)  # fmt: skip
+            seconds[0], outcome, seconds[1], seconds[2], caller_ref or None,
+            period)  # fmt: skip
+
+
+def _quick_outcome(outcome: str, direction: str, agent_ref: str) -> str | None:
+    """Return how a row's call ended if its direction allows it and its agent fits it."""
+    outcome = outcome or "answered"
+    if outcome not in _OUTCOMES_OF[direction]:
+        return None
+    if outcome == "answered" and not agent_ref:
+        return None
+    if outcome == "abandoned" and agent_ref:
+        return None
+    return outcome
+
+
+def _quick_seconds(texts: tuple[str, str, str]) -> list[int | None] | None:
+    """Return a row's seconds (duration, wait, handling), or None if one is not."""
+    seconds: list[int | None] = []
+    for text in texts:
+        if not text:
+            seconds.append(None)
+            continue
+        if not (text.isascii() and text.isdigit()):
+            return None
+        number = int(text)
+        if number > MAX_DURATION_S:
+            return None
+        seconds.append(number)
+    return seconds
 
 
 def _next(records: Iterator[list[str]], number: int) -> list[str]:
@@ -285,7 +371,7 @@ def _header(names: list[str]) -> list[str]:
     names = [name.strip() for name in names]
     unknown = sorted({name for name in names if name not in COLUMNS})
     repeated = sorted(name for name, times in Counter(names).items() if times > 1)
-    missing = [name for name in REQUIRED if name not in names]
+    missing = [name for name in HEADER_REQUIRED if name not in names]
     said = []
     if unknown:
         said.append(f"unknown columns: {', '.join(unknown)}")

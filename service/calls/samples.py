@@ -220,7 +220,7 @@ def _store(
         for call in calls
     ]
     if rows:
-        touch(session, [sample.inputs_month()])
+        touch(session, sample.inputs_months())
         session.execute(insert(SampledCall), rows)
 
 
@@ -264,13 +264,10 @@ def sizes_document(sizes: sampling.SampleSizes) -> dict[str, int]:
 
 
 def drawable_calls(contract_id: int, period: Period) -> Select[str, str]:
-    """Select the calls a two-stage sample is drawn from, as (call_ref, agent_ref).
-
-    Every call logged for the month: the log does not say yet which calls were answered.
-    When it does, this is the one query to filter, and the draw and its check follow it.
-    """
+    """Select the calls a two-stage sample is drawn from, as (call_ref, agent_ref): the
+    month's answered calls (DESIGN 16); the draw and its check follow this one query."""
     return select(Call.call_ref, Call.agent_ref).where(
-        Call.contract_id == contract_id, Call.period == period
+        Call.contract_id == contract_id, Call.period == period, Call.outcome == "answered"
     )
 
 

@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from service.calls.ingest import MAX_BATCH
-from service.calls.models import DIRECTIONS
+from service.calls.models import DIRECTIONS, OUTCOMES
 from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
 from service.edge.schemas import CallRef, Instant, PeriodField
 
@@ -24,12 +24,38 @@ class CallIn(Schema):
 
     call_ref = CallRef(required=True)
     call_at = Instant(required=True)
-    agent_ref = _text(required=True)
+    agent_ref = _text(
+        allow_none=True,
+        metadata={"description": "required for an answered call; none for an abandoned one"},
+    )
     team = _text(allow_none=True)
     queue = _text(allow_none=True)
     direction = fields.String(allow_none=True, validate=validate.OneOf(DIRECTIONS))
     duration_s = fields.Integer(
         allow_none=True, strict=True, validate=validate.Range(0, MAX_DURATION_S)
+    )
+    outcome = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(OUTCOMES),
+        metadata={
+            "description": "inbound: answered | abandoned; outbound: answered | no_answer | busy"
+            " | failed; answered when left out"
+        },
+    )
+    wait_s = fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(0, MAX_DURATION_S),
+        metadata={"description": "seconds in queue until answered or abandoned"},
+    )
+    handle_s = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(0, MAX_DURATION_S)
+    )
+    caller_ref = _text(
+        allow_none=True,
+        metadata={
+            "description": "the caller as a pseudonym; more than 6 digits in a row is refused"
+        },
     )
 
 
@@ -71,7 +97,8 @@ class CallsFileIn(Schema):
         required=True,
         metadata={
             "description": "CSV with a header row naming the columns (call_ref, call_at, "
-            "agent_ref, team, queue, direction, duration_s); gzip accepted"
+            "agent_ref, team, queue, direction, duration_s, outcome, wait_s, handle_s, "
+            "caller_ref); gzip accepted"
         },
     )
 
@@ -86,11 +113,20 @@ class CallOut(Schema):
     call_ref = fields.String(required=True)
     call_at = fields.AwareDateTime(required=True)
     period = fields.String(required=True, metadata={"description": "the contract's month"})
-    agent_ref = fields.String(required=True)
+    agent_ref = fields.Function(
+        lambda call: call.agent_ref or None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "description": "null for an abandoned call"},
+    )
     team = fields.String(required=True, allow_none=True)
     queue = fields.String(required=True, allow_none=True)
     direction = fields.String(required=True, allow_none=True)
     duration_s = fields.Integer(required=True, allow_none=True)
+    outcome = fields.String(required=True)
+    wait_s = fields.Integer(required=True, allow_none=True)
+    handle_s = fields.Integer(required=True, allow_none=True)
+    caller_ref = fields.String(required=True, allow_none=True)
     logged_at = fields.AwareDateTime(required=True)
     sampled = fields.List(
         fields.String(),

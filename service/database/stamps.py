@@ -1,8 +1,8 @@
 """The stamp of a contract's month: a counter that every committed write to the month's
 inputs bumps, so a reader knows whether figures it stored are still current (DESIGN §5).
 
-A model whose rows are inputs of a month says which month with an `inputs_month()` method
-returning `(contract_id, period)`; every ORM write of such a row (insert, change, delete) is
+A model whose rows are inputs of months says which with an `inputs_months()` method
+returning `(contract_id, period)` pairs; every ORM write of such a row (insert, change, delete) is
 seen here, whatever path made it. Writes that bypass the ORM (COPY, INSERT … SELECT) name
 their months with `touch`. The bumps run when the transaction commits, in one sorted order:
 a writer holds a month's counter row only for its commit, and writers of other months never
@@ -34,8 +34,8 @@ class MonthInputs(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-class InputOfAMonth(Protocol):
-    def inputs_month(self) -> tuple[int, Period] | None: ...
+class InputOfMonths(Protocol):
+    def inputs_months(self) -> Iterable[tuple[int, Period]]: ...
 
 
 def touch(session: Session, months: Iterable[tuple[int, Period]]) -> None:
@@ -47,9 +47,9 @@ def touch(session: Session, months: Iterable[tuple[int, Period]]) -> None:
 @event.listens_for(Session, "before_flush")
 def _seen(session: Session, _context: Any, _instances: Any) -> None:
     for row in (*session.new, *session.dirty, *session.deleted):
-        month_of = getattr(row, "inputs_month", None)
-        if month_of is not None and (month := month_of()) is not None:
-            touch(session, [month])
+        months_of = getattr(row, "inputs_months", None)
+        if months_of is not None:
+            touch(session, months_of())
 
 
 @event.listens_for(Session, "before_commit")

@@ -422,9 +422,13 @@ def _log_month(
     for record in evaluated.values():
         moment = record["call_at"]
         row = (record["call_ref"], moment.isoformat(), record["agent_ref"], record["team"])
+        service = ("answered", str(rng.randrange(40)), str(200 + rng.randrange(400)),
+                   f"c-{rng.randrange(4000):04x}")  # fmt: skip
         known.setdefault(moment.astimezone(zone).date(), []).append(
-            ",".join((*row, "energia", "inbound", str(180 + rng.randrange(600))))
+            ",".join((*row, "energia", "inbound", str(180 + rng.randrange(600)), *service))
         )
+    # Napoli answers fast and few give up; Torino keeps callers waiting, and more hang up.
+    slow = "torino" in contract.name.lower()
     lines = [",".join(COLUMNS)]
     for volume in volumes:
         day = volume["date"]
@@ -435,9 +439,16 @@ def _log_month(
             team = "inbound-a" if agent <= 6 else "inbound-b"
             direction = "outbound" if rng.random() < 0.08 else "inbound"
             duration = 60 + rng.randrange(840)
+            ref = f"{contract.id}-{day:%Y%m%d}-{number:05d},{moment.isoformat()}"
+            caller = f"c-{rng.randrange(4000):04x}"
+            wait = int(rng.expovariate(1 / (45 if slow else 12)))
+            if direction == "inbound" and rng.random() < (0.09 if slow else 0.03):
+                lines.append(f"{ref},,,energia,inbound,,abandoned,{wait},,{caller}")
+                continue
             lines.append(
-                f"{contract.id}-{day:%Y%m%d}-{number:05d},{moment.isoformat()},"
-                f"agent-{agent:02d},{team},energia,{direction},{duration}"
+                f"{ref},agent-{agent:02d},{team},energia,{direction},{duration},answered,"
+                f"{wait if direction == 'inbound' else ''},{duration},"
+                f"{caller if direction == 'inbound' else ''}"
             )
     upload_calls(
         session=session,

@@ -61,9 +61,9 @@ class Dispute(Base):
         order_by="DisputeStep.id", cascade="all, delete-orphan"
     )
 
-    def inputs_month(self) -> tuple[int, Period]:
+    def inputs_months(self) -> tuple[tuple[int, Period], ...]:
         """The month whose dispute figures this dispute is an input of."""
-        return self.contract_id, self.period
+        return ((self.contract_id, self.period),)
 
 
 class DisputeItem(Base):

@@ -134,9 +134,9 @@ class Evaluation(Scored, Base):
 
     form: Mapped[Form] = relationship(lazy="joined")
 
-    def inputs_month(self) -> tuple[int, Period]:
+    def inputs_months(self) -> tuple[tuple[int, Period], ...]:
         """The month whose figures this evaluation is an input of (`service.database.stamps`)."""
-        return self.contract_id, self.period
+        return ((self.contract_id, self.period),)
 
 
 class EvaluationRevision(Scored, Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,12 @@ from sqlalchemy.orm import Session
 
 from contracts import payout, stats
 from contracts.periods import Period
+from contracts.service_levels import (
+    ServiceCounts,
+    ServiceFigures,
+    service_figures,
+    thresholds_of,
+)
 from service.agreements.models import Contract
 from service.agreements.service import PeriodTerms, terms_for_period
 from service.database.engine import upsert_statement, utcnow
@@ -28,16 +35,25 @@ from service.database.stamps import versions
 from service.disputes.figures import DisputeFigures
 from service.figures.models import MonthFigures
 from service.figures.service import PeriodAggregate, aggregate_month
+from service.surveys.kpis import month_counts
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class ServedMonth:
+    """A contract's month as readers see it: its quality figures (`aggregate_month`, without
+    the per-agent groups) and its service levels (DESIGN 16)."""
+
+    aggregate: PeriodAggregate
+    service: ServiceFigures
+
+
 def served_month(
     session: Session, contracts: Sequence[Contract], period: Period
-) -> dict[int, PeriodAggregate]:
-    """Return each contract's month as `aggregate_month` computes it (without the per-agent
-    groups): stored figures where their stamp and terms version are still current, computed
-    (and stored) for the others."""
+) -> dict[int, ServedMonth]:
+    """Return each contract's month: stored figures where their stamp and terms version are
+    still current, computed (and stored) for the others."""
     if not contracts:
         return {}
     ids = [contract.id for contract in contracts]
@@ -47,21 +63,43 @@ def served_month(
         select(MonthFigures).where(MonthFigures.contract_id.in_(ids), MonthFigures.period == period)
     )
     served = {
-        row.contract_id: from_document(row.figures, row.terms_version_id, terms[row.contract_id])
+        row.contract_id: _served(row, terms[row.contract_id])
         for row in stored
         if row.version == stamps[row.contract_id]
         and row.terms_version_id == terms[row.contract_id].version.id
     }
     stale = [contract for contract in contracts if contract.id not in served]
     if stale:
-        computed = aggregate_month(session, stale, period)
-        keep(session, period, {id_: (stamps[id_], computed[id_]) for id_ in computed})
-        served |= computed
+        aggregates = aggregate_month(session, stale, period)
+        computed = {
+            contract.id: (
+                aggregates[contract.id],
+                month_counts(
+                    session, contract.id, period, thresholds_of(terms[contract.id].terms.service)
+                ),
+            )
+            for contract in stale
+        }
+        keep(session, period, {id_: (stamps[id_], *month) for id_, month in computed.items()})
+        served |= {
+            id_: ServedMonth(aggregate, service_figures(counts, aggregate.terms.service))
+            for id_, (aggregate, counts) in computed.items()
+        }
     return served
 
 
+def _served(row: MonthFigures, in_force: PeriodTerms) -> ServedMonth:
+    counts = ServiceCounts(**row.figures["service_counts"])
+    return ServedMonth(
+        from_document(row.figures, row.terms_version_id, in_force),
+        service_figures(counts, in_force.terms.service),
+    )
+
+
 def keep(
-    session: Session, period: Period, computed: Mapping[int, tuple[int, PeriodAggregate]]
+    session: Session,
+    period: Period,
+    computed: Mapping[int, tuple[int, PeriodAggregate, ServiceCounts]],
 ) -> None:
     """Store computed months with the stamps they were computed at, in a short transaction
     of their own (not the reader's: a read stays a read)."""
@@ -76,10 +114,10 @@ def keep(
             "period": period,
             "version": stamp,
             "terms_version_id": aggregate.terms_version_id,
-            "figures": to_document(aggregate),
+            "figures": to_document(aggregate) | {"service_counts": asdict(counts)},
             "computed_at": now,
         }
-        for id_, (stamp, aggregate) in sorted(computed.items())
+        for id_, (stamp, aggregate, counts) in sorted(computed.items())
     ]
     try:
         with Session(bind) as writer, writer.begin():

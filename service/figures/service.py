@@ -318,6 +318,7 @@ def _with_the_log(scopes: Any, *, logged: bool, sampled: bool) -> Any:
                 log.contract_id == call.c.contract_id,
                 log.period == PERIOD,
                 log.call_ref == call.c.call_ref,
+                log.outcome == "answered",  # only an answered call may be evaluated (DESIGN 16)
             ),
         )
         flags.append(case((log.call_ref.is_not(None), 1), else_=0).label("logged"))
@@ -741,6 +742,7 @@ def _units(session: Session, scopes: Sequence[Scope], period: Period) -> dict[in
         query = (
             select(Call.contract_id, Call.direction, func.count())
             .where(Call.contract_id.in_(logging), Call.period == period)
+            .where(Call.outcome == "answered")  # only answered calls are paid (DESIGN 16)
             .group_by(Call.contract_id, Call.direction)
         )
         logged = {(contract, direction): n for contract, direction, n in session.execute(query)}

@@ -89,7 +89,8 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
     date), unless a dispute of the month still waits (open or escalated); a waiting dispute
     holds the month back for `disputes.decide_within_days` more at most. What it changes
     after that reaches a later statement as a prior-period adjustment. Where the call log
-    moves the money, never before the month's log has closed.
+    moves the money, never before the month's log has closed; where the terms pay on repeat
+    contacts, never before `within_days` after the month.
     """
     terms = terms_for_period(contract, period).terms
     timeline = month_timeline(terms, period)
@@ -97,6 +98,8 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
         return False
     if terms.uses_call_log and now < timeline.log_closes:
         return False
+    if timeline.repeats_final is not None and now < timeline.repeats_final:
+        return False  # a repeat contact may still come: the month's figure is not final
     if not unresolved_disputes(session, contract.id, period):
         return True
     return now >= timeline.holds_until

@@ -24,6 +24,14 @@ LABELS: dict[str, str] = {
     "critical_compliance": N_("compliance critical errors"),
     "cap": N_("cap"),
     "prior_period_adjustment": N_("prior period adjustment"),
+    # service levels (DESIGN 16): lines of a statement, and the KPIs on pages
+    "service_level": N_("service level"),
+    "abandoned": N_("abandoned calls"),
+    "answer_speed": N_("answer speed"),
+    "repeat_contacts": N_("repeat contacts"),
+    "csat": N_("customer satisfaction"),
+    "resolved": N_("resolved at first contact"),
+    "service_cap": N_("service cap"),
     # the self-assessment check
     "verified": N_("verified"),
     "corrected": N_("corrected"),

@@ -19,11 +19,12 @@ from service.forms import models as forms
 from service.jobs import models as jobs
 from service.notices import models as notices
 from service.statements import models as statements
+from service.surveys import models as surveys
 from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
 MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, figures, forms, jobs,
-          notices, stamps, statements, volumes)  # fmt: skip
+          notices, stamps, statements, surveys, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata

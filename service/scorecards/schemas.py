@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from service.disputes.schemas import DisputeFiguresOut
 from service.edge.schemas import PeriodField
 from service.figures.schemas import FiguresOut, SampleFiguresOut, SelfAssessmentOut
+from service.surveys.schemas import service_object
 
 
 class ScorecardOut(FiguresOut):
@@ -41,6 +42,21 @@ class ScorecardOut(FiguresOut):
             "description": "whether the month's quality may move money (DESIGN 17): "
             "{session_id, closed_at, alpha, ci, qualifies, reason}; null when the terms ask "
             "for no calibration",
+        },
+    )
+
+    service = fields.Function(
+        lambda card: None if card.service is None else service_object(card.service),
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "the month's service levels (DESIGN 16): offered {log, client, "
+            "reconciled}, service_level, abandoned and repeat_contacts {value, numerator, "
+            "denominator}, answer_speed {value, answered}, csat {value, responses, ci}, "
+            "resolved {value, responses}; each present when the month has data for it; "
+            "shares as 4-place decimal strings, seconds with 1 place",
         },
     )
 

@@ -12,6 +12,7 @@ from contracts import stats
 from contracts.agreement import Standing
 from contracts.payout import SampleFigures
 from contracts.periods import Period
+from contracts.service_levels import ServiceFigures
 from contracts.terms import Terms
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, terms_for_period, visible_contracts
@@ -41,6 +42,7 @@ class Scorecard:
     sampling: SampleFigures | None = None  # when the terms sample the call log
     unlogged: int | None = None  # evaluations left out: their call is not in the log
     calibration: Standing | None = None  # where the terms gate quality on calibration
+    service: ServiceFigures | None = None  # the month's service levels (DESIGN 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,8 @@ def _scorecard(session: Session, contract: Contract, period: Period) -> Scorecar
 
 def _scorecards(session: Session, contracts: Sequence[Contract], period: Period) -> list[Scorecard]:
     """Return the month's scorecard of each contract, every contract in the same few queries."""
-    aggregates = served_month(session, contracts, period)
+    served = served_month(session, contracts, period)
+    aggregates = {id_: month.aggregate for id_, month in served.items()}
     calibration = standings(session, contracts, period)
     return [
         Scorecard(
@@ -79,6 +82,7 @@ def _scorecards(session: Session, contracts: Sequence[Contract], period: Period)
             sampling=aggregates[contract.id].sampling,
             unlogged=aggregates[contract.id].unlogged,
             calibration=calibration[contract.id],
+            service=served[contract.id].service,
         )
         for contract in contracts
     ]

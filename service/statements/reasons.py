@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from contracts import payout
 from contracts._fields import number_out, percent_out
 from contracts.payout import PRIOR_ADJUSTMENT
+from contracts.service_levels import KPIS, SERVICE_CAP
 from contracts.terms import Terms, terms_document
 from service.language.formatting import locale_of, money
 from service.language.i18n import Speech
@@ -41,15 +42,24 @@ class Reasons:
         """Return a line's reason; a line this code does not know keeps its description."""
         code, basis = line["code"], line.get("basis") or {}
         if code == "volume":
-            return self.volume(basis)
+            return self.volume(basis) + self.reconciled_volume(basis)
         if code == "quality_band" and basis.get("reason") == "sample_pending":
             return self.band(basis)  # no self-score is judged before the samples are drawn
         if code == "quality_band":
-            return self.band(basis) + self.self_assessment(basis) + self.coverage_note(basis)
+            return (
+                self.band(basis)
+                + self.self_assessment(basis)
+                + self.coverage_note(basis)
+                + self.gate_note(basis)
+            )
         if code.startswith("critical_") and "category" in basis:
             return self.critical(basis) + self.coverage_note(basis)
         if code == "cap":
             return self.cap(basis)
+        if code in KPIS and "kpi" in basis:
+            return self.kpi(basis)
+        if code == SERVICE_CAP:
+            return self.cap(basis, service=True)
         if code == PRIOR_ADJUSTMENT:
             return self.prior(basis, line["amount"])
         return str(line.get("description", ""))
@@ -450,8 +460,10 @@ class Reasons:
             )
         return say.gettext("%(name)s: %(rate)s is within the %(limit)s limit", **values)
 
-    def cap(self, basis: Basis) -> str:
+    def cap(self, basis: Basis, *, service: bool = False) -> str:
         say, parts = self.say, []
+        if service:
+            return self.service_cap(basis)
         if Decimal(basis["bonus_trimmed"]):
             parts.append(
                 say.gettext(
@@ -471,6 +483,231 @@ class Reasons:
                 )
             )
         return say.gettext("Cap: %(parts)s", parts="; ".join(parts))
+
+    # service levels (DESIGN 16)
+
+    def service_cap(self, basis: Basis) -> str:
+        say, parts = self.say, []
+        if Decimal(basis["bonus_trimmed"]):
+            parts.append(
+                say.gettext(
+                    "service bonus of %(amount)s trimmed to %(cap)s of the volume fee, %(limit)s",
+                    amount=self.money(basis["bonus_lines"]),
+                    cap=self.percent(basis["bonus_cap"]),
+                    limit=self.money(basis["bonus_limit"]),
+                )
+            )
+        if Decimal(basis["malus_trimmed"]):
+            parts.append(
+                say.gettext(
+                    "service malus of %(amount)s trimmed to %(cap)s of the volume fee, %(limit)s",
+                    amount=self.money(basis["malus_lines"]),
+                    cap=self.percent(basis["malus_cap"]),
+                    limit=self.money(basis["malus_limit"]),
+                )
+            )
+        return say.gettext("Service cap: %(parts)s", parts="; ".join(parts))
+
+    def reconciled_volume(self, basis: Basis) -> str:
+        capped = basis.get("reconciled")
+        if not capped:
+            return ""
+        return self.say.gettext(
+            "; capped at the client's count of %(client)s calls: the log holds %(log)s and"
+            " %(units)s units",
+            client=self.count(capped["client"]),
+            log=self.count(capped["log"]),
+            units=self.count(capped["units"]),
+        )
+
+    def gate_note(self, basis: Basis) -> str:
+        gate = basis.get("gate")
+        if not gate:
+            return ""
+        names = self.say.gettext(" and ").join(
+            self.say.gettext(LABELS.get(code, code)) for code in gate["closed_by"]
+        )
+        if basis.get("gated"):
+            return self.say.gettext(
+                "; the gate is closed: %(kpis)s carries a malus, so no quality bonus applies",
+                kpis=names,
+            )
+        return ""
+
+    def kpi_figure(self, basis: Basis) -> str:
+        """Say a KPI's figure with its counts: "81.23% (812 of 1,000 offered calls …)"."""
+        say, code = self.say, basis["kpi"]
+        counts = {
+            "numerator": self.count(basis["numerator"]),
+            "denominator": self.count(basis["denominator"]),
+        }
+        if code == "answer_speed":
+            return say.gettext(
+                "%(seconds)s s mean wait of %(denominator)s answered calls",
+                seconds=self.exact(basis["figure"]),
+                denominator=counts["denominator"],
+            )
+        share = self.percent(basis["figure"])
+        if code == "service_level":
+            return say.gettext(
+                "%(share)s (%(numerator)s of %(denominator)s offered calls answered within"
+                " %(seconds)s s)",
+                share=share,
+                seconds=self.count(basis["answered_within_s"]),
+                **counts,
+            )
+        if code == "abandoned":
+            return say.gettext(
+                "%(share)s (%(numerator)s of %(denominator)s offered calls abandoned)",
+                share=share,
+                **counts,
+            )
+        if code == "repeat_contacts":
+            return say.gettext(
+                "%(share)s (%(numerator)s of %(denominator)s answered callers called again within"
+                " %(days)s days)",
+                share=share,
+                days=self.count(basis["within_days"]),
+                **counts,
+            )
+        return say.gettext(
+            "%(share)s (%(numerator)s of %(denominator)s survey answers at %(top)s or above)",
+            share=share,
+            top=self.count(basis["top_box_from"]),
+            **counts,
+        )
+
+    def kpi_band(self, band: Basis | None) -> str:
+        say = self.say
+        if band is None:
+            return say.gettext("below every band")
+        adjust = self.percent(band["adjust"], signed=True)
+        if "from" in band:
+            return say.gettext(
+                "from %(edge)s (%(adjust)s)", edge=self.percent(band["from"]), adjust=adjust
+            )
+        key = "up_to_s" if "up_to_s" in band else "up_to"
+        if band[key] is None:
+            return say.gettext("above every limit (%(adjust)s)", adjust=adjust)
+        edge = (
+            say.gettext("%(seconds)s s", seconds=self.count(int(Decimal(band[key]))))
+            if key == "up_to_s"
+            else self.percent(band[key])
+        )
+        return say.gettext("up to %(edge)s (%(adjust)s)", edge=edge, adjust=adjust)
+
+    def kpi(self, basis: Basis) -> str:
+        """Say why a service-level line pays what it pays (DESIGN 16)."""
+        say, code = self.say, str(basis["kpi"])
+        name = say.gettext(LABELS.get(code, code)).capitalize()
+        reason = basis.get("reason")
+        if reason == "no_calls":
+            said = say.gettext("%(name)s: no offered calls in the month, nothing moves", name=name)
+        elif reason == "no_responses":
+            said = say.gettext("%(name)s: no survey answers in the month, nothing moves", name=name)
+        elif reason == "min_responses":
+            said = say.gettext(
+                "%(name)s: %(count)s survey answers, fewer than the minimum of %(minimum)s,"
+                " nothing moves",
+                name=name,
+                count=self.count(basis["denominator"]),
+                minimum=self.count(basis["min_responses"]),
+            )
+        elif basis["rule"] == "linear":
+            said = self.kpi_linear(name, basis)
+        else:
+            said = self.kpi_banded(name, basis)
+        return said + self.reconciliation_note(basis)
+
+    def kpi_banded(self, name: str, basis: Basis) -> str:
+        say = self.say
+        figure = self.kpi_figure(basis)
+        if basis.get("evidence") == "confident" and basis.get("interval"):
+            interval = say.gettext(
+                "the 95%% Wilson interval %(low)s–%(high)s",
+                low=self.percent(basis["interval"][0]),
+                high=self.percent(basis["interval"][1]),
+            )
+            if basis.get("band") is None:
+                return say.gettext(
+                    "%(name)s %(figure)s: %(interval)s spans bands %(low)s to %(high)s; no side"
+                    " is proven",
+                    name=name,
+                    figure=figure,
+                    interval=interval,
+                    low=self.kpi_band(basis.get("low_band")),
+                    high=self.kpi_band(basis.get("high_band")),
+                )
+            return say.gettext(
+                "%(name)s %(figure)s: %(interval)s proves band %(band)s",
+                name=name,
+                figure=figure,
+                interval=interval,
+                band=self.kpi_band(basis["band"]),
+            )
+        return say.gettext(
+            "%(name)s %(figure)s: band %(band)s",
+            name=name,
+            figure=figure,
+            band=self.kpi_band(basis.get("band")),
+        )
+
+    def kpi_linear(self, name: str, basis: Basis) -> str:
+        say = self.say
+        figure = self.kpi_figure(basis)
+        target = self.percent(basis["target"])
+        if not Decimal(basis["points"]):
+            return say.gettext(
+                "%(name)s %(figure)s: on the right side of the %(target)s target",
+                name=name,
+                figure=figure,
+                target=target,
+            )
+        said = say.gettext(
+            "%(name)s %(figure)s: %(points)s points past the %(target)s target at %(per_point)s"
+            " of the volume fee a point",
+            name=name,
+            figure=figure,
+            points=self.exact(Decimal(basis["points"]).normalize()),
+            target=target,
+            per_point=self.percent(basis["per_point"], signed=True),
+        )
+        if basis.get("capped"):
+            said += say.gettext(", at most %(max)s", max=self.percent(basis["max"], signed=True))
+        return said
+
+    def reconciliation_note(self, basis: Basis) -> str:
+        note, say = basis.get("reconciliation"), self.say
+        if not note or note["status"] == "off":
+            return ""
+        if note["status"] == "incomplete":
+            return say.gettext(
+                "; not reconciled: the client counted %(counted)s of the month's %(days)s days",
+                counted=self.count(note["client_days"]),
+                days=self.count(note["days"]),
+            )
+        values = {
+            "client": self.count(note["client"]),
+            "log": self.count(note["log"]),
+            "tolerance": self.percent(note["tolerance"]),
+        }
+        if note["status"] == "log_short":
+            return say.gettext(
+                "; the client counted %(client)s calls and the log holds %(log)s, short by more"
+                " than %(tolerance)s: the %(missing)s missing calls count as abandoned",
+                missing=self.count(note["missing"]),
+                **values,
+            )
+        if note["status"] == "log_over":
+            return say.gettext(
+                "; the client counted %(client)s calls and the log holds %(log)s, more by over"
+                " %(tolerance)s: the volume pays at most the client's count",
+                **values,
+            )
+        return say.gettext(
+            "; the client counted %(client)s calls and the log holds %(log)s, within %(tolerance)s",
+            **values,
+        )
 
     def prior(self, basis: Basis, amount: str) -> str:
         return self.say.gettext(

@@ -47,6 +47,8 @@ from service.language.i18n import N_
 from service.notices.service import enqueue
 from service.statements.models import CarriedAdjustment, Statement
 from service.statements.reasons import stored_lines
+from service.surveys.kpis import month_service
+from service.surveys.models import ClientCountChange, SurveyAnswer
 from service.volumes.models import VolumeChange
 
 PRIOR = payout.PRIOR_ADJUSTMENT
@@ -147,6 +149,11 @@ def compute(
             sampling=aggregate.sampling,
             unlogged=aggregate.unlogged,
             calibration=standing(session, contract, period, aggregate.terms),
+            service=(
+                None
+                if aggregate.terms.service is None
+                else month_service(session, contract, period, aggregate.terms)
+            ),
         ),
         prior_adjustments,
     )
@@ -369,8 +376,8 @@ def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
 
 
 def _inputs_changed(session: Session, contract_id: int, period: Period, since: datetime) -> bool:
-    """Say whether an evaluation (or a revision of one), a volume or a logged call of the
-    period arrived after `since`."""
+    """Say whether an evaluation (or a revision of one), a volume, a logged call, a survey
+    answer or a client's count of the period arrived after `since`."""
     late_evaluation = exists().where(
         Evaluation.contract_id == contract_id,
         Evaluation.period == period,
@@ -385,7 +392,19 @@ def _inputs_changed(session: Session, contract_id: int, period: Period, since: d
     late_call = exists().where(
         Call.contract_id == contract_id, Call.period == period, Call.logged_at > since
     )
-    return bool(session.scalar(select(late_evaluation | late_volume | late_call)))
+    late_survey = exists().where(
+        SurveyAnswer.contract_id == contract_id,
+        SurveyAnswer.period == period,
+        SurveyAnswer.created_at > since,
+    )
+    late_count = exists().where(
+        ClientCountChange.contract_id == contract_id,
+        ClientCountChange.day >= period.first_day,
+        ClientCountChange.day < period.end_day,
+        ClientCountChange.changed_at > since,
+    )
+    changed = late_evaluation | late_volume | late_call | late_survey | late_count
+    return bool(session.scalar(select(changed)))
 
 
 def content_hash(statement: Statement) -> str:

@@ -25,9 +25,9 @@ class DailyVolume(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    def inputs_month(self) -> tuple[int, Period]:
+    def inputs_months(self) -> tuple[tuple[int, Period], ...]:
         """The month whose units this day is an input of."""
-        return self.contract_id, Period.of(self.day)
+        return ((self.contract_id, Period.of(self.day)),)
 
 
 class VolumeChange(Base):

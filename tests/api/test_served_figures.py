@@ -9,10 +9,12 @@ computation of `tests/plain.py` over the rows read back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
@@ -242,3 +244,44 @@ def test_a_write_rolled_back_bumps_nothing_and_a_refused_one_neither(
     bad = evaluation(world, call_ref="2026-11-0", source="client", answers={"tone": 11})
     assert client.post(URL, json=bad, headers=world.headers("client")).status_code == 422
     assert scorecard(client, world) and stored_versions(app) == stamp
+
+
+def test_service_levels_are_read_at_once_after_surveys_counts_and_next_months_calls(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    from tests.api.test_service_levels import call, log, url
+
+    assert log(client, world, [call(number) for number in range(1, 21)]).status_code == 201
+    before = scorecard(client, world)["service"]
+    assert "csat" not in before and before["offered"]["client"] is None
+    scorecard(client, world)
+
+    surveys = [
+        {"call_ref": f"S-{number:04d}", "answered_at": "2026-11-04T10:00:00+01:00", "csat": 5}
+        for number in range(1, 6)
+    ]
+    sent = client.post(
+        url(world, "/surveys"), json={"surveys": surveys}, headers=world.headers("client")
+    )
+    assert sent.status_code in (200, 201), sent.get_json()
+    after_surveys = scorecard(client, world)
+    assert after_surveys["service"]["csat"]["responses"] == 5
+    assert after_surveys == fresh(app, client, world)
+
+    counted = client.put(
+        url(world, "/counts/2026-11-01"), json={"offered": 40}, headers=world.headers("client")
+    )
+    assert counted.status_code in (200, 201), counted.get_json()
+    after_count = scorecard(client, world)
+    assert after_count == fresh(app, client, world)
+
+    # A caller of November calling again on 1 December makes a November call a repeat.
+    late = call(98, call_at="2026-11-30T22:00:00+01:00", caller_ref="c-late")
+    again = call(99, call_at="2026-12-01T00:30:00+01:00", caller_ref="c-late")
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False):
+        assert log(client, world, [late]).status_code == 201
+        repeats = scorecard(client, world)["service"]["repeat_contacts"]
+        assert log(client, world, [again]).status_code == 201
+        after_december = scorecard(client, world)
+        assert after_december["service"]["repeat_contacts"] != repeats
+        assert after_december == fresh(app, client, world)

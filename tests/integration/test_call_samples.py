@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from contracts.examples import SAMPLED_TERMS, load_example
 from contracts.periods import Period
@@ -31,6 +31,7 @@ from service.demo import seed
 from service.edge.actors import OPERATOR, Actor
 from service.evaluations.revisions import retract_evaluation
 from service.evaluations.submission import submit_evaluations
+from service.figures.models import MonthFigures
 from service.jobs import service as close
 from service.notices.models import WebhookDelivery
 from service.statements import reports
@@ -798,3 +799,28 @@ def test_unlogged_calls_do_not_count_and_the_scorecard_says_how_many(
     assert card["n"] == 15 and card["unlogged"] == 5
     assert card["sampling"] is None
     assert Decimal(card["mean"]) == Decimal("100.00")
+
+
+def test_a_draw_is_on_the_scorecard_at_once_though_its_month_was_read_and_stored_before(
+    app: Flask, world: World
+) -> None:
+    contract_id = sampled_contract(app, world)
+    run_close_at(app, LOGGING)
+    calls = november_calls()
+    log(app, world, contract_id, calls)
+    evaluate(app, world, contract_id, calls[:40], "supplier")
+    url = f"/api/v1/contracts/{contract_id}/scorecard?period=2026-11"
+
+    def card() -> Any:
+        with time_machine.travel(DRAWN, tick=False):
+            return json_of(app.test_client().get(url, headers=world.headers("client")))
+
+    before = card()
+    assert before["sampling"]["seed"] is None and card() == before  # stored, then served
+    run_close_at(app, DRAWN)  # the close draws the self sample: the month's seed is revealed
+
+    after = card()
+    assert after["sampling"]["seed"] is not None
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        session.execute(delete(MonthFigures))
+    assert after == card()

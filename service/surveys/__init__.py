@@ -1,0 +1,1 @@
+"""The customer's voice and the client's own count (DESIGN §16), and the month's KPIs."""
