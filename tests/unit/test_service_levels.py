@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -201,3 +202,22 @@ def test_terms_errors_name_the_path(change: dict[str, Any], path: str) -> None:
     with pytest.raises(RuleError) as raised:
         terms(change)
     assert path in raised.value.errors, raised.value.errors
+
+
+def test_an_uncalibrated_month_pays_no_quality_but_its_service_lines_still_pay() -> None:
+    from contracts.agreement import standing
+    from contracts.terms import Calibration
+
+    rule = Calibration(Decimal("0.667"), 90, 10, 3)
+    document = terms(only("service_level"), calibration={"min_alpha": "0.667"})
+    figures = PeriodFigures(
+        units=10_000,
+        quality=Figures(200, Decimal("90"), Decimal(5), None, None, {}),
+        service=service_figures(counts(within=9_300), document.service),
+        calibration=standing(rule, [], date(2026, 3, 1), date(2026, 3, 31)),
+    )
+    lines = {line.code: line for line in compute_statement(document, figures).lines}
+    assert lines["quality_band"].amount == Decimal("0.00")
+    assert lines["quality_band"].basis["calibration"]["reason"] == "none"
+    assert lines["service_level"].amount == Decimal("200.00")  # counted, not judged: never gated
+    assert "calibration" not in lines["service_level"].basis
