@@ -190,6 +190,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.evaluations.upload_pages import blp as upload_pages
     from service.forms.pages import blp as form_pages
     from service.jobs.pages import blp as job_pages
+    from service.privacy.policy import seen_agent, seen_team
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
     from service.web import templating
@@ -213,4 +214,4 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)
-    templating.register(app, zone=shown_zone)
+    templating.register(app, zone=shown_zone, agent_of=seen_agent, team_of=seen_team)

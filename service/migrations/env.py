@@ -12,6 +12,7 @@ from service.calibration import models as calibration
 from service.calls import models as calls
 from service.database.engine import Base, make_engine
 from service.disputes import models as disputes
+from service.erasure import models as erasure
 from service.evaluations import models as evaluations
 from service.forms import models as forms
 from service.jobs import models as jobs
@@ -20,8 +21,8 @@ from service.statements import models as statements
 from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
-MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, forms, jobs, notices,
-          statements, volumes)  # fmt: skip
+MODELS = (accounts, agreements, calibration, calls, disputes, erasure, evaluations, forms, jobs,
+          notices, statements, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata
