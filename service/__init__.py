@@ -116,6 +116,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.calibration.routes import blp as calibration
     from service.calls.routes import blp as calls
     from service.disputes.routes import blp as disputes
+    from service.erasure.routes import blp as erasure
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
     from service.jobs.routes import blp as jobs
@@ -142,6 +143,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         jobs,
         notices,
         calibration,
+        erasure,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from flask import g, has_request_context
 from marshmallow import fields
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
+from contracts import stats
 from contracts.periods import Period
 from contracts.terms import Privacy
 from service.agreements.models import Contract
@@ -212,3 +213,47 @@ def seen_agent(record: object) -> str | None:
 def seen_team(record: object) -> str | None:
     """Return a record's team as the current reader sees it (the pages' `team_of`)."""
     return current_lens().team_of(record)
+
+
+Grouped = tuple[str, stats.SufficientStatistics]  # a group's key and its sums
+
+
+def seen_groups(
+    view: View,
+    agents: Sequence[Grouped],
+    teams: Sequence[Grouped],
+    team_sizes: Mapping[str, int],
+) -> tuple[list[Grouped], list[Grouped]]:
+    """Return a month's figures per agent and per team as the reader may see them.
+
+    `agents`: as logged, or by pseudonym (in the pseudonyms' order, which says nothing of the
+    references'); none where the reader sees teams only. There a team of fewer than
+    `min_group` agents in the month (`team_sizes`) is merged into "other", and "other" under
+    the minimum is not shown either.
+    """
+    if view.shows == "agents":
+        return list(agents), list(teams)
+    if view.shows == "pseudonyms":
+        renamed = [(view.agent(key) or key, sums) for key, sums in agents]
+        return sorted(renamed, key=lambda group: group[0]), list(teams)
+    shown = [
+        (key, sums)
+        for key, sums in teams
+        if key != OTHER and team_sizes.get(key, 0) >= view.min_group
+    ]
+    merged = [(key, sums) for key, sums in teams if (key, sums) not in shown]
+    if merged and sum(team_sizes.get(key, 0) for key, _ in merged) >= view.min_group:
+        shown.append((OTHER, summed(sums for _, sums in merged)))
+    return [], shown
+
+
+def summed(groups: Iterable[stats.SufficientStatistics]) -> stats.SufficientStatistics:
+    """Return the sums of several groups as one group's."""
+    n = total = squares = passed = 0
+    critical: dict[str, int] = {}
+    for sums in groups:
+        n, total = n + sums.n, total + sums.sum_hundredths
+        squares, passed = squares + sums.sum_squares_hundredths, passed + sums.passed
+        for category, errors in sums.critical_errors.items():
+            critical[category] = critical.get(category, 0) + errors
+    return stats.SufficientStatistics(n, total, squares, passed, critical)
