@@ -175,8 +175,6 @@ def submit() -> Any:
         raise Invalid("choose a contract first", {"contract_id": ["choose a contract"]})
     zone = terms_for_period(contract, period).timezone
     fields = {name: typed(name) for name in CALL_FIELDS}
-    if not Lens(g.actor).as_logged:  # the client side's audit takes its agent from the log
-        fields["agent_ref"] = fields["team"] = None
     fields["call_at"] = _local_time(fields["call_at"], zone)
     try:
         start = datetime.combine(period.first_day, time(), ZoneInfo(zone))

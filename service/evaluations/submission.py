@@ -153,6 +153,7 @@ def _scored_rows(
     return rows
 
 
+MISSING = "Missing data for required field."
 # The call log's agents, read as a plain table: the call log's domain reads evaluations, so
 # this one does not import it back.
 LOGGED_AGENTS = table_clause(
@@ -184,9 +185,8 @@ def _agents_from_log(
             continue
         log = logged.get((record["contract_id"], record["call_ref"]))
         if log is None:
-            errors[index] = {
-                "agent_ref": [said("is required: the call is not in the contract's call log")]
-            }
+            # As the schema says it: given or logged, an agent is required.
+            errors[index] = {"agent_ref": [MISSING]}
             continue
         found[index] = {**record, "agent_ref": log[0], "team": record.get("team") or log[1]}
     return found
