@@ -39,6 +39,11 @@ PER_AGENT_RETIRED = (
     " give the sample's size and due_days instead"
 )
 MIN_RETIRED = "is retired with the per-agent quotas: give the audit sample's size and due_days"
+# What the client side reads of the supplier's agents (DESIGN 18), least to most.
+CLIENT_SEES = ("teams", "pseudonyms", "agents")
+PRIVACY_FIELDS = ("client_sees", "min_group", "basis")
+DEFAULT_MIN_GROUP = 5
+MAX_BASIS = 1000
 
 _FORM_REF = re.compile(r"([a-z0-9_-]+)@([1-9][0-9]*)")
 _TIME_ZONE = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
@@ -162,6 +167,20 @@ class Disputes:
 
 
 @dataclass(frozen=True, slots=True)
+class Privacy:
+    """What the client side reads of the supplier's agents (DESIGN 18).
+
+    `teams`: figures per team, a team of fewer than `min_group` agents merged into "other";
+    `pseudonyms`: each agent as its stable per-contract pseudonym; `agents`: as logged, only
+    with the legal `basis` recorded (the union agreement, its date and reference).
+    """
+
+    client_sees: str = "teams"
+    min_group: int = DEFAULT_MIN_GROUP
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Terms:
     """One version of a contract's terms."""
 
@@ -174,6 +193,7 @@ class Terms:
     quality: Quality | None = None
     disputes: Disputes = Disputes()
     service: ServiceTerms | None = None  # service levels and the customer's voice (DESIGN 16)
+    privacy: Privacy = Privacy()
 
     @property
     def form_ref(self) -> str:
@@ -234,7 +254,7 @@ def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Te
         "",
         problems,
         required=("currency", "timezone", "form", "volume"),
-        optional=("dispute_window_days", "disputes", "quality", "service"),
+        optional=("dispute_window_days", "disputes", "quality", "service", "privacy"),
     )
     if doc is None:
         return None
@@ -247,6 +267,7 @@ def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Te
             doc["dispute_window_days"], "dispute_window_days", problems, minimum=0
         )
     disputes = _disputes(doc.get("disputes"), problems)
+    privacy = _privacy(doc.get("privacy"), problems)
     volume = _volume(doc["volume"], problems) if "volume" in doc else None
     quality = None
     if doc.get("quality") is not None:
@@ -258,7 +279,42 @@ def _read_terms(document: object, problems: fields.Problems, stored: bool) -> Te
         return None
     if currency is None or timezone is None or form is None or window is None or volume is None:
         return None
-    return Terms(currency, timezone, form[0], form[1], window, volume, quality, disputes, service)
+    return Terms(
+        currency, timezone, form[0], form[1], window, volume, quality, disputes, service, privacy
+    )
+
+
+def _privacy(value: object, problems: fields.Problems) -> Privacy:
+    """Read `privacy`; `agents` needs the legal basis recorded beside it."""
+    default = Privacy()
+    if value is None:
+        return default
+    doc = fields.mapping(value, "privacy", problems, required=(), optional=PRIVACY_FIELDS)
+    if doc is None:
+        return default
+    client_sees: str | None = default.client_sees
+    if doc.get("client_sees") is not None:
+        path = "privacy.client_sees"
+        client_sees = fields.choice(doc["client_sees"], path, problems, CLIENT_SEES)
+    min_group: int | None = default.min_group
+    if doc.get("min_group") is not None:
+        min_group = fields.integer(doc["min_group"], "privacy.min_group", problems, minimum=1)
+    basis = None
+    if doc.get("basis") is not None:
+        basis = fields.text(doc["basis"], "privacy.basis", problems, lines=True)
+        if basis is not None and len(basis) > MAX_BASIS:
+            problems.add("privacy.basis", f"must be at most {MAX_BASIS} characters")
+            basis = None
+    if client_sees == "agents" and basis is None and "privacy.basis" not in problems.errors:
+        problems.add(
+            "privacy.basis",
+            "is required to show the client the agents as logged: record the legal basis "
+            "(the union agreement or the labour inspectorate's authorization, its date and "
+            "reference), or choose teams or pseudonyms",
+        )
+    if client_sees is None or min_group is None:
+        return default
+    return Privacy(client_sees, min_group, basis)
 
 
 def _disputes(value: object, problems: fields.Problems) -> Disputes:
@@ -742,6 +798,14 @@ def terms_document(terms: Terms) -> dict[str, Any]:
         document["quality"] = _quality_document(terms.quality)
     if terms.service is not None:
         document["service"] = service_document(terms.service)
+    if terms.privacy != Privacy():  # the default is left out, as versions before it read
+        privacy: dict[str, Any] = {
+            "client_sees": terms.privacy.client_sees,
+            "min_group": terms.privacy.min_group,
+        }
+        if terms.privacy.basis is not None:
+            privacy["basis"] = terms.privacy.basis
+        document["privacy"] = privacy
     return document
 
 

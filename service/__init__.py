@@ -116,6 +116,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.calibration.routes import blp as calibration
     from service.calls.routes import blp as calls
     from service.disputes.routes import blp as disputes
+    from service.erasure.routes import blp as erasure
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
     from service.jobs.routes import blp as jobs
@@ -144,6 +145,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         jobs,
         notices,
         calibration,
+        erasure,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
@@ -192,6 +194,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.evaluations.upload_pages import blp as upload_pages
     from service.forms.pages import blp as form_pages
     from service.jobs.pages import blp as job_pages
+    from service.privacy.policy import seen_agent, seen_team
     from service.scorecards.pages import blp as scorecard_pages
     from service.statements.pages import blp as statement_pages
     from service.web import templating
@@ -215,4 +218,4 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     ):
         app.register_blueprint(pages)
     app.register_blueprint(account_pages)
-    templating.register(app, zone=shown_zone)
+    templating.register(app, zone=shown_zone, agent_of=seen_agent, team_of=seen_team)

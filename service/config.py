@@ -51,6 +51,8 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         "SECRET_KEY": env.get("FIDUCIA_SECRET_KEY") or None,
         "LOG_LEVEL": env.get("FIDUCIA_LOG_LEVEL", "INFO"),
         "CLOSE_EVERY_MINUTES": int(env.get("FIDUCIA_CLOSE_EVERY_MINUTES", "60")),
+        # Months after which the agents' personal data is erased (DESIGN 18).
+        "RETENTION_MONTHS": retention_months(env.get("FIDUCIA_RETENTION_MONTHS", "24")),
         "SESSION_COOKIE_SECURE": env.get("FIDUCIA_SECURE_COOKIES") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -83,6 +85,14 @@ def from_environment(folder: str | os.PathLike[str]) -> dict[str, Any]:
         # Times that belong to no contract (tokens issued, forms published) are shown here.
         "DISPLAY_TIMEZONE": checked_timezone(env.get("FIDUCIA_TIMEZONE") or "UTC"),
     }
+
+
+def retention_months(text: str) -> int:
+    """Return the months personal data is kept: a whole number of at least 1; refuse to start
+    otherwise."""
+    if not (text.isascii() and text.isdecimal()) or not 1 <= int(text) <= 1200:
+        raise RuntimeError(f"FIDUCIA_RETENTION_MONTHS: {text!r} is not a number of months")
+    return int(text)
 
 
 def checked_timezone(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ class Contract(Base):
     ends_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The key of the contract's agent pseudonyms (DESIGN 18): made once, never shown to anyone.
+    privacy_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
 
     client: Mapped[Organization] = relationship(foreign_keys=[client_id], lazy="joined")
     supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id], lazy="joined")

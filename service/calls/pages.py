@@ -13,6 +13,7 @@ from service.agreements.service import get_contract, terms_for_period
 from service.calls import samples
 from service.calls.reads import calls_page
 from service.edge.sessions import get_session
+from service.privacy.policy import Lens
 from service.web.query import PAGE_SIZE, chosen_period, page_number
 
 blp = Blueprint("call_pages", __name__)
@@ -22,16 +23,18 @@ DIRECTIONS = {"inbound": _l("inbound"), "outbound": _l("outbound")}
 
 
 def evaluation_link(call: Any, period: Any, zone: str) -> dict[str, Any]:
-    """Return the query of the scoring page pre-filled with a call's reference, agent, time."""
+    """Return the query of the scoring page pre-filled with a call's reference, agent, time;
+    for the client side without the agent, which its audit takes from the log (DESIGN 18)."""
     local = call.call_at.astimezone(ZoneInfo(zone))
-    return {
+    link = {
         "contract_id": call.contract_id,
         "period": str(period),
         "call_ref": call.call_ref,
-        "agent_ref": call.agent_ref,
-        "team": call.team or "",
         "call_at": local.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    if Lens(g.actor).as_logged:
+        link |= {"agent_ref": call.agent_ref, "team": call.team or ""}
+    return link
 
 
 @blp.get("/contracts/<id:contract_id>/calls")

@@ -30,21 +30,33 @@ from service.calls.rows import COLUMNS
 from service.database.engine import UTCDateTime
 from service.edge.actors import Actor
 from service.edge.paging import Page, page_of
+from service.privacy.policy import Lens, View, agent_filter
 
 
 def calls_query(
     *,
+    actor: Actor,
     contract: Contract,
     period: Period | None = None,
     agent_ref: str | None = None,
     sampled: str | None = None,
 ) -> Select[Any]:
-    """Select a contract's logged calls, filtered; `sampled` keeps one sample's calls."""
+    """Select a contract's logged calls, filtered; `sampled` keeps one sample's calls;
+    `agent_ref` is an agent as the caller sees it (DESIGN 18)."""
     query = select(Call).where(Call.contract_id == contract.id)
     if period is not None:
         query = query.where(Call.period == period)
     if agent_ref is not None:
-        query = query.where(Call.agent_ref == agent_ref)
+        query = query.where(
+            agent_filter(
+                Lens(actor),
+                [contract],
+                agent_ref,
+                contract_id=Call.contract_id,
+                period=Call.period,
+                agent_ref=Call.agent_ref,
+            )
+        )
     if sampled is not None:
         query = query.where(
             exists().where(
@@ -82,7 +94,9 @@ def calls_page(
 ) -> Page[ListedCall]:
     """Return page `number` of a contract's logged calls, in time order, with their samples."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
-    query = calls_query(contract=contract, period=period, agent_ref=agent_ref, sampled=sampled)
+    query = calls_query(
+        actor=actor, contract=contract, period=period, agent_ref=agent_ref, sampled=sampled
+    )
     page = page_of(session, query, number, size, Call.call_at, Call.call_ref)
     samples = samples_of(session, contract.id, [call.call_ref for call in page.rows])
     rows = [ListedCall(call, samples.get((call.period, call.call_ref), [])) for call in page.rows]
@@ -147,7 +161,7 @@ def summary(*, session: Session, actor: Actor, contract_id: int, period: Period)
         period=period,
         calls=sum(count for _, count in per_day),
         per_day=[{"date": date.fromisoformat(day), "calls": count} for day, count in per_day],
-        per_agent=[{"agent_ref": agent, "calls": count} for agent, count in per_agent],
+        per_agent=_seen_agents(Lens(actor).view(contract, period), per_agent),
         per_direction={
             "inbound": directions.get("inbound", 0),
             "outbound": directions.get("outbound", 0),
@@ -155,6 +169,19 @@ def summary(*, session: Session, actor: Actor, contract_id: int, period: Period)
         },
         log_closes_at=log_closes_at(contract, period),
     )
+
+
+def _seen_agents(view: View, per_agent: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return a month's calls per agent as the reader sees agents: none where it sees teams."""
+    if not view.per_agent:
+        return []
+    counted: dict[str, int] = {}
+    for agent, count in per_agent:
+        shown = view.agent(agent)
+        if shown is None:
+            continue  # abandoned calls: no agent took them
+        counted[shown] = counted.get(shown, 0) + count
+    return [{"agent_ref": agent, "calls": count} for agent, count in sorted(counted.items())]
 
 
 def _day_starts(period: Period, zone: ZoneInfo) -> list[tuple[datetime, str]]:
@@ -191,8 +218,11 @@ def calls_in(session: Session, contract_id: int, period: Period, direction: str 
     return int(session.scalar(query) or 0)
 
 
-def exported_calls(session: Session, contract_id: int, period: Period) -> Iterator[dict[str, Any]]:
-    """Yield a month of a contract's log in time order, read from the database in batches."""
+def exported_calls(
+    session: Session, contract_id: int, period: Period, view: View
+) -> Iterator[dict[str, Any]]:
+    """Yield a month of a contract's log in time order, read from the database in batches,
+    each call's agent and team as the reader sees them (`view`)."""
     query = (
         select(*(getattr(Call, name) for name in COLUMNS))
         .where(Call.contract_id == contract_id, Call.period == period)
@@ -204,7 +234,7 @@ def exported_calls(session: Session, contract_id: int, period: Period) -> Iterat
         for row in result:
             call = dict(zip(COLUMNS, row, strict=True))
             call["call_at"] = call["call_at"].isoformat()
-            call["agent_ref"] = call["agent_ref"] or None  # an abandoned call has no agent
+            call["agent_ref"], call["team"] = view.agent(call["agent_ref"]), view.team(call["team"])
             yield call
     finally:
         result.close()  # its server-side cursor too, when the download stops half-way

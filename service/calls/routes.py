@@ -28,6 +28,7 @@ from service.edge.actors import current_actor
 from service.edge.errors import Invalid
 from service.edge.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
 from service.edge.sessions import begin_writing, end_reading, get_session, reads_input_first
+from service.privacy.policy import Lens
 
 blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
 
@@ -129,11 +130,12 @@ class CallsExport(MethodView):
         session, actor = get_session(), current_actor()
         contract = get_contract(session=session, actor=actor, contract_id=contract_id)
         period: Period = query["period"]
+        view = Lens(actor).view(contract, period)
         factory = current_app.extensions["fiducia.sessionmaker"]
 
         def lines() -> Iterator[str]:
             with factory() as reading:  # the request's own session is closed by now
-                for call in reads.exported_calls(reading, contract.id, period):
+                for call in reads.exported_calls(reading, contract.id, period, view):
                     yield json.dumps(call, ensure_ascii=False) + "\n"
 
         name = f"calls-{contract.id}-{period}.jsonl"

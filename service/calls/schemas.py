@@ -11,6 +11,7 @@ from service.calls.ingest import MAX_BATCH
 from service.calls.models import DIRECTIONS, OUTCOMES
 from service.calls.rows import MAX_DURATION_S, TEXT_LIMIT
 from service.edge.schemas import CallRef, Instant, PeriodField
+from service.privacy.policy import SeenAgent, SeenTeam
 
 PURPOSES = ("audit", "self")
 
@@ -113,13 +114,13 @@ class CallOut(Schema):
     call_ref = fields.String(required=True)
     call_at = fields.AwareDateTime(required=True)
     period = fields.String(required=True, metadata={"description": "the contract's month"})
-    agent_ref = fields.Function(
-        lambda call: call.agent_ref or None,
-        required=True,
-        allow_none=True,
-        metadata={"type": "string", "description": "null for an abandoned call"},
+    agent_ref = SeenAgent(
+        metadata={
+            "description": "as the reader may see it (DESIGN 18): the client side reads "
+            "a pseudonym, or null where the terms show it teams only; null for an abandoned call"
+        }
     )
-    team = fields.String(required=True, allow_none=True)
+    team = SeenTeam()
     queue = fields.String(required=True, allow_none=True)
     direction = fields.String(required=True, allow_none=True)
     duration_s = fields.Integer(required=True, allow_none=True)

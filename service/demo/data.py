@@ -53,6 +53,9 @@ TIMEZONE = "Europe/Rome"
 LANGUAGE = "it"
 # Demo users also sign in to the pages with their email and this password.
 DEMO_PASSWORD = "fiducia-demo-2026"
+# What the client reads of each supplier's agents (DESIGN 18): Napoli's as pseudonyms, Torino's
+# only as teams (the default, written out).
+PRIVACY = {"napoli": {"client_sees": "pseudonyms"}, "torino": {"client_sees": "teams"}}
 # Both contracts pay quality only once their graders are calibrated (DESIGN 17). Napoli's
 # session agrees well; Torino's graders score the same calls each their own way.
 CALIBRATION = {"min_alpha": "0.667", "valid_days": 90, "min_calls": 10, "min_participants": 3}
@@ -123,7 +126,8 @@ def load_demo(
             supplier,
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
-            terms=_calibrated(load_example(SAMPLED_TERMS if login == SAMPLED else QUALITY_TERMS)),
+            terms=_calibrated(load_example(SAMPLED_TERMS if login == SAMPLED else QUALITY_TERMS))
+            | {"privacy": PRIVACY[login]},
         )
         # The log has its own random numbers, so the evaluations and volumes stay as before.
         log_rng = random.Random(seed_value * 1000 + contract.id)

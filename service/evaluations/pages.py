@@ -30,6 +30,7 @@ from service.evaluations.submission import (
 )
 from service.language.formatting import number
 from service.language.i18n import translated, translated_tree
+from service.privacy.policy import Lens
 from service.web.forms import Refusal, answer_of, given, loaded, questions, refusal, typed
 from service.web.query import PAGE_SIZE, chosen_period, given_number, page_number
 
@@ -144,6 +145,7 @@ def scoring_page(
         refused=refused,
         amending=amending,
         prefill=_prefill(),
+        agents_as_logged=Lens(g.actor).as_logged,
     )
     return shown, refused.status if refused else 200
 
@@ -156,6 +158,8 @@ def _prefill() -> dict[str, str]:
     """Return the call fields the query string fills in, each cut to what the form takes;
     the reference as it will be stored."""
     prefill = {name: request.args.get(name, "") for name in PREFILLED}
+    if not Lens(g.actor).as_logged:  # the client side's audit takes its agent from the log
+        prefill["agent_ref"] = prefill["team"] = ""
     prefill["call_ref"] = normalize_call_ref(prefill["call_ref"])
     return {name: value[:200] for name, value in prefill.items()}
 

@@ -15,6 +15,7 @@ from service.edge.errors import NotFound
 from service.edge.paging import Page, count, page_of
 from service.evaluations.models import Evaluation, EvaluationRevision
 from service.language.i18n import N_
+from service.privacy.policy import Lens, agent_filter
 
 
 def get_evaluation(*, session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
@@ -42,17 +43,27 @@ def evaluations_query(
     """Select the evaluations the caller may see, filtered; a period is each contract's month."""
     query = select(Evaluation)
     if contract_id is not None:
-        get_contract(session=session, actor=actor, contract_id=contract_id)  # 404 outside
+        contracts = [get_contract(session=session, actor=actor, contract_id=contract_id)]
         query = query.where(Evaluation.contract_id == contract_id)
     else:
-        visible = visible_contracts(actor).with_only_columns(Contract.id)
-        query = query.where(Evaluation.contract_id.in_(visible))
+        visible = visible_contracts(actor)
+        query = query.where(Evaluation.contract_id.in_(visible.with_only_columns(Contract.id)))
+        contracts = list(session.scalars(visible)) if agent_ref is not None else []
     if period is not None:
         query = query.where(Evaluation.period == period)
     if source is not None:
         query = query.where(Evaluation.source == source)
-    if agent_ref is not None:
-        query = query.where(Evaluation.agent_ref == agent_ref)
+    if agent_ref is not None:  # as the caller sees agents (DESIGN 18)
+        query = query.where(
+            agent_filter(
+                Lens(actor),
+                contracts,
+                agent_ref,
+                contract_id=Evaluation.contract_id,
+                period=Evaluation.period,
+                agent_ref=Evaluation.agent_ref,
+            )
+        )
     return query
 
 

@@ -11,6 +11,7 @@ from contracts.forms import CRITICAL_CATEGORIES
 from service.edge.schemas import CallRef, DecimalString, Id, Instant, PeriodField, WordFlag
 from service.evaluations.fastload import FastLoader
 from service.evaluations.models import SOURCES
+from service.privacy.policy import SeenAgent, SeenTeam
 
 FORM_REF = r"^[a-z0-9_-]+@[1-9][0-9]*$"
 
@@ -19,7 +20,11 @@ class EvaluationIn(Schema):
     contract_id = Id(required=True, strict=True)
     call_ref = CallRef(required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
-    agent_ref = fields.String(required=True, validate=validate.Length(1, 200))
+    agent_ref = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "left out: the agent (and team) the call is logged under"},
+    )
     team = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
     call_at = Instant(required=True)
     form = fields.String(
@@ -56,8 +61,13 @@ class EvaluationOut(Schema):
     contract_id = fields.Integer(required=True)
     call_ref = fields.String(required=True)
     source = fields.String(required=True)
-    agent_ref = fields.String(required=True)
-    team = fields.String(required=True, allow_none=True)
+    agent_ref = SeenAgent(
+        metadata={
+            "description": "as the reader may see it (DESIGN 18): the client side reads "
+            "a pseudonym, or null where the terms show it teams only"
+        }
+    )
+    team = SeenTeam()
     call_at = fields.AwareDateTime(required=True)
     form = fields.String(required=True, attribute="form.ref")
     answers = fields.Dict(required=True)

@@ -139,6 +139,7 @@ def _scored_rows(
     """Score each record on the form its terms name; record each problem by index."""
     forms: dict[tuple[int, str], ScoringForm | None] = {}
     rows: dict[int, dict[str, Any]] = {}
+    records = _agents_from_log(session, records, errors)
     for index, record in records.items():
         form, problem, period = _form_of(session, contracts[record["contract_id"]], record, forms)
         if form is None:
@@ -151,6 +152,45 @@ def _scored_rows(
             continue
         rows[index] = _row(actor, record, form.stored, score, now) | {"period": period}
     return rows
+
+
+MISSING = "Missing data for required field."
+# The call log's agents, read as a plain table: the call log's domain reads evaluations, so
+# this one does not import it back.
+LOGGED_AGENTS = table_clause(
+    "calls", column("contract_id"), column("call_ref"), column("agent_ref"), column("team")
+)
+
+
+def _agents_from_log(
+    session: Session, records: Mapping[int, Mapping[str, Any]], errors: dict[int, Any]
+) -> dict[int, Mapping[str, Any]]:
+    """Give each record without an agent the agent (and team) its call is logged under: the
+    client side audits a logged call without being shown its agent (DESIGN 18)."""
+    wanted = {
+        (record["contract_id"], record["call_ref"])
+        for record in records.values()
+        if record.get("agent_ref") is None
+    }
+    logged: dict[tuple[int, str], tuple[str, str | None]] = {}
+    if wanted:
+        columns = LOGGED_AGENTS.c
+        query = select(
+            columns.contract_id, columns.call_ref, columns.agent_ref, columns.team
+        ).where(tuple_(columns.contract_id, columns.call_ref).in_(sorted(wanted)))
+        logged = {(c, ref): (agent, team) for c, ref, agent, team in session.execute(query)}
+    found: dict[int, Mapping[str, Any]] = {}
+    for index, record in records.items():
+        if record.get("agent_ref") is not None:
+            found[index] = record
+            continue
+        log = logged.get((record["contract_id"], record["call_ref"]))
+        if log is None:
+            # As the schema says it: given or logged, an agent is required.
+            errors[index] = {"agent_ref": [MISSING]}
+            continue
+        found[index] = {**record, "agent_ref": log[0], "team": record.get("team") or log[1]}
+    return found
 
 
 def _form_of(

@@ -10,6 +10,7 @@ from flask import Flask
 
 from service.calibration.scheduled import close_due_sessions
 from service.database.engine import utcnow
+from service.erasure.service import run_retention
 from service.jobs.service import abandon_dead_runs, record_run, run_close
 from service.notices import service as notices
 from service.notices.addresses import AddressPolicy
@@ -40,6 +41,14 @@ def calibration_job(app: Flask) -> None:
     closed = close_due_sessions(factory)
     if closed:
         record_run(factory, "calibration", {"closed": closed})
+
+
+def retention_job(app: Flask) -> None:
+    """Erase the personal data of the months older than FIDUCIA_RETENTION_MONTHS (DESIGN 18)."""
+    factory = app.extensions["fiducia.sessionmaker"]
+    run = run_retention(factory, app.config["RETENTION_MONTHS"], utcnow())
+    if run.months or run.counts:
+        record_run(factory, "retention", {"months": run.months, **run.counts})
 
 
 def startup_check(app: Flask) -> None:
@@ -74,6 +83,9 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(webhook_job, "interval", minutes=1, args=[app], id="webhooks")
     scheduler.add_job(runs_job, "interval", minutes=1, args=[app], id="runs")
     scheduler.add_job(calibration_job, "interval", minutes=1, args=[app], id="calibration")
+    scheduler.add_job(
+        retention_job, "interval", hours=6, args=[app], id="retention", next_run_time=utcnow()
+    )
     return scheduler
 
 
@@ -83,3 +95,4 @@ def run_once(app: Flask) -> None:
     calibration_job(app)
     close_job(app)
     webhook_job(app)
+    retention_job(app)

@@ -13,6 +13,7 @@ from service.calls import models as calls
 from service.database import stamps
 from service.database.engine import Base, make_engine
 from service.disputes import models as disputes
+from service.erasure import models as erasure
 from service.evaluations import models as evaluations
 from service.figures import models as figures
 from service.forms import models as forms
@@ -23,8 +24,8 @@ from service.surveys import models as surveys
 from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
-MODELS = (accounts, agreements, calibration, calls, disputes, evaluations, figures, forms, jobs,
-          notices, stamps, statements, surveys, volumes)  # fmt: skip
+MODELS = (accounts, agreements, calibration, calls, disputes, erasure, evaluations, figures, forms,
+          jobs, notices, stamps, statements, surveys, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata

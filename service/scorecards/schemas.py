@@ -81,8 +81,25 @@ class AgentScorecardsOut(Schema):
     contract_id = fields.Integer(required=True, attribute="contract.id")
     period = PeriodField(required=True)
     self_assessment = fields.Nested(SelfAssessmentOut, required=True)
-    agents = fields.List(fields.Nested(GroupOut), required=True)
-    teams = fields.List(fields.Nested(GroupOut), required=True)
+    agents = fields.List(
+        fields.Nested(GroupOut),
+        required=True,
+        metadata={
+            "description": "per agent, as the reader may see them (DESIGN 18): the client "
+            "side reads pseudonyms, or none where the terms show it teams only"
+        },
+    )
+    teams = fields.List(
+        fields.Nested(GroupOut),
+        required=True,
+        metadata={
+            "description": "per team; where the client side sees teams only, a team of "
+            'fewer than privacy.min_group agents is merged into "other"'
+        },
+    )
+    agents_hidden = fields.Boolean(
+        required=True, metadata={"description": "the reader sees teams only"}
+    )
 
 
 class TrendQuery(Schema):

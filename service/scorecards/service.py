@@ -23,6 +23,8 @@ from service.edge.errors import Invalid
 from service.figures.served import served_month
 from service.figures.service import aggregate_groups
 from service.forms.service import find_form, parsed_form
+from service.privacy.policy import Grouped
+from service.scorecards.privacy import seen_agent_groups
 
 MAX_TREND_MONTHS = 36
 
@@ -54,6 +56,7 @@ class AgentBreakdown:
     self_assessment: stats.SelfAssessmentCheck
     agents: list[Scorecard]
     teams: list[Scorecard]
+    agents_hidden: bool = False  # the reader sees teams only (DESIGN 18)
 
 
 def scorecard(*, session: Session, actor: Actor, contract_id: int, period: Period) -> Scorecard:
@@ -94,22 +97,25 @@ def agent_scorecards(
     """Return a period's figures per agent and per team (where teams are given), for coaching."""
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     check, groups = aggregate_groups(session, contract, period)
+    agents, teams, hidden = seen_agent_groups(session, actor, contract, period, groups)
 
-    def cards(column: str) -> list[Scorecard]:
+    def cards(column: str, seen: list[Grouped]) -> list[Scorecard]:
         return [
             Scorecard(
                 contract=contract,
                 period=period,
-                figures=stats.figures(group.statistics),
+                figures=stats.figures(statistics),
                 self_assessment=check,
                 units=None,
-                agent_ref=group.key if column == "agent_ref" else None,
-                team=group.key if column == "team" else None,
+                agent_ref=key if column == "agent_ref" else None,
+                team=key if column == "team" else None,
             )
-            for group in groups[column]
+            for key, statistics in seen
         ]
 
-    return AgentBreakdown(contract, period, check, cards("agent_ref"), cards("team"))
+    return AgentBreakdown(
+        contract, period, check, cards("agent_ref", agents), cards("team", teams), hidden
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ def test_agents_and_teams_get_their_own_figures(
 ) -> None:
     seed_month(app, world, "2026-09")
     url = f"/api/v1/contracts/{world.ids['contract']}/scorecard/agents?period=2026-09"
-    body = json_of(client.get(url, headers=world.headers("client")))
+    body = json_of(client.get(url, headers=world.headers("supplier")))  # its agents, as logged
     assert sum(agent["n"] for agent in body["agents"]) == 80
     assert {team["team"] for team in body["teams"]} == {"a", "b"}
 

@@ -93,13 +93,17 @@ def test_a_csv_file_carries_the_new_columns_and_the_template_names_them(
     )
     assert upload.status_code == 201, upload.data
     exported = client.get(
-        url(world, "/calls/export?period=2026-11"), headers=world.headers("client")
+        url(world, "/calls/export?period=2026-11"), headers=world.headers("supplier")
     )
     rows = [__import__("json").loads(line) for line in exported.data.decode().splitlines()]
     assert [(r["call_ref"], r["outcome"], r["wait_s"], r["agent_ref"]) for r in rows] == [
         ("U-1", "answered", 12, "agent-1"),
         ("U-2", "abandoned", 40, None),
     ]
+    # The client reads the service, not the people (DESIGN 18: teams by default).
+    seen = client.get(url(world, "/calls/export?period=2026-11"), headers=world.headers("client"))
+    rows = [__import__("json").loads(line) for line in seen.data.decode().splitlines()]
+    assert [(r["call_ref"], r["agent_ref"]) for r in rows] == [("U-1", None), ("U-2", None)]
 
 
 def survey(call_ref: str, **changes: Any) -> dict[str, Any]:

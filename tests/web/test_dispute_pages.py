@@ -143,7 +143,8 @@ def test_a_dispute_opened_and_accepted_on_the_pages_revises_the_audit(
     listed = browse("supplier").get("/disputes").text
     assert [row[0] for row in rows(listed, "disputes-open")] == [f"Dispute {dispute}"]
     inbox = browse("client").get("/disputes").text
-    assert rows(inbox, "disputes-open")[0][:2] == [f"Dispute {dispute}", "call-001 agent agent-7"]
+    # The client reads teams only by default (DESIGN 18): the call, never its agent.
+    assert rows(inbox, "disputes-open")[0][:2] == [f"Dispute {dispute}", "call-001"]
     assert f'href="/disputes/{dispute}#decide"' in inbox
 
     decided = verdict(browse, "client", dispute, "decide", "accept")

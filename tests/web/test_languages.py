@@ -31,6 +31,7 @@ from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.forms.models import Form
 from service.language.i18n import LANGUAGE_NAMES
+from service.privacy.policy import pseudonym
 from service.statements.models import Statement
 from tests.web.test_pages import csrf
 
@@ -132,6 +133,12 @@ def data_strings(session: Session) -> list[str]:
         select(Call.queue).distinct(),  # the call log shows its calls' queues as logged
     ):
         found |= {value for value in session.scalars(query) if value}
+    # The agents as the client reads them, pseudonyms where its terms say (DESIGN 18).
+    for contract in session.scalars(select(Contract)):
+        refs = session.scalars(
+            select(Evaluation.agent_ref).where(Evaluation.contract_id == contract.id).distinct()
+        )
+        found |= {pseudonym(contract.privacy_key, ref) for ref in refs}
     # What people typed into disputes, and every text of the forms and of the terms documents.
     for table, column in (
         ("dispute_items", "reason"),

@@ -44,12 +44,17 @@ def sign_in(client: FlaskClient, token: str) -> None:
 def data(app: Flask, world: World) -> dict[str, int]:
     """A month of evaluations and a draft statement for each contract of the world."""
     from contracts.periods import Period
-    from service.agreements.models import Contract
+    from service.agreements.models import Contract, TermsVersion
 
     seed_month(app, world, "2026-09")
     seed_month(app, world, "2026-09", contract="other_contract", seed=5)
     ids = {}
     with app.extensions["fiducia.sessionmaker"].begin() as session:
+        # These pages show the client its agents as logged (DESIGN 18): the sweep of
+        # tests/integration/test_operators_privacy.py reads them under pseudonyms and teams.
+        for version in session.scalars(select(TermsVersion)):
+            privacy = {"client_sees": "agents", "basis": "accordo sindacale 2026-01-15"}
+            version.document = version.document | {"privacy": privacy}
         for key in ("contract", "other_contract"):
             contract = session.get_one(Contract, world.ids[key])
             statement, _ = refresh_draft(
