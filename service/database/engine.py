@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -209,6 +210,31 @@ def attach(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], timeouts=Timeouts.of(app.config))
     app.extensions["fiducia.engine"] = engine
     app.extensions["fiducia.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading_whole_months(session: Session) -> Iterator[None]:
+    """Plan the statements inside for reading whole months: no nested loops (PostgreSQL).
+
+    A month's relation joins thousands of calls to the log and the samples. Where the
+    planner has no statistics yet (a database just loaded, a month's partition just filled,
+    before autovacuum has analyzed it) it guesses one row each side, and a nested loop then
+    scans the month's log once per call: seconds become minutes. Hash joins read each side
+    once whatever the guess. The setting is the transaction's, and put back after.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(select(func.set_config("enable_nestloop", "off", True)))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner's statistics, as after any bulk load (PostgreSQL and SQLite)."""
+    session.execute(text("ANALYZE"))
 
 
 def take_write_lock(session: Session) -> None:

@@ -49,7 +49,7 @@ from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample, SampledCall
 from service.calls.samples import NO_DEADLINE, is_late
-from service.database.engine import Month, rows_document, rows_table
+from service.database.engine import Month, reading_whole_months, rows_document, rows_table
 from service.disputes.figures import DisputeFigures
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
@@ -592,11 +592,12 @@ def aggregate_month(
     read = _Read()
     statement = figures_statement(dialect, levels, **asks)
     parameters = {"period": period, "scopes_rows": _scopes_document(dialect, scopes)}
-    for row in session.execute(statement, parameters):
-        if row.level == "contract":
-            read.months[row.contract_id] = row
-        else:
-            read.groups[(row.contract_id, row.level, row.key)] = row
+    with reading_whole_months(session):
+        for row in session.execute(statement, parameters):
+            if row.level == "contract":
+                read.months[row.contract_id] = row
+            else:
+                read.groups[(row.contract_id, row.level, row.key)] = row
     samples = {scope.contract.id: _sample_figures(scope, read.months.get(scope.contract.id))
                for scope in scopes}  # fmt: skip
     checks = {scope.contract.id: _check(scope, read, samples) for scope in scopes}
@@ -605,8 +606,9 @@ def aggregate_month(
         lowering = [scope for scope in scopes if lower_by[scope.contract.id]]
         document = _scopes_document(dialect, lowering, lower_by)
         statement = lowered_statement(dialect, levels, **asks)
-        for row in session.execute(statement, parameters | {"scopes_rows": document}):
-            read.lowered[(row.contract_id, row.level, row.key)] = row
+        with reading_whole_months(session):
+            for row in session.execute(statement, parameters | {"scopes_rows": document}):
+                read.lowered[(row.contract_id, row.level, row.key)] = row
     units = _units(session, scopes, period)
     return {
         scope.contract.id: _aggregate(scope, read, checks[scope.contract.id], units, samples)

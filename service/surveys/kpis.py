@@ -25,6 +25,7 @@ from contracts.terms import Terms
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call
+from service.database.engine import reading_whole_months
 from service.surveys.models import ClientCount, SurveyAnswer
 
 MS_A_DAY = 86_400_000
@@ -44,9 +45,10 @@ def month_counts(
     session: Session, contract_id: int, period: Period, thresholds: Thresholds
 ) -> ServiceCounts:
     """Count a month's inbound calls, repeats, surveys and client days, in SQL."""
-    log = _log_counts(session, contract_id, period, thresholds)
-    repeated = _repeats(session, contract_id, period, thresholds.within_days)
-    surveys = _survey_counts(session, contract_id, period, thresholds.top_box_from)
+    with reading_whole_months(session):
+        log = _log_counts(session, contract_id, period, thresholds)
+        repeated = _repeats(session, contract_id, period, thresholds.within_days)
+        surveys = _survey_counts(session, contract_id, period, thresholds.top_box_from)
     days, client = _client_days(session, contract_id, period)
     month_days = (period.end_day - period.first_day).days
     return ServiceCounts(
