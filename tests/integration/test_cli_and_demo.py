@@ -2,12 +2,14 @@
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from contracts.periods import Period
 from contracts.service_levels import KPIS
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
@@ -97,6 +99,11 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
             ).all()
         )
         counted_days = session.scalar(select(func.count()).select_from(ClientCount))
+        napoli_october = session.scalars(
+            select(Statement)
+            .join(Contract, Statement.contract_id == Contract.id)
+            .where(Contract.name.contains("Napoli"), Statement.period == Period(2026, 10))
+        ).one()
         service_codes = {
             contract_id: {line["code"] for line in lines} & set(KPIS)
             for contract_id, lines in session.execute(
@@ -144,6 +151,21 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     assert len(surveyed) == 2 and all(count > 1000 for count in surveyed.values())
     assert counted_days == 2 * (31 + 30 + 31)
     assert sorted(map(len, service_codes.values())) == [0, len(KPIS)]
+    # The README's worked month is this one: each KPI's counts and money, as it says them.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    worked = readme.split("### A worked month")[1].split("\n## ")[0]
+    lines = {line["code"]: line for line in napoli_october.lines}
+    for code in ("service_level", "abandoned", "repeat_contacts", "csat"):
+        basis = lines[code]["basis"]
+        counts = f"{basis['numerator']:,} of {basis['denominator']:,}"
+        assert counts in worked or f"{basis['numerator']:,} answered within" in worked, code
+        assert f"{Decimal(lines[code]['amount']):,.2f}" in worked, code
+    reconciliation = lines["service_level"]["basis"]["reconciliation"]
+    assert f"log {reconciliation['log']:,} inbound calls, client {reconciliation['client']:,}" in (
+        worked
+    )
+    assert "service_cap" not in lines
+    assert f"{Decimal(napoli_october.total_minor) / 100:,.2f}" in worked
     # Disputes in each state the pages show: decided each way, escalated, open.
     assert dispute_states == [
         ("decided", "accepted"), ("decided", "partly_accepted"), ("decided", "rejected"),
