@@ -1,4 +1,4 @@
-"""DESIGN §5 and §6 computed the plain way, over rows read back: the tests' yardstick.
+"""DESIGN §5, §6 and §16 computed the plain way, over rows read back: the tests' yardstick.
 
 The service aggregates in SQL; these functions filter, pick, pair, correct and sum in plain
 Python, then apply the pure rules of `contracts/`, so a test can check the service's figures
@@ -7,7 +7,9 @@ and money against a computation that shares none of its SQL.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,3 +111,65 @@ def plain_total(
     check = stats.self_assessment_check(plain["pairs"], plain["difference"], rule)
     figures = payout.PeriodFigures(int(units or 0), stats.figures(statistics), check)
     return payout.compute_statement(terms, figures).total
+
+
+def plain_service_levels(
+    calls: list[dict[str, Any]],
+    surveys: list[dict[str, Any]],
+    period: Period,
+    timezone: str,
+    *,
+    short_abandon_s: int,
+    answered_within_s: int,
+    within_days: int,
+    top_box_from: int,
+) -> dict[str, Any]:
+    """Compute DESIGN §16's KPIs of a month the plain way, over the calls as they were sent.
+
+    Each call is a dict with `call_ref`, `call_at` (aware), `direction`, `outcome`, `wait_s`,
+    `caller_ref` (None where not sent); each survey `call_ref`, `csat`, `resolved`. Each
+    figure is exact, None with nothing to divide by; `logged` counts the month's inbound calls.
+    """
+    zone = ZoneInfo(timezone)
+
+    def in_month(call: dict[str, Any]) -> bool:
+        return Period.of(call["call_at"].astimezone(zone).date()) == period
+
+    def short(call: dict[str, Any]) -> bool:
+        wait = call["wait_s"]
+        return call["outcome"] == "abandoned" and wait is not None and wait < short_abandon_s
+
+    inbound = [call for call in calls if call["direction"] == "inbound"]
+    month = [call for call in inbound if in_month(call)]
+    answered = [call for call in month if call["outcome"] == "answered"]
+    abandoned = [call for call in month if call["outcome"] == "abandoned" and not short(call)]
+    offered = len(answered) + len(abandoned)
+    within = [c for c in answered if c["wait_s"] is not None and c["wait_s"] <= answered_within_s]
+    waits = [call["wait_s"] for call in answered if call["wait_s"] is not None]
+    window = timedelta(days=within_days)
+    with_caller = [call for call in answered if call["caller_ref"] is not None]
+    repeated = [
+        call
+        for call in with_caller
+        if any(
+            other["caller_ref"] == call["caller_ref"]
+            and timedelta(0) < other["call_at"] - call["call_at"] <= window
+            for other in inbound
+        )
+    ]
+    month_refs = {call["call_ref"] for call in calls if in_month(call)}
+    answers = [survey for survey in surveys if survey["call_ref"] in month_refs]
+    with_resolved = [survey for survey in answers if survey["resolved"] is not None]
+
+    def share(numerator: int, denominator: int) -> Fraction | None:
+        return Fraction(numerator, denominator) if denominator else None
+
+    return {
+        "logged": len(month),
+        "service_level": share(len(within), offered),
+        "abandoned": share(len(abandoned), offered),
+        "answer_speed": share(sum(waits), len(waits)),
+        "repeat_contacts": share(len(repeated), len(with_caller)),
+        "csat": share(sum(1 for s in answers if s["csat"] >= top_box_from), len(answers)),
+        "resolved": share(sum(1 for s in with_resolved if s["resolved"]), len(with_resolved)),
+    }

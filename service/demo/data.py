@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import math
 import random
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from service.evaluations.reads import get_evaluation
 from service.evaluations.submission import submit_evaluations
 from service.forms.service import parsed_form
 from service.statements.service import refresh_draft
+from service.surveys.service import put_count, send_surveys
 from service.volumes.service import upsert_volumes
 
 CLIENT = "Demo Energia S.p.A."
@@ -61,6 +64,33 @@ PRIVACY = {"napoli": {"client_sees": "pseudonyms"}, "torino": {"client_sees": "t
 CALIBRATION = {"min_alpha": "0.667", "valid_days": 90, "min_calls": 10, "min_participants": 3}
 CALIBRATED = "napoli"
 CALIBRATION_CALLS = 10
+# Napoli's contract also pays on its service levels and the callers' surveys (DESIGN 16): the
+# block of issue 23, a Consip-style contract.
+SERVICE_TERMS = """
+short_abandon_s: 5
+reconcile: {tolerance: "1%"}
+gate: true
+kpis:
+  service_level: {answered_within_s: 20, bands: [{from: "90%", adjust: "+2%"}, {from: "80%", adjust: "0%"}, {from: "0%", adjust: "-5%"}]}
+  abandoned: {target: "5%", per_point: "-0.5%", max: "-5%"}
+  answer_speed: {bands: [{up_to_s: 30, adjust: "0%"}, {up_to_s: 90, adjust: "-1%"}, {up_to_s: null, adjust: "-3%"}]}
+  repeat_contacts: {within_days: 7, target: "15%", per_point: "-0.2%", max: "-3%"}
+  csat: {top_box_from: 4, min_responses: 100, bands: [{from: "90%", adjust: "+3%"}, {from: "80%", adjust: "0%"}, {from: "0%", adjust: "-3%"}]}
+cap: {bonus: "5%", malus: "10%"}
+"""  # noqa: E501
+# How each call center serves its callers: mean wait (s), share of inbound calls abandoned,
+# share of callers who call again within days, and what its surveyed callers say: the chance
+# of a 4 or 5 and of "resolved". Napoli answers fast; Torino keeps callers waiting, loses more
+# and is called back more.
+SERVICE = {
+    "napoli": {"wait": 8, "abandon": 0.03, "repeat": 0.08, "top_box": 0.92, "resolved": 0.86},
+    "torino": {"wait": 45, "abandon": 0.09, "repeat": 0.2, "top_box": 0.76, "resolved": 0.7},
+}
+SURVEYED = 0.08  # the share of answered inbound calls whose caller answers the client's survey
+RECENT_CALLERS = 500  # a repeat caller is one of the last callers of the month
+# The client's telephony count of a day against the log's inbound calls: Napoli's agree within
+# the terms' 1%; Torino's log misses about 2% of the calls its client's ACD counted.
+MISSED = {"napoli": 0.002, "torino": 0.02}
 
 
 @dataclass(frozen=True)
@@ -120,24 +150,32 @@ def load_demo(
             session, supplier, role="supplier", email=f"{login}@demo.fiducia", name=f"{name} QA"
         )
         members.append(supplier_member)
+        terms = _calibrated(load_example(SAMPLED_TERMS if login == SAMPLED else QUALITY_TERMS))
+        if login == SAMPLED:
+            terms["service"] = yaml.safe_load(SERVICE_TERMS)
+        terms["privacy"] = PRIVACY[login]
         contract = seed.contract(
             session,
             client_member,
             supplier,
             name=f"Customer care 2026 ({name})",
             effective_from=periods[0].first_day,
-            terms=_calibrated(load_example(SAMPLED_TERMS if login == SAMPLED else QUALITY_TERMS))
-            | {"privacy": PRIVACY[login]},
+            terms=terms,
         )
-        # The log has its own random numbers, so the evaluations and volumes stay as before.
+        # The log has its own random numbers, so the evaluations and volumes stay as before;
+        # so have the callers' surveys and the client's counts.
         log_rng = random.Random(seed_value * 1000 + contract.id)
+        voice_rng = random.Random(seed_value * 2000 + contract.id)
         audited: list[int] = []
         for period in periods:
             # The close commits a month's seeds during the month before it.
             samples.commit_seed(session, contract, period, _start(period.previous()))
             own, audits = _evaluations(rng, standard_form, contract.id, period, skill, flattery)
             volumes = _volumes(rng, period, traffic)
-            _log_month(session, supplier_member.actor, contract, period, volumes, own, log_rng)
+            served = _log_month(
+                session, supplier_member.actor, contract, period, volumes, own, log_rng, login
+            )
+            _customers_voice(session, client_member.actor, contract, served, voice_rng, login)
             # Self-assessed as the month went (on time, should a call fall in its sample); the
             # audits come now, so the last month's can still be disputed.
             assessed = min(utcnow(), _end(period.end_day - timedelta(days=1)))
@@ -172,7 +210,8 @@ def load_demo(
     months = ", ".join(str(period) for period in periods)
     summary = (
         f"demo data loaded: 1 client, {len(SUPPLIERS)} suppliers, {evaluations} evaluations, "
-        f"daily volumes, call logs and draft statements for {months}.\n"
+        f"daily volumes, call logs, surveys, the client's daily counts and draft statements "
+        f"for {months}.\n"
         f"Sign in at /sign-in with an email below and the password {DEMO_PASSWORD!r}, "
         f"or with a token."
     )
@@ -415,38 +454,56 @@ def _log_month(
     volumes: list[dict[str, Any]],
     evaluated: dict[int, dict[str, Any]],
     rng: random.Random,
-) -> None:
+    login: str,
+) -> Served:
     """Log a month of calls as a call center would: a CSV file, as many a day as its volumes.
 
     The calls it evaluated are among them; the others are made up, inbound mostly, spread
-    over the working day. Uploaded while the month's log is still open.
+    over the working day, some from a caller who called a little before. Uploaded while the
+    month's log is still open. Return what the client's survey and count see of them.
     """
     zone = ZoneInfo(TIMEZONE)
+    service = SERVICE[login]
+    served = Served()
+    recent: list[str] = []
+
+    def caller_of(pick: int, new: str) -> str:
+        """Return a caller: one of the recent ones for a share of calls, else a new one."""
+        if recent and pick < 4000 * service["repeat"]:
+            return recent[pick % len(recent)]
+        recent.append(new)
+        del recent[:-RECENT_CALLERS]
+        return new
+
     known: dict[date, list[str]] = {}
     for record in evaluated.values():
         moment = record["call_at"]
         row = (record["call_ref"], moment.isoformat(), record["agent_ref"], record["team"])
-        service = ("answered", str(rng.randrange(40)), str(200 + rng.randrange(400)),
-                   f"c-{rng.randrange(4000):04x}")  # fmt: skip
+        caller = caller_of(4000, f"c{contract.id}-{record['call_ref']}")  # never a repeat
+        answer = ("answered", str(rng.randrange(40)), str(200 + rng.randrange(400)))
+        rng.randrange(4000)  # the draw that picked a caller, so the log stays as it was
         known.setdefault(moment.astimezone(zone).date(), []).append(
-            ",".join((*row, "energia", "inbound", str(180 + rng.randrange(600)), *service))
+            ",".join((*row, "energia", "inbound", str(180 + rng.randrange(600)), *answer, caller))
         )
-    # Napoli answers fast and few give up; Torino keeps callers waiting, and more hang up.
-    slow = "torino" in contract.name.lower()
+        served.answered.append((record["call_ref"], moment))
     lines = [",".join(COLUMNS)]
     for volume in volumes:
         day = volume["date"]
         lines += known.get(day, [])
+        served.inbound[day] += len(known.get(day, []))
         for number in range(volume["units"] - len(known.get(day, []))):
             moment = datetime.combine(day, time(8), zone) + timedelta(seconds=rng.randrange(43200))
             agent = rng.randrange(1, 13)
             team = "inbound-a" if agent <= 6 else "inbound-b"
             direction = "outbound" if rng.random() < 0.08 else "inbound"
             duration = 60 + rng.randrange(840)
-            ref = f"{contract.id}-{day:%Y%m%d}-{number:05d},{moment.isoformat()}"
-            caller = f"c-{rng.randrange(4000):04x}"
-            wait = int(rng.expovariate(1 / (45 if slow else 12)))
-            if direction == "inbound" and rng.random() < (0.09 if slow else 0.03):
+            call_ref = f"{contract.id}-{day:%Y%m%d}-{number:05d}"
+            ref = f"{call_ref},{moment.isoformat()}"
+            caller = caller_of(rng.randrange(4000), f"c{contract.id}-{day:%m%d}-{number:05d}")
+            wait = int(rng.expovariate(1 / service["wait"]))
+            if direction == "inbound":
+                served.inbound[day] += 1
+            if direction == "inbound" and rng.random() < service["abandon"]:
                 lines.append(f"{ref},,,energia,inbound,,abandoned,{wait},,{caller}")
                 continue
             lines.append(
@@ -454,6 +511,8 @@ def _log_month(
                 f"{wait if direction == 'inbound' else ''},{duration},"
                 f"{caller if direction == 'inbound' else ''}"
             )
+            if direction == "inbound":
+                served.answered.append((call_ref, moment))
     upload_calls(
         session=session,
         actor=supplier,
@@ -461,6 +520,47 @@ def _log_month(
         stream=io.BytesIO("\n".join(lines).encode()),
         now=datetime.combine(period.end_day, time(12), zone),
     )
+    return served
+
+
+@dataclass
+class Served:
+    """A month's log as the client sees it: its answered inbound calls (reference, time),
+    which its survey asks about, and its inbound calls a day, which its telephony counts."""
+
+    answered: list[tuple[str, datetime]] = field(default_factory=list)
+    inbound: Counter[date] = field(default_factory=Counter)
+
+
+def _customers_voice(
+    session: Session,
+    client: Actor,
+    contract: Contract,
+    served: Served,
+    rng: random.Random,
+    login: str,
+) -> None:
+    """Send the month's surveys (a share of the answered calls, rated a few hours later) and
+    the client's count of each day's offered calls, as the client does."""
+    service = SERVICE[login]
+    surveys = []
+    for call_ref, moment in served.answered:
+        if rng.random() >= SURVEYED:
+            continue
+        pleased = rng.random() < service["top_box"]
+        surveys.append(
+            {
+                "call_ref": call_ref,
+                "answered_at": (moment + timedelta(hours=2 + rng.randrange(46))).isoformat(),
+                "csat": rng.choice((4, 5)) if pleased else rng.randrange(1, 4),
+                "resolved": rng.random() < service["resolved"],
+                "nps": rng.randrange(7, 11) if pleased else rng.randrange(0, 7),
+            }
+        )
+    send_surveys(session=session, actor=client, contract_id=contract.id, surveys=surveys)
+    for day, inbound in sorted(served.inbound.items()):
+        counted = inbound + round(inbound * MISSED[login] * 2 * rng.random())
+        put_count(session=session, actor=client, contract_id=contract.id, day=day, offered=counted)
 
 
 def _evaluate_samples(

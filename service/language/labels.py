@@ -32,6 +32,11 @@ LABELS: dict[str, str] = {
     "csat": N_("customer satisfaction"),
     "resolved": N_("resolved at first contact"),
     "service_cap": N_("service cap"),
+    # how the client's count and the log compared (the contract page)
+    "reconciled_matched": N_("the counts agree within the tolerance"),
+    "reconciled_log_short": N_("the log is short: the missing calls count as abandoned"),
+    "reconciled_log_over": N_("the log holds more: the volume pays the client's count"),
+    "reconciled_incomplete": N_("not reconciled: the client's count misses some days"),
     # the self-assessment check
     "verified": N_("verified"),
     "corrected": N_("corrected"),

@@ -2,23 +2,78 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from flask import Blueprint, g, render_template
 
+from contracts.service_levels import KPIS, shown, thresholds_of
 from service.accounts.web_sessions import page
 from service.calls import samples
 from service.calls.reads import calls_in
 from service.disputes.figures import evaluator_figures
 from service.edge.sessions import get_session
 from service.scorecards import service as scorecards
+from service.scorecards.service import ContractOverview, Scorecard
 from service.statements import service as statements
-from service.web.charts import trend_chart
+from service.web.charts import TrendChart, kpi_chart, trend_chart
 from service.web.query import chosen_period
 
 blp = Blueprint("scorecard_pages", __name__)
 
 TREND_MONTHS = 12
+# The contract page's service-level cards, in the order of DESIGN 16 (`resolved` has no money).
+KPI_CARDS = ("service_level", "abandoned", "answer_speed", "repeat_contacts", "csat", "resolved")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiCard:
+    """A KPI of the month on the contract page: its figure, counts, and twelve months."""
+
+    code: str
+    value: Decimal | None  # as the API shows it: a share to 4 places, seconds to 1
+    numerator: int
+    denominator: int
+    chart: TrendChart
+    paid: bool  # the terms move money on it
+    ci: tuple[Any, Any] | None = None
+
+
+def kpi_cards(overview: ContractOverview) -> list[KpiCard]:
+    """Return a card per KPI the month or the terms have, each with its twelve-month trend."""
+    service = overview.terms.service
+    month = overview.cards[-1].service
+    cards = []
+    for code in KPI_CARDS:
+        rule = None if service is None else service.rule(code)
+        ratio = None if month is None else month.ratio(code)
+        chart = kpi_chart(overview.cards, code, rule)
+        if ratio is None and rule is None and chart.empty:
+            continue
+        value, numerator, denominator = ratio or (None, 0, 0)
+        ci = month.csat_interval() if month is not None and code == "csat" else None
+        cards.append(KpiCard(code, shown_value(code, value), numerator, denominator, chart,
+                             rule is not None, ci))  # fmt: skip
+    return cards
+
+
+def shown_value(code: str, value: Fraction | None) -> Decimal | None:
+    """Return a KPI's figure as the API shows it (pages format what the API says)."""
+    return None if value is None else Decimal(shown(code, value))
+
+
+def kpi_cells(card: Scorecard) -> dict[str, tuple[Decimal, int, int]]:
+    """Return a scorecard's KPIs for the suppliers page: figure, numerator, denominator."""
+    cells = {}
+    for code in KPIS:
+        ratio = None if card.service is None else card.service.ratio(code)
+        if ratio is not None:
+            value = shown_value(code, ratio[0])
+            assert value is not None
+            cells[code] = (value, ratio[1], ratio[2])
+    return cells
 
 
 @blp.get("/scorecards")
@@ -30,8 +85,9 @@ def scorecards_page() -> Any:
     found = statements.list_statements(session=db, actor=g.actor, period=period)
     by_contract = {statement.contract_id: statement for statement in found}
     return render_template(
-        "scorecards/scorecards.html", period=period, cards=cards, statements=by_contract
-    )
+        "scorecards/scorecards.html", period=period, cards=cards, statements=by_contract,
+        kpi_codes=KPIS, kpis={card.contract.id: kpi_cells(card) for card in cards},
+    )  # fmt: skip
 
 
 @blp.get("/contracts/<id:contract_id>")
@@ -64,6 +120,9 @@ def contract(contract_id: int) -> Any:
         evaluators=evaluators,
         logged=calls_in(db, contract_id, period, None),
         sample=sample,
+        kpis=kpi_cards(overview),
+        service=overview.cards[-1].service,
+        thresholds=thresholds_of(overview.terms.service),
     )
 
 

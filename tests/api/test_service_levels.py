@@ -3,6 +3,7 @@ who may write them, and the scorecard's `service` object."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Flask
@@ -199,3 +200,50 @@ def test_the_scorecard_carries_the_months_service_levels(client: FlaskClient, wo
     assert service["abandoned"] == {"value": "0.2000", "numerator": 1, "denominator": 5}
     assert service["answer_speed"] == {"value": "18.8", "answered": 4}
     assert "csat" not in service
+
+
+def upload_surveys(client: FlaskClient, world: World, lines: list[str], who: str = "client") -> Any:
+    body = "\n".join(["call_ref,answered_at,csat,resolved,nps", *lines]).encode()
+    return client.post(
+        url(world, "/surveys/upload"),
+        data={"file": (io.BytesIO(body), "surveys.csv")},
+        headers=world.headers(who),
+    )
+
+
+def test_a_csv_file_of_surveys_is_stored_all_or_nothing_naming_each_bad_row(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    records = [call(1), call(2), call(3, outcome="abandoned", agent_ref="")]
+    assert log(client, world, records).status_code == 201
+    at = "2026-11-03T20:00:00+01:00"
+    good = [f"S-0001,{at},5,yes,9", f"S-0002,{at},3,false,", ""]  # a blank line is skipped
+    before = row_counts(app)
+    assert upload_surveys(client, world, good, who="supplier").status_code == 403
+    bad = upload_surveys(client, world, [*good[:2], f"S-0001,{at},4,,", f"S-0002,{at},6,,"])
+    assert bad.status_code == 422
+    # Rows numbered as a spreadsheet shows them, the header being row 1.
+    assert errors_at(bad, "files.file.4.call_ref") == ["repeats 2 of this batch"]
+    assert errors_at(bad, "files.file.5.csat")
+    abandoned = upload_surveys(client, world, [*good[:2], f"S-0003,{at},4,,"])
+    assert abandoned.status_code == 422
+    assert "abandoned" in errors_at(abandoned, "files.file.4.call_ref")[0]
+    assert row_counts(app) == before
+
+    sent = upload_surveys(client, world, good)
+    assert (sent.status_code, json_of(sent)) == (201, {"created": 2, "unchanged": 0})
+    again = upload_surveys(client, world, good)
+    assert (again.status_code, json_of(again)) == (200, {"created": 0, "unchanged": 2})
+    listed = json_of(
+        client.get(url(world, "/surveys?period=2026-11"), headers=world.headers("supplier"))
+    )
+    assert [(s["call_ref"], s["csat"], s["resolved"], s["nps"]) for s in listed] == [
+        ("S-0001", 5, True, 9),
+        ("S-0002", 3, False, None),
+    ]
+    card = json_of(
+        client.get(url(world, "/scorecard?period=2026-11"), headers=world.headers("client"))
+    )
+    # Top box from 4 (no terms say otherwise): one of two answers; one of two resolved.
+    assert (card["service"]["csat"]["value"], card["service"]["csat"]["responses"]) == ("0.5000", 2)
+    assert card["service"]["resolved"] == {"value": "0.5000", "responses": 2}

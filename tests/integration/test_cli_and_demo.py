@@ -2,12 +2,15 @@
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from contracts.periods import Period
+from contracts.service_levels import KPIS
 from service.agreements.models import Contract
 from service.agreements.service import terms_for_period
 from service.calls.models import Call, CallSample
@@ -17,6 +20,7 @@ from service.demo.data import demo_periods, load_demo
 from service.disputes.models import Dispute
 from service.evaluations.models import Evaluation
 from service.statements.models import Statement
+from service.surveys.models import ClientCount, SurveyAnswer
 from service.volumes.models import DailyVolume
 from tests.conftest import row_counts
 
@@ -89,6 +93,23 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
             contract = session.get_one(Contract, sample.contract_id)
             form_id = terms_for_period(contract, sample.period).version.form_id
             shares[str(sample.period)] = coverage(session, contract, sample.period, sample, form_id)
+        surveyed = dict(
+            session.execute(
+                select(SurveyAnswer.contract_id, func.count()).group_by(SurveyAnswer.contract_id)
+            ).all()
+        )
+        counted_days = session.scalar(select(func.count()).select_from(ClientCount))
+        napoli_october = session.scalars(
+            select(Statement)
+            .join(Contract, Statement.contract_id == Contract.id)
+            .where(Contract.name.contains("Napoli"), Statement.period == Period(2026, 10))
+        ).one()
+        service_codes = {
+            contract_id: {line["code"] for line in lines} & set(KPIS)
+            for contract_id, lines in session.execute(
+                select(Statement.contract_id, Statement.lines)
+            )
+        }
         dispute_states = sorted(
             (status, outcome or "") for status, outcome in session.execute(
                 select(Dispute.status, Dispute.outcome)
@@ -125,6 +146,26 @@ def test_the_demo_loads_once_and_then_only_issues_fresh_tokens(
     assert days == 2 * (31 + 30 + 31)
     assert sources == {"supplier", "client"}
     assert statements == 2 * 3
+    # The client surveys a share of both call centers' callers and counts every day's calls;
+    # Napoli's terms pay on every KPI, Torino's on none.
+    assert len(surveyed) == 2 and all(count > 1000 for count in surveyed.values())
+    assert counted_days == 2 * (31 + 30 + 31)
+    assert sorted(map(len, service_codes.values())) == [0, len(KPIS)]
+    # The README's worked month is this one: each KPI's counts and money, as it says them.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    worked = readme.split("### A worked month")[1].split("\n## ")[0]
+    lines = {line["code"]: line for line in napoli_october.lines}
+    for code in ("service_level", "abandoned", "repeat_contacts", "csat"):
+        basis = lines[code]["basis"]
+        counts = f"{basis['numerator']:,} of {basis['denominator']:,}"
+        assert counts in worked or f"{basis['numerator']:,} answered within" in worked, code
+        assert f"{Decimal(lines[code]['amount']):,.2f}" in worked, code
+    reconciliation = lines["service_level"]["basis"]["reconciliation"]
+    assert f"log {reconciliation['log']:,} inbound calls, client {reconciliation['client']:,}" in (
+        worked
+    )
+    assert "service_cap" not in lines
+    assert f"{Decimal(napoli_october.total_minor) / 100:,.2f}" in worked
     # Disputes in each state the pages show: decided each way, escalated, open.
     assert dispute_states == [
         ("decided", "accepted"), ("decided", "partly_accepted"), ("decided", "rejected"),

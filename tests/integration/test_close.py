@@ -8,8 +8,12 @@ import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
+from contracts.examples import QUALITY_TERMS, load_example
 from contracts.periods import Period
 from service.agreements.models import Contract
+from service.agreements.service import create_contract
+from service.calls.ingest import log_calls
+from service.edge.actors import Actor
 from service.jobs import service as close
 from service.jobs.models import JobRun
 from service.statements import service as statements_service
@@ -139,3 +143,76 @@ def test_close_on_demand_finalizes_one_period_before_its_window(app: Flask, worl
     )
     assert run.counts == {"finalized": 1, "items": 1}
     assert statements(app) == [(world.ids["contract"], "2026-08", "final")]
+
+
+def contract_paying_on_repeats(app: Flask, world: World) -> int:
+    """Create a contract whose terms pay on repeat contacts within 7 days (and nothing else)."""
+    terms = load_example(QUALITY_TERMS)
+    terms["service"] = {
+        "kpis": {
+            "repeat_contacts": {
+                "within_days": 7, "target": "10%", "per_point": "-0.2%", "max": "-3%"
+            }
+        }
+    }  # fmt: skip
+    client = Actor(user_id=world.ids["user:client"], role="client",
+                   organization_id=world.ids["client"])  # fmt: skip
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        return create_contract(
+            session=session, actor=client, client_id=world.ids["client"],
+            supplier_id=world.ids["supplier"], name="repeats", effective_from=date(2026, 8, 1),
+            terms=terms,
+        ).id  # fmt: skip
+
+
+def log_at(app: Flask, world: World, contract_id: int, now: datetime, *calls: str) -> None:
+    """Log inbound answered calls of the caller c-1 at the given times, as the supplier at `now`."""
+    supplier = Actor(user_id=world.ids["user:supplier"], role="supplier",
+                     organization_id=world.ids["supplier"])  # fmt: skip
+    records = [
+        {"call_ref": f"R-{at}", "call_at": at, "agent_ref": "a-1", "direction": "inbound",
+         "outcome": "answered", "wait_s": 10, "caller_ref": "c-1"}
+        for at in calls
+    ]  # fmt: skip
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        log_calls(session=session, actor=supplier, contract_id=contract_id, calls=records, now=now)
+
+
+def repeat_line(app: Flask, contract_id: int, period: str) -> tuple[str, dict[str, Any]]:
+    with app.extensions["fiducia.sessionmaker"]() as session:
+        statement = session.scalars(
+            select(Statement).where(
+                Statement.contract_id == contract_id, Statement.period == Period.parse(period)
+            )
+        ).one()
+        line = next(line for line in statement.lines if line["code"] == "repeat_contacts")
+        return statement.status, line["basis"]
+
+
+def test_the_close_waits_within_days_after_the_month_when_the_terms_pay_on_repeat_contacts(
+    app: Flask, world: World
+) -> None:
+    repeats = contract_paying_on_repeats(app, world)
+    # Two answered calls of 31 August (Rome) by one caller, who calls again on 7 September:
+    # within 7 days of the second call, so both are repeat contacts (the first repeats too).
+    log_at(app, world, repeats, datetime(2026, 8, 31, 21, tzinfo=UTC),
+           "2026-08-31T09:00:00+02:00", "2026-08-31T19:00:00+02:00")  # fmt: skip
+    run_close_at(app, datetime(2026, 8, 31, 22, 0, tzinfo=UTC))
+    assert repeat_line(app, repeats, "2026-08")[1]["numerator"] == 1  # only the first, so far
+
+    # The dispute window closes on 6 September, 00:00 in Rome: the other contract is final,
+    # this one waits for its repeats until 8 September, 00:00 in Rome (7 days after August).
+    run_close_at(app, datetime(2026, 9, 5, 22, 0, tzinfo=UTC))
+    assert (world.ids["contract"], "2026-08", "final") in statements(app)
+    assert (repeats, "2026-08", "draft") in statements(app)
+    log_at(app, world, repeats, datetime(2026, 9, 7, 12, tzinfo=UTC),
+           "2026-09-07T10:00:00+02:00")  # fmt: skip
+    run_close_at(app, datetime(2026, 9, 7, 21, 59, tzinfo=UTC))
+    assert (repeats, "2026-08", "draft") in statements(app)
+
+    run_close_at(app, datetime(2026, 9, 7, 22, 0, tzinfo=UTC))
+    status, basis = repeat_line(app, repeats, "2026-08")
+    assert status == "final"
+    assert (basis["numerator"], basis["denominator"], basis["figure"]) == (2, 2, "1.0000")
+    # 100% against a target of 10%: 90 points at -0.2% is -18%, held at the maximum, -3%.
+    assert basis["adjust"] == "-0.03" and basis["capped"] is True
