@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, jsonify, stream_with_context
 from flask.views import MethodView
 
 from contracts.periods import Period
@@ -15,12 +15,14 @@ from service.calls.schemas import (
     CallQuery,
     CallsFileIn,
     CallsIn,
+    DryRunOut,
     ExportQuery,
     LoggedOut,
     RawCallsIn,
     SampleOut,
     SummaryOut,
     UploadedOut,
+    UploadQuery,
     VerificationOut,
 )
 from service.database.engine import allow_long_statements
@@ -28,6 +30,7 @@ from service.edge.actors import current_actor
 from service.edge.errors import Invalid
 from service.edge.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
 from service.edge.sessions import begin_writing, end_reading, get_session, reads_input_first
+from service.imports import service as imports
 from service.privacy.policy import Lens
 
 blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
@@ -70,20 +73,28 @@ class Calls(MethodView):
 class CallsUpload(MethodView):
     @reads_input_first
     @body_limit(UPLOAD_LENGTH)
+    @blp.arguments(UploadQuery, location="query")
     @blp.arguments(CallsFileIn, location="files")
     @blp.response(201, UploadedOut)
     @blp.alt_response(200, schema=UploadedOut, description="Every call was logged already")
-    def post(self, files: dict[str, Any], contract_id: int) -> Any:
-        """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing.
+    @blp.alt_response(200, schema=DryRunOut, description="A dry run: nothing was logged")
+    def post(self, query: dict[str, Any], files: dict[str, Any], contract_id: int) -> Any:
+        """Log a file of calls (gzip accepted, up to 5,000,000 rows), all or nothing: the
+        native CSV, or with `format` the telephony's own export (DESIGN §19).
 
         The file is read and checked first, with no transaction open; only then is the
         contract's log locked and the calls stored.
         """
         session, actor = get_session(), current_actor()
         calendar = ingest.log_calendar(session=session, actor=actor, contract_id=contract_id)
+        rows_of = imports.rows_of(session, calendar.contract, query["format"])
         end_reading(session)
         limit = current_app.config["MAX_UPLOAD_LENGTH"]
-        read = ingest.read_calls_file(calendar, files["file"].stream, limit)
+        stream = files["file"].stream
+        if query["dry_run"]:
+            rows = rows_of(stream, calendar, keep=ingest.KEEP_PROBLEMS, max_bytes=limit)
+            return jsonify(DryRunOut().dump(ingest.preview_calls_file(rows)))
+        read = ingest.read_calls_file(calendar, stream, limit, rows_of)
         with read.spool:
             begin_writing(session)
             # Millions of rows go into one COPY: the long budget, as the close has.
