@@ -119,7 +119,6 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.erasure.routes import blp as erasure
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
-    from service.imports.routes import blp as imports
     from service.jobs.routes import blp as jobs
     from service.notices.routes import blp as notices
     from service.scorecards.routes import blp as scorecards
@@ -140,7 +139,6 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         disputes,
         volumes,
         calls,
-        imports,
         surveys,
         scorecards,
         statements,

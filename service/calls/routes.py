@@ -9,7 +9,8 @@ from flask.views import MethodView
 
 from contracts.periods import Period
 from service.agreements.service import get_contract
-from service.calls import ingest, reads, samples
+from service.calls import ingest, profiles, reads, samples
+from service.calls.profile_schemas import ProfileIn, ProfileOut
 from service.calls.schemas import (
     CallOut,
     CallQuery,
@@ -30,7 +31,6 @@ from service.edge.actors import current_actor
 from service.edge.errors import Invalid
 from service.edge.schemas import UPLOAD_LENGTH, Blueprint, PeriodQuery, body_limit
 from service.edge.sessions import begin_writing, end_reading, get_session, reads_input_first
-from service.imports import service as imports
 from service.privacy.policy import Lens
 
 blp = Blueprint("calls", __name__, description="The call log and its samples (DESIGN §13)")
@@ -87,7 +87,7 @@ class CallsUpload(MethodView):
         """
         session, actor = get_session(), current_actor()
         calendar = ingest.log_calendar(session=session, actor=actor, contract_id=contract_id)
-        rows_of = imports.rows_of(session, calendar.contract, query["format"])
+        rows_of = profiles.rows_of(session, calendar.contract, query["format"])
         end_reading(session)
         limit = current_app.config["MAX_UPLOAD_LENGTH"]
         stream = files["file"].stream
@@ -188,4 +188,26 @@ class SampleVerification(MethodView):
             actor=current_actor(),
             contract_id=contract_id,
             period=_period(period),
+        )
+
+
+@blp.route("/contracts/<id:contract_id>/import-profiles/<format>")
+class ImportProfileView(MethodView):
+    @blp.response(200, ProfileOut)
+    def get(self, contract_id: int, format: str) -> Any:
+        """Return how the contract's files of a format are read (empty: the defaults)."""
+        return profiles.read_profile(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, name=format
+        )
+
+    @blp.arguments(ProfileIn)
+    @blp.response(200, ProfileOut)
+    def put(self, body: dict[str, Any], contract_id: int, format: str) -> Any:
+        """Set how the contract's files of a format are read (the supplier or an admin)."""
+        return profiles.put_profile(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            name=format,
+            body=body,
         )

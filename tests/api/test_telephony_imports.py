@@ -385,3 +385,24 @@ def test_a_bad_profile_is_a_422_naming_the_field(
     vicidial = put_profile(client, world, "vicidial", {"directions": {"x": "inbound"}})
     assert errors_at(vicidial, "json.directions")
     assert row_counts(app) == before
+
+
+def test_files_that_cannot_be_read_are_a_422_never_a_500(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    before = row_counts(app)
+    header = "closecallid\tcall_date\tstart_epoch\tlength_in_sec\tuser\tterm_reason\n"
+    cases = [
+        ("asterisk", cdr("0001-01-01 00:00:00", "ANSWERED", 1, 1, uniqueid="1.1").encode()),
+        ("asterisk", b'"a","b"\n'),
+        ("twilio", b"\x1f\x8bnot gzip at all"),
+        ("connect", b'[{"ContactId": "c-1"}'),
+        ("connect", b'{"ContactId": "c-1"} 42'),
+        ("connect", b"[]"),
+        ("vicidial", (header + "1\tyesterday\t\t60\t6001\tAGENT").encode()),
+        ("vicidial", b"colour\tsize\nred\t1\n"),
+    ]
+    for name, content in cases:
+        answer = upload(client, world, content, format=name)
+        assert answer.status_code == 422, (name, content, answer.data)
+    assert row_counts(app) == before

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO
 
-from service.calls.rows import Refused
-from service.imports.reading import (
+from service.calls.formats.reading import (
     Mapped,
     Pick,
     Profile,
@@ -19,6 +18,7 @@ from service.imports.reading import (
     text,
     whole_seconds,
 )
+from service.calls.rows import Refused
 
 CLOSER = ("closecallid", "lead_id", "list_id", "campaign_id", "call_date", "start_epoch",
           "end_epoch", "length_in_sec", "status", "phone_code", "phone_number", "user",
@@ -29,6 +29,7 @@ OUTBOUND = ("uniqueid", "lead_id", "list_id", "campaign_id", "call_date", "start
             "comments", "processed", "user_group", "term_reason", "alt_dial",
             "called_count")  # fmt: skip
 COLUMNS = tuple(dict.fromkeys((*CLOSER, *OUTBOUND)))
+MAX_EPOCH = 10**11  # the year 5138: a larger one is no time
 NEEDED = ("call_date", "length_in_sec", "user", "term_reason")
 # VDCL and VDAD stand in the user column for a call no agent took.
 NO_AGENT = frozenset(("", "VDCL", "VDAD"))
@@ -77,7 +78,7 @@ def convert(record: Record, profile: Profile) -> Mapped:
     key = "closecallid" if inbound else "uniqueid"
     epoch = text(record.get("start_epoch")).strip()
     started: datetime | str
-    if epoch.isdigit() and int(epoch) > 0:
+    if epoch.isdigit() and 0 < int(epoch) < MAX_EPOCH:
         started = datetime.fromtimestamp(int(epoch), UTC)
     else:
         started = local_instant(text(record.get("call_date")), profile.zone)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
+from service.calls.formats import asterisk, connect, twilio, vicidial
+from service.calls.formats.reading import WIDTH, Mapped, Pick, Profile, Record
 from service.calls.rows import Checked, CsvRows, check_call
-from service.imports import asterisk, connect, twilio, vicidial
-from service.imports.reading import Mapped, Pick, Profile, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,8 @@ def profile_of(format: Format, stored: Mapping[str, Any] | None, timezone: str) 
     stored = stored or {}
 
     def pick(key: str) -> Pick | None:
-        said = stored.get(key)
-        return None if said is None else Pick(said["field"], re.compile(said["pattern"]))
+        given = stored.get(key)
+        return None if given is None else Pick(given["field"], re.compile(given["pattern"]))
 
     return Profile(
         timezone=stored.get("timezone") or timezone,
@@ -83,8 +83,8 @@ class ConvertedRows(CsvRows):
         self.rejected = []
         for number, record in self.format.records(self.stream, self.max_bytes):
             self.rows += 1
-            if "_width" in record:
-                self._reject(number, {"_row": [record["_width"]]})
+            if WIDTH in record:
+                self._reject(number, {"_row": [record[WIDTH]]})
                 continue
             native, problems = self.format.convert(record, self.profile)
             checked = None

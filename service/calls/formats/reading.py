@@ -22,6 +22,9 @@ from service.calls.rows import MAX_FILE_ROWS, Refused, _text_lines, _text_pieces
 Mapped = tuple[dict[str, str], dict[str, list[str]]]
 # A record as its file holds it: a CSV row by column name, or a JSON object.
 Record = Mapping[str, Any]
+# Where a CSV row with the wrong number of fields says so: a key no file can hold (a file
+# with a NUL is refused whole).
+WIDTH = "\0width"
 # One JSON record may be this long; a contact record is a few kilobytes.
 MAX_RECORD_LENGTH = 1 << 20
 
@@ -108,7 +111,11 @@ def local_instant(said: str, zone: ZoneInfo, near: datetime | None = None) -> da
     if naive is None:
         return "must be a local time such as 2026-11-03 09:30:00"
     first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    try:
+        back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return "is outside the years served"
+    if back != naive:
         return f"never happened in {zone.key}: the clocks skipped it"
     if near is not None and first.utcoffset() != second.utcoffset():
         return min((first, second), key=lambda each: abs(each - near))
@@ -163,7 +170,7 @@ def csv_records(
             rows += 1
             record: dict[str, Any] = dict(zip(names, cells, strict=False))
             if len(cells) != len(names):
-                record["_width"] = f"has {len(cells)} fields; expected {len(names)}"
+                record[WIDTH] = f"has {len(cells)} fields; expected {len(names)}"
             yield number, record
     except csv.Error as error:
         raise Refused(f"row {number + 1} is not readable CSV: {error}") from None

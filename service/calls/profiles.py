@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from service.agreements.models import Contract
 from service.agreements.service import contract_timezone, get_contract
+from service.calls.formats import FORMATS, ConvertedRows, Format, profile_of
+from service.calls.models import ImportProfile
 from service.calls.rows import CsvRows
 from service.database.engine import utcnow
 from service.edge.actors import Actor
 from service.edge.errors import Invalid, NotFound
-from service.imports.formats import FORMATS, ConvertedRows, Format, profile_of
-from service.imports.models import ImportProfile
 
 KEYS = ("timezone", "agent", "directions", "queue")
 

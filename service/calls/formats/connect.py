@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO
 
-from service.imports.reading import (
+from service.calls.formats.reading import (
     Mapped,
     Pick,
     Profile,

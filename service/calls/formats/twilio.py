@@ -3,13 +3,15 @@ or the resources as JSON (lines or an array)."""
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import IO
 
-from service.imports.reading import (
+from service.calls.formats.reading import (
     Mapped,
     Pick,
     Profile,
@@ -41,10 +43,11 @@ def records(stream: IO[bytes], max_bytes: int | None) -> Iterator[tuple[int, Rec
     head = stream.read(4096)
     stream.seek(0)
     if head[:2] == b"\x1f\x8b":
-        import gzip
-
-        with gzip.GzipFile(fileobj=stream) as unpacked:
-            head = unpacked.read(4096)
+        try:
+            with gzip.GzipFile(fileobj=stream) as unpacked:
+                head = unpacked.read(4096)
+        except (OSError, EOFError, zlib.error):
+            head = b""  # reading it as CSV says the file is not readable gzip
         stream.seek(0)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"[", b"{"):

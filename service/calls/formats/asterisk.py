@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO
 
-from service.calls.rows import Refused
-from service.imports.reading import (
+from service.calls.formats.reading import (
+    WIDTH,
     Mapped,
     Pick,
     Profile,
@@ -18,6 +18,7 @@ from service.imports.reading import (
     text,
     whole_seconds,
 )
+from service.calls.rows import Refused
 
 FIELDS = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
           "lastdata", "start", "answer", "end", "duration", "billsec", "disposition",
@@ -42,11 +43,11 @@ EPOCH = re.compile(r"(?:^|-)(\d{9,11})\.\d+$")
 def records(stream: IO[bytes], max_bytes: int | None) -> Iterator[tuple[int, Record]]:
     """Yield (line, record) of a Master.csv; a file logged without `uniqueid` is refused."""
     for number, record in csv_records(stream, max_bytes, names=list(COLUMNS)):
-        width = len(record) - ("_width" in record)
+        width = len(record) - (WIDTH in record)
         if number == 1 and width == len(FIELDS):
             raise Refused(NO_UNIQUEID.format(width=width))
         if width == len(COLUMNS) - 1:  # uniqueid without userfield: loguserfield is off
-            record = {name: value for name, value in record.items() if name != "_width"}
+            record = {name: value for name, value in record.items() if name != WIDTH}
         yield number, record
 
 
