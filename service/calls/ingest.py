@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -198,13 +198,19 @@ class CallsFile:
 SPOOL_CHUNK = 10_000
 
 
-def read_calls_file(calendar: LogCalendar, stream: IO[bytes], max_bytes: int | None) -> CallsFile:
-    """Read and check a CSV file of calls (gzip or not) against the log's calendar, before
+def read_calls_file(
+    calendar: LogCalendar,
+    stream: IO[bytes],
+    max_bytes: int | None,
+    rows_of: Callable[..., CsvRows] = CsvRows,
+) -> CallsFile:
+    """Read and check a file of calls (gzip or not) against the log's calendar, before
     anything is locked or written; the caller closes its `spool`.
 
-    A bad row is answered with every bad row found (by spreadsheet row number and column).
+    The native CSV is read by `CsvRows`; a telephony format by its own `rows_of`, into the
+    same checked rows. A bad row is answered with every bad row found (by row and column).
     """
-    rows = CsvRows(stream, calendar, keep=KEEP_PROBLEMS, max_bytes=max_bytes)
+    rows = rows_of(stream, calendar, keep=KEEP_PROBLEMS, max_bytes=max_bytes)
     read = CallsFile(calendar.contract.id, calendar.now, utcnow(), tempfile.TemporaryFile(), {})
     try:
         _spool(rows, read)
@@ -279,6 +285,27 @@ def upload_calls(
     read = read_calls_file(calendar, stream, max_bytes)
     with read.spool:
         return log_calls_file(session=session, actor=actor, read=read)
+
+
+def preview_calls_file(rows: CsvRows) -> dict[str, Any]:
+    """Read a file of calls as a dry run: how its first rows map, and every bad row; nothing
+    is spooled, locked or written."""
+    try:
+        read = sum(1 for _ in rows)
+    except Refused as refused:
+        said = str(refused)
+        raise Invalid(f"no call was logged: {said}", {"file": [said]}, location="files") from None
+    assert rows.rejected is not None
+    mapped = getattr(rows, "preview", None) or []
+    return {
+        "rows": rows.rows,
+        "good": read,
+        "bad": rows.bad,
+        "mapped": [{"row": number} | dict(native) for number, native in mapped],
+        "rejected": [
+            {"row": row, "column": column, "message": said} for row, column, said in rows.rejected
+        ],
+    }
 
 
 def _refuse_file(

@@ -1,4 +1,5 @@
-"""The call log of each contract, and each period's committed seed and drawn samples."""
+"""The call log of each contract, each period's committed seed and drawn samples, and how
+the contract's telephony files are read (import profiles)."""
 
 from __future__ import annotations
 
@@ -139,3 +140,21 @@ class SampledCall(Base):
     agent_ref: Mapped[str] = mapped_column(String(200))
     rank_key: Mapped[str] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(8))
+
+
+class ImportProfile(Base):
+    """How a contract's files of one format are read (DESIGN §19); one per contract and format.
+
+    `document` holds exactly the keys `timezone`, `agent`, `directions` and `queue`, checked
+    when it was stored.
+    """
+
+    __tablename__ = "import_profiles"
+    __table_args__ = (UniqueConstraint("contract_id", "format"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    format: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict[str, Any]] = mapped_column(Document)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -4,23 +4,26 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, jsonify, stream_with_context
 from flask.views import MethodView
 
 from contracts.periods import Period
 from service.agreements.service import get_contract
-from service.calls import ingest, reads, samples
+from service.calls import ingest, profiles, reads, samples
+from service.calls.profile_schemas import ProfileIn, ProfileOut
 from service.calls.schemas import (
     CallOut,
     CallQuery,
     CallsFileIn,
     CallsIn,
+    DryRunOut,
     ExportQuery,
     LoggedOut,
     RawCallsIn,
     SampleOut,
     SummaryOut,
     UploadedOut,
+    UploadQuery,
     VerificationOut,
 )
 from service.database.engine import allow_long_statements
@@ -70,20 +73,28 @@ class Calls(MethodView):
 class CallsUpload(MethodView):
     @reads_input_first
     @body_limit(UPLOAD_LENGTH)
+    @blp.arguments(UploadQuery, location="query")
     @blp.arguments(CallsFileIn, location="files")
     @blp.response(201, UploadedOut)
     @blp.alt_response(200, schema=UploadedOut, description="Every call was logged already")
-    def post(self, files: dict[str, Any], contract_id: int) -> Any:
-        """Log a CSV file of calls (gzip accepted, up to 5,000,000 rows), all or nothing.
+    @blp.alt_response(200, schema=DryRunOut, description="A dry run: nothing was logged")
+    def post(self, query: dict[str, Any], files: dict[str, Any], contract_id: int) -> Any:
+        """Log a file of calls (gzip accepted, up to 5,000,000 rows), all or nothing: the
+        native CSV, or with `format` the telephony's own export (DESIGN §19).
 
         The file is read and checked first, with no transaction open; only then is the
         contract's log locked and the calls stored.
         """
         session, actor = get_session(), current_actor()
         calendar = ingest.log_calendar(session=session, actor=actor, contract_id=contract_id)
+        rows_of = profiles.rows_of(session, calendar.contract, query["format"])
         end_reading(session)
         limit = current_app.config["MAX_UPLOAD_LENGTH"]
-        read = ingest.read_calls_file(calendar, files["file"].stream, limit)
+        stream = files["file"].stream
+        if query["dry_run"]:
+            rows = rows_of(stream, calendar, keep=ingest.KEEP_PROBLEMS, max_bytes=limit)
+            return jsonify(DryRunOut().dump(ingest.preview_calls_file(rows)))
+        read = ingest.read_calls_file(calendar, stream, limit, rows_of)
         with read.spool:
             begin_writing(session)
             # Millions of rows go into one COPY: the long budget, as the close has.
@@ -177,4 +188,26 @@ class SampleVerification(MethodView):
             actor=current_actor(),
             contract_id=contract_id,
             period=_period(period),
+        )
+
+
+@blp.route("/contracts/<id:contract_id>/import-profiles/<format>")
+class ImportProfileView(MethodView):
+    @blp.response(200, ProfileOut)
+    def get(self, contract_id: int, format: str) -> Any:
+        """Return how the contract's files of a format are read (empty: the defaults)."""
+        return profiles.read_profile(
+            session=get_session(), actor=current_actor(), contract_id=contract_id, name=format
+        )
+
+    @blp.arguments(ProfileIn)
+    @blp.response(200, ProfileOut)
+    def put(self, body: dict[str, Any], contract_id: int, format: str) -> Any:
+        """Set how the contract's files of a format are read (the supplier or an admin)."""
+        return profiles.put_profile(
+            session=get_session(),
+            actor=current_actor(),
+            contract_id=contract_id,
+            name=format,
+            body=body,
         )

@@ -416,8 +416,11 @@ def _line_breaks(text: str, end: int) -> int:
     return text.count("\n", 0, end) + text.count("\r", 0, end) - text.count("\r\n", 0, end)
 
 
-def _text_pieces(stream: IO[bytes], max_bytes: int | None) -> Iterator[str]:
-    """Yield a file's text in pieces of whole lines, each line checked for its length."""
+def _text_pieces(
+    stream: IO[bytes], max_bytes: int | None, line_limit: int | None = MAX_LINE_LENGTH
+) -> Iterator[str]:
+    """Yield a file's text in pieces of whole lines, each line checked for its length
+    (unless `line_limit` is None: a JSON array may be one line)."""
     head = stream.read(2)
     stream.seek(0)
     source = gzip.GzipFile(fileobj=stream) if head == GZIP_MAGIC else stream
@@ -430,7 +433,7 @@ def _text_pieces(stream: IO[bytes], max_bytes: int | None) -> Iterator[str]:
             if b"\x00" in chunk:
                 raise Refused("the file is not CSV text: it holds a NUL byte")
             text = pending + decoder.decode(chunk, final=not chunk)
-            long_line = _long_line_at(text)
+            long_line = _long_line_at(text) if line_limit is not None else None
             if long_line is not None:
                 number = lines + _line_breaks(text, long_line) + 1
                 raise Refused(f"line {number:,} is longer than {MAX_LINE_LENGTH:,} characters")

@@ -248,3 +248,42 @@ class VerificationOut(Schema):
     )
     logged_calls = fields.Integer(required=True)
     differences = fields.Dict(required=True)
+
+
+class UploadQuery(Schema):
+    format = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("asterisk", "vicidial", "connect", "twilio")),
+        metadata={"description": "the telephony's own export (DESIGN §19); none: the native CSV"},
+    )
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "say how the first 20 rows map and every bad row; write nothing"},
+    )
+
+
+class MappedRowOut(Schema):
+    row = fields.Integer(required=True)
+    call_ref = fields.String()
+    call_at = fields.String()
+    agent_ref = fields.String()
+    team = fields.String()
+    queue = fields.String()
+    direction = fields.String()
+    duration_s = fields.String()
+    outcome = fields.String()
+    wait_s = fields.String()
+    handle_s = fields.String()
+    caller_ref = fields.String()
+
+
+class DryRunOut(Schema):
+    rows = fields.Integer(required=True, metadata={"description": "records read"})
+    good = fields.Integer(required=True, metadata={"description": "records that would be logged"})
+    bad = fields.Integer(required=True)
+    mapped = fields.List(
+        fields.Nested(MappedRowOut),
+        required=True,
+        metadata={"description": "the first 20 good records as the log's fields"},
+    )
+    rejected = fields.List(fields.Nested(RejectedRowOut), required=True)
