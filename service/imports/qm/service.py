@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from contracts import qm
 from contracts.errors import RuleError
 from contracts.text import said
 from service.agreements.service import period_of, terms_for_period
-from service.database.engine import upsert_statement
+from service.database.engine import UTCDateTime, upsert_statement
 from service.edge.actors import Actor
 from service.edge.errors import Invalid, nest_errors
 from service.evaluations.models import Evaluation
@@ -40,7 +40,9 @@ MAX_EVALUATIONS = 1000
 
 # The call log read as a plain table (the call log's domain reads evaluations, as in
 # `submission`): an Amazon Connect export names its contact, not when it was.
-LOGGED_CALLS = table_clause("calls", column("contract_id"), column("call_ref"), column("call_at"))
+LOGGED_CALLS = table_clause(
+    "calls", column("contract_id"), column("call_ref"), column("call_at", UTCDateTime())
+)
 
 
 def import_form(
@@ -227,7 +229,7 @@ def _call_times(
         query = select(columns.call_ref, columns.call_at).where(
             tuple_(columns.contract_id, columns.call_ref).in_(wanted)
         )
-        logged = {ref: _aware(at) for ref, at in session.execute(query)}
+        logged = {ref: at for ref, at in session.execute(query)}
     times: list[datetime | dict[str, Any]] = []
     for ref in contacts:
         if not isinstance(ref, str) or not ref:
@@ -262,10 +264,6 @@ def _dig(value: object, *names: str) -> Any:
             return None
         value = value.get(name)
     return value
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _report(
