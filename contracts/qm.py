@@ -35,6 +35,8 @@ from contracts.forms import CRITICAL_CATEGORIES
 Format = Literal["connect", "genesys"]
 FORMATS: tuple[Format, ...] = ("connect", "genesys")
 
+# How long a form's title may be (as a form's title is stored).
+TITLE_LENGTH = 300
 # How long a key may be (a form code is at most 100 characters where it is stored).
 KEY_LENGTH = 60
 
@@ -106,7 +108,7 @@ def connect_form(document: object, *, code: str | None = None, version: int = 1)
     if doc is None:
         problems.raise_any()
         raise AssertionError  # pragma: no cover - a failed read always records a problem
-    title = _string(doc, "Title", "", problems)
+    title = _title(doc, "Title", problems)
     strategy = doc.get("ScoringStrategy")
     mode = "SECTION_ONLY"
     if strategy is not None:
@@ -293,7 +295,7 @@ def genesys_form(
     if doc is None:
         problems.raise_any()
         raise AssertionError  # pragma: no cover - a failed read always records a problem
-    title = _string(doc, "name", "", problems)
+    title = _title(doc, "name", problems)
     sections: list[dict[str, Any]] = []
     reading: dict[str, Any] = {"questions": {}, "groups": {}}
     section_keys, question_keys = _Keys(), _Keys()
@@ -494,7 +496,7 @@ def connect_evaluation(document: object, reading: Mapping[str, Any]) -> Imported
     call_ref = _string(metadata, "contactId", "metadata", problems) if metadata else None
     evaluator = metadata.get("evaluator")
     score = _dig(metadata, ("score", "percentage"))
-    product = _decimal(score, "metadata.score.percentage", problems) if score is not None else None
+    product = _percentage(score, "metadata.score.percentage", problems)
     questions = reading["questions"]
     answers: dict[str, Any] = {}
     seen: set[str] = set()
@@ -553,7 +555,7 @@ def genesys_evaluation(document: object, reading: Mapping[str, Any]) -> Imported
     evaluator = _dig(doc, ("evaluator", "id"))
     scores = _object(doc.get("answers"), "answers", problems) or {}
     total = scores.get("totalScore")
-    product = _decimal(total, "answers.totalScore", problems) if total is not None else None
+    product = _percentage(total, "answers.totalScore", problems)
     questions = reading["questions"]
     answers: dict[str, Any] = {}
     seen: set[str] = set()
@@ -675,12 +677,38 @@ def _string(doc: Mapping[str, Any], name: str, path: str, problems: fields.Probl
     return value
 
 
+# The largest score or weight read: far above any product's (Connect's scores go to 10,
+# its weights to 100), and small enough that exact arithmetic stays cheap.
+LARGEST = 1_000_000
+
+
+def _title(doc: Mapping[str, Any], name: str, problems: fields.Problems) -> str | None:
+    title = _string(doc, name, "", problems)
+    if title is not None and len(title) > TITLE_LENGTH:
+        problems.add(name, f"must be at most {TITLE_LENGTH} characters")
+        return None
+    return title
+
+
+def _percentage(value: object, path: str, problems: fields.Problems) -> Decimal | None:
+    """Read a product's own score, a percentage (left out, it is None)."""
+    if value is None:
+        return None
+    number = _decimal(value, path, problems)
+    if number is not None and not 0 <= number <= 100:
+        problems.add(path, "must be a percentage from 0 to 100")
+        return None
+    return number
+
+
 def _whole(value: object, path: str, problems: fields.Problems) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
         problems.add(path, "must be a whole number")
         return None
-    if value < 0:
-        problems.add(path, "must not be negative")
+    assert isinstance(value, int | float)
+    if not 0 <= value <= LARGEST:
+        problems.add(path, f"must be from 0 to {LARGEST:,}")
         return None
     return int(value)
 
@@ -708,6 +736,9 @@ def _weight(
         return None
     if value <= 0:
         problems.add(where, "must be above 0: Fiducia weighs every question and section")
+        return None
+    if value > LARGEST or value != round(value, 6):
+        problems.add(where, f"must be at most {LARGEST:,}, to 6 decimals")
         return None
     return Fraction(value)
 

@@ -711,3 +711,21 @@ def test_an_admin_names_the_source_of_imported_evaluations(
     response = import_evaluations(client, world, connect_contract, "connect", export, "admin")
     assert response.status_code == 422
     assert errors_at(response, "query.source")
+
+
+def test_references_and_scores_past_their_bounds_are_refused_at_their_export_paths(
+    app: Flask, client: FlaskClient, world: World, genesys_contract: int
+) -> None:
+    answers = {"gq-greet": "a-g-3", "gq-name": "a-n-y", "gq-disclose": "a-d-y", "gq-abuse": "a-k-y"}
+    long_ref = genesys_evaluation("c" * 300, answers, 100)
+    past_100 = genesys_evaluation("conv-2", answers, 150)
+    before = row_counts(app)
+
+    response = import_evaluations(
+        client, world, genesys_contract, "genesys", [long_ref, past_100], "supplier"
+    )
+
+    assert response.status_code == 422, response.get_json()
+    assert errors_at(response, "json.evaluations.0.conversation.id")
+    assert errors_at(response, "json.evaluations.1.answers.totalScore")
+    assert row_counts(app) == before

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import column, select, tuple_
 from sqlalchemy import table as table_clause
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from service.database.engine import UTCDateTime, upsert_statement
 from service.edge.actors import Actor
 from service.edge.errors import Invalid, nest_errors
 from service.evaluations.models import Evaluation
+from service.evaluations.schemas import EvaluationIn
 from service.evaluations.submission import submit_evaluations
 from service.evaluations.uploads import source_of, uploadable_contract
 from service.forms.models import Form
@@ -148,26 +150,51 @@ def import_evaluations(
             continue
         read[index] = replace(evaluation, call_at=call_at)
     records: dict[int, dict[str, Any]] = {}
+    schema = EvaluationIn()
     for index, evaluation in read.items():
-        if index in errors:
-            continue
         assert evaluation.call_at is not None
-        records[index] = {
+        given = {
             "contract_id": contract.id,
             "call_ref": evaluation.call_ref,
             "source": source,
-            "agent_ref": evaluation.agent_ref,
-            "team": None,
-            "call_at": evaluation.call_at,
+            "call_at": evaluation.call_at.isoformat(),
             "form": _form_ref(contract, evaluation.call_at),
             "answers": evaluation.answers,
             "evaluator_ref": evaluation.evaluator_ref,
-            "comment": None,
         }
+        if evaluation.agent_ref is not None:
+            given["agent_ref"] = evaluation.agent_ref
+        try:
+            # As every evaluation is loaded: the same bounds on references and text.
+            records[index] = schema.load(given)
+        except ValidationError as error:
+            errors[index] = _in_the_export(format, error.normalized_messages())
     outcome = submit_evaluations(
         session=session, actor=actor, records=records, errors=errors, size=len(exported)
     )
     return _report(session, format, outcome.ids, read, outcome.created, outcome.unchanged)
+
+
+# Where each field of an evaluation is in a product's export, to name it there.
+EXPORT_PATHS: dict[str, dict[str, str]] = {
+    "connect": {"call_ref": "metadata.contactId", "evaluator_ref": "metadata.evaluator"},
+    "genesys": {
+        "call_ref": "conversation.id",
+        "agent_ref": "agent.id",
+        "call_at": "conversationDate",
+        "evaluator_ref": "evaluator.id",
+    },
+}
+
+
+def _in_the_export(format: qm.Format, messages: Mapping[str, Any]) -> dict[str, Any]:
+    """Name a loaded record's problems by their paths in the product's export."""
+    paths = EXPORT_PATHS[format]
+    flat = {
+        paths.get(name, name): found if isinstance(found, list) else [str(found)]
+        for name, found in messages.items()
+    }
+    return nest_errors(flat)
 
 
 def _evaluations_of(format: qm.Format, document: object) -> list[Any]:
