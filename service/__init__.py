@@ -119,6 +119,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
     from service.erasure.routes import blp as erasure
     from service.evaluations.routes import blp as evaluations
     from service.forms.routes import blp as forms
+    from service.imports.qm.routes import blp as qm_imports
     from service.jobs.routes import blp as jobs
     from service.notices.routes import blp as notices
     from service.scorecards.routes import blp as scorecards
@@ -146,6 +147,7 @@ def _register_api(app: Flask) -> tuple[Any, ...]:
         notices,
         calibration,
         erasure,
+        qm_imports,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

@@ -23,7 +23,7 @@ from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import get_contract, period_of, terms_for_period
 from service.edge.actors import Actor
-from service.edge.errors import Conflict, Forbidden, Invalid, NotFound
+from service.edge.errors import Conflict, Forbidden, Invalid, Location, NotFound
 from service.evaluations.models import SOURCES
 from service.evaluations.schemas import EvaluationIn
 from service.evaluations.spreadsheets import Refused, Sheet, read_sheet, template_csv, template_xlsx
@@ -86,7 +86,7 @@ def read_upload(
     """Read a spreadsheet of evaluations for a contract (its forms, its time zone); refuse
     the file as a whole with a 422 naming it. Nothing is written or locked."""
     contract = uploadable_contract(session, actor, contract_id)
-    source = _source(actor, source)
+    source = source_of(actor, source)
     forms = [_form(session, contract, ref) for ref in _form_refs(contract)]
 
     def zone_of(naive: datetime) -> ZoneInfo:
@@ -153,7 +153,7 @@ def uploadable_contract(session: Session, actor: Actor, contract_id: int) -> Con
     return contract
 
 
-def _source(actor: Actor, source: str | None) -> str:
+def source_of(actor: Actor, source: str | None, *, location: Location = "form") -> str:
     """Return the source of the uploaded evaluations: the role's own unless an admin names it."""
     if source is None:
         if actor.role in ROLE_SOURCE:
@@ -161,11 +161,11 @@ def _source(actor: Actor, source: str | None) -> str:
         raise Invalid(
             "an admin names the source of the evaluations",
             {"source": [f"required for an admin: one of {', '.join(SOURCES)}"]},
-            location="form",
+            location=location,
         )
     if source not in SOURCES:
         raise Invalid(
-            "no such source", {"source": [f"one of {', '.join(SOURCES)}"]}, location="form"
+            "no such source", {"source": [f"one of {', '.join(SOURCES)}"]}, location=location
         )
     if not actor.is_admin and source != ROLE_SOURCE[actor.role]:
         raise Forbidden(f"a {actor.role} submits only {ROLE_SOURCE[actor.role]}-source evaluations")

@@ -27,7 +27,7 @@ def publish_form(
 ) -> tuple[Form, bool]:
     """Publish a form version; return it and whether it is new (the same document is a no-op)."""
     actor.require("client")
-    owner_id = _owner(session, actor, organization_id)
+    owner_id = form_owner(session, actor, organization_id)
     try:
         form = form_rules.parse_form(document)
     except RuleError as error:
@@ -67,7 +67,8 @@ def publish_form(
     return row, True
 
 
-def _owner(session: Session, actor: Actor, organization_id: int | None) -> int:
+def form_owner(session: Session, actor: Actor, organization_id: int | None) -> int:
+    """Return the client a form published by the caller belongs to (an admin names it)."""
     if not actor.is_admin:
         assert actor.organization_id is not None
         if organization_id not in (None, actor.organization_id):

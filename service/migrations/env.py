@@ -17,6 +17,7 @@ from service.erasure import models as erasure
 from service.evaluations import models as evaluations
 from service.figures import models as figures
 from service.forms import models as forms
+from service.imports.qm import models as qm_imports
 from service.jobs import models as jobs
 from service.notices import models as notices
 from service.statements import models as statements
@@ -25,7 +26,7 @@ from service.volumes import models as volumes
 
 # Every domain's models, imported so that the metadata holds every table.
 MODELS = (accounts, agreements, calibration, calls, disputes, erasure, evaluations, figures, forms,
-          jobs, notices, stamps, statements, surveys, volumes)  # fmt: skip
+          jobs, notices, qm_imports, stamps, statements, surveys, volumes)  # fmt: skip
 
 config = context.config
 target_metadata = Base.metadata
