@@ -59,13 +59,15 @@ wrk:
 # pages land in artifacts/screenshots/.
 PARALLEL := -n auto --dist worksteal
 COVER := --cov --cov-report= --cov-fail-under=0
+# The slowest tests of each pass, so that a slow one is seen where it lands.
+DURATIONS := --durations=25
 test: lint browser pdf-libraries wrk
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== SQLite: unit, integration, API (no fuzzing)"; \
-		env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) $(COVER) -m "not fuzz" \
+		env -u TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) $(COVER) $(DURATIONS) -m "not fuzz" \
 			tests/unit tests/integration tests/api || exit 1; \
 		echo "== PostgreSQL ($$TEST_DATABASE_URL): integration, API, pages, browser, fuzzing"; \
-		$(BIN)/pytest $(PARALLEL) $(COVER) --cov-append \
+		$(BIN)/pytest $(PARALLEL) $(COVER) $(DURATIONS) --cov-append \
 			tests/integration tests/api tests/web tests/e2e || exit 1; \
 	else \
 		$(BIN)/pytest $(PARALLEL) $(COVER) || exit 1; \

@@ -1,1 +1,2 @@
-"""The database: engine and sessions, migrations, partitions, outages, every model."""
+"""The database: the engine and its column types, migrations, partitions, outages, and the
+stamps of months' inputs."""
