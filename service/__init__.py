@@ -191,6 +191,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
     from service.agreements.service import shown_zone
     from service.calibration.pages import blp as calibration_pages
     from service.calls.pages import blp as call_pages
+    from service.calls.upload_pages import blp as call_upload_pages
     from service.disputes.pages import blp as dispute_pages
     from service.evaluations.pages import blp as evaluation_pages
     from service.evaluations.upload_pages import blp as upload_pages
@@ -215,6 +216,7 @@ def _register_pages(app: Flask, api_blueprints: tuple[Any, ...]) -> None:
         statement_pages,
         form_pages,
         call_pages,
+        call_upload_pages,
         job_pages,
         calibration_pages,
     ):

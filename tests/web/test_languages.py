@@ -242,6 +242,9 @@ def pages(role: str, ids: dict[str, int]) -> list[str]:
         shown += [f"/contracts/{contract}/to-do?{period}"]
         shown += [f"/evaluations/new?contract_id={contract}&period=2026-11"]
         shown += [f"/contracts/{contract}/upload"]
+    if role in ("supplier", "admin"):
+        shown += [f"/contracts/{contract}/calls/upload"]
+        shown += [f"/contracts/{contract}/calls/upload?format=asterisk"]
     if role == "supplier":
         shown += [f"/evaluations/{ids['own']}", f"/evaluations/{ids['own']}/rescore"]
     if role in ("client", "admin"):
