@@ -122,7 +122,9 @@ def test_a_client_compares_its_suppliers_and_follows_one_over_a_year(
     screenshot(page, "client-supplier-trend")
 
     page.click("text=Agents and teams this month")
-    expect(page.locator("#agents tbody tr").first).to_be_visible()
+    # Torino's terms show the client teams, not agents (DESIGN 18): no agent row at all.
+    expect(page.locator("#teams tbody tr").first).to_be_visible()
+    expect(page.locator("#agents")).to_have_count(0)
     screenshot(page, "client-agents")
     page.close()
 
