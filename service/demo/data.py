@@ -144,7 +144,9 @@ def load_demo(
     periods = demo_periods(today)
     rng = random.Random(seed_value)
     evaluations = 0
-    for name, login, skill, flattery in SUPPLIERS:
+    # Each call center's number in the demo (1, 2) seeds its random numbers and names its calls:
+    # never the contract's id, which a database that held rows before gives otherwise.
+    for number, (name, login, skill, flattery) in enumerate(SUPPLIERS, start=1):
         supplier = seed.organization(session, name, "supplier", LANGUAGE)
         supplier_member = seed.member(
             session, supplier, role="supplier", email=f"{login}@demo.fiducia", name=f"{name} QA"
@@ -164,16 +166,26 @@ def load_demo(
         )
         # The log has its own random numbers, so the evaluations and volumes stay as before;
         # so have the callers' surveys and the client's counts.
-        log_rng = random.Random(seed_value * 1000 + contract.id)
-        voice_rng = random.Random(seed_value * 2000 + contract.id)
+        log_rng = random.Random(seed_value * 1000 + number)
+        voice_rng = random.Random(seed_value * 2000 + number)
         audited: list[int] = []
         for period in periods:
             # The close commits a month's seeds during the month before it.
             samples.commit_seed(session, contract, period, _start(period.previous()))
-            own, audits = _evaluations(rng, standard_form, contract.id, period, skill, flattery)
+            own, audits = _evaluations(
+                rng, standard_form, contract.id, number, period, skill, flattery
+            )
             volumes = _volumes(rng, period, traffic)
             served = _log_month(
-                session, supplier_member.actor, contract, period, volumes, own, log_rng, login
+                session,
+                supplier_member.actor,
+                contract,
+                period,
+                volumes,
+                own,
+                log_rng,
+                login,
+                number,
             )
             _customers_voice(session, client_member.actor, contract, served, voice_rng, login)
             # Self-assessed as the month went (on time, should a call fall in its sample); the
@@ -201,7 +213,9 @@ def load_demo(
         if login == "napoli":
             _disputes(session, standard_form, audited, supplier_member.actor, client_member.actor)
         people = (client_member.actor, supplier_member.actor, admin.actor)
-        _calibrate(session, standard_form, contract, periods[0], people, login == CALIBRATED)
+        _calibrate(
+            session, standard_form, contract, periods[0], people, login == CALIBRATED, number
+        )
         for period in periods:
             refresh_draft(session=session, actor=OPERATOR, contract_id=contract.id, period=period)
     users = [member.user for member in members]
@@ -300,6 +314,7 @@ def _evaluations(
     rng: random.Random,
     form: Form,
     contract_id: int,
+    contract_number: int,
     period: Period,
     skill: float,
     flattery: float,
@@ -313,7 +328,7 @@ def _evaluations(
         moment = datetime.combine(day, time(8 + rng.randrange(12), rng.randrange(60)), zone)
         agent = f"agent-{rng.randrange(1, 13):02d}"
         team = "inbound-a" if agent <= "agent-06" else "inbound-b"
-        calls.append((f"{period}-{contract_id}-{number:03d}", agent, team, moment))
+        calls.append((f"{period}-{contract_number}-{number:03d}", agent, team, moment))
     own: dict[int, dict[str, Any]] = {}
     audits: dict[int, dict[str, Any]] = {}
     for index, (call_ref, agent, team, moment) in enumerate(calls):
@@ -390,10 +405,11 @@ def _calibrate(
     period: Period,
     people: tuple[Actor, ...],
     agree: bool,
+    number: int,
 ) -> None:
     """Run one session on ten calls of the first month, closed on its last day: the client,
     the call center and an admin score each call, alike where they `agree`, else apart."""
-    rng = random.Random(contract.id * 31)
+    rng = random.Random(number * 31)
     refs = session.scalars(
         select(Evaluation.call_ref)
         .where(Evaluation.contract_id == contract.id, Evaluation.period == period)
@@ -455,6 +471,7 @@ def _log_month(
     evaluated: dict[int, dict[str, Any]],
     rng: random.Random,
     login: str,
+    contract_number: int,
 ) -> Served:
     """Log a month of calls as a call center would: a CSV file, as many a day as its volumes.
 
@@ -479,7 +496,7 @@ def _log_month(
     for record in evaluated.values():
         moment = record["call_at"]
         row = (record["call_ref"], moment.isoformat(), record["agent_ref"], record["team"])
-        caller = caller_of(4000, f"c{contract.id}-{record['call_ref']}")  # never a repeat
+        caller = caller_of(4000, f"c{contract_number}-{record['call_ref']}")  # never a repeat
         answer = ("answered", str(rng.randrange(40)), str(200 + rng.randrange(400)))
         rng.randrange(4000)  # the draw that picked a caller, so the log stays as it was
         known.setdefault(moment.astimezone(zone).date(), []).append(
@@ -497,9 +514,9 @@ def _log_month(
             team = "inbound-a" if agent <= 6 else "inbound-b"
             direction = "outbound" if rng.random() < 0.08 else "inbound"
             duration = 60 + rng.randrange(840)
-            call_ref = f"{contract.id}-{day:%Y%m%d}-{number:05d}"
+            call_ref = f"{contract_number}-{day:%Y%m%d}-{number:05d}"
             ref = f"{call_ref},{moment.isoformat()}"
-            caller = caller_of(rng.randrange(4000), f"c{contract.id}-{day:%m%d}-{number:05d}")
+            caller = caller_of(rng.randrange(4000), f"c{contract_number}-{day:%m%d}-{number:05d}")
             wait = int(rng.expovariate(1 / service["wait"]))
             if direction == "inbound":
                 served.inbound[day] += 1
