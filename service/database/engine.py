@@ -214,22 +214,35 @@ def attach(app: Flask) -> None:
 
 @contextmanager
 def reading_whole_months(session: Session) -> Iterator[None]:
-    """Plan the statements inside for reading whole months: no nested loops (PostgreSQL).
+    """Plan the statements inside for reading whole months: no nested loops, no JIT
+    (PostgreSQL).
 
     A month's relation joins thousands of calls to the log and the samples. Where the
     planner has no statistics yet (a database just loaded, a month's partition just filled,
     before autovacuum has analyzed it) it guesses one row each side, and a nested loop then
     scans the month's log once per call: seconds become minutes. Hash joins read each side
-    once whatever the guess. The setting is the transaction's, and put back after.
+    once whatever the guess. A month's statement costs enough to be compiled by the JIT,
+    which takes longer (a tenth of a second, measured by `make bench-statements`) than it
+    saves on a month's rows. The settings are the transaction's, and put back after.
     """
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    session.execute(select(func.set_config("enable_nestloop", "off", True)))
+    before = session.execute(
+        text("SELECT current_setting('enable_nestloop'), current_setting('jit')")
+    ).one()
+    session.execute(
+        select(func.set_config("enable_nestloop", "off", True), func.set_config("jit", "off", True))
+    )
     try:
         yield
     finally:
-        session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+        session.execute(
+            select(
+                func.set_config("enable_nestloop", before[0], True),
+                func.set_config("jit", before[1], True),
+            )
+        )
 
 
 def analyze(session: Session) -> None:

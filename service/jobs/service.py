@@ -16,7 +16,7 @@ from functools import partial
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -82,7 +82,13 @@ def dispute_window_closed(contract: Contract, period: Period, now: datetime) -> 
     return now >= timeline_of(contract, period).window_closes
 
 
-def finalize_due(session: Session, contract: Contract, period: Period, now: datetime) -> bool:
+def finalize_due(
+    session: Session,
+    contract: Contract,
+    period: Period,
+    now: datetime,
+    waiting: Sequence[int] | None = None,
+) -> bool:
     """Say whether the close finalizes a period now (DESIGN 12, money).
 
     After the month's dispute window (under two-stage samples it runs from the audits' due
@@ -90,7 +96,8 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
     holds the month back for `disputes.decide_within_days` more at most. What it changes
     after that reaches a later statement as a prior-period adjustment. Where the call log
     moves the money, never before the month's log has closed; where the terms pay on repeat
-    contacts, never before `within_days` after the month.
+    contacts, never before `within_days` after the month. `waiting`: the month's unresolved
+    disputes, if already counted in this transaction.
     """
     terms = terms_for_period(contract, period).terms
     timeline = month_timeline(terms, period)
@@ -100,7 +107,9 @@ def finalize_due(session: Session, contract: Contract, period: Period, now: date
         return False
     if timeline.repeats_final is not None and now < timeline.repeats_final:
         return False  # a repeat contact may still come: the month's figure is not final
-    if not unresolved_disputes(session, contract.id, period):
+    if waiting is None:
+        waiting = unresolved_disputes(session, contract.id, period)
+    if not waiting:
         return True
     return now >= timeline.holds_until
 
@@ -113,7 +122,8 @@ def due_items(
     contract_id: int | None = None,
 ) -> list[Item]:
     """List every ended period of every running contract that has no final statement yet."""
-    contracts = select(Contract).order_by(Contract.id)
+    with_terms = selectinload(Contract.terms_versions)
+    contracts = select(Contract).order_by(Contract.id).options(with_terms)
     if contract_id is not None:
         contracts = contracts.where(Contract.id == contract_id)
     final = select(Statement.contract_id, Statement.period).where(Statement.status == "final")
@@ -177,23 +187,58 @@ def draw_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
         return "committed" if before is None else "waiting"
 
 
-def prepare(
-    factory: sessionmaker[Session], period: Period, contract_ids: Sequence[int]
-) -> dict[int, statements.Prepared]:
-    """Aggregate every due contract's month in one pass; on any failure, none (each item
-    then aggregates its own month, so one bad contract cannot stop the others)."""
-    try:
-        with writing(factory) as session:
-            contracts = session.scalars(
-                select(Contract)
-                .where(Contract.id.in_(contract_ids))
-                .order_by(Contract.id)
-                .options(selectinload(Contract.terms_versions))
-            ).all()
-            return statements.prepare_month(session, contracts, period)
-    except Exception:
-        log.exception("aggregating %s for every contract failed; closing each on its own", period)
-        return {}
+def _lock_together(session: Session, items: Sequence[Item]) -> list[Item]:
+    """Take the advisory locks of many items in one statement; return those this process holds
+    (PostgreSQL). Each is tried, never waited for: an item another process holds is its work.
+    SQLite has none: the write lock, taken first, holds every item."""
+    if session.get_bind().dialect.name != "postgresql":
+        return list(items)
+    keys = {lock_key(item): item for item in items}
+    tried = text(
+        "SELECT key, pg_try_advisory_xact_lock(key) AS held"
+        " FROM unnest(CAST(:keys AS bigint[])) AS key ORDER BY key"
+    )
+    return [keys[key] for key, held in session.execute(tried, {"keys": sorted(keys)}) if held]
+
+
+def close_together(
+    factory: sessionmaker[Session],
+    period: Period,
+    due: Sequence[Item],
+    now: datetime,
+    *,
+    finalize: bool = False,
+) -> dict[Item, str]:
+    """Draft, refresh or finalize every due contract's statement of a month in one
+    transaction, set-based (see `statements.refresh_drafts`); return what happened to each.
+
+    Raises if any contract fails: nothing is written then, and each is closed on its own.
+    """
+    with writing(factory) as session:
+        held = _lock_together(session, due)
+        outcomes = {item: "busy" for item in due if item not in held}
+        contracts = session.scalars(
+            select(Contract)
+            .where(Contract.id.in_([item.contract_id for item in held]))
+            .order_by(Contract.id)
+            .options(selectinload(Contract.terms_versions))
+        ).all()
+        drafted = statements.refresh_drafts(session, contracts, period, now)
+        for contract in contracts:
+            item, draft = Item(period, contract.id), drafted[contract.id]
+            if draft is None:
+                outcomes[item] = "already_final"
+            elif finalize or finalize_due(
+                session, contract, period, now, waiting=draft.disputes.still_open
+            ):
+                statements.freeze(session, OPERATOR, draft.statement, draft.disputes, now)
+                outcomes[item] = "finalized"
+            elif dispute_window_closed(contract, period, now):
+                outcomes[item] = "held"  # a dispute of the month waits for its decision
+            else:
+                outcomes[item] = "drafted" if draft.created else "refreshed"
+        session.flush()
+    return outcomes
 
 
 def close_item(
@@ -202,11 +247,10 @@ def close_item(
     now: datetime,
     *,
     finalize: bool = False,
-    prepared: statements.Prepared | None = None,
 ) -> str:
     """Draft, refresh or finalize one contract's period in one transaction; return what happened.
 
-    A month `prepared` with the others is written as it is, unless an input changed since.
+    The close's way when its set-based pass failed: one bad contract cannot stop the others.
     """
     with _holding(factory, item) as session:
         if session is None:
@@ -219,7 +263,6 @@ def close_item(
                 contract_id=contract.id,
                 period=item.period,
                 now=now,
-                prepared=prepared,
             )
         except Conflict:
             return "already_final"  # finalized since the due work was listed
@@ -258,7 +301,8 @@ def months_to_commit(session: Session, now: datetime) -> list[Item]:
     per-agent scheme committed a month only as it began, and still does.
     """
     items = []
-    for contract in session.scalars(select(Contract).order_by(Contract.id)):
+    everyone = select(Contract).order_by(Contract.id).options(selectinload(Contract.terms_versions))
+    for contract in session.scalars(everyone):
         current = last_ended_period(contract, now).next()
         first = Period.of(contract.terms_versions[0].effective_from)
         last = None if contract.ends_on is None else Period.of(contract.ends_on)
@@ -266,7 +310,7 @@ def months_to_commit(session: Session, now: datetime) -> list[Item]:
             if month < first or (last is not None and month > last):
                 continue
             rule = terms_for_period(contract, month).terms.sampling
-            if month == current or (rule is not None and rule.stages is not None):
+            if rule is not None and (month == current or rule.stages is not None):
                 items.append(Item(month, contract.id))
     return items
 
@@ -292,10 +336,15 @@ def run_close(
         session.flush()
         run_id = run.id
         made = ensure_partitions(session, months_ahead(Period.of(now.date())))
+        # Every contract with its terms, read once: the listings below find them in the session.
+        contracts = session.scalars(
+            select(Contract).options(selectinload(Contract.terms_versions))
+        ).all()
         items = due_items(session, now, period=period, contract_id=contract_id)
         sampled = [item for item in items if _samples(session, item)]
         running = [] if period is not None else months_to_commit(session, now)
         running = [item for item in running if contract_id in (None, item.contract_id)]
+        del contracts
     report = CloseReport()
     if made:
         report.counts["partitions"] = len(made)
@@ -336,13 +385,17 @@ def _close_items(
             report.counts[outcome] += 1
     for month, group in groupby(items, key=lambda item: item.period):
         due = list(group)
-        prepared = prepare(factory, month, [item.contract_id for item in due])
+        try:
+            outcomes = close_together(factory, month, due, now, finalize=finalize)
+        except Exception:
+            log.exception("closing %s set-based failed; closing each contract on its own", month)
+            outcomes = {}
         for item in due:
-            close = partial(
-                close_item, factory, item, now, finalize=finalize,
-                prepared=prepared.get(item.contract_id),
-            )  # fmt: skip
-            outcome = _attempt(report, item, close, "already_final")
+            if item in outcomes:
+                outcome = outcomes[item]
+            else:
+                close = partial(close_item, factory, item, now, finalize=finalize)
+                outcome = _attempt(report, item, close, "already_final")
             report.counts[outcome] += 1
             log.info("close: contract %s %s %s", item.contract_id, item.period, outcome)
             if on_item is not None:

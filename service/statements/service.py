@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from contracts import payout, stats
 from contracts.money import minor_unit
@@ -94,36 +94,63 @@ class Simulation:
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """A contract's month aggregated ahead with every other contract's, and when.
+class Drafted:
+    """A contract's draft as the close wrote it, with the month's dispute figures it read."""
 
-    Writing its statement later, under the contract's lock, uses it unless an input of the
-    month changed since `stamp`; then the month is aggregated again, alone.
-    """
-
-    aggregate: PeriodAggregate
+    statement: Statement
+    created: bool
     disputes: DisputeFigures
-    stamp: datetime
 
 
-def prepare_month(
-    session: Session, contracts: Sequence[Contract], period: Period
-) -> dict[int, Prepared]:
-    """Aggregate every contract's month in one pass, with its inputs complete as stamped.
+def refresh_drafts(
+    session: Session, contracts: Sequence[Contract], period: Period, now: datetime
+) -> dict[int, Drafted | None]:
+    """Compute (or recompute) every contract's draft of an ended month at once, for the close.
 
-    The contracts are locked FOR UPDATE first, so every input being written for them is
-    committed (and visible) before the stamp is taken; anything later is newer than it.
+    Set-based: the contracts are locked together, their statements read FOR UPDATE in one
+    query, the month aggregated in one pass (its dispute figures with it), the finals whose
+    corrections the drafts carry listed in one query, and the drafts written in one flush.
+    A contract whose statement is final already gets None: it never changes.
     """
     ids = [contract.id for contract in contracts]
     lock_contracts(session, ids, "statement")
-    stamp = utcnow()
+    for contract in contracts:
+        _check_period(contract, period, now)
+    existing = {
+        statement.contract_id: statement
+        for statement in session.scalars(
+            _locked(
+                select(Statement).where(Statement.contract_id.in_(ids), Statement.period == period)
+            ).options(lazyload(Statement.contract), selectinload(Statement.carried))
+        )
+    }
+    # (The contracts stay as loaded, with their terms: each statement finds its contract in
+    # the session.)
     aggregates = aggregate_month(session, contracts, period)
-    return {id_: Prepared(aggregates[id_], _disputes_of(aggregates[id_]), stamp) for id_ in ids}
+    finals = _finals_by_contract(session, ids, period)
+    drafted: dict[int, Drafted | None] = {}
+    for contract in contracts:
+        statement = existing.get(contract.id)
+        if statement is not None and statement.is_final:
+            drafted[contract.id] = None
+            continue
+        adjustments = _adjustments(session, contract, finals.get(contract.id, []))
+        aggregate = aggregates[contract.id]
+        computed = compute(session, contract, period, None, adjustments, aggregate=aggregate)
+        created = statement is None
+        if statement is None:
+            statement = Statement(contract_id=contract.id, period=period, status="draft")
+            session.add(statement)
+        disputes = _disputes_of(aggregate)
+        _store(statement, computed, disputes, now)
+        drafted[contract.id] = Drafted(statement, created, disputes)
+    session.flush()
+    return drafted
 
 
 def _disputes_of(aggregate: PeriodAggregate) -> DisputeFigures:
     """Return the month's dispute figures, as the month's one read counted them."""
-    assert aggregate.disputes is not None, "aggregate_month counts every month's disputes"
+    assert aggregate.disputes is not None, "aggregating a month counts its disputes"
     return aggregate.disputes
 
 
@@ -167,15 +194,14 @@ def refresh_draft(
     contract_id: int,
     period: Period,
     now: datetime | None = None,
-    prepared: Prepared | None = None,
 ) -> tuple[Statement, bool]:
     """Compute (or recompute) a contract's draft of an ended period; return it and whether it
-    is new. Clients, finance and admins may; the close does it as the operator.
+    is new. Clients, finance and admins may; the close does it as the operator when its
+    set-based pass (`refresh_drafts`) failed, contract by contract.
 
     The contract and the statement are locked first (see `lock_contracts`), so a final
     statement is never overwritten and the stamp `computed_at` is taken once every input
-    written before it is visible. A month `prepared` ahead is used as it is, unless one of
-    its inputs changed since it was aggregated.
+    written before it is visible.
     """
     contract = get_contract(session=session, actor=actor, contract_id=contract_id)
     actor.require("client", "finance")
@@ -202,12 +228,9 @@ def refresh_draft(
                 ]
             },
         )
-    if prepared is not None and _inputs_changed(session, contract.id, period, prepared.stamp):
-        prepared = None  # an input arrived since: aggregate the month again, alone
-    aggregate = prepared.aggregate if prepared else None
     adjustments = prior_adjustments(session, contract, period)
-    computed = compute(session, contract, period, None, adjustments, aggregate=aggregate)
-    disputes = prepared.disputes if prepared else _disputes_of(computed.aggregate)
+    computed = compute(session, contract, period, None, adjustments)
+    disputes = _disputes_of(computed.aggregate)
     created = statement is None
     if statement is None:
         statement = Statement(contract_id=contract.id, period=period, status="draft")
@@ -309,11 +332,19 @@ def prior_adjustments(
     statement still open after a final one carries it, so it is carried exactly once. What
     was carried so far is summed in SQL from the stored minor units (`CarriedAdjustment`).
     """
+    finals = _finals_by_contract(session, [contract.id], period)
+    return _adjustments(session, contract, finals.get(contract.id, []))
+
+
+def _adjustments(
+    session: Session, contract: Contract, finals: Sequence[Any]
+) -> list[payout.PriorAdjustment]:
+    """Return the corrections of a contract's `finals` (see `prior_adjustments`)."""
     adjustments = []
-    for final in session.execute(_finals_to_check(contract.id, period)):
-        version = _terms_version(contract, final.terms_version_id)
+    for final in finals:
         if not _inputs_changed(session, contract.id, final.period, final.computed_at):
             continue
+        version = _terms_version(contract, final.terms_version_id)
         recomputed = compute(
             session, contract, final.period, version.terms, form_id=version.version.form_id
         ).statement.total
@@ -327,10 +358,11 @@ def prior_adjustments(
     return adjustments
 
 
-def _finals_to_check(
-    contract_id: int, period: Period
-) -> Select[int, Period, str, int, datetime, int]:
-    """Select the final statements before `period` that no open statement follows.
+def _finals_by_contract(
+    session: Session, contract_ids: Sequence[int], period: Period
+) -> dict[int, list[Any]]:
+    """Return, for each contract, the final statements before `period` that no open statement
+    follows, in one query for them all.
 
     Each comes with what it has carried so far: its own total (without the corrections it
     carried for others) plus the corrections of it that later statements carried.
@@ -338,7 +370,7 @@ def _finals_to_check(
     carrier = aliased(Statement)
     last_open = (
         select(func.max(carrier.period))
-        .where(carrier.contract_id == contract_id, carrier.period < period)
+        .where(carrier.contract_id == Statement.contract_id, carrier.period < period)
         .where(carrier.status != "final")
         .scalar_subquery()
     )
@@ -353,8 +385,9 @@ def _finals_to_check(
         .where(CarriedAdjustment.corrects_id == Statement.id, carrier.period < period)
         .scalar_subquery()
     )
-    return (
+    query = (
         select(
+            Statement.contract_id,
             Statement.id,
             Statement.period,
             Statement.currency,
@@ -362,10 +395,14 @@ def _finals_to_check(
             Statement.computed_at,
             (Statement.total_minor - carried_for_others + carried_for_it).label("carried_minor"),
         )
-        .where(Statement.contract_id == contract_id, Statement.period < period)
+        .where(Statement.contract_id.in_(contract_ids), Statement.period < period)
         .where(Statement.status == "final", Statement.period > func.coalesce(last_open, ""))
-        .order_by(Statement.period)
+        .order_by(Statement.contract_id, Statement.period)
     )
+    finals: dict[int, list[Any]] = {}
+    for row in session.execute(query):
+        finals.setdefault(row.contract_id, []).append(row)
+    return finals
 
 
 def _terms_version(contract: Contract, version_id: int) -> PeriodTerms:
@@ -538,15 +575,28 @@ def finalize(
             {"statement_id": [N_("already final")]},
             location="path",
         )
-    _check_samples_drawn(session, statement)
     # The basis lists the disputes still waiting as the statement is frozen, not as drafted.
     disputes = dispute_figures(session, statement.contract, statement.period)
+    freeze(session, actor, statement, disputes, now)
+    session.flush()
+    return statement
+
+
+def freeze(
+    session: Session,
+    actor: Actor,
+    statement: Statement,
+    disputes: DisputeFigures,
+    now: datetime | None = None,
+) -> Statement:
+    """Make a locked draft final: its samples drawn, `disputes` (counted in this transaction)
+    in its basis, stamped, hashed and its notice queued; written at the session's next flush."""
+    _check_samples_drawn(session, statement)
     statement.figures = statement.figures | {"disputes": DisputeBasisDocument().dump(disputes)}
     statement.status = "final"
     statement.finalized_at = now or utcnow()
     statement.finalized_by = actor.recorded_user_id
     statement.content_hash = content_hash(statement)
-    session.flush()
     enqueue(
         session,
         statement.contract.client_id,

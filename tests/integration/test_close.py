@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from contracts.examples import QUALITY_TERMS, load_example
 from contracts.periods import Period
@@ -105,15 +105,15 @@ def test_a_failing_contract_is_recorded_and_the_next_run_completes_the_rest(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = world.ids["contract"]
-    real_refresh = statements_service.refresh_draft
+    real_compute = statements_service.compute
 
-    def refresh_or_crash(*, contract_id: int, period: Period, **rest: Any) -> Any:
-        statement, created = real_refresh(contract_id=contract_id, period=period, **rest)
-        if contract_id == broken and period == Period(2026, 9):
-            raise RuntimeError("injected failure after the draft was written")
-        return statement, created
+    def compute_or_crash(session: Any, contract: Any, period: Period, *rest: Any, **kw: Any) -> Any:
+        if contract.id == broken and period == Period(2026, 9):
+            raise RuntimeError("injected failure while the draft was computed")
+        return real_compute(session, contract, period, *rest, **kw)
 
-    monkeypatch.setattr(statements_service, "refresh_draft", refresh_or_crash)
+    # The set-based close of the month fails with it; each contract is then closed on its own.
+    monkeypatch.setattr(statements_service, "compute", compute_or_crash)
     run = run_close_at(app, datetime(2026, 10, 10, tzinfo=UTC))
     assert run.outcome == "partial"
     assert run.counts == {"finalized": 3, "failed": 1, "items": 4}
@@ -121,7 +121,7 @@ def test_a_failing_contract_is_recorded_and_the_next_run_completes_the_rest(
     # The failed item left nothing behind: its draft was rolled back with it.
     assert (broken, "2026-09") not in {(c, p) for c, p, _ in statements(app)}
 
-    monkeypatch.setattr(statements_service, "refresh_draft", real_refresh)
+    monkeypatch.setattr(statements_service, "compute", real_compute)
     healed = run_close_at(app, datetime(2026, 10, 10, 1, tzinfo=UTC))
     assert healed.outcome == "success" and healed.counts == {"finalized": 1, "items": 1}
     with app.extensions["fiducia.sessionmaker"]() as session:
@@ -216,3 +216,73 @@ def test_the_close_waits_within_days_after_the_month_when_the_terms_pay_on_repea
     assert (basis["numerator"], basis["denominator"], basis["figure"]) == (2, 2, "1.0000")
     # 100% against a target of 10%: 90 points at -0.2% is -18%, held at the maximum, -3%.
     assert basis["adjust"] == "-0.03" and basis["capped"] is True
+
+
+def more_contracts(app: Flask, world: World, count: int) -> list[int]:
+    """Create `count` more contracts of the client with the same supplier, from August 2026."""
+    client = Actor(user_id=world.ids["user:client"], role="client",
+                   organization_id=world.ids["client"])  # fmt: skip
+    with app.extensions["fiducia.sessionmaker"].begin() as session:
+        return [
+            create_contract(
+                session=session, actor=client, client_id=world.ids["client"],
+                supplier_id=world.ids["supplier"], name=f"line {number}",
+                effective_from=date(2026, 8, 1), terms=load_example(QUALITY_TERMS),
+            ).id
+            for number in range(count)
+        ]  # fmt: skip
+
+
+def statements_of_a_close(app: Flask, moment: datetime) -> tuple[JobRun, int]:
+    """Run the close at `moment`; return its run and the number of SQL statements it sent."""
+    sent = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = app.extensions["fiducia.engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run = run_close_at(app, moment)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return run, len(sent)
+
+
+def test_the_close_writes_a_month_of_many_contracts_in_as_many_statements_as_of_two(
+    app: Flask, world: World
+) -> None:
+    seed_month(app, world, "2026-08")
+    run_close_at(app, datetime(2026, 9, 1, 1, tzinfo=UTC))
+    two, few = statements_of_a_close(app, datetime(2026, 9, 1, 2, tzinfo=UTC))
+    assert two.counts == {"refreshed": 2, "items": 2}
+    more_contracts(app, world, 6)
+    run_close_at(app, datetime(2026, 9, 1, 3, tzinfo=UTC))
+    eight, many = statements_of_a_close(app, datetime(2026, 9, 1, 4, tzinfo=UTC))
+    assert eight.counts == {"refreshed": 8, "items": 8}
+    # Locks, reads and writes are taken for all contracts together: six more contracts
+    # cost no more round trips.
+    assert many == few, (few, many)
+    finals = run_close_at(app, datetime(2026, 10, 10, tzinfo=UTC))
+    assert finals.outcome == "success"
+    assert finals.counts == {"finalized": 16, "items": 16}  # August's and September's
+    assert {status for _, _, status in statements(app)} == {"final"}
+
+
+@pytest.mark.postgresql
+def test_the_set_based_close_leaves_a_month_another_process_holds_to_it(
+    app: Flask, world: World
+) -> None:
+    seed_month(app, world, "2026-08")
+    seed_month(app, world, "2026-08", seed=2, contract="other_contract")
+    factory = app.extensions["fiducia.sessionmaker"]
+    mine = close.Item(Period(2026, 8), world.ids["contract"])
+    theirs = close.Item(Period(2026, 8), world.ids["other_contract"])
+    with factory.begin() as other:  # another scheduler is closing one of the two right now
+        other.execute(select(func.pg_advisory_xact_lock(close.lock_key(theirs))))
+        with time_machine.travel(datetime(2026, 9, 1, 1, tzinfo=UTC), tick=False):
+            outcomes = close.close_together(
+                factory, Period(2026, 8), [mine, theirs], datetime(2026, 9, 1, 1, tzinfo=UTC)
+            )
+    assert outcomes == {mine: "drafted", theirs: "busy"}
+    assert statements(app) == [(world.ids["contract"], "2026-08", "draft")]
