@@ -7,6 +7,7 @@ changes nothing, with other content it is a 409 naming the call.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -29,7 +31,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.periods import Period
@@ -41,12 +43,15 @@ from service.agreements.service import (
     terms_for_period,
     timeline_of,
 )
+from service.calls import raw
 from service.calls.models import Call, call_months
 from service.calls.rows import COLUMNS, Checked, CsvRows, LogClosed, Refused, check_call
 from service.database.engine import UTCDateTime, copy_rows, utcnow
 from service.database.stamps import touch
 from service.edge.actors import Actor
 from service.edge.errors import Conflict, Invalid
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 10_000
 KEEP_PROBLEMS = 1000  # problems listed in one answer; the rest are counted
@@ -271,6 +276,54 @@ def log_calls_file(*, session: Session, actor: Actor, read: CallsFile) -> Logged
     return Logged(stored.created, stored.unchanged)
 
 
+def log_raw_file(
+    *,
+    session: Session,
+    actor: Actor,
+    calendar: LogCalendar,
+    stream: IO[bytes],
+    max_bytes: int | None = None,
+) -> Logged | None:
+    """Log a native CSV file the fast way, all or nothing (PostgreSQL, see `raw`): COPYed raw
+    and checked in SQL, then stored under the contract's lock as `log_calls_file` stores.
+
+    None when the file must be read the slow way (`read_calls_file`), which names what is
+    wrong with it; nothing is written then, and `stream` is back at its start.
+    """
+    contract = calendar.contract
+    zones = {version.document["timezone"] for version in contract.terms_versions}
+    if session.get_bind().dialect.name != "postgresql" or len(zones) != 1:
+        return None
+    (zone,) = zones
+    read_at = utcnow()
+    savepoint = session.begin_nested()
+    try:
+        found = raw.copy_raw(session, stream, max_bytes, zone)
+        months = found.months()
+        if found.last > calendar.latest or any(_closed(calendar, month) for month in months):
+            raise raw.NotFast("a call is in the future, or a month's log is closed")
+    except (raw.NotFast, DBAPIError, psycopg.Error) as why:
+        log.info("a file of contract %s's calls goes the slow way: %s", contract.id, why)
+        savepoint.rollback()
+        stream.seek(0)
+        return None
+    savepoint.commit()
+    contract = writable_contract(session, actor, contract.id)
+    locked = LogCalendar(contract, calendar.now + (utcnow() - read_at))
+    stored = _store(session, contract, actor, found, calendar.now, locked)
+    clashes = stored.problems()
+    if clashes:
+        rejected = [
+            (row, "call_ref", message) for row, messages in clashes.items() for message in messages
+        ]
+        _refuse_file(Conflict, "no call was logged: the file clashes with logged calls", rejected)
+    return Logged(stored.created, stored.unchanged)
+
+
+def _closed(calendar: LogCalendar, month: Period) -> bool:
+    return isinstance(calendar.answer(month), LogClosed)
+
+
 def upload_calls(
     *,
     session: Session,
@@ -282,6 +335,11 @@ def upload_calls(
 ) -> Logged:
     """Log a CSV file of calls (gzip or not), all or nothing: read it, then store it."""
     calendar = log_calendar(session=session, actor=actor, contract_id=contract_id, now=now)
+    logged = log_raw_file(
+        session=session, actor=actor, calendar=calendar, stream=stream, max_bytes=max_bytes
+    )
+    if logged is not None:
+        return logged
     read = read_calls_file(calendar, stream, max_bytes)
     with read.spool:
         return log_calls_file(session=session, actor=actor, read=read)
@@ -359,6 +417,7 @@ class Stored:
     unchanged: int = 0
     changed: dict[int, list[str]] = field(default_factory=dict)
     repeats: dict[int, list[str]] = field(default_factory=dict)
+    months: Sequence[str] | None = None  # the staged calls' months, if known (or more)
 
     def problems(self) -> dict[int, list[str]]:
         return {**self.changed, **self.repeats}
@@ -368,22 +427,49 @@ def _store(
     session: Session,
     contract: Contract,
     actor: Actor,
-    rows: Iterator[tuple[int, Checked]],
+    rows: Iterator[tuple[int, Checked]] | raw.RawFile,
     now: datetime,
+    calendar: LogCalendar | None = None,
 ) -> Stored:
-    """Stage the rows and add the new ones to the log in one statement; compare the others.
+    """Stage the rows (a raw file's as a view of them) and add the new ones to the log in one
+    statement; compare the others.
 
-    Nothing is added when a row repeats another or changes a logged call: the caller raises,
-    and the request rolls back.
+    Nothing is added when a row repeats another or changes a logged call, or when a raw
+    file's month closed since it was checked (`calendar` says, now): the caller raises, and
+    the request rolls back.
     """
     connection = session.connection()
-    STAGING.create(connection)
-    stored = Stored(staged=_fill(connection, rows))
+    if isinstance(rows, raw.RawFile):
+        months = [str(month) for month in rows.months()]
+        stored = Stored(staged=raw.stage(session, rows), months=months)
+        assert calendar is not None, "a raw file's months are checked again under the lock"
+        _check_months(session, rows, calendar)
+    else:
+        STAGING.create(connection)
+        stored = Stored(staged=_fill(connection, rows))
     stored.created = _insert_new(session, contract, actor, now, stored)
     if not stored.repeats and stored.created < stored.staged:
         _compare(session, contract.id, stored)
-    STAGING.drop(connection)
+    if isinstance(rows, raw.RawFile):
+        raw.unstage(session)
+    else:
+        STAGING.drop(connection)
     return stored
+
+
+def _check_months(session: Session, found: raw.RawFile, calendar: LogCalendar) -> None:
+    """Refuse a raw file if a month of its calls closed since it was checked, naming the
+    month's first row, as `log_calls_file` does."""
+    closed = [month for month in found.months() if _closed(calendar, month)]
+    if not closed:
+        return
+    rejected = []
+    for month, row in sorted(raw.first_rows(session, closed).items(), key=lambda x: x[1]):
+        answer = calendar.answer(month)
+        assert isinstance(answer, LogClosed)
+        rejected.append((row, "call_at", answer.message))
+    if rejected:
+        _refuse_file(Invalid, "no call was logged: a month's log closed meanwhile", rejected)
 
 
 def _fill(connection: Any, rows: Iterator[tuple[int, Checked]]) -> int:
@@ -435,7 +521,10 @@ def _insert_new(
         literal(now, UTCDateTime),
         literal(actor.recorded_user_id, BigInteger),
     ).where(~exists().where(_logged(contract.id)))
-    months = session.scalars(select(staged.period).where(staged.period.is_not(None)).distinct())
+    months = stored.months
+    if months is None:
+        query = select(staged.period).where(staged.period.is_not(None)).distinct()
+        months = list(session.scalars(query))
     touch(
         session,
         [each for month in months for each in call_months(contract.id, Period.parse(month))],

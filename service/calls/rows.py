@@ -229,7 +229,7 @@ class CsvRows:
     def __iter__(self) -> Iterator[tuple[int, Checked]]:
         self.rejected = []
         records = csv.reader(_text_lines(self.stream, self.max_bytes), strict=True)
-        names = _header(_next(records, 1))
+        names = header_columns(_next(records, 1))
         width = len(names)
         unpack = _unpacker(names)
         number = 1
@@ -366,7 +366,7 @@ def _next(records: Iterator[list[str]], number: int) -> list[str]:
     return header
 
 
-def _header(names: list[str]) -> list[str]:
+def header_columns(names: list[str]) -> list[str]:
     """Return the columns in the file's order; refuse unknown, repeated or missing ones."""
     names = [name.strip() for name in names]
     unknown = sorted({name for name in names if name not in COLUMNS})

@@ -259,7 +259,7 @@ def test_the_calls_benchmark_runs_through_on_a_few_hundred_calls(
     assert main(["--check", "--server", SERVER, "--results", str(tmp_path)]) == 0
     assert "drawn: " in capsys.readouterr().out
     figures = saved(tmp_path / "calls.csv")
-    assert figures["upload / raw COPY"]["target"] == ">= 0.5"
+    assert figures["upload / raw COPY"]["target"] == ">= 0.35"
     assert figures["draw peak RSS"]["verdict"] in ("met", "missed")
 
 
@@ -273,5 +273,6 @@ def test_the_ingest_benchmark_runs_through_on_a_few_hundred_evaluations(
     assert "check: row count and 200 sampled rows match" in capsys.readouterr().out
     figures = saved(tmp_path / "ingest.csv")
     assert figures["batches / raw COPY"]["target"] == ">= 0.35"
-    assert figures["single POST, 8 conn., p99"]["target"] == "< 40"
+    assert figures["single POST, 8 conn., p99"]["target"] == "< 60"
+    assert figures["single POST, 8 conn., requests/s"]["target"] == ">= 250"
     assert float(figures["single POST, 8 conn., requests/s"]["value"]) > 0
