@@ -189,14 +189,19 @@ QUOTED = re.compile(rb'(?:(?<=[,\n\r])|^)"(?:[^"]|"")*"(?=[,\r\n]|$)')
 DIVERGENT = re.compile(rb"\n\r?\n|\\\.")
 
 
+# A line the slow way reads is at most MAX_LINE_LENGTH characters, four bytes each at most.
+LONGEST_LINE = 4 * checks.MAX_LINE_LENGTH
+
+
 def _chunks(source: Any, max_bytes: int | None) -> Iterator[bytes]:
     """Yield the file's bytes a chunk at a time; past `max_bytes`, the slow way refuses it.
 
     A quote anywhere but around a whole field (`ab"c`: Python's csv keeps it, PostgreSQL
-    starts a quoted part), a blank line or a `\\.` sends the file the slow way.
+    starts a quoted part), a blank line, a `\\.` or a line longer than any the slow way
+    reads sends the file the slow way.
     """
     read = 0
-    pending = b""
+    pending = before = b""
     while chunk := source.read(CHUNK):
         read += len(chunk)
         if max_bytes is not None and read > max_bytes:
@@ -205,14 +210,18 @@ def _chunks(source: Any, max_bytes: int | None) -> Iterator[bytes]:
         lines = pending + chunk
         cut = lines.rfind(b"\n") + 1
         whole, pending = lines[:cut], lines[cut:]
-        _agree(whole)
+        if len(pending) > LONGEST_LINE:
+            raise NotFast("a line longer than the slow way reads")
+        _agree(before, whole)
+        before = whole[-2:]
         yield chunk
-    _agree(pending)
+    _agree(before, pending)
 
 
-def _agree(lines: bytes) -> None:
-    """Raise NotFast unless COPY and Python's csv read these whole lines alike."""
-    if DIVERGENT.search(lines):
+def _agree(before: bytes, lines: bytes) -> None:
+    """Raise NotFast unless COPY and Python's csv read these whole lines alike (`before`: the
+    end of the lines before them, where a blank line may start)."""
+    if DIVERGENT.search(before + lines):
         raise NotFast("a blank line or an end-of-data marker")
     if b'"' in lines and b'"' in QUOTED.sub(b"", lines):
         raise NotFast("a quote inside a field")
