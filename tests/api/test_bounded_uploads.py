@@ -353,20 +353,61 @@ def test_a_file_unpacking_past_the_upload_limit_is_refused(
     assert errors_at(response, "files.file") == ["the file unpacks to more than 100,000 bytes"]
 
 
-def test_a_call_log_file_is_read_before_the_contract_is_locked(
-    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(params=["slow", "fast"])
+def way(request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Read a calls file the slow way (Python's csv) or the fast way (COPY, PostgreSQL only)."""
+    from service.calls import ingest
+
+    if request.param == "fast" and app.extensions["fiducia.engine"].dialect.name == "sqlite":
+        pytest.skip("the fast way is PostgreSQL's")
+    if request.param == "slow":
+        monkeypatch.setattr(ingest, "log_raw_file", lambda **_: None)
+    return str(request.param)
+
+
+def while_reading(
+    monkeypatch: pytest.MonkeyPatch,
+    way: str,
+    midway: Callable[[], None],
+    at_end: Callable[[], None],
 ) -> None:
-    from service.calls import rows
+    """Call `midway` once the file's second row is read, and `at_end` after its last, the way
+    the file is read."""
+    from service.calls import raw, rows
 
-    real, met = rows.CsvRows.__iter__, []
+    if way == "slow":
+        real = rows.CsvRows.__iter__
 
-    def reading(self: Any) -> Iterator[Any]:
-        for number, (index, checked) in enumerate(real(self)):
-            if number == 1:
-                met.append(write_beside(app, world.ids["contract"]))
-            yield index, checked
+        def reading(self: Any) -> Iterator[Any]:
+            for number, (index, checked) in enumerate(real(self)):
+                if number == 1:
+                    midway()
+                yield index, checked
+            at_end()
 
-    monkeypatch.setattr(rows.CsvRows, "__iter__", reading)
+        monkeypatch.setattr(rows.CsvRows, "__iter__", reading)
+        return
+    real_chunks = raw._chunks
+
+    def not_slow(self: Any) -> Iterator[Any]:
+        raise AssertionError("the file went the slow way")
+
+    monkeypatch.setattr(rows.CsvRows, "__iter__", not_slow)
+
+    def copying(source: Any, max_bytes: int | None) -> Iterator[bytes]:
+        yield from real_chunks(source, max_bytes)
+        midway()  # COPY has the whole file, and has not finished yet
+        at_end()
+
+    monkeypatch.setattr(raw, "_chunks", copying)
+
+
+def test_a_call_log_file_is_read_before_the_contract_is_locked(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    met: list[str] = []
+    midway = lambda: met.append(write_beside(app, world.ids["contract"]))  # noqa: E731
+    while_reading(monkeypatch, way, midway, lambda: None)
     response = upload_calls(client, world, csv_of(calls(3)))
 
     assert met == ["wrote"]
@@ -374,20 +415,13 @@ def test_a_call_log_file_is_read_before_the_contract_is_locked(
 
 
 def test_a_month_whose_log_closes_while_its_file_is_read_is_refused_naming_its_first_row(
-    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
     import time_machine
 
-    from service.calls import rows
-
-    real = rows.CsvRows.__iter__
     later = time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=True)
-
-    def reading(self: Any) -> Iterator[Any]:
-        yield from real(self)
-        later.start()  # November's log closes on 3 December, while the file is read
-
-    monkeypatch.setattr(rows.CsvRows, "__iter__", reading)
+    # November's log closes on 3 December, while the file is read.
+    while_reading(monkeypatch, way, lambda: None, later.start)
     before = row_counts(app)
     try:
         response = upload_calls(client, world, csv_of(calls(3)))
@@ -398,6 +432,7 @@ def test_a_month_whose_log_closes_while_its_file_is_read_is_refused_naming_its_f
     (said,) = errors_at(response, "files.file.2.call_at")
     assert said.startswith("the call log of 2026-11 closed at 2026-12-04T00:00:00+01:00")
     assert json_of(response)["rejected"] == [{"row": 2, "column": "call_at", "message": said}]
+    assert json_of(response)["message"] == "no call was logged: a month's log closed meanwhile"
     assert row_counts(app) == before
 
 
