@@ -6,13 +6,15 @@ request). Times are shown in a time zone with its abbreviation ("23 nov 2026, 10
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
 
 from contracts.periods import Period
 from service.language.i18n import current_language
@@ -22,9 +24,20 @@ LOCALES = {"en": "en_GB", "it": "it_IT"}
 NOTHING = "–"
 
 
-def locale_of(language: str | None) -> str:
+def locale_of(language: str | None) -> Locale:
     """Return the Babel locale a language formats with (the page's when None)."""
-    return LOCALES.get(language or current_language(), LOCALES["en"])
+    return _locale(LOCALES.get(language or current_language(), LOCALES["en"]))
+
+
+# A scorecards page formats a thousand numbers: each locale and pattern is parsed once.
+@functools.cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
 
 
 def money(amount: Any, currency: str, language: str | None = None) -> str:
@@ -41,7 +54,8 @@ def number(value: Any, places: int | None = None, language: str | None = None) -
     if places is None:
         return format_decimal(Decimal(str(value)), locale=locale_of(language))
     pattern = "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(language))
+    # What format_decimal does, with the pattern parsed once.
+    return _pattern(pattern).apply(Decimal(str(value)), locale_of(language))
 
 
 def percent(rate: Any, places: int = 1, language: str | None = None) -> str:
@@ -49,7 +63,8 @@ def percent(rate: Any, places: int = 1, language: str | None = None) -> str:
     if rate is None or rate == "":
         return NOTHING
     pattern = "#,##0." + "0" * places + "%" if places else "#,##0%"
-    return format_percent(Decimal(str(rate)), format=pattern, locale=locale_of(language))
+    # What format_percent does, with the pattern parsed once.
+    return _pattern(pattern).apply(Decimal(str(rate)), locale_of(language))
 
 
 def month(period: Period | str, language: str | None = None) -> str:
