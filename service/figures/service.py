@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Select,
     String,
     and_,
@@ -177,6 +178,9 @@ SCOPE_COLUMNS: tuple[tuple[str, type[Any]], ...] = (
     ("lower_by", int), ("self_due", datetime), ("audit_due", datetime),
 )  # fmt: skip
 PERIOD = bindparam("period", type_=Month())
+# The contracts read: their ids bound the month's index scan to their calls (a scorecard's
+# one stale contract reads its own evaluations, not the whole month's).
+CONTRACTS: BindParameter[int] = bindparam("contract_ids", expanding=True)
 
 
 def _scopes_document(
@@ -281,7 +285,7 @@ def _per_call(scopes: Any) -> Any:
         )
         .join(scopes, scopes.c.contract_id == e.contract_id)
         .outerjoin(disputed, disputed.c.evaluation_id == e.id)
-        .where(e.period == PERIOD)
+        .where(e.period == PERIOD, e.contract_id.in_(CONTRACTS))
         .group_by(e.contract_id, e.call_ref)
         .subquery("per_call")
     )
@@ -591,7 +595,11 @@ def aggregate_month(
     }
     read = _Read()
     statement = figures_statement(dialect, levels, **asks)
-    parameters = {"period": period, "scopes_rows": _scopes_document(dialect, scopes)}
+    parameters = {
+        "period": period,
+        "scopes_rows": _scopes_document(dialect, scopes),
+        "contract_ids": [scope.contract.id for scope in scopes],
+    }
     with reading_whole_months(session):
         for row in session.execute(statement, parameters):
             if row.level == "contract":
@@ -607,7 +615,8 @@ def aggregate_month(
         document = _scopes_document(dialect, lowering, lower_by)
         statement = lowered_statement(dialect, levels, **asks)
         with reading_whole_months(session):
-            for row in session.execute(statement, parameters | {"scopes_rows": document}):
+            lowered = {"scopes_rows": document, "contract_ids": [s.contract.id for s in lowering]}
+            for row in session.execute(statement, parameters | lowered):
                 read.lowered[(row.contract_id, row.level, row.key)] = row
     units = _units(session, scopes, period)
     return {
