@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from contracts.periods import Period
 from service.agreements.models import Contract
 from service.agreements.service import (
+    PeriodTerms,
     get_contract,
     lock_contracts,
     period_of,
@@ -291,7 +292,7 @@ def log_raw_file(
     wrong with it; nothing is written then, and `stream` is back at its start.
     """
     contract = calendar.contract
-    zones = {version.document["timezone"] for version in contract.terms_versions}
+    zones = {PeriodTerms(version).timezone for version in contract.terms_versions}
     if session.get_bind().dialect.name != "postgresql" or len(zones) != 1:
         return None
     (zone,) = zones

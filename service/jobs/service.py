@@ -228,15 +228,13 @@ def close_together(
             item, draft = Item(period, contract.id), drafted[contract.id]
             if draft is None:
                 outcomes[item] = "already_final"
-            elif finalize or finalize_due(
-                session, contract, period, now, waiting=draft.disputes.still_open
-            ):
+                continue
+            waiting = draft.disputes.still_open
+            outcomes[item] = _outcome(
+                session, item, contract, now, finalize, draft.created, waiting
+            )
+            if outcomes[item] == "finalized":
                 statements.freeze(session, OPERATOR, draft.statement, draft.disputes, now)
-                outcomes[item] = "finalized"
-            elif dispute_window_closed(contract, period, now):
-                outcomes[item] = "held"  # a dispute of the month waits for its decision
-            else:
-                outcomes[item] = "drafted" if draft.created else "refreshed"
         session.flush()
     return outcomes
 
@@ -266,12 +264,28 @@ def close_item(
             )
         except Conflict:
             return "already_final"  # finalized since the due work was listed
-        if finalize or finalize_due(session, contract, item.period, now):
+        outcome = _outcome(session, item, contract, now, finalize, created)
+        if outcome == "finalized":
             statements.finalize(session=session, actor=OPERATOR, statement_id=statement.id, now=now)
-            return "finalized"
-        if dispute_window_closed(contract, item.period, now):
-            return "held"  # a dispute of the month waits for its decision
-        return "drafted" if created else "refreshed"
+        return outcome
+
+
+def _outcome(
+    session: Session,
+    item: Item,
+    contract: Contract,
+    now: datetime,
+    finalize: bool,
+    created: bool,
+    waiting: Sequence[int] | None = None,
+) -> str:
+    """Say what the close does with an item's fresh draft: finalize it (now due, or asked),
+    hold it (a dispute of the month waits for its decision), or leave it drafted/refreshed."""
+    if finalize or finalize_due(session, contract, item.period, now, waiting):
+        return "finalized"
+    if dispute_window_closed(contract, item.period, now):
+        return "held"
+    return "drafted" if created else "refreshed"
 
 
 def commit_item(factory: sessionmaker[Session], item: Item, now: datetime) -> str:
